@@ -1,0 +1,293 @@
+"""Charts for committee papers as PNG bytes, with alt text built from the same data.
+
+Charts use matplotlib's object-oriented API with the Agg canvas directly: no pyplot,
+no global backend switch, no figure registry, so nothing leaks between charts and
+nothing changes for other code using matplotlib. Colours are the Okabe-Ito
+colourblind-safe palette; values are written on the bars and stacked segments are
+hatched, so colour is never the only signal.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+__all__ = [
+    "DPI",
+    "PALETTE",
+    "bar_chart",
+    "describe_bar_chart",
+    "describe_stacked_bar_chart",
+    "stacked_bar_chart",
+]
+
+DPI = 150
+_SIZE_INCHES = (6.3, 3.9)  # 16 cm wide, the default picture width in a paper
+
+#: Okabe-Ito palette (colourblind-safe), in the order series use it.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+#: Colours for series named after ratings, distinguishable with colour-vision deficiency.
+_RATING_COLOURS = {
+    "green": "#009E73",
+    "amber": "#E69F00",
+    "red": "#D55E00",
+    "not rated": "#BBBBBB",
+    "grey": "#BBBBBB",
+}
+_PLOT_WIDTH_INCHES = 4.6  # the axes' share of the figure, leaving room for the legend
+_FONT_SIZE = 8
+_HATCHES = ["", "//", "..", "xx", "\\\\", "oo", "--", "++"]
+_NO_DATA = "No data"
+
+
+def _new_figure() -> tuple[Figure, object]:
+    figure = Figure(figsize=_SIZE_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure, figure.add_subplot()
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    figure.clear()
+    return buffer.getvalue()
+
+
+def _values(values: Sequence[float | None]) -> list[float]:
+    """Series values as floats; None becomes NaN (drawn as no bar, labelled "No data")."""
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def _check(categories: Sequence[str], series: Mapping[str, Sequence[float | None]]) -> None:
+    for name, values in series.items():
+        if len(values) != len(categories):
+            raise ValueError(
+                f"series '{name}' has {len(values)} values for {len(categories)} categories"
+            )
+
+
+def _wrap(text: str, width: int) -> str:
+    return textwrap.fill(str(text), width=width, break_long_words=True) or " "
+
+
+def _colour(name: str, index: int) -> str:
+    return _RATING_COLOURS.get(str(name).strip().lower(), PALETTE[index % len(PALETTE)])
+
+
+def _no_data_chart(title: str) -> bytes:
+    figure, axes = _new_figure()
+    axes.set_title(_wrap(title, 70))
+    axes.text(0.5, 0.5, _NO_DATA, ha="center", va="center", fontsize=16, transform=axes.transAxes)
+    axes.set_axis_off()
+    return _png(figure)
+
+
+def _format_categories(axes: object, categories: Sequence[str]) -> None:
+    """Category labels wrapped to the space each category has; slanted when crowded."""
+    per_category = _PLOT_WIDTH_INCHES / len(categories)
+    chars = max(6, int(per_category * 72 / (_FONT_SIZE * 0.62)))
+    crowded = (
+        any(len(textwrap.wrap(str(c), chars, break_long_words=True)) > 3 for c in categories)
+        or len(categories) > 10
+    )
+    axes.set_xticks(range(len(categories)))
+    if crowded:
+        labels = [_wrap(c, 24) for c in categories]
+        axes.set_xticklabels(labels, rotation=40, ha="right", fontsize=_FONT_SIZE)
+    else:
+        labels = [_wrap(c, chars) for c in categories]
+        axes.set_xticklabels(labels, fontsize=_FONT_SIZE)
+
+
+def bar_chart(
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    ylabel: str,
+    value_format: str = "{:,.0f}",
+    xlabel: str = "",
+) -> bytes:
+    """Grouped bar chart (e.g. budget against forecast per partnership) as PNG bytes.
+
+    Each value is written above its bar with `value_format` (e.g. "£{:,.0f}"); missing
+    values (None) get no bar and the label "No data". With no categories or no series
+    the chart says "No data". Raises ValueError if a series length differs from the
+    number of categories.
+    """
+    _check(categories, series)
+    if not categories or not series:
+        return _no_data_chart(title)
+    figure, axes = _new_figure()
+    count = len(series)
+    width = 0.8 / count
+    all_labels: list[list[str]] = []
+    bar_groups = []
+    for index, (name, raw) in enumerate(series.items()):
+        values = _values(raw)
+        offset = (index - (count - 1) / 2) * width
+        positions = [i + offset for i in range(len(categories))]
+        heights = [0.0 if math.isnan(v) else v for v in values]
+        bars = axes.bar(
+            positions,
+            heights,
+            width,
+            label=str(name),
+            color=_colour(name, index),
+            edgecolor="black",
+            linewidth=0.5,
+            hatch=_HATCHES[index % len(_HATCHES)] if count > 1 else "",
+        )
+        labels = [_NO_DATA if math.isnan(v) else value_format.format(v) for v in values]
+        all_labels.append(labels)
+        bar_groups.append(bars)
+    # write values horizontally when they fit over their bars, else vertically
+    bar_inches = _PLOT_WIDTH_INCHES * 0.8 / (count * len(categories))
+    longest = max(len(label) for labels in all_labels for label in labels)
+    vertical = longest * _FONT_SIZE * 0.6 / 72 > bar_inches * 1.05
+    for bars, labels in zip(bar_groups, all_labels, strict=True):
+        axes.bar_label(
+            bars, labels=labels, padding=2, fontsize=_FONT_SIZE, rotation=90 if vertical else 0
+        )
+    axes.set_title(_wrap(title, 70))
+    axes.set_ylabel(ylabel)
+    if xlabel:
+        axes.set_xlabel(xlabel)
+    _format_categories(axes, categories)
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: value_format.format(y)))
+    axes.margins(y=0.3 if vertical else 0.15)
+    axes.spines[["top", "right"]].set_visible(False)
+    if count > 1:
+        axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _png(figure)
+
+
+def stacked_bar_chart(
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    ylabel: str,
+    xlabel: str = "",
+) -> bytes:
+    """Stacked bar chart (e.g. counts of Green/Amber/Red/Not rated per principle) as PNG.
+
+    Series named after ratings get matching colourblind-safe colours; every series also
+    has its own hatching, and each non-zero segment shows its value. With no
+    categories or no series the chart says "No data". Raises ValueError if a series
+    length differs from the number of categories.
+    """
+    _check(categories, series)
+    if not categories or not series:
+        return _no_data_chart(title)
+    figure, axes = _new_figure()
+    bottoms = [0.0] * len(categories)
+    for index, (name, raw) in enumerate(series.items()):
+        values = [0.0 if math.isnan(v) else v for v in _values(raw)]
+        colour = _colour(name, index)
+        bars = axes.bar(
+            range(len(categories)),
+            values,
+            0.6,
+            bottom=bottoms,
+            label=str(name),
+            color=colour,
+            edgecolor="black",
+            linewidth=0.5,
+            hatch=_HATCHES[index % len(_HATCHES)],
+        )
+        labels = [f"{v:,.0f}" if v == int(v) else f"{v:,.1f}" for v in values]
+        labels = [label if v else "" for label, v in zip(labels, values, strict=True)]
+        axes.bar_label(
+            bars,
+            labels=labels,
+            label_type="center",
+            fontsize=_FONT_SIZE,
+            color="black",
+            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none"},
+        )
+        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+    axes.set_title(_wrap(title, 70))
+    axes.set_ylabel(ylabel)
+    if xlabel:
+        axes.set_xlabel(xlabel)
+    _format_categories(axes, categories)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _png(figure)
+
+
+def _plural(count: int, noun: tuple[str, str]) -> str:
+    return f"{count} {noun[0] if count == 1 else noun[1]}"
+
+
+def describe_bar_chart(
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    value_format: str = "{:,.0f}",
+    noun: tuple[str, str] = ("category", "categories"),
+) -> str:
+    """Alt text for `bar_chart` from the same data: one sentence per category.
+
+    E.g. "Bar chart: Budget against forecast for 2 partnerships. Building Control:
+    Budget £120,000, Forecast £125,000. ..." `noun` is the (singular, plural) name of
+    the categories. Missing values are "not reported".
+    """
+    _check(categories, series)
+    head = f"Bar chart: {title.strip().rstrip('.')}"
+    if not categories or not series:
+        return f"{head}. No data."
+    sentences = [f"{head} for {_plural(len(categories), noun)}."]
+    for i, category in enumerate(categories):
+        parts = []
+        for name, values in series.items():
+            value = values[i]
+            shown = (
+                "not reported"
+                if value is None or math.isnan(float(value))
+                else value_format.format(value)
+            )
+            parts.append(f"{name} {shown}")
+        sentences.append(f"{category}: {', '.join(parts)}.")
+    return " ".join(sentences)
+
+
+def describe_stacked_bar_chart(
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    noun: tuple[str, str] = ("category", "categories"),
+) -> str:
+    """Alt text for `stacked_bar_chart`: counts per series and the total for each category.
+
+    E.g. "Stacked bar chart: Ratings by principle for 5 principles. Leadership: Green 3,
+    Amber 1, Red 0, Not rated 2 (total 6). ..."
+    """
+    _check(categories, series)
+    head = f"Stacked bar chart: {title.strip().rstrip('.')}"
+    if not categories or not series:
+        return f"{head}. No data."
+    sentences = [f"{head} for {_plural(len(categories), noun)}."]
+    for i, category in enumerate(categories):
+        parts = []
+        total = 0.0
+        for name, values in series.items():
+            value = values[i]
+            if value is None or math.isnan(float(value)):
+                parts.append(f"{name} not reported")
+                continue
+            total += float(value)
+            parts.append(f"{name} {value:,.0f}" if value == int(value) else f"{name} {value:,.1f}")
+        total_text = f"{total:,.0f}" if total == int(total) else f"{total:,.1f}"
+        sentences.append(f"{category}: {', '.join(parts)} (total {total_text}).")
+    return " ".join(sentences)

@@ -1,0 +1,269 @@
+"""The `partnerships` command: a thin layer over the library.
+
+Each command parses its arguments, calls one library function and prints the result.
+Library errors (ToolkitError) become `Error: ...` on stderr with exit code 1; click's usage
+errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from generator import __version__
+from generator.errors import RegisterError, ToolkitError
+from generator.formdefs import FORM_TYPES
+from generator.workspace import Workspace, find_workspace, open_workspace
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail_on_toolkit_errors(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RegisterError as exc:
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            raise click.ClickException(str(exc)) from None
+        except ToolkitError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _workspace(ctx: click.Context) -> Workspace:
+    folder = ctx.obj.get("workspace") if ctx.obj else None
+    return open_workspace(folder) if folder else find_workspace()
+
+
+def _progress(label: str, quiet: bool) -> Callable[[Iterable[T]], Iterator[T]]:
+    def run(items: Iterable[T]) -> Iterator[T]:
+        items = list(items)
+        if quiet or len(items) < 2 or not sys.stderr.isatty():
+            yield from items
+            return
+        with click.progressbar(items, label=label, file=sys.stderr) as bar:
+            yield from bar
+
+    return run
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD or DD/MM/YYYY")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="partnerships")
+@click.option("--workspace", "-w", type=click.Path(path_type=Path, file_okay=False),
+              help="The workspace folder (default: the current folder or one above it).")
+@click.pass_context
+def main(ctx: click.Context, workspace: Path | None) -> None:
+    """Run the Partnership Strategy and Framework: forms, returns and committee papers."""
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = workspace
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--council", help="The council's name (default: the one in the framework data).")
+@_fail_on_toolkit_errors
+def init(folder: Path, council: str | None) -> None:
+    """Create a workspace in FOLDER with the example register."""
+    from generator.workspace import init_workspace
+
+    ws = init_workspace(folder, council=council)
+    click.echo(f"Created a workspace in {ws.root}")
+    click.echo(f"  register:  {ws.path('register')} (the example register: replace its rows "
+               "with your partnerships)")
+    click.echo(f"  settings:  {ws.config_path}")
+    click.echo(f"  templates: {ws.path('templates')} (restyle them in Word if you wish)")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False),
+                default=Path("output") / "demo")
+@_fail_on_toolkit_errors
+def demo(folder: Path) -> None:
+    """Run the whole cycle on the example register in a new FOLDER (default output/demo).
+
+    Creates a workspace, issues the forms, fills them in as each Business Manager would,
+    reads them back and writes the summary and committee papers.
+    """
+    from generator.demo import run_demo
+
+    result = run_demo(folder, say=click.echo)
+    for problem in result.problems:
+        click.echo(f"  problem: {problem}", err=True)
+    click.echo("")
+    click.echo("Done. Open these to see the result:")
+    for label, path in result.outputs.items():
+        click.echo(f"  {label}: {path}")
+    for path in result.summary:
+        click.echo(f"  {path}")
+    if result.problems:
+        sys.exit(1)
+
+
+@main.command("forms")
+@click.argument("form_type", type=click.Choice(FORM_TYPES))
+@click.option("--id", "partnership_id", help="Only this partnership (its register ID).")
+@click.option("--due", callback=_date, help="Return date printed on the form (YYYY-MM-DD).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+@_fail_on_toolkit_errors
+def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None,
+                  due: dt.date | None, quiet: bool) -> None:
+    """Generate FORM_TYPE forms for every partnership in its phase (or --id)."""
+    from generator.forms import issue_forms
+
+    ws = _workspace(ctx)
+    result = issue_forms(ws, form_type, partnership_id=partnership_id, due=due,
+                         progress=_progress(f"Generating {form_type} forms", quiet))
+    for notice in result.notices:
+        click.echo(f"note: {notice}", err=True)
+    for form in result.written:
+        click.echo(str(form.path))
+    click.echo(f"{len(result.written)} {form_type} form(s) written.", err=True)
+
+
+@main.command("read")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (see README).")
+@click.pass_context
+@_fail_on_toolkit_errors
+def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
+    """Read the answers of returned forms and check them against their definitions."""
+    from generator.forms import display_value
+    from generator.reader import read_form
+
+    forms_dir = framework = None
+    try:
+        ws = _workspace(ctx)
+        forms_dir, framework = ws.forms_dir, ws.framework()
+    except ToolkitError:
+        pass  # Reading works outside a workspace, with the bundled definitions.
+    readings = [read_form(path, framework=framework, forms_dir=forms_dir) for path in files]
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in readings], indent=2, ensure_ascii=False))
+    else:
+        for reading in readings:
+            click.echo(f"{reading.file}")
+            click.echo(f"  form {reading.form} v{reading.version}, partnership "
+                       f"{reading.partnership}, issue {reading.issue}")
+            definition = reading.definition
+            if definition is not None:
+                for f in definition.fields.values():
+                    value = reading.answers.get(f.id)
+                    if f.type == "table":
+                        click.echo(f"  {f.label}: {len(value or [])} row(s)")
+                        for row in value or []:
+                            cells = "; ".join(f"{c.label}: {display_value(c, row.get(c.id))}"
+                                              for c in f.columns if row.get(c.id) is not None)
+                            click.echo(f"    - {cells}")
+                    else:
+                        shown = display_value(f, value) or "(empty)"
+                        click.echo(f"  {f.label}: {shown}".replace("\n", "\n      "))
+            for problem in reading.problems:
+                kind = "problem" if problem.severity == "error" else "warning"
+                click.echo(f"  {kind}: {problem.label}: {problem.message}")
+            click.echo("")
+    if any(not r.ok for r in readings):
+        sys.exit(1)
+
+
+@main.group()
+def templates() -> None:
+    """Build the Word templates, or check one a council has restyled."""
+
+
+@templates.command("build")
+@click.option("--into", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write into (default: the workspace's templates folder).")
+@click.option("--form", "form_types", multiple=True, type=click.Choice(FORM_TYPES),
+              help="Only this form type (repeatable).")
+@click.pass_context
+@_fail_on_toolkit_errors
+def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str, ...]) -> None:
+    """Write the Word template of each form from its definition (overwrites templates)."""
+    from generator.formdefs import load_definition
+    from generator.templatebuild import write_template
+
+    framework, forms_dir = None, None
+    if into is None:
+        ws = _workspace(ctx)
+        into, framework, forms_dir = ws.path("templates"), ws.framework(), ws.forms_dir
+    for form_type in form_types or FORM_TYPES:
+        definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
+        click.echo(str(write_template(definition, into)))
+
+
+@templates.command("check")
+@click.argument("template", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--form", "form_type", type=click.Choice(FORM_TYPES),
+              help="The form the template is for (default: from its file name).")
+@click.pass_context
+@_fail_on_toolkit_errors
+def templates_check(ctx: click.Context, template: Path, form_type: str | None) -> None:
+    """Compare TEMPLATE with its form definition; exit 1 if anything differs."""
+    from generator.formdefs import load_definition
+    from generator.templatecheck import check_template
+
+    form_type = form_type or template.stem.split(".")[0].split("-")[0]
+    if form_type not in FORM_TYPES:
+        raise click.BadParameter(f"cannot tell the form type from '{template.name}'; "
+                                 "give --form", param_hint="--form")
+    framework, forms_dir = None, None
+    try:
+        ws = _workspace(ctx)
+        framework, forms_dir = ws.framework(), ws.forms_dir
+    except ToolkitError:
+        pass
+    definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
+    findings = check_template(template, definition)
+    for finding in findings:
+        click.echo(f"{template.name}: {finding}")
+    if findings:
+        click.echo(f"{len(findings)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"{template.name}: matches the {form_type} form definition "
+               f"(version {definition.version}).")
+
+
+@main.group()
+def register() -> None:
+    """Check the partnership register."""
+
+
+@register.command("check")
+@click.pass_context
+@_fail_on_toolkit_errors
+def register_check(ctx: click.Context) -> None:
+    """Validate every row of the register and list the partnerships by phase."""
+    from generator.register import read_register
+
+    ws = _workspace(ctx)
+    reg = read_register(ws.path("register"), ws.framework())
+    for notice in reg.notices:
+        click.echo(f"note: {notice}")
+    for p in reg.partnerships:
+        scope = "in scope" if p.in_scope else "OUT OF SCOPE"
+        click.echo(f"{p.id}\t{p.phase}\t{scope}\t{p.name}")
+    click.echo(f"{len(reg.in_scope)} in scope, {len(reg.out_of_scope)} out of scope.")

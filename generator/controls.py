@@ -1,0 +1,319 @@
+"""Word content controls (w:sdt): what a control is, its value, and setting it as Word does.
+
+python-docx has no content-control API, so this module works on lxml elements directly.
+Reading follows what the document shows with all tracked changes accepted: deleted text
+(w:del) and moved-from text are skipped, inserted text (w:ins) is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
+NS = {"w": W_NS, "w14": W14_NS, "w15": W15_NS}
+
+
+def w(tag: str) -> str:
+    return f"{{{W_NS}}}{tag}"
+
+
+def w14(tag: str) -> str:
+    return f"{{{W14_NS}}}{tag}"
+
+
+def w15(tag: str) -> str:
+    return f"{{{W15_NS}}}{tag}"
+
+
+SDT, SDT_PR, SDT_CONTENT = w("sdt"), w("sdtPr"), w("sdtContent")
+CHECKED_GLYPH, UNCHECKED_GLYPH = "\u2612", "\u2610"
+DATE_FORMAT = "dd/MM/yyyy"
+_SKIPPED = {w("del"), w("moveFrom"), w("delText"), w("instrText"), w("delInstrText"),
+            w("rPr"), w("pPr"), w("sdtPr"), w("fldChar"), w("commentReference"),
+            w("footnoteReference"), w("endnoteReference")}
+
+
+def tag_of(sdt: etree._Element) -> str | None:
+    """The control's tag (the field id), or None when it has none."""
+    pr = sdt.find(SDT_PR)
+    if pr is None:
+        return None
+    tag = pr.find(w("tag"))
+    return tag.get(w("val")) if tag is not None else None
+
+
+def alias_of(sdt: etree._Element) -> str | None:
+    pr = sdt.find(SDT_PR)
+    alias = pr.find(w("alias")) if pr is not None else None
+    return alias.get(w("val")) if alias is not None else None
+
+
+def kind_of(sdt: etree._Element) -> str:
+    """One of text, dropdown, combobox, date, checkbox, repeating, repeating_item, richtext."""
+    pr = sdt.find(SDT_PR)
+    if pr is None:
+        return "richtext"
+    for child in pr:
+        name = child.tag
+        if name == w("text"):
+            return "text"
+        if name == w("dropDownList"):
+            return "dropdown"
+        if name == w("comboBox"):
+            return "combobox"
+        if name == w("date"):
+            return "date"
+        if name == w14("checkbox"):
+            return "checkbox"
+        if name == w15("repeatingSection"):
+            return "repeating"
+        if name == w15("repeatingSectionItem"):
+            return "repeating_item"
+        if name == w("group"):
+            return "group"
+    return "richtext"
+
+
+def is_multiline(sdt: etree._Element) -> bool:
+    text = sdt.find(f"{SDT_PR}/{w('text')}")
+    return text is not None and text.get(w("multiLine")) in ("1", "true", "on")
+
+
+def showing_placeholder(sdt: etree._Element) -> bool:
+    pr = sdt.find(SDT_PR)
+    if pr is None:
+        return False
+    flag = pr.find(w("showingPlcHdr"))
+    return flag is not None and flag.get(w("val"), "1") not in ("0", "false", "off")
+
+
+def iter_controls(root: etree._Element) -> Iterator[etree._Element]:
+    """Every content control in document order, nested ones included."""
+    return root.iter(SDT)
+
+
+def visible_text(element: etree._Element) -> str:
+    """The text a reader sees in an element, changes accepted; paragraphs end with a newline."""
+    parts: list[str] = []
+    _collect_text(element, parts)
+    text = "".join(parts)
+    return text[:-1] if text.endswith("\n") and element.tag != w("p") else text
+
+
+def _collect_text(el: etree._Element, out: list[str]) -> None:
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str) or tag in _SKIPPED:
+            continue
+        if tag == w("t"):
+            out.append(child.text or "")
+        elif tag in (w("br"), w("cr")):
+            # A page or column break inside an answer is still a break between lines.
+            out.append("\n")
+        elif tag == w("tab"):
+            out.append("\t")
+        elif tag == w("noBreakHyphen"):
+            out.append("\u2011")
+        elif tag == w("softHyphen"):
+            continue
+        elif tag == w("sym"):
+            char = child.get(w("char"))
+            if char:
+                try:
+                    out.append(chr(int(char, 16)))
+                except ValueError:
+                    pass
+        elif tag == w("p"):
+            _collect_text(child, out)
+            out.append("\n")
+        elif tag == w("r") and _in_field_instruction(child):
+            continue
+        else:
+            _collect_text(child, out)
+
+
+def _in_field_instruction(run: etree._Element) -> bool:
+    # Text between fldChar begin and separate is the field's code, not what is shown.
+    # Walking siblings backwards is rare work: only runs of complex fields pay it.
+    depth = 0
+    sib = run.getprevious()
+    while sib is not None:
+        fc = sib.find(w("fldChar"))
+        if fc is not None:
+            kind = fc.get(w("fldCharType"))
+            if kind == "end":
+                depth += 1
+            elif kind == "separate":
+                if depth == 0:
+                    return False
+            elif kind == "begin":
+                if depth == 0:
+                    return True
+                depth -= 1
+        sib = sib.getprevious()
+    return False
+
+
+def content_text(sdt: etree._Element) -> str:
+    content = sdt.find(SDT_CONTENT)
+    return visible_text(content) if content is not None else ""
+
+
+def checkbox_state(sdt: etree._Element) -> bool:
+    """A checkbox's state from w14:checked (never from the glyph); missing value means true."""
+    checked = sdt.find(f"{SDT_PR}/{w14('checkbox')}/{w14('checked')}")
+    if checked is None:
+        return False
+    value = checked.get(w14("val"))
+    return value is None or value.strip().lower() in ("1", "true", "on")
+
+
+def date_value(sdt: etree._Element) -> str | None:
+    """The w:fullDate of a date control as an ISO date, or None."""
+    date = sdt.find(f"{SDT_PR}/{w('date')}")
+    if date is None:
+        return None
+    full = date.get(w("fullDate"))
+    if not full:
+        return None
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", full)
+    return "-".join(match.groups()) if match else None
+
+
+def list_items(sdt: etree._Element) -> list[tuple[str, str]]:
+    """(display text, value) of each item of a dropdown or combo box."""
+    pr = sdt.find(SDT_PR)
+    if pr is None:
+        return []
+    items = []
+    for holder in (pr.find(w("dropDownList")), pr.find(w("comboBox"))):
+        if holder is None:
+            continue
+        for item in holder.findall(w("listItem")):
+            value = item.get(w("value")) or ""
+            items.append((item.get(w("displayText")) or value, value))
+    return items
+
+
+# ---- writing values, as Word does when a person types, picks or ticks ----------------------
+
+def _content(sdt: etree._Element) -> etree._Element:
+    content = sdt.find(SDT_CONTENT)
+    if content is None:
+        content = etree.SubElement(sdt, SDT_CONTENT)
+    return content
+
+
+def _run_properties(sdt: etree._Element) -> etree._Element | None:
+    rpr = sdt.find(f"{SDT_PR}/{w('rPr')}")
+    return etree.fromstring(etree.tostring(rpr)) if rpr is not None else None
+
+
+def _clear_placeholder_flag(sdt: etree._Element) -> None:
+    pr = sdt.find(SDT_PR)
+    if pr is not None:
+        for flag in pr.findall(w("showingPlcHdr")):
+            pr.remove(flag)
+
+
+def make_runs(text: str, rpr: etree._Element | None = None) -> list[etree._Element]:
+    """Runs showing `text`, with line breaks as w:br and tabs as w:tab (as Word writes them)."""
+    run = etree.Element(w("r"))
+    if rpr is not None:
+        run.append(rpr)
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            etree.SubElement(run, w("br"))
+        for j, chunk in enumerate(line.split("\t")):
+            if j:
+                etree.SubElement(run, w("tab"))
+            if chunk:
+                t = etree.SubElement(run, w("t"))
+                t.text = chunk
+                t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return [run]
+
+
+def set_text(sdt: etree._Element, text: str) -> None:
+    """Replace the control's content with `text`, clearing the placeholder state."""
+    content = _content(sdt)
+    paragraph = content.find(w("p"))
+    target = paragraph if paragraph is not None else content
+    if paragraph is not None:
+        # A block-level control: keep one paragraph (and its properties), drop the rest.
+        for extra in content.findall(w("p"))[1:]:
+            content.remove(extra)
+        for child in list(paragraph):
+            if child.tag != w("pPr"):
+                paragraph.remove(child)
+    else:
+        for child in list(content):
+            content.remove(child)
+    for run in make_runs(text, _run_properties(sdt)):
+        target.append(run)
+    _clear_placeholder_flag(sdt)
+
+
+def set_choice(sdt: etree._Element, display_text: str) -> None:
+    """Pick an item of a dropdown by its display text."""
+    set_text(sdt, display_text)
+
+
+def set_checkbox(sdt: etree._Element, checked: bool) -> None:
+    box = sdt.find(f"{SDT_PR}/{w14('checkbox')}")
+    if box is None:
+        raise ValueError(f"control '{tag_of(sdt)}' is not a checkbox")
+    state = box.find(w14("checked"))
+    if state is None:
+        state = etree.Element(w14("checked"))
+        box.insert(0, state)
+    state.set(w14("val"), "1" if checked else "0")
+    set_text(sdt, CHECKED_GLYPH if checked else UNCHECKED_GLYPH)
+
+
+def set_date(sdt: etree._Element, value: dt.date) -> None:
+    date = sdt.find(f"{SDT_PR}/{w('date')}")
+    if date is None:
+        raise ValueError(f"control '{tag_of(sdt)}' is not a date")
+    date.set(w("fullDate"), value.strftime("%Y-%m-%dT00:00:00Z"))
+    set_text(sdt, format_date(value, date_format_of(sdt)))
+
+
+def date_format_of(sdt: etree._Element) -> str:
+    fmt = sdt.find(f"{SDT_PR}/{w('date')}/{w('dateFormat')}")
+    return (fmt.get(w("val")) if fmt is not None else None) or DATE_FORMAT
+
+
+_WORD_TO_STRFTIME = [("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"),
+                     ("dddd", "%A"), ("ddd", "%a"), ("dd", "%d")]
+
+
+def _strftime_pattern(word_format: str) -> str:
+    pattern = word_format
+    for word, py in _WORD_TO_STRFTIME:
+        pattern = pattern.replace(word, py)
+    # Single-letter d and M (no leading zero) are read with the zero-padded directives.
+    pattern = re.sub(r"(?<!%)\bd\b", "%d", pattern)
+    return re.sub(r"(?<!%)\bM\b", "%m", pattern)
+
+
+def format_date(value: dt.date, word_format: str = DATE_FORMAT) -> str:
+    return value.strftime(_strftime_pattern(word_format))
+
+
+def parse_shown_date(text: str, word_format: str = DATE_FORMAT) -> dt.date | None:
+    """A date typed or shown in a control, in its format or a few unambiguous UK forms."""
+    text = " ".join(text.split())
+    for pattern in (_strftime_pattern(word_format), "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y",
+                    "%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%A %d %B %Y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None

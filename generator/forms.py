@@ -1,0 +1,197 @@
+"""Issuing forms: one Word form per partnership, pre-filled from the register and the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from generator import controls
+from generator.errors import ToolkitError
+from generator.fileio import safe_filename, write_new
+from generator.formdefs import Field, FormDefinition, load_definition
+from generator.framework import Framework
+from generator.register import Partnership, Register, format_money, read_register
+from generator.render import CompiledTemplate, Identity
+from generator.store import Issued, Store, now_iso
+from generator.workspace import Workspace
+
+NONE_ON_RECORD = "None on record"
+
+
+@dataclass(frozen=True)
+class IssuedForm:
+    path: Path
+    issue_id: str
+    partnership_id: str
+    partnership_name: str
+    form_type: str
+
+
+@dataclass
+class IssueResult:
+    written: list[IssuedForm] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def new_issue_id(form_type: str, partnership_id: str, cycle: str) -> str:
+    """A unique, readable reference such as 'P007-explore-202627-3f9a2c'."""
+    return f"{partnership_id}-{form_type}-{cycle.replace('/', '')}-{secrets.token_hex(3)}"
+
+
+def long_date(value: dt.date) -> str:
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def display_value(f: Field, value: Any) -> str:
+    """An answer as a person would read it on a form or in a paper."""
+    if value is None or value == "" or value == []:
+        return ""
+    if f.type == "checkbox":
+        return "Yes" if value else "No"
+    if f.type == "choice":
+        choice = next((c for c in f.choices if c.value == value), None)
+        return choice.label if choice else str(value)
+    if f.type == "date":
+        try:
+            return f"{dt.date.fromisoformat(str(value)):%d/%m/%Y}"
+        except ValueError:
+            return str(value)
+    if f.type == "money" and isinstance(value, int | float):
+        return format_money(value)
+    if f.type == "table":
+        return f"{len(value)} row{'s' if len(value) != 1 else ''}"
+    return str(value)
+
+
+def framework_context(framework: Framework) -> dict[str, Any]:
+    context = framework.context()
+    for key in ("design_expectations", "agreement_clauses"):
+        context[key] = [{**item, "number": n} for n, item in enumerate(context[key], start=1)]
+    return context
+
+
+def carried_forward(definition: FormDefinition, partnership_id: str, store: Store | None
+                    ) -> tuple[dict[str, str], dict[str, Any]]:
+    """What an earlier accepted return shows (`previous`) and pre-fills (`prefill`)."""
+    previous: dict[str, str] = {}
+    prefill: dict[str, Any] = {}
+    cache: dict[str, Any] = {}
+
+    def latest(form_type: str) -> Any:
+        if form_type not in cache:
+            cache[form_type] = store.latest_accepted(partnership_id, form_type) if store else None
+        return cache[form_type]
+
+    for f in definition.fields.values():
+        if f.previous_from:
+            earlier = latest(f.previous_from)
+            shown = display_value(f, earlier.answers.get(f.id)) if earlier else ""
+            previous[f.id] = f"{shown} ({earlier.cycle})" if shown else NONE_ON_RECORD
+            if earlier and shown and f.type in ("text", "multiline"):
+                prefill[f.id] = earlier.answers.get(f.id)
+        if f.type == "table" and f.prefill_from:
+            earlier = latest(f.prefill_from)
+            if earlier and earlier.answers.get(f.id):
+                columns = {c.id for c in f.columns}
+                prefill[f.id] = [{k: v for k, v in row.items() if k in columns}
+                                 for row in earlier.answers[f.id]]
+    return previous, prefill
+
+
+def static_text(docx_bytes: bytes) -> list[str]:
+    """The text of every paragraph outside the answer boxes, to spot text typed outside them."""
+    import io
+    import zipfile
+
+    xml = zipfile.ZipFile(io.BytesIO(docx_bytes)).read("word/document.xml")
+    root = etree.fromstring(xml)
+    lines = []
+    for p in root.iter(controls.w("p")):
+        if next(p.iterancestors(controls.SDT), None) is not None:
+            continue
+        parts = []
+        for child in p:
+            if child.tag != controls.SDT:
+                parts.append(controls.visible_text(child))
+        text = "".join(parts).strip()
+        if text:
+            lines.append(text)
+    return lines
+
+
+def select_partnerships(register: Register, definition: FormDefinition,
+                        partnership_id: str | None) -> tuple[list[Partnership], list[str]]:
+    """The partnerships a form goes to, and notices about those left out."""
+    notices = [f"{p.id} {p.name}: out of scope of the strategy ({p.type_label}); no form issued"
+               for p in register.out_of_scope]
+    if partnership_id:
+        chosen = register.get(partnership_id)
+        if chosen is None:
+            known = ", ".join(p.id for p in register.partnerships)
+            raise ToolkitError(f"{register.path.name}: no partnership with ID '{partnership_id}' "
+                               f"(IDs are {known})")
+        if not chosen.in_scope:
+            raise ToolkitError(f"{chosen.id} {chosen.name} is out of scope of the strategy "
+                               f"({chosen.type_label}); no form is issued for it")
+        return [chosen], []
+    chosen_list = [p for p in register.in_scope if p.phase == definition.phase]
+    if not chosen_list:
+        notices.append(f"no in-scope partnership is in the {definition.phase} phase, so no "
+                       f"{definition.type} form was issued")
+    return chosen_list, notices
+
+
+def issue_forms(ws: Workspace, form_type: str, *, partnership_id: str | None = None,
+                due: dt.date | None = None, today: dt.date | None = None,
+                progress: Callable[[Iterable[Partnership]], Iterable[Partnership]] | None = None
+                ) -> IssueResult:
+    """Write one form per partnership of the form's phase (or the one named) and record it."""
+    framework = ws.framework()
+    definition = load_definition(form_type, framework=framework, forms_dir=ws.forms_dir)
+    register = read_register(ws.path("register"), framework)
+    partnerships, notices = select_partnerships(register, definition, partnership_id)
+    result = IssueResult(notices=notices)
+    if not partnerships:
+        return result
+    today = today or dt.date.today()
+    due = due or today + dt.timedelta(days=ws.due_days)
+    template = CompiledTemplate(ws.templates_dir / f"{form_type}.docx", definition)
+    base = framework_context(framework)
+    folder = ws.path("issued") / form_type
+    with Store(ws.path("store")) as store:
+        for partnership in (progress or iter)(partnerships):
+            issue_id = new_issue_id(form_type, partnership.id, ws.cycle)
+            period = ws.period if form_type == "monitoring" else ""
+            identity = Identity(form_type, definition.version, partnership.id, ws.cycle,
+                                issue_id, due.isoformat(), period)
+            previous, prefill = carried_forward(definition, partnership.id, store)
+            context = {
+                **base,
+                "p": partnership.context(),
+                "form": {"type": form_type, "version": definition.version,
+                         "title": definition.title, "cycle": ws.cycle, "issue": issue_id,
+                         "due_text": long_date(due), "period": period},
+                "previous": previous,
+            }
+            title = f"{definition.title}: {partnership.name}"
+            data = template.render(context, identity, prefill, title=title)
+            name = safe_filename(f"{partnership.id} {partnership.name} {form_type} "
+                                 f"{ws.cycle.replace('/', '-')}") + ".docx"
+            path = write_new(folder / name, data)
+            store.record_issue(Issued(
+                issue_id=issue_id, form_type=form_type, version=definition.version,
+                partnership_id=partnership.id, partnership_name=partnership.name,
+                cycle=ws.cycle, period=period, due_date=due.isoformat(), issued_at=now_iso(),
+                recipient_name=partnership.bm_name, recipient_email=partnership.bm_email,
+                file_path=str(path), static_text=json.dumps(static_text(data),
+                                                            ensure_ascii=False)))
+            result.written.append(IssuedForm(path, issue_id, partnership.id, partnership.name,
+                                             form_type))
+    return result

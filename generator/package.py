@@ -1,0 +1,907 @@
+"""Open untrusted Word (.docx) files safely.
+
+Returned forms arrive by email from outside the council, so every byte is treated as hostile:
+the file is identified from its contents (never its name) before it is unzipped, the zip's
+limits are checked from its central directory before anything is decompressed, each part is
+decompressed lazily with a hard cap, and XML is parsed with `SAFE_PARSER`, which never loads a
+DTD, expands an entity or touches the network. Every refusal is an `UnreadableFile` (one of the
+subclasses below) whose message is one line saying what the file is and what to do about it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from io import BytesIO
+from itertools import pairwise
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+
+from generator.errors import UnreadableFile
+
+__all__ = [
+    "MAX_MEMBERS",
+    "MAX_MEMBER_BYTES",
+    "MAX_RATIO",
+    "MAX_TOTAL_BYTES",
+    "SAFE_PARSER",
+    "DamagedFile",
+    "EmptyFile",
+    "LegacyWordFile",
+    "MacroEnabledFile",
+    "NotAWordDocument",
+    "OversizedFile",
+    "PasswordProtectedFile",
+    "TamperedFile",
+    "WordPackage",
+    "open_package",
+    "parse_xml",
+]
+
+# lxml parsers are not thread-safe: share this one within a thread only.
+SAFE_PARSER: etree.XMLParser = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    huge_tree=False,
+    remove_blank_text=False,
+)
+
+MAX_MEMBER_BYTES = 50 * 1024 * 1024
+MAX_TOTAL_BYTES = 200 * 1024 * 1024
+MAX_RATIO = 200
+MAX_MEMBERS = 2000
+# Small XML parts legitimately compress far better than MAX_RATIO; they cannot do harm anyway.
+_RATIO_APPLIES_ABOVE = 1024 * 1024
+
+
+class EmptyFile(UnreadableFile):
+    """The file has no bytes at all."""
+
+
+class LegacyWordFile(UnreadableFile):
+    """The file is an old binary Word 97-2003 .doc, not a .docx."""
+
+
+class PasswordProtectedFile(UnreadableFile):
+    """The file is encrypted with a password."""
+
+
+class NotAWordDocument(UnreadableFile):
+    """The file is something else: a PDF, a web page, a workbook, a plain zip..."""
+
+
+class DamagedFile(UnreadableFile):
+    """The file is truncated or corrupt (bad zip, failed checksum, malformed XML)."""
+
+
+class MacroEnabledFile(UnreadableFile):
+    """The file carries macros (.docm), which the toolkit refuses."""
+
+
+class OversizedFile(UnreadableFile):
+    """The file, or what it would decompress to, is over a size limit (a possible zip bomb)."""
+
+
+class TamperedFile(UnreadableFile):
+    """The file contains something Word never writes (path tricks, duplicates, DTDs)."""
+
+
+_RESEND = "ask the sender to attach the form again"
+_RESAVE = "open it in Word and save it as a Word Document (.docx), then send it again"
+_RETURN_FORM = "ask the sender to return the form itself as a Word Document (.docx)"
+_FRESH_COPY = "ask the sender to fill in a fresh copy of the form and send it again"
+_BOMB = "looks like a zip bomb, so it was not opened"
+_SHRINK = "if it is a genuine form, ask the sender to remove large pictures and send it again"
+
+_CFB_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
+
+_WORD_MAIN_TYPES = frozenset(
+    {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+    }
+)
+_MACRO_MAIN_TYPES = frozenset(
+    {
+        "application/vnd.ms-word.document.macroenabled.main+xml",
+        "application/vnd.ms-word.template.macroenabledtemplate.main+xml",
+    }
+)
+_VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaproject"
+
+_STRICT_W = "http://purl.oclc.org/ooxml/wordprocessingml/main"
+_STRICT_TO_TRANSITIONAL: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        (
+            (_STRICT_W, "http://schemas.openxmlformats.org/wordprocessingml/2006/main"),
+            (
+                "http://purl.oclc.org/ooxml/officeDocument/relationships",
+                "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/officeDocument/math",
+                "http://schemas.openxmlformats.org/officeDocument/2006/math",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/officeDocument/sharedTypes",
+                "http://schemas.openxmlformats.org/officeDocument/2006/sharedTypes",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/officeDocument/customXml",
+                "http://schemas.openxmlformats.org/officeDocument/2006/customXml",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/officeDocument/bibliography",
+                "http://schemas.openxmlformats.org/officeDocument/2006/bibliography",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/officeDocument/characteristics",
+                "http://schemas.openxmlformats.org/officeDocument/2006/characteristics",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/officeDocument/extendedProperties",
+                "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/officeDocument/customProperties",
+                "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes",
+                "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/drawingml/main",
+                "http://schemas.openxmlformats.org/drawingml/2006/main",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/drawingml/wordprocessingDrawing",
+                "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/drawingml/picture",
+                "http://schemas.openxmlformats.org/drawingml/2006/picture",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/drawingml/chart",
+                "http://schemas.openxmlformats.org/drawingml/2006/chart",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/drawingml/chartDrawing",
+                "http://schemas.openxmlformats.org/drawingml/2006/chartDrawing",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/drawingml/diagram",
+                "http://schemas.openxmlformats.org/drawingml/2006/diagram",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/drawingml/lockedCanvas",
+                "http://schemas.openxmlformats.org/drawingml/2006/lockedCanvas",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/drawingml/compatibility",
+                "http://schemas.openxmlformats.org/drawingml/2006/compatibility",
+            ),
+            (
+                "http://purl.oclc.org/ooxml/schemaLibrary/main",
+                "http://schemas.openxmlformats.org/schemaLibrary/2006/main",
+            ),
+        ),
+        # Longest first, so that e.g. .../drawingml/chartDrawing is not caught by .../chart.
+        key=lambda pair: -len(pair[0]),
+    )
+)
+
+_DTD_MARKERS: tuple[bytes, ...] = tuple(
+    marker.encode(encoding)
+    for marker in ("<!doctype", "<!entity")
+    for encoding in ("ascii", "utf-16-le", "utf-16-be")
+)
+
+_CORE_KEYS = frozenset(
+    {
+        "title",
+        "subject",
+        "creator",
+        "keywords",
+        "description",
+        "lastModifiedBy",
+        "revision",
+        "created",
+        "modified",
+        "lastPrinted",
+        "category",
+        "contentStatus",
+        "identifier",
+        "language",
+        "version",
+    }
+)
+
+_DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+_UTF8_NAME_FLAG = 0x800
+_ENCRYPTED_FLAG = 0x1
+# Everything the standard zip reader raises on a hostile or truncated archive.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    struct.error,
+    IndexError,
+    KeyError,
+    OverflowError,
+)
+
+
+def parse_xml(data: bytes, part_name: str) -> etree._Element:
+    """Parse one XML part of an untrusted file and return its root element.
+
+    Refuses any DTD or entity declaration (in UTF-8, UTF-16 or any other encoding lxml knows)
+    with `TamperedFile`, and turns a parse error into `DamagedFile` naming `part_name`; both
+    subclass `UnreadableFile`. Entities are never expanded and nothing is ever fetched.
+    """
+    lowered = data.lower()
+    if any(marker in lowered for marker in _DTD_MARKERS):
+        raise TamperedFile(_dtd_message(part_name))
+    try:
+        root = etree.fromstring(data, SAFE_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise DamagedFile(
+            f"{_clean(part_name)} is not well-formed XML ({_parser_detail(exc)})"
+        ) from exc
+    # A DTD hidden by an exotic encoding (UTF-32, EBCDIC) slips past the byte scan above.
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise TamperedFile(_dtd_message(part_name))
+    return root
+
+
+def _parser_detail(exc: etree.XMLSyntaxError) -> str:
+    # lxml appends "(<string>, line N)", which means nothing to a Business Manager.
+    return _clean(re.sub(r"\s*\(<string>, line \d+\)\s*$", "", str(exc)), 120)
+
+
+def _dtd_message(part_name: str) -> str:
+    return (
+        f"{_clean(part_name)} declares a DTD or entities; Word never writes these, "
+        "so the file was tampered with"
+    )
+
+
+@dataclass
+class WordPackage:
+    """A returned Word file that passed every safety check, with its main parts parsed.
+
+    `document` is the main document part (normally word/document.xml); in a Strict OOXML file
+    its namespaces have been translated to the transitional ones, so `w:` lookups just work.
+    """
+
+    path: Path | None
+    sha256: str
+    size: int
+    document: etree._Element
+    custom_properties: dict[str, str]
+    core_properties: dict[str, str]
+    app_name: str | None
+    strict: bool
+    document_part: str = "word/document.xml"
+    _reader: _PartReader | None = field(default=None, repr=False, compare=False)
+
+    def part(self, name: str) -> bytes | None:
+        """Return the raw bytes of another zip member (e.g. "word/styles.xml"), or None.
+
+        The name may start with "/" and is matched case-insensitively, as OPC part names are.
+        Members are size-checked and decompressed with a cap; each is read at most once.
+        Strict namespaces are NOT translated here: use `part_xml` for that.
+        """
+        if self._reader is None:
+            return None
+        return self._reader.read(name)
+
+    def part_xml(self, name: str) -> etree._Element | None:
+        """Parse another XML member safely (strict namespaces translated), or None if absent."""
+        if self._reader is None:
+            return None
+        return self._reader.parse(name, translate=self.strict)
+
+    def part_names(self) -> list[str]:
+        """Names of every member of the zip, in archive order."""
+        if self._reader is None:
+            return []
+        return self._reader.names()
+
+
+def open_package(source: Path | bytes, name: str | None = None) -> WordPackage:
+    """Open an untrusted .docx (a path or its bytes) and parse its main parts.
+
+    `name` is how the file is called in messages (default: the path's file name, or
+    "The file"). Raises an `UnreadableFile` subclass with a one-line message whenever the file
+    is empty, is not a Word document, is damaged, encrypted, macro-enabled, over a size
+    limit, or contains anything Word never writes. External relationships are never followed.
+    """
+    data, path, display = _load(source, name)
+    _refuse_if_not_zip(data, display)
+    reader = _open_zip(data, display)
+
+    content_types = reader.parse("[Content_Types].xml")
+    if content_types is None:
+        raise _foreign_zip(reader, display)
+    overrides, defaults = _content_type_maps(content_types)
+
+    def content_type(part: str) -> str | None:
+        key = part.lower()
+        if key in overrides:
+            return overrides[key]
+        return defaults.get(posixpath.splitext(key)[1].lstrip("."))
+
+    package_rels = _relationship_targets(reader.parse("_rels/.rels"))
+    main = package_rels.get("officedocument")
+    if main is None or not reader.has(main):
+        main = next(
+            (
+                part
+                for part, ctype in overrides.items()
+                if ctype in _WORD_MAIN_TYPES | _MACRO_MAIN_TYPES and reader.has(part)
+            ),
+            None,
+        )
+    if main is None:
+        raise _foreign_zip(reader, display)
+    main_type = content_type(main) or ""
+    if "spreadsheetml" in main_type or "ms-excel" in main_type:
+        raise _foreign_zip(reader, display, excel=True)
+    if "presentationml" in main_type or "ms-powerpoint" in main_type:
+        raise _foreign_zip(reader, display, powerpoint=True)
+    has_vba = any(
+        member.endswith("vbaproject.bin") or content_type(member) == _VBA_CONTENT_TYPE
+        for member in reader.keys()
+    )
+    if main_type in _MACRO_MAIN_TYPES or has_vba:
+        raise MacroEnabledFile(
+            f"{display} is a macro-enabled document (.docm); the toolkit does not accept "
+            "macros: save it as a Word Document (.docx)"
+        )
+    if main_type not in _WORD_MAIN_TYPES:
+        raise NotAWordDocument(
+            f"{display} is not a Word document (its main part has the content type "
+            f"{_clean(main_type or 'unknown', 80)}); {_RETURN_FORM}"
+        )
+
+    document = reader.parse(main)
+    assert document is not None  # reader.has(main) was checked above
+    strict = etree.QName(document).namespace == _STRICT_W
+    if strict:
+        document = reader.parse(main, translate=True)
+        assert document is not None
+
+    core = reader.parse(package_rels.get("coreproperties") or "docProps/core.xml")
+    app = reader.parse(package_rels.get("extendedproperties") or "docProps/app.xml")
+    custom = reader.parse(package_rels.get("customproperties") or "docProps/custom.xml")
+
+    return WordPackage(
+        path=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        document=document,
+        custom_properties=_custom_properties(custom),
+        core_properties=_core_properties(core),
+        app_name=_app_name(app),
+        strict=strict,
+        document_part=reader.canonical_name(main),
+        _reader=reader,
+    )
+
+
+def _load(source: Path | bytes, name: str | None) -> tuple[bytes, Path | None, str]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        path = None
+        display = _clean(name) or "The file"
+    else:
+        path = Path(source)
+        display = _clean(name if name else path.name) or "The file"
+        try:
+            with path.open("rb") as handle:
+                # One byte past the limit tells "too big" apart without reading a huge file.
+                data = handle.read(MAX_TOTAL_BYTES + 1)
+        except OSError as exc:
+            raise UnreadableFile(
+                f"{display} cannot be read ({_clean(exc.strerror or str(exc), 80)}); "
+                "check the file exists and is not open in another program"
+            ) from exc
+    if len(data) > MAX_TOTAL_BYTES:
+        raise OversizedFile(
+            f"{display} is over {_size(MAX_TOTAL_BYTES)}, too large for a form; "
+            "ask the sender to remove large pictures and send it again"
+        )
+    return data, path, display
+
+
+def _clean(text: str | None, limit: int = 100) -> str:
+    """Make untrusted text (file and part names, parser messages) safe for a one-line message."""
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text or "").split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+
+
+def _refuse_if_not_zip(data: bytes, display: str) -> None:
+    if not data:
+        raise EmptyFile(f"{display} is empty (0 bytes): {_RESEND}")
+    if data.startswith(_CFB_SIGNATURE):
+        raise _compound_file_error(data, display)
+    if data.startswith(b"PK"):
+        return
+    if b"%PDF-" in data[:1024]:
+        raise NotAWordDocument(
+            f"{display} is a PDF, not a Word document (whatever its name says); {_RETURN_FORM}, "
+            "not a PDF"
+        )
+    picture = _picture_kind(data)
+    if picture:
+        raise NotAWordDocument(
+            f"{display} is a picture ({picture}), not a Word document; {_RETURN_FORM}, "
+            "not a photo or scan"
+        )
+    text = _as_text(data[:4096])
+    if text is None:
+        raise NotAWordDocument(
+            f"{display} is not a Word document (unrecognised file type); {_RETURN_FORM}"
+        )
+    start = text.lstrip("\ufeff \t\r\n").lower()
+    if start.startswith("{\\rtf"):
+        raise NotAWordDocument(f"{display} is a Rich Text Format (.rtf) file; {_RESAVE}")
+    if "mime-version:" in start[:2048]:
+        if "multipart/related" in start:
+            raise NotAWordDocument(f"{display} is a single-file web page (.mht); {_RESAVE}")
+        raise NotAWordDocument(
+            f"{display} is an email message, not a Word document; save the form attached to it "
+            "and send that instead"
+        )
+    if start.startswith("<!doctype html") or "<html" in start[:2048]:
+        raise NotAWordDocument(f"{display} is a web page (HTML), not a Word document; {_RESAVE}")
+    if start.startswith("<?xml") or start.startswith("<"):
+        if any(
+            marker in start
+            for marker in ("<pkg:package", "/office/2006/xmlpackage", "/office/word/2003/wordml")
+        ):
+            raise NotAWordDocument(f"{display} is a Word XML Document (.xml); {_RESAVE}")
+        raise NotAWordDocument(f"{display} is an XML file, not a Word document; {_RETURN_FORM}")
+    raise NotAWordDocument(f"{display} is a plain text file, not a Word document; {_RETURN_FORM}")
+
+
+def _compound_file_error(data: bytes, display: str) -> UnreadableFile:
+    """Classify an OLE2/CFB container by the UTF-16LE stream names in its directory."""
+
+    def has_stream(stream: str) -> bool:
+        return stream.encode("utf-16-le") in data
+
+    if has_stream("EncryptedPackage") or has_stream("EncryptionInfo"):
+        return PasswordProtectedFile(
+            f"{display} is password-protected; ask the sender to remove the password "
+            "(File > Info > Protect Document) and send it again"
+        )
+    if has_stream("Workbook"):
+        return NotAWordDocument(
+            f"{display} is an Excel 97-2003 workbook, not a Word document; {_RETURN_FORM}"
+        )
+    if has_stream("PowerPoint Document"):
+        return NotAWordDocument(
+            f"{display} is a PowerPoint 97-2003 presentation, not a Word document; {_RETURN_FORM}"
+        )
+    if has_stream("__substg1.0_"):
+        return NotAWordDocument(
+            f"{display} is an Outlook message (.msg), not a Word document; save the form "
+            "attached to it and send that instead"
+        )
+    return LegacyWordFile(f"{display} is a Word 97-2003 .doc file; {_RESAVE}")
+
+
+def _picture_kind(data: bytes) -> str | None:
+    signatures = (
+        (b"\x89PNG\r\n\x1a\n", "PNG"),
+        (b"\xff\xd8\xff", "JPEG"),
+        (b"GIF8", "GIF"),
+        (b"II*\x00", "TIFF"),
+        (b"MM\x00*", "TIFF"),
+    )
+    for signature, kind in signatures:
+        if data.startswith(signature):
+            return kind
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"):
+        return "HEIC"
+    return None
+
+
+def _as_text(head: bytes) -> str | None:
+    """Decode the start of a file if it looks like text, else None."""
+    encoding = _utf16_encoding(head)
+    if encoding is None:
+        if head.startswith(codecs.BOM_UTF8):
+            head = head[len(codecs.BOM_UTF8) :]
+        encoding = "utf-8"
+    # Incremental so that a character cut at the 4096-byte boundary is not an error.
+    text = codecs.getincrementaldecoder(encoding)("replace").decode(head)
+    if any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in text):
+        return None
+    return text
+
+
+def _utf16_encoding(data: bytes) -> str | None:
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(b"<\x00"):
+        return "utf-16-le"
+    if data.startswith(codecs.BOM_UTF16_BE) or data.startswith(b"\x00<"):
+        return "utf-16-be"
+    return None
+
+
+def _translate_strict(data: bytes) -> bytes:
+    encoding = _utf16_encoding(data)
+    if encoding is None:
+        for strict, transitional in _STRICT_TO_TRANSITIONAL:
+            data = data.replace(strict.encode("ascii"), transitional.encode("ascii"))
+        return data
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return data  # the parser will report it as damaged
+    for strict, transitional in _STRICT_TO_TRANSITIONAL:
+        text = text.replace(strict, transitional)
+    return text.encode(encoding)
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    info: zipfile.ZipInfo
+    start: int  # offset of the compressed data within the file
+    end: int
+
+
+class _PartReader:
+    """Lazy, capped, cached access to the members of an already-checked zip."""
+
+    def __init__(self, data: bytes, members: dict[str, _Member], display: str) -> None:
+        self._data = data
+        self._members = members
+        self._display = display
+        self._cache: dict[str, bytes] = {}
+
+    def keys(self) -> list[str]:
+        return list(self._members)
+
+    def names(self) -> list[str]:
+        return [member.info.orig_filename for member in self._members.values()]
+
+    def has(self, name: str) -> bool:
+        return _key(name) in self._members
+
+    def member_size(self, name: str) -> int | None:
+        member = self._members.get(_key(name))
+        return member.info.file_size if member else None
+
+    def canonical_name(self, name: str) -> str:
+        member = self._members.get(_key(name))
+        return member.info.orig_filename if member else name
+
+    def read(self, name: str) -> bytes | None:
+        key = _key(name)
+        if key in self._cache:
+            return self._cache[key]
+        member = self._members.get(key)
+        if member is None:
+            return None
+        content = self._inflate(member)
+        self._cache[key] = content
+        return content
+
+    def parse(self, name: str, translate: bool = False) -> etree._Element | None:
+        data = self.read(name)
+        if data is None:
+            return None
+        if translate:
+            data = _translate_strict(data)
+        part = self.canonical_name(name)
+        try:
+            return parse_xml(data, part)
+        except TamperedFile as exc:
+            raise TamperedFile(f"{self._display} was not opened: {exc}; {_FRESH_COPY}") from exc
+        except DamagedFile as exc:
+            raise DamagedFile(f"{self._display} is damaged: {exc}; {_RESEND}") from exc
+
+    def _inflate(self, member: _Member) -> bytes:
+        info = member.info
+        part = _clean(info.orig_filename)
+        raw = memoryview(self._data)[member.start : member.end]
+        if info.compress_type == zipfile.ZIP_STORED:
+            content = bytes(raw)
+            complete = True
+        else:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                # The cap is one byte past the declared size: enough to prove it lied.
+                content = inflater.decompress(raw, info.file_size + 1)
+            except zlib.error as exc:
+                raise DamagedFile(
+                    f"{self._display} is damaged or incomplete (corrupt zip: {part} cannot be "
+                    f"decompressed); {_RESEND}"
+                ) from exc
+            complete = inflater.eof
+        if len(content) > info.file_size:
+            raise OversizedFile(
+                f"{self._display} {_BOMB}: its part {part} decompresses to more than the "
+                f"{info.file_size} bytes its zip entry declares; {_FRESH_COPY}"
+            )
+        if not complete or len(content) != info.file_size:
+            raise DamagedFile(
+                f"{self._display} is damaged or incomplete (corrupt zip: {part} is shorter "
+                f"than its zip entry declares); {_RESEND}"
+            )
+        if zlib.crc32(content) != info.CRC:
+            raise DamagedFile(
+                f"{self._display} is damaged or incomplete (corrupt zip: {part} failed its "
+                f"checksum); {_RESEND}"
+            )
+        return content
+
+
+def _key(name: str) -> str:
+    return name.lstrip("/").lower()
+
+
+def _open_zip(data: bytes, display: str) -> _PartReader:
+    """Check every limit from the zip's directory, before any member is decompressed."""
+    try:
+        infos = zipfile.ZipFile(BytesIO(data)).infolist()
+    except _ZIP_ERRORS as exc:
+        raise DamagedFile(f"{display} is damaged or incomplete (truncated zip); {_RESEND}") from exc
+    if len(infos) > MAX_MEMBERS:
+        raise OversizedFile(
+            f"{display} {_BOMB}: it has {len(infos)} parts inside, over the limit of "
+            f"{MAX_MEMBERS}; {_FRESH_COPY}"
+        )
+    members: dict[str, _Member] = {}
+    total = 0
+    for info in infos:
+        name = info.orig_filename
+        shown = _clean(name, 60)
+        if _unsafe_member_name(name):
+            raise TamperedFile(
+                f"{display} contains a part with an unsafe name ({shown!r}); Word never writes "
+                f"these, so the file was tampered with; {_FRESH_COPY}"
+            )
+        if _key(name) in members:
+            raise TamperedFile(
+                f"{display} contains two parts named {shown}; Word never writes these, so the "
+                f"file was tampered with; {_FRESH_COPY}"
+            )
+        if info.flag_bits & _ENCRYPTED_FLAG:
+            raise PasswordProtectedFile(
+                f"{display} is password-protected (an encrypted zip); ask the sender to remove "
+                "the password and send it again"
+            )
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise DamagedFile(
+                f"{display} uses a zip compression method Word never writes "
+                f"(method {info.compress_type}); {_RESAVE}"
+            )
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise OversizedFile(
+                f"{display} {_BOMB}: its part {shown} would decompress to "
+                f"{_size(info.file_size)}, over the {_size(MAX_MEMBER_BYTES)} limit per part; "
+                f"{_SHRINK}"
+            )
+        if info.file_size > _RATIO_APPLIES_ABOVE and info.file_size > MAX_RATIO * max(
+            info.compress_size, 1
+        ):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise OversizedFile(
+                f"{display} {_BOMB}: its part {shown} is compressed {ratio}:1, over the "
+                f"{MAX_RATIO}:1 limit; {_FRESH_COPY}"
+            )
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise OversizedFile(
+                f"{display} {_BOMB}: its parts would decompress to over "
+                f"{_size(MAX_TOTAL_BYTES)} in total; {_SHRINK}"
+            )
+        members[_key(name)] = _locate(data, info, display)
+    _refuse_overlaps(members.values(), display)
+    return _PartReader(data, members, display)
+
+
+def _unsafe_member_name(name: str) -> bool:
+    if not name or name.startswith("/") or "\\" in name or _DRIVE_LETTER.match(name):
+        return True
+    if any(ord(ch) < 32 for ch in name):
+        return True
+    segments = name.rstrip("/").split("/")
+    return any(segment in ("", ".", "..") for segment in segments)
+
+
+def _locate(data: bytes, info: zipfile.ZipInfo, display: str) -> _Member:
+    """Find a member's compressed bytes via its local header, as the zip reader itself would."""
+    offset = info.header_offset
+    if offset < 0:
+        raise DamagedFile(f"{display} is damaged or incomplete (truncated zip); {_RESEND}")
+    header = data[offset : offset + _LOCAL_HEADER.size]
+    if len(header) < _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
+        raise DamagedFile(f"{display} is damaged or incomplete (truncated zip); {_RESEND}")
+    fields = _LOCAL_HEADER.unpack(header)
+    name_length, extra_length = fields[-2], fields[-1]
+    name_start = offset + _LOCAL_HEADER.size
+    raw_name = data[name_start : name_start + name_length]
+    encoding = "utf-8" if info.flag_bits & _UTF8_NAME_FLAG else "cp437"
+    try:
+        local_name = raw_name.decode(encoding)
+    except UnicodeDecodeError:
+        local_name = None
+    if local_name != info.orig_filename:
+        # Tools that read local headers and tools that read the directory would see different
+        # files: a classic way to smuggle content past a scanner.
+        raise TamperedFile(
+            f"{display} names the part {_clean(info.orig_filename, 60)} differently in two places "
+            f"inside its zip; Word never does this, so the file was tampered with; {_FRESH_COPY}"
+        )
+    start = name_start + name_length + extra_length
+    end = start + info.compress_size
+    if end > len(data):
+        raise DamagedFile(f"{display} is damaged or incomplete (truncated zip); {_RESEND}")
+    return _Member(info=info, start=start, end=end)
+
+
+def _refuse_overlaps(members: Iterable[_Member], display: str) -> None:
+    spans = sorted((member.info.header_offset, member.end) for member in members)
+    for (_, previous_end), (next_start, _) in pairwise(spans):
+        if next_start < previous_end:
+            raise TamperedFile(
+                f"{display} has overlapping parts inside its zip (a zip bomb technique); Word "
+                f"never writes these, so the file was tampered with; {_FRESH_COPY}"
+            )
+
+
+def _foreign_zip(
+    reader: _PartReader, display: str, *, excel: bool = False, powerpoint: bool = False
+) -> NotAWordDocument:
+    """Say what a zip that is not a Word document looks like."""
+    keys = set(reader.keys())
+    if excel or "xl/workbook.xml" in keys:
+        return NotAWordDocument(
+            f"{display} is an Excel workbook, not a Word document; {_RETURN_FORM}"
+        )
+    if powerpoint or "ppt/presentation.xml" in keys:
+        return NotAWordDocument(
+            f"{display} is a PowerPoint presentation, not a Word document; {_RETURN_FORM}"
+        )
+    mimetype = reader.member_size("mimetype")
+    if mimetype is not None and mimetype <= 256:
+        kind = (reader.read("mimetype") or b"").decode("ascii", "replace")
+        if "opendocument.text" in kind:
+            return NotAWordDocument(
+                f"{display} is an OpenDocument Text (.odt) file; open it in Word or LibreOffice "
+                "and save it as a Word Document (.docx), then send it again"
+            )
+        if "opendocument" in kind:
+            return NotAWordDocument(
+                f"{display} is an OpenDocument spreadsheet or presentation, not a Word "
+                f"document; {_RETURN_FORM}"
+            )
+    if not keys:
+        return NotAWordDocument(
+            f"{display} is an empty zip archive, not a Word document; {_RETURN_FORM}"
+        )
+    if "[content_types].xml" in keys:
+        return NotAWordDocument(
+            f"{display} is an Office file but not a Word document (it has no main document "
+            f"part); {_RETURN_FORM}"
+        )
+    return NotAWordDocument(
+        f"{display} is a zip archive, not a Word document; {_RETURN_FORM}, not zipped"
+    )
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.0f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _content_type_maps(root: etree._Element) -> tuple[dict[str, str], dict[str, str]]:
+    overrides: dict[str, str] = {}
+    defaults: dict[str, str] = {}
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue  # comments and processing instructions
+        kind = _local(child)
+        content_type = (child.get("ContentType") or "").strip().lower()
+        if kind == "Override" and child.get("PartName"):
+            overrides[_key(unquote(child.get("PartName", "")))] = content_type
+        elif kind == "Default" and child.get("Extension"):
+            defaults[child.get("Extension", "").lower()] = content_type
+    return overrides, defaults
+
+
+def _relationship_targets(root: etree._Element | None) -> dict[str, str]:
+    """Map package relationship kinds ("officedocument", "coreproperties"...) to part names.
+
+    The kind is the last segment of the relationship type with hyphens removed, so that
+    transitional ("extended-properties") and strict ("extendedProperties") types agree.
+    External targets are skipped: they are never followed.
+    """
+    targets: dict[str, str] = {}
+    if root is None:
+        return targets
+    for rel in root:
+        if not isinstance(rel.tag, str) or _local(rel) != "Relationship":
+            continue
+        if (rel.get("TargetMode") or "").lower() == "external":
+            continue
+        kind = (rel.get("Type") or "").rstrip("/").rsplit("/", 1)[-1].replace("-", "").lower()
+        target = _resolve_target(rel.get("Target") or "")
+        if kind and target and kind not in targets:
+            targets[kind] = target
+    return targets
+
+
+def _resolve_target(target: str) -> str | None:
+    """Resolve a package-relative target to a member name; None for anything outside it."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    path = posixpath.normpath(unquote(parts.path).lstrip("/"))
+    if path in ("", ".", "..") or path.startswith("../") or "\\" in path:
+        return None
+    return path
+
+
+def _custom_properties(root: etree._Element | None) -> dict[str, str]:
+    properties: dict[str, str] = {}
+    if root is None:
+        return properties
+    for prop in root:
+        if not isinstance(prop.tag, str) or _local(prop) != "property" or not prop.get("name"):
+            continue
+        values = [child for child in prop if isinstance(child.tag, str)]
+        properties[prop.get("name", "")] = "".join(values[0].itertext()) if values else ""
+    return properties
+
+
+def _core_properties(root: etree._Element | None) -> dict[str, str]:
+    properties: dict[str, str] = {}
+    if root is None:
+        return properties
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        key = _local(child)
+        value = "".join(child.itertext()).strip()
+        if key in _CORE_KEYS and value:
+            properties[key] = value
+    return properties
+
+
+def _app_name(root: etree._Element | None) -> str | None:
+    if root is None:
+        return None
+    for child in root:
+        if isinstance(child.tag, str) and _local(child) == "Application":
+            return "".join(child.itertext()).strip() or None
+    return None

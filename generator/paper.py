@@ -1,0 +1,713 @@
+"""Accessible Word building blocks for committee papers (python-docx).
+
+Every helper here produces output that meets the Public Sector Bodies Accessibility
+Regulations 2018 (WCAG 2.2 AA) as far as a document generator can: real heading
+styles, tables with a marked and repeating header row and no merged cells, alt text
+on every picture, document title/subject/language, RAG ratings written in words as
+well as colour, and colour pairs with a contrast ratio of at least 4.5:1.
+`generator.accessibility.check_paper` checks the result.
+
+Text passed to these helpers is user data: it is never interpreted (no markup, no
+fields); characters XML cannot hold are replaced with U+FFFD.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import docx
+from docx.document import Document as DocumentObject
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Emu, RGBColor
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+from lxml import etree
+
+from generator.accessibility import link_text_problem
+from generator.errors import ReportError
+from generator.fileio import atomic_write_bytes
+
+__all__ = [
+    "NOT_REPORTED",
+    "NUMBER_FORMATS",
+    "PLACEHOLDER_STYLE",
+    "RAG_FILLS",
+    "add_bullets",
+    "add_heading",
+    "add_link",
+    "add_numbered",
+    "add_paragraph",
+    "add_picture_with_alt",
+    "add_placeholder",
+    "add_table",
+    "format_value",
+    "open_paper",
+    "rag_rating",
+    "save_atomic",
+    "set_document_metadata",
+]
+
+#: RAG rating -> (fill colour, text colour), hex RRGGBB without "#".
+#: Contrast ratios (WCAG 2.x formula): Red 6.5:1, Amber 12.8:1, Green 6.2:1, Grey 14.9:1.
+#: "Grey" is used for "Not rated". The rating word is always written in the cell too.
+RAG_FILLS: dict[str, tuple[str, str]] = {
+    "Red": ("C00000", "FFFFFF"),
+    "Amber": ("FFC000", "000000"),
+    "Green": ("00703C", "FFFFFF"),
+    "Grey": ("D9D9D9", "000000"),
+}
+
+#: What an empty value (None, NaN) is shown as in a table: words, not a dash.
+NOT_REPORTED = "Not reported"
+
+#: Named number formats for `add_table(number_formats=...)`; any other value is used as
+#: a `str.format` pattern with one field, e.g. "{:,.1f}" or "£{:,.2f}".
+NUMBER_FORMATS: dict[str, str] = {
+    "money": "£{:,.0f}",
+    "money_pence": "£{:,.2f}",
+    "integer": "{:,.0f}",
+    "decimal": "{:,.2f}",
+    "percent": "{:.0%}",
+}
+
+#: Character style used for placeholders (bold, highlighted; the words say it too).
+PLACEHOLDER_STYLE = "Author Placeholder"
+_PLACEHOLDER_PREFIX = "[To be completed by the report author: "
+
+_RAG_WORD = re.compile(r"^\s*(green|amber|red|grey|gray|not rated)\b", re.IGNORECASE)
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_DOCX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_DOTX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
+_CORE_PROPERTY_LIMIT = 255  # python-docx refuses longer core property values
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _clean(text: object) -> str:
+    """Return `text` as a str XML can hold: CR/LF pairs become LF, forbidden characters U+FFFD.
+
+    Form feeds and vertical tabs become line breaks.
+    """
+    s = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
+    return _XML_ILLEGAL.sub("\ufffd", s)
+
+
+def _find_style(doc: DocumentObject, name: str, style_type: WD_STYLE_TYPE) -> Any | None:
+    """The style called `name` (UI name, case-insensitive) of `style_type`, or None."""
+    wanted = name.casefold()
+    for style in doc.styles:
+        if style.type == style_type and (style.name or "").casefold() == wanted:
+            return style
+    return None
+
+
+def rag_rating(text: object) -> str | None:
+    """The RAG_FILLS key for a cell whose text starts with a rating word, else None.
+
+    "Green", "Amber", "Red" map to themselves; "Not rated" and "Grey" map to "Grey".
+    The word must stand alone ("Redhill" is not a rating).
+    """
+    if text is None:
+        return None
+    match = _RAG_WORD.match(str(text))
+    if not match:
+        return None
+    word = match.group(1).lower()
+    if word in ("grey", "gray", "not rated"):
+        return "Grey"
+    return word.capitalize()
+
+
+def format_value(value: object, number_format: str | None = None) -> str:
+    """Format a table value as text: British dates, thousands separators, words for empties.
+
+    None and NaN become "Not reported"; booleans "Yes"/"No"; ints "12,345"; other
+    numbers two decimal places unless whole. `number_format` is a key of NUMBER_FORMATS
+    or a `str.format` pattern; a negative amount keeps its sign before a "£" prefix.
+    """
+    if value is None:
+        return NOT_REPORTED
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float | Decimal) and math.isnan(value):
+            return NOT_REPORTED
+        if isinstance(value, float | Decimal) and math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if number_format is not None:
+            pattern = NUMBER_FORMATS.get(number_format, number_format)
+            if value < 0 and pattern.startswith("£"):
+                return "-" + pattern.format(-value)
+            return pattern.format(value)
+        if isinstance(value, int) or value == int(value):
+            return f"{int(value):,}"
+        return f"{value:,.2f}"
+    if isinstance(value, dt.datetime):
+        return f"{value.day} {value:%B %Y %H:%M}"
+    if isinstance(value, dt.date):
+        return f"{value.day} {value:%B %Y}"
+    return _clean(value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _insert_in_order(parent: Any, child: Any, successors: Sequence[str]) -> None:
+    """Insert `child` into `parent` before the first existing element named in `successors`."""
+    for tag in successors:
+        found = parent.find(qn(tag))
+        if found is not None:
+            found.addprevious(child)
+            return
+    parent.append(child)
+
+
+# --------------------------------------------------------------------------- document
+
+
+def open_paper(template: Path | None) -> DocumentObject:
+    """Open a Word template (.docx or .dotx) as a new, empty paper.
+
+    The template's body content is removed; its section properties (page size, margins,
+    headers, footers, letterhead) and styles are kept. With `template=None` the
+    python-docx default template is used. Raises ReportError if the template is missing
+    or is not a Word document.
+    """
+    if template is None:
+        doc = docx.Document()
+    else:
+        template = Path(template)
+        try:
+            data = template.read_bytes()
+        except FileNotFoundError:
+            raise ReportError(f"Word template not found: {template}") from None
+        except OSError as exc:
+            raise ReportError(f"Cannot read Word template {template}: {exc.strerror}") from None
+        try:
+            doc = docx.Document(io.BytesIO(_as_document_package(data)))
+        except (
+            zipfile.BadZipFile,
+            PackageNotFoundError,
+            KeyError,
+            ValueError,
+            etree.XMLSyntaxError,
+        ) as exc:
+            raise ReportError(
+                f"{template} is not a usable Word template (.docx or .dotx): {exc}"
+            ) from None
+    body = doc.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+    _drop_unused_content_rels(doc)
+    return doc
+
+
+def _as_document_package(data: bytes) -> bytes:
+    """Return the package bytes, turning a .dotx template into a .docx in memory."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        content_types = src.read("[Content_Types].xml")
+        if _DOTX_CT.encode() not in content_types:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                payload = src.read(info.filename)
+                if info.filename == "[Content_Types].xml":
+                    payload = payload.replace(_DOTX_CT.encode(), _DOCX_CT.encode())
+                dst.writestr(info, payload)
+        return out.getvalue()
+
+
+def _drop_unused_content_rels(doc: DocumentObject) -> None:
+    """Drop image and hyperlink relationships only the removed body content used."""
+    xml = doc.element.xml
+    part = doc.part
+    for r_id, rel in list(part.rels.items()):
+        if rel.reltype in (RT.IMAGE, RT.HYPERLINK) and f'"{r_id}"' not in xml:
+            del part.rels[r_id]
+
+
+def set_document_metadata(
+    doc: DocumentObject,
+    *,
+    title: str,
+    subject: str,
+    author: str,
+    language: str = "en-GB",
+    keywords: str = "",
+) -> None:
+    """Set the core properties and the default text language of the document.
+
+    Sets title, subject, author (also last modified by), keywords and language in
+    docProps/core.xml, clears python-docx's "generated by python-docx" comment, and
+    writes `language` to styles.xml docDefaults (w:lang w:val and w:eastAsia; w:bidi is
+    kept if the template set one, else set to `language` too). Values longer than 255
+    characters are shortened. Raises ValueError if title or language is empty.
+    """
+    if not title.strip():
+        raise ValueError("a published paper needs a title")
+    if not language.strip():
+        raise ValueError("a published paper needs a language, e.g. 'en-GB'")
+
+    def fit(value: str) -> str:
+        value = _clean(value).replace("\n", " ")
+        return value if len(value) <= _CORE_PROPERTY_LIMIT else value[:254] + "…"
+
+    props = doc.core_properties
+    props.title = fit(title)
+    props.subject = fit(subject)
+    props.author = fit(author)
+    props.last_modified_by = fit(author)
+    props.keywords = fit(keywords)
+    props.language = fit(language)
+    if props.comments == "generated by python-docx":
+        props.comments = ""
+
+    styles = doc.styles.element
+    doc_defaults = styles.find(qn("w:docDefaults"))
+    if doc_defaults is None:
+        doc_defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, doc_defaults)
+    rpr_default = doc_defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = OxmlElement("w:rPrDefault")
+        doc_defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        # w:lang is last in CT_RPr apart from a few rarely used elements
+        _insert_in_order(rpr, lang, ("w:eastAsianLayout", "w:specVanish", "w:oMath"))
+    lang.set(qn("w:val"), language)
+    lang.set(qn("w:eastAsia"), language)
+    if not lang.get(qn("w:bidi")):
+        lang.set(qn("w:bidi"), language)
+
+
+def add_heading(doc: DocumentObject, text: str, level: int) -> Paragraph:
+    """Add a heading in the template's "Heading N" style (level 0 is "Title").
+
+    Raises ValueError for empty text or a level outside 0..9. If the template lacks the
+    heading style, one is added with the right outline level so it is still a real heading.
+    """
+    if not isinstance(level, int) or not 0 <= level <= 9:
+        raise ValueError(f"heading level must be 0 (Title) to 9, not {level!r}")
+    clean = _clean(text)
+    if not clean.strip():
+        raise ValueError("a heading must have text (empty headings confuse screen readers)")
+    name = "Title" if level == 0 else f"Heading {level}"
+    style = _find_style(doc, name, WD_STYLE_TYPE.PARAGRAPH)
+    if style is None:
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        base = _find_style(doc, f"Heading {level - 1}", WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = base
+        style.next_paragraph_style = _find_style(doc, "Normal", WD_STYLE_TYPE.PARAGRAPH)
+        style.font.bold = True
+        style.paragraph_format.keep_with_next = True
+        if level:
+            outline = OxmlElement("w:outlineLvl")
+            outline.set(qn("w:val"), str(level - 1))
+            style.element.get_or_add_pPr().append(outline)
+    paragraph = doc.add_paragraph(style=style)
+    paragraph.add_run(clean)
+    return paragraph
+
+
+def add_paragraph(doc: DocumentObject, text: str, style: str | None = None) -> Paragraph:
+    """Add a paragraph of plain text; line breaks become w:br, tabs w:tab.
+
+    `style` is a paragraph style name; if the template does not have it the default
+    paragraph style is used, so a restyled template never breaks compilation.
+    """
+    found = _find_style(doc, style, WD_STYLE_TYPE.PARAGRAPH) if style else None
+    paragraph = doc.add_paragraph(style=found)
+    clean = _clean(text)
+    if clean:
+        paragraph.add_run(clean)
+    return paragraph
+
+
+def _placeholder_style(doc: DocumentObject) -> Any:
+    style = _find_style(doc, PLACEHOLDER_STYLE, WD_STYLE_TYPE.CHARACTER)
+    if style is None:
+        style = doc.styles.add_style(PLACEHOLDER_STYLE, WD_STYLE_TYPE.CHARACTER)
+        style.font.bold = True
+        style.font.highlight_color = WD_COLOR_INDEX.YELLOW  # black on yellow: 19.6:1
+        style.font.color.rgb = RGBColor(0, 0, 0)
+    return style
+
+
+def add_placeholder(doc: DocumentObject, text: str) -> Paragraph:
+    """Add "[To be completed by the report author: TEXT]" in bold, highlighted text.
+
+    The run uses the "Author Placeholder" character style (created if missing), so
+    leftover placeholders can be found by style as well as by their words.
+    """
+    paragraph = doc.add_paragraph()
+    run = paragraph.add_run(f"{_PLACEHOLDER_PREFIX}{_clean(text).strip()}]")
+    run.style = _placeholder_style(doc)
+    run.bold = True
+    return paragraph
+
+
+_LINK_SCHEMES = ("https://", "http://", "mailto:")
+HYPERLINK_STYLE = "Hyperlink"
+
+
+def _hyperlink_style(doc: DocumentObject) -> Any:
+    style = _find_style(doc, HYPERLINK_STYLE, WD_STYLE_TYPE.CHARACTER)
+    if style is None:
+        style = doc.styles.add_style(HYPERLINK_STYLE, WD_STYLE_TYPE.CHARACTER)
+        style.font.underline = True
+        style.font.color.rgb = RGBColor(0x05, 0x63, 0xC1)  # Word's link blue: 6.4:1 on white
+    return style
+
+
+def add_link(paragraph: Paragraph, text: str, url: str) -> None:
+    """Append a hyperlink to `paragraph` with descriptive `text`, in the "Hyperlink" style.
+
+    Raises ValueError if the text is not descriptive ("click here", "here", a bare
+    address...) or the URL is not http(s) or mailto.
+    """
+    clean = _clean(text).replace("\n", " ").strip()
+    problem = link_text_problem(clean)
+    if problem is not None:
+        raise ValueError(problem)
+    url = url.strip()
+    if not url.lower().startswith(_LINK_SCHEMES) or _XML_ILLEGAL.search(url) or " " in url:
+        raise ValueError(f"not a web or email address a paper can link to: {url!r}")
+    part = paragraph.part
+    r_id = part.relate_to(url, RT.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), r_id)
+    link.set(qn("w:history"), "1")
+    run = OxmlElement("w:r")
+    link.append(run)
+    paragraph._p.append(link)
+    wrapped = Run(run, paragraph)
+    wrapped.text = clean
+    wrapped.style = _hyperlink_style(part.document)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def add_table(
+    doc: DocumentObject,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    caption: str,
+    col_widths_cm: Sequence[float] | None = None,
+    number_formats: Mapping[int, str] | None = None,
+    rag_columns: Sequence[int] = (),
+    description: str | None = None,
+) -> Table:
+    """Add a captioned data table with a repeating header row and no merged cells.
+
+    - The caption paragraph goes above the table ("Caption" style if the template has
+      it) and is kept with the table; it is also the table's w:tblCaption, and
+      `description` (default: the caption and column names) its w:tblDescription.
+    - The first row holds `headers`: bold, w:tblHeader (repeats on every page), not
+      split across pages; w:tblLook firstRow=1.
+    - Values are formatted by `format_value`: `number_formats` maps a column index to a
+      NUMBER_FORMATS key or pattern; numbers are right-aligned; None is "Not reported".
+    - Cells in `rag_columns` whose text starts with a rating word get the RAG_FILLS
+      fill and text colour; other cells in those columns are left plain.
+    Raises ValueError for empty headers, a row with the wrong number of cells, or bad
+    column indexes/widths.
+    """
+    ncols = len(headers)
+    if ncols == 0:
+        raise ValueError("a table needs at least one column header")
+    if not caption.strip():
+        raise ValueError("a table needs a caption")
+    for i, row in enumerate(rows, start=1):
+        if len(row) != ncols:
+            raise ValueError(f"row {i} has {len(row)} cells but the table has {ncols} columns")
+    formats = dict(number_formats or {})
+    for index in [*formats, *rag_columns]:
+        if not 0 <= index < ncols:
+            raise ValueError(f"column index {index} is outside the table (0..{ncols - 1})")
+    if col_widths_cm is not None:
+        if len(col_widths_cm) != ncols:
+            raise ValueError(f"{len(col_widths_cm)} column widths given for {ncols} columns")
+        if any(w <= 0 for w in col_widths_cm):
+            raise ValueError("column widths must be positive")
+    rag_set = set(rag_columns)
+    numeric_cols = {
+        c
+        for c in range(ncols)
+        if c in formats
+        or (
+            any(row[c] is not None for row in rows)
+            and all(row[c] is None or _is_number(row[c]) for row in rows)
+        )
+    }
+
+    clean_caption = _clean(caption).replace("\n", " ").strip()
+    caption_par = doc.add_paragraph(style=_find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH))
+    caption_par.add_run(clean_caption)
+    caption_par.paragraph_format.keep_with_next = True
+
+    table = doc.add_table(rows=1 + len(rows), cols=ncols)
+    grid_style = _find_style(doc, "Table Grid", WD_STYLE_TYPE.TABLE)
+    if grid_style is not None:
+        table.style = grid_style
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    _describe_table(table, clean_caption, description, headers)
+
+    table_rows = table.rows
+    header_row = table_rows[0]
+    _mark_header_row(header_row)
+    for c, (cell, header) in enumerate(zip(header_row.cells, headers, strict=True)):
+        paragraph = cell.paragraphs[0]
+        paragraph.add_run(_clean(header)).bold = True
+        if c in numeric_cols:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+    for row_values, table_row in zip(rows, table_rows[1:], strict=True):
+        for c, (cell, value) in enumerate(zip(table_row.cells, row_values, strict=True)):
+            text = format_value(value, formats.get(c))
+            paragraph = cell.paragraphs[0]
+            run = paragraph.add_run(text)
+            if c in numeric_cols or _is_number(value):
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            if c in rag_set:
+                rating = rag_rating(text)
+                if rating is not None:
+                    fill, colour = RAG_FILLS[rating]
+                    _shade_cell(cell, fill)
+                    run.font.color.rgb = RGBColor.from_string(colour)
+
+    if col_widths_cm is not None:
+        table.autofit = False
+        for grid_col, width in zip(
+            table._tbl.tblGrid.findall(qn("w:gridCol")), col_widths_cm, strict=True
+        ):
+            grid_col.set(qn("w:w"), str(Cm(width).twips))
+        for table_row in table_rows:
+            for cell, width in zip(table_row.cells, col_widths_cm, strict=True):
+                cell.width = Cm(width)
+    return table
+
+
+def _describe_table(
+    table: Table, caption: str, description: str | None, headers: Sequence[str]
+) -> None:
+    tbl_pr = table._tbl.tblPr
+    look = tbl_pr.find(qn("w:tblLook"))
+    if look is None:
+        look = OxmlElement("w:tblLook")
+        _insert_in_order(tbl_pr, look, ("w:tblCaption", "w:tblDescription", "w:tblPrChange"))
+    look.set(qn("w:firstRow"), "1")
+    look.set(qn("w:lastRow"), "0")
+    look.set(qn("w:val"), f"{int(look.get(qn('w:val'), '0400'), 16) & ~0x40 | 0x20:04X}")
+    if description is None:
+        names = ", ".join(_clean(h).replace("\n", " ") for h in headers)
+        description = f"{caption}. Columns: {names}."
+    for tag, value in (("w:tblCaption", caption), ("w:tblDescription", _clean(description))):
+        element = tbl_pr.find(qn(tag))
+        if element is None:
+            element = OxmlElement(tag)
+            _insert_in_order(
+                tbl_pr,
+                element,
+                ("w:tblDescription", "w:tblPrChange")
+                if tag == "w:tblCaption"
+                else ("w:tblPrChange",),
+            )
+        element.set(qn("w:val"), value)
+
+
+def _mark_header_row(row: Any) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    for tag in ("w:cantSplit", "w:tblHeader"):
+        if tr_pr.find(qn(tag)) is None:
+            successors = (
+                ("w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc", "w:hidden")
+                if tag == "w:cantSplit"
+                else ("w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del", "w:trPrChange")
+            )
+            _insert_in_order(tr_pr, OxmlElement(tag), successors)
+
+
+def _shade_cell(cell: Any, fill: str) -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
+    shd = tc_pr.find(qn("w:shd"))
+    if shd is None:
+        shd = OxmlElement("w:shd")
+        _insert_in_order(
+            tc_pr,
+            shd,
+            (
+                "w:noWrap",
+                "w:tcMar",
+                "w:textDirection",
+                "w:tcFitText",
+                "w:vAlign",
+                "w:hideMark",
+                "w:headers",
+                "w:cellIns",
+                "w:cellDel",
+                "w:cellMerge",
+                "w:tcPrChange",
+            ),
+        )
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+
+
+# --------------------------------------------------------------------------- pictures, lists
+
+
+def add_picture_with_alt(
+    doc: DocumentObject,
+    png: bytes,
+    *,
+    alt_text: str,
+    title: str,
+    width_cm: float = 16,
+    caption: str | None = None,
+) -> None:
+    """Add a picture with alt text (wp:docPr descr) and title, and a caption below it.
+
+    The caption is `caption` or, by default, `title`, in the "Caption" style when the
+    template has it. The width is reduced to fit between the page margins. Raises
+    ValueError if alt_text or title is empty, ReportError if the image cannot be read.
+    """
+    alt = _clean(alt_text).strip()
+    clean_title = _clean(title).replace("\n", " ").strip()
+    if not alt:
+        raise ValueError("a picture needs alt text describing it")
+    if not clean_title:
+        raise ValueError("a picture needs a title")
+    width = Cm(width_cm)
+    section = doc.sections[-1]
+    if section.page_width is not None:
+        available = section.page_width - (section.left_margin or 0) - (section.right_margin or 0)
+        if available > 0 and width > available:
+            width = Emu(available)
+    try:
+        doc.add_picture(io.BytesIO(png), width=width)
+    except Exception as exc:  # python-docx raises its own UnrecognizedImageError and others
+        raise ReportError(f"The picture '{clean_title}' could not be read: {exc}") from None
+    picture_par = doc.paragraphs[-1]
+    picture_par.paragraph_format.keep_with_next = True
+    doc_pr = picture_par._p.findall(".//" + qn("wp:docPr"))[-1]
+    doc_pr.set("descr", alt)
+    doc_pr.set("title", clean_title)
+    caption_par = doc.add_paragraph(style=_find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH))
+    caption_par.add_run(_clean(caption).strip() if caption else clean_title)
+
+
+def _check_items(items: Sequence[str]) -> list[str]:
+    if isinstance(items, str):
+        raise ValueError("pass a list of items, not a single string")
+    cleaned = [_clean(item) for item in items]
+    for i, item in enumerate(cleaned, start=1):
+        if not item.strip():
+            raise ValueError(f"list item {i} is empty")
+    return cleaned
+
+
+def add_bullets(doc: DocumentObject, items: Sequence[str]) -> None:
+    """Add a bulleted list, one paragraph per item, in the "List Bullet" style.
+
+    Without that style in the template, items are written as "• item". Raises
+    ValueError for an empty item.
+    """
+    cleaned = _check_items(items)
+    style = _find_style(doc, "List Bullet", WD_STYLE_TYPE.PARAGRAPH)
+    for item in cleaned:
+        paragraph = doc.add_paragraph(style=style)
+        paragraph.add_run(item if style is not None else f"\u2022 {item}")
+
+
+def add_numbered(doc: DocumentObject, items: Sequence[str]) -> None:
+    """Add a numbered list in the "List Number" style; each list starts again at 1.
+
+    Without that style in the template, items are written as "1. item". Raises
+    ValueError for an empty item.
+    """
+    cleaned = _check_items(items)
+    if not cleaned:
+        return
+    style = _find_style(doc, "List Number", WD_STYLE_TYPE.PARAGRAPH)
+    num_id = _restarted_num_id(doc, style) if style is not None else None
+    for n, item in enumerate(cleaned, start=1):
+        paragraph = doc.add_paragraph(style=style)
+        paragraph.add_run(item if style is not None else f"{n}. {item}")
+        if num_id is not None:
+            num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+            num_pr.get_or_add_ilvl().val = 0
+            num_pr.get_or_add_numId().val = num_id
+
+
+def _restarted_num_id(doc: DocumentObject, style: Any) -> int | None:
+    """A new w:num for the style's list definition that restarts at 1, or None."""
+    current = style
+    style_num_id = None
+    while current is not None and style_num_id is None:
+        ppr = current.element.pPr
+        num_pr = ppr.numPr if ppr is not None else None
+        if num_pr is not None and num_pr.numId is not None:
+            style_num_id = num_pr.numId.val
+        current = current.base_style
+    if style_num_id is None:
+        return None
+    try:
+        numbering = doc.part.numbering_part.element
+    except (KeyError, NotImplementedError):
+        return None
+    try:
+        abstract_id = numbering.num_having_numId(style_num_id).abstractNumId.val
+    except KeyError:
+        return None
+    num = numbering.add_num(abstract_id)
+    num.add_lvlOverride(ilvl=0).add_startOverride(1)
+    return num.numId
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def save_atomic(doc: DocumentObject, path: Path) -> None:
+    """Save the paper to `path` atomically: never leaves a half-written file.
+
+    Missing folders are created (generator.fileio.atomic_write_bytes). Raises
+    ReportError if the file cannot be written or replaced (for example because it is
+    open in Word).
+    """
+    path = Path(path)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError as exc:
+        raise ReportError(
+            f"Cannot save {path}: {exc.strerror or exc}. "
+            "If the file is open in Word, close it and try again."
+        ) from None

@@ -1,0 +1,279 @@
+"""Reading a returned form: its identity, the answers in its content controls, its problems.
+
+Answers are found by the controls' tags, wherever an editor moved them: Word may split runs
+or add bookmarks and tracked changes; LibreOffice drops the repeating-section wrapper of
+tables and adds empty runs. Rows are found by the table row (w:tr) holding tagged cells, so a
+table reads the same with or without its wrapper; rows a person added without controls are
+read by column position, with a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from generator import controls
+from generator.controls import SDT, w
+from generator.errors import FrameworkError, UnreadableFile
+from generator.formdefs import FORM_TYPES, Field, FormDefinition, load_definition
+from generator.framework import Framework
+from generator.package import WordPackage, open_package
+from generator.render import Identity
+from generator.validate import Problem, validate_answers
+
+GENERIC_PLACEHOLDERS = {"Click or tap here to enter text.", "Click here to enter text.",
+                        "Choose an item.", "Click or tap to enter a date.",
+                        "Click here to enter a date."}
+
+
+@dataclass
+class FormReading:
+    """What was read from one file."""
+
+    file: str
+    form: str | None = None
+    version: int | None = None
+    partnership: str | None = None
+    issue: str | None = None
+    cycle: str | None = None
+    period: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    sha256: str = ""
+    modified: str | None = None
+    modified_by: str | None = None
+    application: str | None = None
+    definition: FormDefinition | None = field(default=None, repr=False)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable machine-readable shape documented in the README."""
+        return {
+            "file": self.file,
+            "form": self.form,
+            "version": self.version,
+            "partnership": self.partnership,
+            "issue": self.issue,
+            "cycle": self.cycle,
+            "answers": self.answers,
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+def _problem(message: str, field_id: str = "", label: str = "") -> Problem:
+    return Problem(field_id, label or "Form", message)
+
+
+def identity_of(package: WordPackage) -> Identity | None:
+    """The identity stamped in a form's custom properties, or None when it is missing."""
+    props = package.custom_properties
+    if not props.get("pt_form") or not props.get("pt_issue"):
+        return None
+    try:
+        version = int(props.get("pt_version", ""))
+    except ValueError:
+        version = 0
+    return Identity(props["pt_form"], version, props.get("pt_partnership", ""),
+                    props.get("pt_cycle", ""), props["pt_issue"], props.get("pt_due", ""),
+                    props.get("pt_period", ""))
+
+
+def read_form(source: Path | bytes, *, name: str | None = None,
+              framework: Framework | None = None, forms_dir: Path | None = None,
+              identity: Identity | None = None) -> FormReading:
+    """Read one returned form. Never raises for a bad file: problems say what is wrong."""
+    label = name or (str(source) if isinstance(source, Path) else "form.docx")
+    reading = FormReading(file=label)
+    try:
+        package = open_package(source, name=label)
+    except UnreadableFile as exc:
+        reading.problems.append(_problem(str(exc)))
+        return reading
+    reading.sha256 = package.sha256
+    reading.modified = package.core_properties.get("modified")
+    reading.modified_by = package.core_properties.get("lastModifiedBy")
+    reading.application = package.app_name
+    stamped = identity_of(package)
+    found = stamped or identity
+    if found is None:
+        reading.problems.append(_problem(
+            "the form's identity (form type, version, partnership, issue) is missing from its "
+            "document properties, so it cannot be matched to a form that was issued; if you "
+            "know which form it is, take it in with --as ISSUE_ID"))
+        return reading
+    if identity is not None:
+        # The officer said which issued form this is: that wins over stripped or odd stamps.
+        found = identity
+    reading.form, reading.version = found.form, found.version
+    reading.partnership, reading.issue = found.partnership, found.issue
+    reading.cycle, reading.period = found.cycle, found.period
+    if found.form not in FORM_TYPES:
+        reading.problems.append(_problem(f"form type '{found.form}' is not one the toolkit "
+                                         f"issues ({', '.join(FORM_TYPES)})"))
+        return reading
+    try:
+        definition = load_definition(found.form, found.version or None, framework=framework,
+                                     forms_dir=forms_dir)
+    except FrameworkError as exc:
+        reading.problems.append(_problem(str(exc)))
+        return reading
+    reading.definition = definition
+    raw, missing, notes = extract_answers(package.document, definition)
+    notes = _editor_notes(package, raw, missing, definition) + notes
+    if any(n.severity == "error" and n.field == "" for n in notes):
+        reading.problems.extend(notes)
+        return reading
+    answers, problems = validate_answers(definition, raw, missing)
+    reading.answers = answers
+    reading.problems.extend(notes + problems)
+    return reading
+
+
+def _editor_notes(package: WordPackage, raw: dict[str, Any], missing: set[str],
+                  definition: FormDefinition) -> list[Problem]:
+    """A clear refusal when an editor stripped every tag (LibreOffice 7), else nothing."""
+    body = package.document
+    sdts = list(body.iter(SDT))
+    tagged = [s for s in sdts if controls.tag_of(s)]
+    if tagged:
+        return []
+    app = package.app_name or "the program used"
+    if sdts:
+        return [_problem(
+            f"the answer boxes have lost their field names, so the answers cannot be told apart: "
+            f"the form was saved by {app}, which strips them (LibreOffice 7.x does). Fill the "
+            "form in with Microsoft Word, or LibreOffice 24.2 or later, and send it again")]
+    return [_problem(
+        f"the form has no answer boxes left (saved by {app}); it may have been re-typed, "
+        "converted or saved in another format. Fill in the form as issued, in Microsoft Word "
+        "or LibreOffice 24.2 or later, and send it again")]
+
+
+def _control_value(sdt: etree._Element, f: Field) -> Any:
+    kind = controls.kind_of(sdt)
+    if kind == "checkbox":
+        return controls.checkbox_state(sdt)
+    text = controls.content_text(sdt)
+    stripped = text.strip()
+    if (controls.showing_placeholder(sdt) or stripped in GENERIC_PLACEHOLDERS
+            or (f.placeholder and stripped == f.placeholder)):
+        return None
+    if kind == "date":
+        iso = controls.date_value(sdt)
+        if iso:
+            return iso
+        return text.strip() or None
+    if kind in ("dropdown", "combobox"):
+        for display, value in controls.list_items(sdt):
+            if display == stripped and f.choice_for(value):
+                return f.choice_for(value).label  # type: ignore[union-attr]
+        return stripped or None
+    return text if text.strip() else None
+
+
+def extract_answers(document: etree._Element, definition: FormDefinition
+                    ) -> tuple[dict[str, Any], set[str], list[Problem]]:
+    """Raw answers by field id, the ids whose controls are missing, and notes about the file."""
+    by_tag: dict[str, list[etree._Element]] = {}
+    for sdt in document.iter(SDT):
+        tag = controls.tag_of(sdt)
+        if tag:
+            by_tag.setdefault(tag.strip(), []).append(sdt)
+    raw: dict[str, Any] = {}
+    missing: set[str] = set()
+    notes: list[Problem] = []
+    known: set[str] = set()
+    for f in definition.fields.values():
+        known.add(f.id)
+        if f.type == "table":
+            known.update(f"{f.id}.{c.id}" for c in f.columns)
+            rows, table_notes, found = _read_table(document, f, by_tag)
+            if not found:
+                missing.add(f.id)
+            raw[f.id] = rows
+            notes.extend(table_notes)
+            continue
+        found_controls = by_tag.get(f.id, [])
+        if not found_controls:
+            missing.add(f.id)
+            continue
+        values = [_control_value(s, f) for s in found_controls]
+        answered = [v for v in values if v not in (None, "")]
+        distinct = {repr(v) for v in answered}
+        if len(distinct) > 1:
+            notes.append(Problem(f.id, f.label,
+                                 "appears more than once with different answers (a copied box?); "
+                                 "keep one answer and delete the copy"))
+        raw[f.id] = answered[0] if answered else values[0]
+    unknown = sorted(t for t in by_tag if t not in known)
+    for tag in unknown:
+        notes.append(Problem(tag, tag, "an answer box with this name is not part of the form and "
+                             "was ignored", severity="warning"))
+    return raw, missing, notes
+
+
+def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree._Element]]
+                ) -> tuple[list[dict[str, Any]], list[Problem], bool]:
+    columns = {c.id: c for c in f.columns}
+    prefix = f.id + "."
+    rows_by_tr: dict[Any, dict[str, Any]] = {}
+    tables: list[Any] = []
+    positions: dict[int, str] = {}
+    for tag, sdts in by_tag.items():
+        if not tag.startswith(prefix) or tag[len(prefix):] not in columns:
+            continue
+        column = columns[tag[len(prefix):]]
+        for sdt in sdts:
+            tr = next(sdt.iterancestors(w("tr")), None)
+            if tr is None:
+                continue
+            if tr not in rows_by_tr:
+                rows_by_tr[tr] = {}
+            rows_by_tr[tr][column.id] = _control_value(sdt, column)
+            tc = next(sdt.iterancestors(w("tc")), None)
+            if tc is not None:
+                positions[list(tr).index(tc)] = column.id
+            tbl = tr.getparent()
+            while tbl is not None and tbl.tag != w("tbl"):
+                tbl = tbl.getparent()
+            if tbl is not None and tbl not in tables:
+                tables.append(tbl)
+    if not rows_by_tr:
+        return [], [], False
+    notes: list[Problem] = []
+    rows: list[dict[str, Any]] = []
+    for tbl in tables:
+        started = False
+        for tr in tbl.iter(w("tr")):
+            if tr in rows_by_tr:
+                started = True
+                rows.append(rows_by_tr[tr])
+            elif started and next(tr.iterancestors(w("tbl"))) is tbl:
+                # A row added without the form's controls: read its cells by position.
+                row = {}
+                for tc in tr.findall(w("tc")):
+                    column_id = positions.get(list(tr).index(tc))
+                    text = controls.visible_text(tc).strip()
+                    if column_id and text:
+                        row[column_id] = text
+                if any(row.values()):
+                    rows.append(row)
+                    notes.append(Problem(
+                        f.id, f.label,
+                        f"row {len(rows)} was added without the form's answer boxes; it was "
+                        "read by column position: please check it", severity="warning"))
+    return rows, notes, True

@@ -1,0 +1,331 @@
+"""The store: an SQLite database in the workspace holding what was issued and every return.
+
+Nothing is ever deleted or overwritten. A later return for the same issued form supersedes the
+earlier one, which stays in the history. Each file is taken in within one transaction, so an
+interrupted run leaves the store as it was before that file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.errors import StoreError
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    # executescript() would commit the migration's transaction half-way; run statement by
+    # statement so a migration applies whole or not at all.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    _run(db, """
+        CREATE TABLE issued (
+            issue_id TEXT PRIMARY KEY,
+            form_type TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            partnership_id TEXT NOT NULL,
+            partnership_name TEXT NOT NULL,
+            cycle TEXT NOT NULL,
+            period TEXT NOT NULL DEFAULT '',
+            due_date TEXT,
+            issued_at TEXT NOT NULL,
+            recipient_name TEXT NOT NULL DEFAULT '',
+            recipient_email TEXT NOT NULL DEFAULT '',
+            file_path TEXT NOT NULL,
+            static_text TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX issued_partnership ON issued (partnership_id, form_type);
+        CREATE TABLE returns (
+            id INTEGER PRIMARY KEY,
+            issue_id TEXT,
+            partnership_id TEXT,
+            form_type TEXT,
+            version INTEGER,
+            cycle TEXT,
+            period TEXT,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL UNIQUE,
+            original BLOB NOT NULL,
+            received_at TEXT NOT NULL,
+            sender TEXT NOT NULL DEFAULT '',
+            doc_modified TEXT,
+            answers TEXT NOT NULL DEFAULT '{}',
+            problems TEXT NOT NULL DEFAULT '[]',
+            outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'warnings', 'rejected')),
+            superseded_by INTEGER REFERENCES returns (id)
+        );
+        CREATE INDEX returns_issue ON returns (issue_id);
+        CREATE INDEX returns_partnership ON returns (partnership_id, form_type);
+        CREATE TABLE sends (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            issue_ids TEXT NOT NULL,
+            to_address TEXT NOT NULL,
+            prepared_at TEXT NOT NULL,
+            sent_at TEXT,
+            via TEXT NOT NULL,
+            file_path TEXT
+        );
+    """)
+
+
+# Ordered schema changes; the number applied is kept in PRAGMA user_version.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Issued:
+    issue_id: str
+    form_type: str
+    version: int
+    partnership_id: str
+    partnership_name: str
+    cycle: str
+    period: str
+    due_date: str | None
+    issued_at: str
+    recipient_name: str
+    recipient_email: str
+    file_path: str
+    static_text: str
+
+    @property
+    def static_lines(self) -> list[str]:
+        return list(json.loads(self.static_text or "[]"))
+
+
+@dataclass(frozen=True)
+class Return:
+    id: int
+    issue_id: str | None
+    partnership_id: str | None
+    form_type: str | None
+    version: int | None
+    cycle: str | None
+    period: str | None
+    file_name: str
+    sha256: str
+    received_at: str
+    sender: str
+    doc_modified: str | None
+    answers: dict[str, Any]
+    problems: list[dict[str, str]]
+    outcome: str
+    superseded_by: int | None
+
+    @property
+    def current(self) -> bool:
+        return self.superseded_by is None
+
+
+class Store:
+    """The SQLite store of a workspace."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the store: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} was written by a newer version of the toolkit; "
+                             "upgrade the toolkit to use it")
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                migration(self.db)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All writes inside commit together or not at all."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # ---- issued forms --------------------------------------------------------------------
+
+    def record_issue(self, issued: Issued) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO issued VALUES (:issue_id, :form_type, :version, :partnership_id, "
+                ":partnership_name, :cycle, :period, :due_date, :issued_at, :recipient_name, "
+                ":recipient_email, :file_path, :static_text)", vars(issued))
+
+    def issued(self, issue_id: str) -> Issued | None:
+        row = self.db.execute("SELECT * FROM issued WHERE issue_id = ?", (issue_id,)).fetchone()
+        return Issued(**dict(row)) if row else None
+
+    def all_issued(self, *, cycle: str | None = None, form_type: str | None = None,
+                   partnership_id: str | None = None) -> list[Issued]:
+        sql, args = "SELECT * FROM issued WHERE 1=1", []
+        for column, value in (("cycle", cycle), ("form_type", form_type),
+                              ("partnership_id", partnership_id)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        rows = self.db.execute(sql + " ORDER BY issued_at, issue_id", args).fetchall()
+        return [Issued(**dict(r)) for r in rows]
+
+    # ---- returns -------------------------------------------------------------------------
+
+    def _return(self, row: sqlite3.Row) -> Return:
+        data = dict(row)
+        data.pop("original", None)
+        data["answers"] = json.loads(data["answers"])
+        data["problems"] = json.loads(data["problems"])
+        return Return(**data)
+
+    _COLUMNS = ("id, issue_id, partnership_id, form_type, version, cycle, period, file_name, "
+                "sha256, received_at, sender, doc_modified, answers, problems, outcome, "
+                "superseded_by")
+
+    def by_sha256(self, sha256: str) -> Return | None:
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE sha256 = ?",
+                              (sha256,)).fetchone()
+        return self._return(row) if row else None
+
+    def returns_for_issue(self, issue_id: str) -> list[Return]:
+        rows = self.db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE issue_id = ? "
+                               "ORDER BY id", (issue_id,)).fetchall()
+        return [self._return(r) for r in rows]
+
+    def history(self, partnership_id: str) -> list[Return]:
+        rows = self.db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE partnership_id = ? "
+                               "ORDER BY received_at, id", (partnership_id,)).fetchall()
+        return [self._return(r) for r in rows]
+
+    def all_returns(self) -> list[Return]:
+        rows = self.db.execute(f"SELECT {self._COLUMNS} FROM returns ORDER BY id").fetchall()
+        return [self._return(r) for r in rows]
+
+    def original(self, return_id: int) -> bytes:
+        row = self.db.execute("SELECT original FROM returns WHERE id = ?",
+                              (return_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no return with id {return_id}")
+        return bytes(row[0])
+
+    def current_returns(self, *, form_type: str | None = None, cycle: str | None = None,
+                        accepted_only: bool = True) -> list[Return]:
+        """The return in force for each issued form (not superseded), optionally accepted only."""
+        sql = f"SELECT {self._COLUMNS} FROM returns WHERE superseded_by IS NULL"
+        args: list[Any] = []
+        if accepted_only:
+            sql += " AND outcome IN ('accepted', 'warnings')"
+        if form_type:
+            sql += " AND form_type = ?"
+            args.append(form_type)
+        if cycle:
+            sql += " AND cycle = ?"
+            args.append(cycle)
+        return [self._return(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def latest_accepted(self, partnership_id: str, form_type: str,
+                        before_issue: str | None = None) -> Return | None:
+        """The partnership's latest accepted return of a form type, for carrying answers forward."""
+        rows = self.db.execute(
+            f"SELECT {self._COLUMNS} FROM returns WHERE partnership_id = ? AND form_type = ? "
+            "AND outcome IN ('accepted', 'warnings') AND superseded_by IS NULL "
+            "ORDER BY received_at DESC, id DESC", (partnership_id, form_type)).fetchall()
+        for row in rows:
+            if before_issue is None or row["issue_id"] != before_issue:
+                return self._return(row)
+        return None
+
+    def add_return(self, *, issue_id: str | None, partnership_id: str | None,
+                   form_type: str | None, version: int | None, cycle: str | None,
+                   period: str | None, file_name: str, sha256: str, original: bytes,
+                   sender: str, doc_modified: str | None, answers: dict[str, Any],
+                   problems: list[dict[str, str]], outcome: str,
+                   received_at: str | None = None) -> tuple[int, list[int]]:
+        """Keep a return; if accepted, it supersedes the accepted one in force for its issue.
+
+        Returns the new id and the ids it superseded. Of two accepted returns of one issue,
+        the one whose document was modified later stays in force.
+        """
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO returns (issue_id, partnership_id, form_type, version, cycle, "
+                "period, file_name, sha256, original, received_at, sender, doc_modified, "
+                "answers, problems, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (issue_id, partnership_id, form_type, version, cycle, period, file_name, sha256,
+                 original, received_at or now_iso(), sender, doc_modified,
+                 json.dumps(answers, ensure_ascii=False), json.dumps(problems, ensure_ascii=False),
+                 outcome))
+            new_id = int(cursor.lastrowid or 0)
+            superseded: list[int] = []
+            if outcome != "rejected" and issue_id:
+                rows = db.execute(
+                    "SELECT id, doc_modified FROM returns WHERE issue_id = ? AND id != ? AND "
+                    "superseded_by IS NULL AND outcome != 'rejected'",
+                    (issue_id, new_id)).fetchall()
+                for row in rows:
+                    if (row["doc_modified"] or "") > (doc_modified or ""):
+                        # The one already kept is newer: the new return goes into history.
+                        db.execute("UPDATE returns SET superseded_by = ? WHERE id = ?",
+                                   (row["id"], new_id))
+                        superseded = [new_id]
+                        break
+                    db.execute("UPDATE returns SET superseded_by = ? WHERE id = ?",
+                               (new_id, row["id"]))
+                    superseded.append(int(row["id"]))
+            return new_id, superseded
+
+    # ---- sending -------------------------------------------------------------------------
+
+    def was_sent(self, key: str) -> bool:
+        row = self.db.execute("SELECT sent_at FROM sends WHERE key = ?", (key,)).fetchone()
+        return row is not None and row["sent_at"] is not None
+
+    def record_send(self, *, key: str, kind: str, issue_ids: list[str], to_address: str,
+                    via: str, file_path: str | None, sent: bool) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO sends (key, kind, issue_ids, to_address, prepared_at, sent_at, via, "
+                "file_path) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET "
+                "sent_at = COALESCE(sends.sent_at, excluded.sent_at), via = excluded.via, "
+                "file_path = COALESCE(excluded.file_path, sends.file_path)",
+                (key, kind, json.dumps(issue_ids), to_address, now_iso(),
+                 now_iso() if sent else None, via, file_path))
+
+    def sends_for_issue(self, issue_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT * FROM sends ORDER BY id").fetchall()
+        return [dict(r) for r in rows if issue_id in json.loads(r["issue_ids"])]

@@ -1,0 +1,347 @@
+"""Build the bundled Word templates from the form definitions.
+
+The templates are ordinary Word documents a council may restyle in Word (fonts, logo,
+headers, wording between the controls). They hold docxtpl/Jinja placeholders for the register
+data and the framework's wording, and one content control per answer whose w:tag is the field
+id. `partnerships templates build` writes them; `templates check` compares a restyled one with
+its definition.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import docx
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from lxml import etree
+
+from generator.controls import (
+    CHECKED_GLYPH,
+    DATE_FORMAT,
+    UNCHECKED_GLYPH,
+    W14_NS,
+    W15_NS,
+    w,
+    w14,
+    w15,
+)
+from generator.fileio import atomic_write_bytes
+from generator.formdefs import Field, FormDefinition, Section
+
+PLACEHOLDER_STYLE = "Placeholder Text"
+HELP_STYLE = "Form Help"
+PREVIOUS_STYLE = "Previous Answer"
+
+ITEM_HEADINGS = {
+    "principles": "Principle",
+    "objectives": "Objective",
+    "design_expectations": "Expectation",
+    "agreement_clauses": "Clause",
+}
+
+ABOUT_ROWS = [
+    ("Partnership", "{{ p.name }} ({{ p.id }})"),
+    ("Type", "{{ p.type_label }}"),
+    ("Service area", "{{ p.service_area }}"),
+    ("Partner authorities", "{{ p.partners }}"),
+    ("Host authority", "{{ p.host }}"),
+    ("Agreement", "{{ p.agreement_text }}"),
+    ("Business Manager", "{{ p.business_manager }}"),
+    ("Executive Head of Service", "{{ p.head_of_service }}"),
+    ("Annual budget", "{{ p.budget_text }}"),
+    ("Cycle", "{{ form.cycle }}"),
+    ("Please return by", "{{ form.due_text }}"),
+    ("Form reference", "{{ form.issue }}"),
+]
+
+HOW_TO = (
+    "Type your answers in the grey boxes, choose from the drop-down lists and tick the boxes. "
+    "The boxes cannot be deleted; please leave them in place. To add a row to a table, click in "
+    "its last row and use the plus sign that appears at its end (or copy the row). Save the form "
+    "as a Word Document (.docx) and email it back; renaming the file is fine."
+)
+
+
+def _jinja_pattern(text: str) -> str:
+    """Turn a definition pattern ('p{number}_rating') into Jinja ('p{{ item.number }}_rating')."""
+    return re.sub(r"\{(number|id|title)\}", r"{{ item.\1 }}", text)
+
+
+def short_label(f: Field) -> str:
+    """The words shown beside a control inside a repeating section: the label after ' - '."""
+    label = f.label.rsplit(" - ", 1)[-1]
+    return label[:1].upper() + label[1:]
+
+
+def _ensure_styles(document: docx.document.Document) -> None:
+    styles = document.styles
+    names = {s.name for s in styles}
+    if PLACEHOLDER_STYLE not in names:
+        style = styles.add_style(PLACEHOLDER_STYLE, WD_STYLE_TYPE.CHARACTER)
+        style.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+    if HELP_STYLE not in names:
+        style = styles.add_style(HELP_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles["Normal"]
+        style.font.size = Pt(9)
+        style.font.italic = True
+        style.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
+    if PREVIOUS_STYLE not in names:
+        style = styles.add_style(PREVIOUS_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles["Normal"]
+        style.font.size = Pt(9)
+        style.font.color.rgb = RGBColor(0x1F, 0x3A, 0x5F)
+    styles["Normal"].font.name = "Arial"
+    styles["Normal"].font.size = Pt(11)
+
+
+def control_element(f: Field, tag: str, alias: str, sdt_id: int) -> etree._Element:
+    """An inline content control for field `f`, locked against deletion, showing its placeholder."""
+    sdt = etree.Element(w("sdt"))
+    pr = etree.SubElement(sdt, w("sdtPr"))
+    rpr = etree.SubElement(pr, w("rPr"))
+    etree.SubElement(rpr, w("rStyle")).set(w("val"), "PlaceholderText")
+    etree.SubElement(pr, w("alias")).set(w("val"), alias[:60])
+    etree.SubElement(pr, w("tag")).set(w("val"), tag)
+    etree.SubElement(pr, w("id")).set(w("val"), str(sdt_id))
+    etree.SubElement(pr, w("lock")).set(w("val"), "sdtLocked")
+    if f.type != "checkbox":
+        etree.SubElement(pr, w("showingPlcHdr"))
+    shown = f.placeholder
+    if f.type == "choice":
+        holder = etree.SubElement(pr, w("dropDownList"))
+        for choice in f.choices:
+            item = etree.SubElement(holder, w("listItem"))
+            item.set(w("displayText"), choice.label)
+            item.set(w("value"), choice.value)
+    elif f.type == "date":
+        date = etree.SubElement(pr, w("date"))
+        etree.SubElement(date, w("dateFormat")).set(w("val"), DATE_FORMAT)
+        etree.SubElement(date, w("lid")).set(w("val"), "en-GB")
+        etree.SubElement(date, w("storeMappedDataAs")).set(w("val"), "dateTime")
+        etree.SubElement(date, w("calendar")).set(w("val"), "gregorian")
+    elif f.type == "checkbox":
+        box = etree.SubElement(pr, w14("checkbox"))
+        etree.SubElement(box, w14("checked")).set(w14("val"), "0")
+        checked = etree.SubElement(box, w14("checkedState"))
+        checked.set(w14("val"), f"{ord(CHECKED_GLYPH):04X}")
+        checked.set(w14("font"), "MS Gothic")
+        unchecked = etree.SubElement(box, w14("uncheckedState"))
+        unchecked.set(w14("val"), f"{ord(UNCHECKED_GLYPH):04X}")
+        unchecked.set(w14("font"), "MS Gothic")
+        shown = UNCHECKED_GLYPH
+    else:
+        text = etree.SubElement(pr, w("text"))
+        if f.type == "multiline":
+            text.set(w("multiLine"), "1")
+    content = etree.SubElement(sdt, w("sdtContent"))
+    run = etree.SubElement(content, w("r"))
+    run_pr = etree.SubElement(run, w("rPr"))
+    if f.type == "checkbox":
+        fonts = etree.SubElement(run_pr, w("rFonts"))
+        for attr in ("ascii", "eastAsia", "hAnsi"):
+            fonts.set(w(attr), "MS Gothic")
+        fonts.set(w("hint"), "eastAsia")
+    else:
+        etree.SubElement(run_pr, w("rStyle")).set(w("val"), "PlaceholderText")
+    etree.SubElement(run, w("t")).text = shown
+    return sdt
+
+
+class _Builder:
+    def __init__(self, definition: FormDefinition) -> None:
+        self.definition = definition
+        self.document = docx.Document()
+        self.next_id = 100
+        _ensure_styles(self.document)
+        section = self.document.sections[0]
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+        for side in ("left_margin", "right_margin"):
+            setattr(section, side, Cm(2.0))
+        section.top_margin = section.bottom_margin = Cm(2.0)
+        footer = section.footer.paragraphs[0]
+        footer.text = ("{{ strategy.council }} · " + definition.title
+                       + " · form {{ form.type }} v{{ form.version }} · reference {{ form.issue }}")
+        footer.style = self.document.styles[HELP_STYLE]
+
+    def sdt_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def control(self, paragraph, f: Field, tag: str, alias: str) -> None:  # type: ignore[no-untyped-def]
+        paragraph._p.append(control_element(f, tag, alias, self.sdt_id()))
+
+    def table(self, rows: int, cols: int, widths_cm: list[float]):  # type: ignore[no-untyped-def]
+        table = self.document.add_table(rows=rows, cols=cols)
+        table.style = self.document.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths_cm, strict=True):
+                cell.width = Cm(width)
+        return table
+
+    @staticmethod
+    def mark_header(row) -> None:  # type: ignore[no-untyped-def]
+        tr_pr = row._tr.get_or_add_trPr()
+        etree.SubElement(tr_pr, qn("w:tblHeader"))
+        for cell in row.cells:
+            for run in cell.paragraphs[0].runs:
+                run.bold = True
+
+    def label_cell(self, cell, f: Field, label: str) -> None:  # type: ignore[no-untyped-def]
+        cell.paragraphs[0].add_run(label).bold = True
+        if f.help:
+            cell.add_paragraph(f.help, style=HELP_STYLE)
+
+    def previous_line(self, cell, f: Field, key_expr: str) -> None:  # type: ignore[no-untyped-def]
+        if f.previous_from:
+            cell.add_paragraph(
+                "Last accepted answer: {{ previous[" + key_expr + "] }}", style=PREVIOUS_STYLE
+            )
+
+    def build(self) -> bytes:
+        d = self.definition
+        doc = self.document
+        doc.add_paragraph(d.title, style="Title")
+        doc.add_paragraph("{{ strategy.council }} · {{ strategy.title }}")
+        if d.purpose:
+            doc.add_paragraph(d.purpose)
+        doc.add_heading("About this partnership", level=1)
+        about = self.table(len(ABOUT_ROWS), 2, [5.0, 12.0])
+        for row, (label, value) in zip(about.rows, ABOUT_ROWS, strict=True):
+            row.cells[0].paragraphs[0].add_run(label).bold = True
+            row.cells[1].paragraphs[0].add_run(value)
+        doc.add_heading("How to complete this form", level=2)
+        doc.add_paragraph(HOW_TO)
+        for section in d.sections:
+            doc.add_heading(section.title, level=1)
+            if section.intro:
+                doc.add_paragraph(section.intro)
+            if section.for_each:
+                self.repeating_items(section)
+                continue
+            scalars = [f for f in section.fields if f.type != "table"]
+            if scalars:
+                table = self.table(len(scalars), 2, [7.0, 10.0])
+                for row, f in zip(table.rows, scalars, strict=True):
+                    self.label_cell(row.cells[0], f, f.label + (" *" if f.required else ""))
+                    self.control(row.cells[1].paragraphs[0], f, f.id, f.label)
+                    self.previous_line(row.cells[1], f, f"'{f.id}'")
+            for f in section.fields:
+                if f.type == "table":
+                    self.repeating_table(f)
+        doc.add_paragraph("Answers marked * are required.", style=HELP_STYLE)
+        buffer = io.BytesIO()
+        doc.save(buffer)
+        return _declare_namespaces(buffer.getvalue())
+
+    def repeating_items(self, section: Section) -> None:
+        """A table with one row per framework entry (principle, clause...), via a Jinja row loop."""
+        fields = [f for f in section.fields if f.type != "table"]
+        heading = ITEM_HEADINGS.get(section.for_each or "", "Item")
+        widths = [6.0] + [11.0 / len(fields)] * len(fields)
+        table = self.table(4, 1 + len(fields), widths)
+        header, loop_start, body, loop_end = table.rows
+        header.cells[0].paragraphs[0].add_run(heading)
+        for cell, f in zip(header.cells[1:], fields, strict=True):
+            cell.paragraphs[0].add_run(short_label(f) + (" *" if f.required else ""))
+        self.mark_header(header)
+        loop_start.cells[0].paragraphs[0].add_run(
+            "{%tr for item in " + (section.for_each or "") + " %}"
+        )
+        loop_end.cells[0].paragraphs[0].add_run("{%tr endfor %}")
+        first = body.cells[0]
+        first.paragraphs[0].add_run("{{ item.number }}. {{ item.title }}").bold = True
+        if section.for_each == "principles":
+            first.add_paragraph("{{ item.statement }}", style=HELP_STYLE)
+            first.add_paragraph("Consider: {{ item.considerations|join('; ') }}", style=HELP_STYLE)
+        for cell, f in zip(body.cells[1:], fields, strict=True):
+            tag = _jinja_pattern(f.id)
+            alias = heading + " {{ item.number }}: " + short_label(f)
+            self.control(cell.paragraphs[0], f, tag, alias)
+            key = "'" + f.id.replace("{number}", "' ~ item.number ~ '") + "'"
+            key = key.replace("{id}", "' ~ item.id ~ '")
+            self.previous_line(cell, f, key)
+
+    def repeating_table(self, f: Field) -> None:
+        """A table whose rows the person adds: a repeating-section control around one row."""
+        doc = self.document
+        doc.add_heading(f.label, level=2)
+        if f.help:
+            doc.add_paragraph(f.help, style=HELP_STYLE)
+        widths = [17.0 / len(f.columns)] * len(f.columns)
+        table = self.table(2, len(f.columns), widths)
+        header, prototype = table.rows
+        for cell, column in zip(header.cells, f.columns, strict=True):
+            cell.paragraphs[0].add_run(column.label + (" *" if column.required else ""))
+        self.mark_header(header)
+        for cell, column in zip(prototype.cells, f.columns, strict=True):
+            self.control(cell.paragraphs[0], column, f"{f.id}.{column.id}", column.label)
+        tr = prototype._tr
+        tbl = tr.getparent()
+        section = etree.Element(w("sdt"))
+        section_pr = etree.SubElement(section, w("sdtPr"))
+        etree.SubElement(section_pr, w("alias")).set(w("val"), f.label[:60])
+        etree.SubElement(section_pr, w("tag")).set(w("val"), f.id)
+        etree.SubElement(section_pr, w("id")).set(w("val"), str(self.sdt_id()))
+        etree.SubElement(section_pr, w("lock")).set(w("val"), "sdtLocked")
+        etree.SubElement(section_pr, w15("repeatingSection"))
+        section_content = etree.SubElement(section, w("sdtContent"))
+        item = etree.SubElement(section_content, w("sdt"))
+        item_pr = etree.SubElement(item, w("sdtPr"))
+        etree.SubElement(item_pr, w("id")).set(w("val"), str(self.sdt_id()))
+        etree.SubElement(item_pr, w15("repeatingSectionItem"))
+        item_content = etree.SubElement(item, w("sdtContent"))
+        tbl.replace(tr, section)
+        item_content.append(tr)
+
+
+def _declare_namespaces(docx_bytes: bytes) -> bytes:
+    """Declare w14/w15 on the document root and mark them ignorable, as Word does."""
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = _patch_root(data)
+            if info.filename == "docProps/thumbnail.jpeg":
+                continue
+            if info.filename == "_rels/.rels":
+                data = re.sub(rb'<Relationship [^>]*thumbnail[^>]*/>', b"", data)
+            target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def _patch_root(xml: bytes) -> bytes:
+    start = xml.index(b"<w:document")
+    end = xml.index(b">", start)
+    root_tag = xml[start:end].decode("utf-8")
+    # lxml declared w14/w15 locally on each control; hoist them to the root.
+    if 'xmlns:w15="' not in root_tag:
+        root_tag += f' xmlns:w15="{W15_NS}"'
+    if 'xmlns:w14="' not in root_tag:
+        root_tag += f' xmlns:w14="{W14_NS}"'
+    root_tag = re.sub(r'mc:Ignorable="[^"]*"', 'mc:Ignorable="w14 w15 wp14"', root_tag)
+    tree = etree.fromstring(xml[:start] + root_tag.encode("utf-8") + xml[end:])
+    # Every prefix named in mc:Ignorable must stay declared, used or not.
+    etree.cleanup_namespaces(tree, top_nsmap={"w14": W14_NS, "w15": W15_NS},
+                             keep_ns_prefixes=[p for p in tree.nsmap if p])
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def build_template(definition: FormDefinition) -> bytes:
+    """The Word template of a form definition, as .docx bytes."""
+    return _Builder(definition).build()
+
+
+def write_template(definition: FormDefinition, folder: Path) -> Path:
+    """Write `TYPE.docx` into `folder` atomically and return its path."""
+    path = folder / f"{definition.type}.docx"
+    atomic_write_bytes(path, build_template(definition))
+    return path

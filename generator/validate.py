@@ -1,0 +1,164 @@
+"""Checking answers read from a form against its definition.
+
+Every problem names the field as the person saw it, what was found and what was expected.
+All problems of a form are collected; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from generator.controls import parse_shown_date
+from generator.formdefs import Field, FormDefinition
+from generator.money import MoneyError, parse_money, parse_number
+
+EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    label: str
+    message: str
+    severity: str = "error"  # "error" rejects the form; "warning" is told but accepted
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return f'"{text[:limit]}…"' if len(text) > limit else f'"{text}"'
+
+
+def coerce(f: Field, raw: Any) -> tuple[Any, str | None]:
+    """The typed answer for a raw value read from a control, or an error message."""
+    if raw is None or raw == "":
+        return None, None
+    if f.type == "checkbox":
+        return bool(raw), None
+    text = str(raw)
+    if len(text) > f.max_length:
+        return text, (f"is {len(text):,} characters long; the most this answer takes is "
+                      f"{f.max_length:,}: shorten it or attach a document instead")
+    if f.type == "choice":
+        choice = f.choice_for(text)
+        if choice is None:
+            allowed = ", ".join(c.label for c in f.choices)
+            return text, (f"{_shown(text)} is not one of the choices ({allowed}); "
+                          "pick one from the list")
+        return choice.value, None
+    if f.type == "date":
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return text, None
+        parsed = parse_shown_date(text)
+        if parsed is None:
+            return text, (f"{_shown(text)} is not a date; pick one from the calendar or "
+                          "type DD/MM/YYYY")
+        return parsed.isoformat(), None
+    if f.type == "money":
+        try:
+            return parse_money(text), None
+        except MoneyError:
+            return text, (f"{_shown(text)} is not an amount of money; type a number of pounds "
+                          "such as 12500 or £12,500")
+    if f.type in ("number", "integer"):
+        try:
+            return parse_number(text, integer=f.type == "integer"), None
+        except MoneyError:
+            kind = "a whole number" if f.type == "integer" else "a number"
+            return text, f"{_shown(text)} is not {kind}; type digits such as 3"
+    if f.type == "email":
+        cleaned = text.strip()
+        if not EMAIL.match(cleaned):
+            return text, f"{_shown(text)} is not an email address (expected name@example.org)"
+        return cleaned, None
+    return text, None
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value is False
+
+
+def validate_answers(definition: FormDefinition, raw: dict[str, Any],
+                     missing_controls: set[str]) -> tuple[dict[str, Any], list[Problem]]:
+    """Typed answers and every problem found, for the raw values read from a form."""
+    answers: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for f in definition.fields.values():
+        if f.id in missing_controls:
+            problems.append(Problem(
+                f.id, f.label,
+                "the answer box is missing from the form (deleted, or its tag changed); "
+                "fill in a fresh copy of the form or ask the Partnerships team to take it in",
+            ))
+            answers[f.id] = [] if f.type == "table" else None
+            continue
+        if f.type == "table":
+            answers[f.id] = _table(f, raw.get(f.id) or [], problems)
+            continue
+        value, error = coerce(f, raw.get(f.id))
+        answers[f.id] = value
+        if error:
+            problems.append(Problem(f.id, f.label, error))
+        elif f.required and _empty(value) and f.type != "checkbox":
+            problems.append(Problem(f.id, f.label, "is required but was left empty"))
+    for rule in definition.rules:
+        if answers.get(rule.when) in rule.values and _empty(answers.get(rule.require)):
+            label = definition.fields[rule.require].label
+            problems.append(Problem(rule.require, label, rule.message))
+    problems.extend(_agreement_flags(definition, answers))
+    return answers, problems
+
+
+def _table(f: Field, rows: list[dict[str, Any]], problems: list[Problem]) -> list[dict[str, Any]]:
+    kept: list[dict[str, Any]] = []
+    for number, raw_row in enumerate(rows, start=1):
+        if all(_empty(raw_row.get(c.id)) for c in f.columns):
+            continue
+        row: dict[str, Any] = {}
+        for column in f.columns:
+            value, error = coerce(column, raw_row.get(column.id))
+            row[column.id] = value
+            where = f"{f.label}, row {number}, {column.label}"
+            if error:
+                problems.append(Problem(f"{f.id}.{column.id}", where, error))
+            elif column.required and _empty(value) and column.type != "checkbox":
+                problems.append(Problem(
+                    f"{f.id}.{column.id}", where,
+                    "is empty but the rest of the row is filled in; complete it or clear the row",
+                ))
+        kept.append(row)
+    if f.required and not kept:
+        problems.append(Problem(f.id, f.label, "needs at least one row"))
+    return kept
+
+
+def _agreement_flags(definition: FormDefinition, answers: dict[str, Any]) -> list[Problem]:
+    """Clauses an agreement of the chosen kind should contain but the checklist says are missing."""
+    if definition.type != "agreement" or definition.framework is None:
+        return []
+    instrument = answers.get("instrument")
+    flags = []
+    for number, clause in enumerate(definition.framework.agreement_clauses, start=1):
+        field_id = f"clause_{number}_status"
+        if answers.get(field_id) != "missing":
+            continue
+        expected = clause.mou_expected if instrument == "mou" else clause.mandatory
+        if expected:
+            kind = "a Memorandum of Understanding" if instrument == "mou" else \
+                "an Inter-Authority Agreement"
+            f = definition.fields.get(field_id)
+            flags.append(Problem(
+                field_id, f.label if f else clause.title,
+                f"the clause '{clause.title}' is missing; the strategy expects {kind} to cover it",
+                severity="warning",
+            ))
+    return flags
+
+
+def today_iso() -> str:
+    return dt.date.today().isoformat()

@@ -1,0 +1,256 @@
+"""Excel sheets written safely (openpyxl): user text is never a formula.
+
+Every str value is stored as text: a cell whose text starts with "=", "+", "-", "@",
+a tab or a carriage return also gets Excel's quote prefix, so "=HYPERLINK(...)" or
+"+44 1306 ..." shows as typed and never runs. Characters XML 1.0 forbids become
+U+FFFD. Numbers and dates stay numbers and dates, with formats by column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import openpyxl
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from generator.errors import ToolkitError
+from generator.fileio import atomic_write_bytes
+from generator.paper import RAG_FILLS, rag_rating
+
+__all__ = [
+    "DATETIME_FORMAT",
+    "DATE_FORMAT",
+    "MAX_CELL_TEXT",
+    "add_table_sheet",
+    "safe_sheet_title",
+    "save_workbook_atomic",
+]
+
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+MAX_CELL_TEXT = 32_767  # Excel's limit on characters in a cell
+_TRUNCATED = "… [truncated]"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+_SHEET_MAX = 31
+_RESERVED_SHEET_NAMES = {"history"}  # Excel reserves "History" for change tracking
+_MIN_WIDTH, _MAX_WIDTH = 8.0, 60.0
+
+
+def _clean_text(value: str) -> str:
+    """Text Excel can hold: forbidden XML characters become U+FFFD; at most 32,767 characters."""
+    text = _XML_ILLEGAL.sub("\ufffd", value)
+    if len(text) > MAX_CELL_TEXT:
+        text = text[: MAX_CELL_TEXT - len(_TRUNCATED)] + _TRUNCATED
+    return text
+
+
+def safe_sheet_title(wb: openpyxl.Workbook, title: str, *, reusing: str | None = None) -> str:
+    """A sheet title Excel accepts and `wb` does not already use (case-insensitively).
+
+    Removes []:*?/\\ and control characters, leading/trailing apostrophes, avoids the
+    reserved name "History", shortens to 31 characters and adds " (2)", " (3)", ... to
+    make it unique. `reusing` names a sheet that is being renamed (its name is free).
+    """
+    base = _SHEET_FORBIDDEN.sub(" ", str(title))
+    base = " ".join(base.split()).strip("'").strip() or "Sheet"
+    if base.lower() in _RESERVED_SHEET_NAMES:
+        base = f"{base} sheet"
+    base = base[:_SHEET_MAX].rstrip("'").rstrip() or "Sheet"
+    used = {name.lower() for name in wb.sheetnames if name != reusing}
+    candidate = base
+    n = 2
+    while candidate.lower() in used:
+        suffix = f" ({n})"
+        candidate = base[: _SHEET_MAX - len(suffix)].rstrip("'").rstrip() + suffix
+        n += 1
+    return candidate
+
+
+def _to_excel_datetime(value: dt.datetime) -> dt.datetime:
+    """Excel has no time zones: show aware datetimes in UK local time."""
+    if value.tzinfo is None:
+        return value
+    try:
+        zone: dt.tzinfo = ZoneInfo("Europe/London")
+    except ZoneInfoNotFoundError:
+        zone = dt.UTC
+    return value.astimezone(zone).replace(tzinfo=None)
+
+
+def _is_blank_default_sheet(wb: openpyxl.Workbook) -> Worksheet | None:
+    """The untouched "Sheet" a new Workbook() starts with, if that is all `wb` holds."""
+    if len(wb.worksheets) != 1 or len(wb.sheetnames) != 1:
+        return None
+    ws = wb.worksheets[0]
+    if ws.title == "Sheet" and ws.max_row == 1 and ws.max_column == 1 and ws["A1"].value is None:
+        return ws
+    return None
+
+
+def add_table_sheet(
+    wb: openpyxl.Workbook,
+    title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    number_formats: Mapping[str, str] | None = None,
+    rag_column: str | None = None,
+    col_widths: Mapping[str, float] | None = None,
+) -> Worksheet:
+    """Add a sheet holding a table: bold frozen header row, auto filter, sensible widths.
+
+    - `title` is made a valid, unique sheet title (see `safe_sheet_title`). The blank
+      "Sheet" of a new Workbook() is reused rather than left behind.
+    - str values are always text (never formulas or error codes; see module docs);
+      None, NaN and infinities are empty cells; numbers stay numbers; dates and times
+      stay dates with DATE_FORMAT / DATETIME_FORMAT (time zones converted to UK time);
+      other values are written as their text.
+    - `number_formats` maps a header to an Excel number format, e.g.
+      {"Budget (£)": '"£"#,##0'}, applied to that column's numbers and dates.
+    - `rag_column` names the header of a column whose cells start with a rating word
+      (Red/Amber/Green/Not rated): those get paper.RAG_FILLS fill and text colours.
+    - `col_widths` maps a header to a width in characters; other columns are sized
+      from their contents (8 to 60 characters).
+    Raises ValueError for no headers, a row of the wrong length, or a header name in
+    the options that is not in `headers`.
+    """
+    headers = [_clean_text(str(h)) for h in headers]
+    ncols = len(headers)
+    if ncols == 0:
+        raise ValueError("a sheet needs at least one column header")
+    index_of = {header: i for i, header in reversed(list(enumerate(headers)))}
+    formats = dict(number_formats or {})
+    widths = dict(col_widths or {})
+    for option, names in (
+        ("number_formats", formats),
+        ("col_widths", widths),
+        ("rag_column", [rag_column] if rag_column is not None else []),
+    ):
+        unknown = [name for name in names if name not in index_of]
+        if unknown:
+            raise ValueError(f"{option} names columns not in the headers: {', '.join(unknown)}")
+    column_format = {index_of[name]: fmt for name, fmt in formats.items()}
+    rag_index = index_of[rag_column] if rag_column is not None else None
+
+    blank = _is_blank_default_sheet(wb)
+    if blank is not None:
+        ws = blank
+        ws.title = safe_sheet_title(wb, title, reusing=blank.title)
+    else:
+        ws = wb.create_sheet(safe_sheet_title(wb, title))
+
+    bold = Font(bold=True)
+    header_alignment = Alignment(wrap_text=True, vertical="top")
+    longest = [len(h) for h in headers]
+    for c, header in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=c)
+        _set_text(cell, header)
+        cell.font = bold
+        cell.alignment = header_alignment
+
+    rag_styles = {
+        key: (
+            PatternFill(fill_type="solid", start_color=fill, end_color=fill),
+            Font(color=text),
+        )
+        for key, (fill, text) in RAG_FILLS.items()
+    }
+    wrap = Alignment(wrap_text=True, vertical="top")
+    r = 1
+    for r, row in enumerate(rows, start=2):
+        if len(row) != ncols:
+            raise ValueError(f"row {r - 1} has {len(row)} cells but the sheet has {ncols} columns")
+        for c, value in enumerate(row):
+            cell = ws.cell(row=r, column=c + 1)
+            shown = _set_value(cell, value, column_format.get(c))
+            if shown is None:
+                continue
+            if "\n" in shown:
+                cell.alignment = wrap
+            longest[c] = max(longest[c], max(len(line) for line in shown.split("\n")))
+            if c == rag_index:
+                rating = rag_rating(shown)
+                if rating is not None:
+                    cell.fill, cell.font = rag_styles[rating]
+    last_row = r
+
+    for c, header in enumerate(headers):
+        letter = get_column_letter(c + 1)
+        width = widths.get(header, min(_MAX_WIDTH, max(_MIN_WIDTH, longest[c] + 2)))
+        ws.column_dimensions[letter].width = width
+    last_letter = get_column_letter(ncols)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{last_letter}{last_row}"
+    ws.print_title_rows = "1:1"
+    return ws
+
+
+def _set_text(cell: object, text: str) -> str:
+    """Store `text` as a string cell, quote-prefixed when Excel would read it as a formula."""
+    text = _clean_text(text)
+    cell.value = text
+    cell.data_type = "s"  # never "f" (formula) or "e" (error code such as "#N/A")
+    if text.startswith(_FORMULA_START):
+        cell.quotePrefix = True
+    return text
+
+
+def _set_value(cell: object, value: object, number_format: str | None) -> str | None:
+    """Write one value; returns the text it shows (for column widths), None when empty."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _set_text(cell, value)
+    if isinstance(value, bool):
+        cell.value = value
+        return "FALSE" if not value else "TRUE"
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float | Decimal) and (math.isnan(value) or math.isinf(value)):
+            return None  # Excel cannot store NaN or infinity
+        cell.value = value
+        if number_format:
+            cell.number_format = number_format
+        return f"{value:,}" if number_format else str(value)
+    if isinstance(value, dt.datetime):
+        cell.value = _to_excel_datetime(value)
+        cell.number_format = number_format or DATETIME_FORMAT
+        return "00/00/0000 00:00"
+    if isinstance(value, dt.date):
+        cell.value = value
+        cell.number_format = number_format or DATE_FORMAT
+        return "00/00/0000"
+    if isinstance(value, dt.time | dt.timedelta):
+        cell.value = value
+        if number_format:
+            cell.number_format = number_format
+        return str(value)
+    return _set_text(cell, str(value))
+
+
+def save_workbook_atomic(wb: openpyxl.Workbook, path: Path) -> None:
+    """Save the workbook to `path` atomically: never leaves a half-written file.
+
+    Missing folders are created. Raises ToolkitError if the file cannot be written or
+    replaced (for example because it is open in Excel).
+    """
+    path = Path(path)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError as exc:
+        raise ToolkitError(
+            f"Cannot save {path}: {exc.strerror or exc}. "
+            "If the file is open in Excel, close it and try again."
+        ) from None

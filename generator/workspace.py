@@ -1,0 +1,214 @@
+"""A workspace: one folder holding a council's config, register, forms, returns and papers.
+
+`init` creates it with the example register and copies of the framework data, form
+definitions and Word templates, so the council edits its own copies. Every other command finds
+the workspace from the current folder upwards, or from --workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.errors import WorkspaceError
+from generator.fileio import atomic_write_text
+from generator.formdefs import FORMS_DIR
+from generator.framework import BUNDLED_FRAMEWORK, Framework, load_framework
+
+CONFIG_NAME = "partnerships.toml"
+PACKAGE_DIR = Path(__file__).parent
+TEXTS_DIR = PACKAGE_DIR / "data" / "texts"
+EMAIL_DIR = PACKAGE_DIR / "data" / "email"
+
+
+def bundled_templates_dir() -> Path:
+    """The Word templates shipped with the toolkit (inside the wheel, or the repo's templates/)."""
+    for candidate in (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise WorkspaceError("the toolkit's Word templates are missing from this installation; "
+                         "reinstall it (pip install .)")
+
+
+def current_cycle(today: dt.date | None = None) -> str:
+    """The council year (April to March) containing `today`, as '2026/27'."""
+    today = today or dt.date.today()
+    start = today.year if today.month >= 4 else today.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def current_period(today: dt.date | None = None) -> str:
+    """The calendar quarter containing `today`, as '2026-Q4'."""
+    today = today or dt.date.today()
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+CONFIG_TEMPLATE = """\
+# Partnership Toolkit workspace settings. Paths are relative to this folder.
+
+[council]
+name = "{council}"
+# The officer named as the author of committee papers and the sender of emails.
+responsible_officer = "Executive Head of Service with responsibility for Partnerships"
+contact_officer = "Partnerships Lead"
+contact_email = "partnerships@example.org"
+
+[committees]
+scrutiny = "Scrutiny Committee"
+cgb = "Corporate Governance Board"
+
+[cycle]
+# The council year the forms and the annual report are for, and the monitoring quarter.
+current = "{cycle}"
+period = "{period}"
+# Days between issuing a form and its return date, unless --due is given.
+due_days = 28
+
+[paths]
+register = "register.xlsx"
+framework = "framework/framework.toml"
+forms = "framework/forms"
+templates = "templates"
+texts = "texts"
+issued = "forms/issued"
+returns = "returns"
+reports = "reports"
+outbox = "outbox"
+store = "store.sqlite"
+
+[smtp]
+# Used only by 'partnerships send --smtp'. The password is never stored: it is read from the
+# environment variable named below, or asked for.
+host = ""
+port = 587
+security = "starttls"
+user = ""
+password_env = "PARTNERSHIPS_SMTP_PASSWORD"
+"""
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: dict[str, Any]
+
+    def path(self, key: str) -> Path:
+        value = self.config.get("paths", {}).get(key)
+        if not value:
+            raise WorkspaceError(f"{self.config_path}: [paths] {key} is not set")
+        return (self.root / value).resolve()
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def council(self) -> str:
+        return str(self.config.get("council", {}).get("name", ""))
+
+    @property
+    def cycle(self) -> str:
+        return str(self.config.get("cycle", {}).get("current") or current_cycle())
+
+    @property
+    def period(self) -> str:
+        return str(self.config.get("cycle", {}).get("period") or current_period())
+
+    @property
+    def due_days(self) -> int:
+        return int(self.config.get("cycle", {}).get("due_days", 28))
+
+    def setting(self, section: str, key: str, default: Any = None) -> Any:
+        return self.config.get(section, {}).get(key, default)
+
+    @property
+    def framework_path(self) -> Path:
+        path = self.path("framework")
+        return path if path.exists() else BUNDLED_FRAMEWORK
+
+    @property
+    def forms_dir(self) -> Path:
+        path = self.path("forms")
+        return path if path.is_dir() else FORMS_DIR
+
+    @property
+    def templates_dir(self) -> Path:
+        path = self.path("templates")
+        return path if path.is_dir() else bundled_templates_dir()
+
+    def framework(self) -> Framework:
+        return load_framework(self.framework_path)
+
+    def text(self, name: str) -> str:
+        """An editable text of the workspace (email or report wording), or the bundled one."""
+        own = self.path("texts") / name
+        if own.exists():
+            return own.read_text(encoding="utf-8")
+        for folder in (TEXTS_DIR, EMAIL_DIR):
+            if (folder / name).exists():
+                return (folder / name).read_text(encoding="utf-8")
+        raise WorkspaceError(f"no text named {name} in {self.path('texts')}")
+
+
+def init_workspace(folder: Path, *, council: str | None = None,
+                   today: dt.date | None = None) -> Workspace:
+    """Create a workspace with the example register; refuse if one is already there."""
+    folder = folder.resolve()
+    if (folder / CONFIG_NAME).exists():
+        raise WorkspaceError(f"{folder} is already a workspace ({CONFIG_NAME} exists); "
+                             "nothing was changed. Choose another folder")
+    if folder.exists() and any(folder.iterdir()):
+        raise WorkspaceError(f"{folder} is not empty; nothing was changed. Choose a new or "
+                             "empty folder so no file of yours is overwritten")
+    from generator.register import write_example_register
+
+    framework = load_framework()
+    council = council or framework.strategy["council"]
+    folder.mkdir(parents=True, exist_ok=True)
+    for sub in ("forms/issued", "returns", "reports", "outbox", "texts", "framework/forms",
+                "templates"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(BUNDLED_FRAMEWORK, folder / "framework" / "framework.toml")
+    for definition in FORMS_DIR.glob("*.toml"):
+        shutil.copyfile(definition, folder / "framework" / "forms" / definition.name)
+    if (FORMS_DIR / "archive").is_dir():
+        shutil.copytree(FORMS_DIR / "archive", folder / "framework" / "forms" / "archive")
+    for template in bundled_templates_dir().glob("*.docx"):
+        shutil.copyfile(template, folder / "templates" / template.name)
+    for source in (TEXTS_DIR, EMAIL_DIR):
+        if source.is_dir():
+            for text in source.glob("*.txt"):
+                shutil.copyfile(text, folder / "texts" / text.name)
+    escaped = council.replace("\\", "\\\\").replace('"', '\\"')
+    atomic_write_text(folder / CONFIG_NAME, CONFIG_TEMPLATE.format(
+        council=escaped, cycle=current_cycle(today), period=current_period(today)))
+    write_example_register(folder / "register.xlsx")
+    return open_workspace(folder)
+
+
+def open_workspace(folder: Path) -> Workspace:
+    """Open the workspace at `folder`."""
+    config_path = folder / CONFIG_NAME
+    try:
+        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WorkspaceError(f"{folder} is not a workspace (no {CONFIG_NAME}); create one with "
+                             "'partnerships init FOLDER'") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{config_path}: not valid TOML: {exc}") from None
+    return Workspace(folder.resolve(), config)
+
+
+def find_workspace(start: Path | None = None) -> Workspace:
+    """The workspace containing `start` (default: the current folder)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).exists():
+            return open_workspace(folder)
+    raise WorkspaceError(f"no workspace found in {here} or above it; run the command inside a "
+                         "workspace, pass --workspace FOLDER, or create one with "
+                         "'partnerships init FOLDER'")

@@ -1,0 +1,208 @@
+"""Tests for generator.workbook: user text never becomes a formula, tables are usable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from lxml import etree
+
+from generator import paper
+from generator.accessibility import contrast_ratio
+from generator.errors import ToolkitError
+from generator.workbook import (
+    MAX_CELL_TEXT,
+    add_table_sheet,
+    safe_sheet_title,
+    save_workbook_atomic,
+)
+
+S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+FORMULA_LIKE = ["=1+1", "@SUM(A1)", "-2+3", "+44", '=HYPERLINK("http://x","y")', "\t=1", "#N/A"]
+
+
+def write(tmp_path: Path, headers: list[str], rows: list[list[object]], **kwargs: object) -> Path:
+    wb = openpyxl.Workbook()
+    add_table_sheet(wb, "Data", headers, rows, **kwargs)
+    path = tmp_path / "annex.xlsx"
+    save_workbook_atomic(wb, path)
+    return path
+
+
+def sheet_xml(path: Path) -> etree._Element:
+    with zipfile.ZipFile(path) as z:
+        return etree.fromstring(z.read("xl/worksheets/sheet1.xml"))
+
+
+@pytest.mark.parametrize("text", FORMULA_LIKE)
+def test_formula_like_text_reads_back_as_string(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, ["Comment"], [[text]])
+    cell = openpyxl.load_workbook(path)["Data"]["A2"]
+    assert cell.value == text
+    assert cell.data_type == "s"
+
+
+def test_formula_like_text_writes_no_formula_element(tmp_path: Path) -> None:
+    path = write(tmp_path, ["Comment"], [[text] for text in FORMULA_LIKE])
+    assert sheet_xml(path).findall(f".//{{{S}}}f") == []
+
+
+@pytest.mark.parametrize("text", ["=1+1", "@SUM(A1)", "-2+3", "+44", "\t=1"])
+def test_formula_like_text_gets_quote_prefix(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, ["Comment"], [[text], ["plain"]])
+    ws = openpyxl.load_workbook(path)["Data"]
+    assert ws["A2"].quotePrefix is True
+    assert not ws["A3"].quotePrefix
+
+
+def test_control_character_is_replaced_not_crashing(tmp_path: Path) -> None:
+    path = write(tmp_path, ["Bad\x01header"], [["bell\x07 and null\x00, tab\tnewline\n"]])
+    ws = openpyxl.load_workbook(path)["Data"]
+    assert ws["A1"].value == "Bad\ufffdheader"
+    assert ws["A2"].value == "bell\ufffd and null\ufffd, tab\tnewline\n"
+
+
+def test_overlong_text_is_cut_to_excel_cell_limit(tmp_path: Path) -> None:
+    path = write(tmp_path, ["Notes"], [["x" * 40_000]])
+    value = openpyxl.load_workbook(path)["Data"]["A2"].value
+    assert len(value) == MAX_CELL_TEXT
+    assert value.endswith("[truncated]")
+
+
+def test_numbers_stay_numbers_with_format_by_header(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        ["Partnership", "Budget (£)", "Count"],
+        [["Audit", 120000, 3], ["Legal", 2500.5, None]],
+        number_formats={"Budget (£)": '"£"#,##0'},
+    )
+    ws = openpyxl.load_workbook(path)["Data"]
+    assert ws["B2"].value == 120000 and ws["B2"].data_type == "n"
+    assert ws["B2"].number_format == '"£"#,##0'
+    assert ws["B3"].value == 2500.5
+    assert ws["C2"].value == 3 and ws["C3"].value is None
+
+
+def test_nan_is_written_as_an_empty_cell(tmp_path: Path) -> None:
+    path = write(tmp_path, ["Value"], [[float("nan")], [float("inf")]])
+    ws = openpyxl.load_workbook(path)["Data"]
+    assert ws["A2"].value is None and ws["A3"].value is None
+
+
+def test_dates_stay_dates_with_british_format(tmp_path: Path) -> None:
+    aware = dt.datetime(2025, 7, 1, 9, 30, tzinfo=dt.UTC)
+    path = write(tmp_path, ["Due", "Sent"], [[dt.date(2025, 3, 31), aware]])
+    ws = openpyxl.load_workbook(path)["Data"]
+    assert ws["A2"].value == dt.datetime(2025, 3, 31)
+    assert ws["A2"].number_format == "dd/mm/yyyy"
+    assert ws["B2"].value == dt.datetime(2025, 7, 1, 10, 30)  # British Summer Time
+    assert ws["B2"].number_format == "dd/mm/yyyy hh:mm"
+
+
+def test_header_row_is_bold_frozen_and_filtered(tmp_path: Path) -> None:
+    path = write(tmp_path, ["A", "B", "C"], [[1, 2, 3], [4, 5, 6]])
+    ws = openpyxl.load_workbook(path)["Data"]
+    assert all(cell.font.b for cell in ws[1])
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:C3"
+
+
+def test_empty_table_filters_header_row_only(tmp_path: Path) -> None:
+    path = write(tmp_path, ["A", "B"], [])
+    assert openpyxl.load_workbook(path)["Data"].auto_filter.ref == "A1:B1"
+
+
+def test_column_widths_follow_contents_and_overrides(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        ["Partnership", "Id", "Notes"],
+        [["Building Control Partnership", 1, "x" * 500]],
+        col_widths={"Id": 5},
+    )
+    dims = openpyxl.load_workbook(path)["Data"].column_dimensions
+    assert dims["A"].width == len("Building Control Partnership") + 2
+    assert dims["B"].width == 5
+    assert dims["C"].width == 60
+
+
+def test_rag_column_is_filled_and_keeps_the_word(tmp_path: Path) -> None:
+    rows = [
+        ["Audit", "Red"],
+        ["Legal", "Amber - improving"],
+        ["Waste", "Green"],
+        ["ICT", "Not rated"],
+    ]
+    path = write(tmp_path, ["Partnership", "Rating"], rows, rag_column="Rating")
+    ws = openpyxl.load_workbook(path)["Data"]
+    for r, key in enumerate(["Red", "Amber", "Green", "Grey"], start=2):
+        cell = ws.cell(row=r, column=2)
+        fill, text = paper.RAG_FILLS[key]
+        assert cell.value == rows[r - 2][1]
+        assert cell.fill.fgColor.rgb[-6:] == fill
+        assert cell.font.color.rgb[-6:] == text
+        assert contrast_ratio(text, fill) >= 4.5
+
+
+def test_sheet_title_is_sanitised_and_unique() -> None:
+    wb = openpyxl.Workbook()
+    first = add_table_sheet(wb, "Risks: [top]/*?\\ by partnership and principle 2025", ["A"], [])
+    second = add_table_sheet(wb, "Risks: [top]/*?\\ by partnership and principle 2025", ["A"], [])
+    assert len(first.title) <= 31 and len(second.title) <= 31
+    assert not set("[]:*?/\\") & set(first.title + second.title)
+    assert first.title != second.title
+    assert second.title.endswith(" (2)")
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"), [("History", "History sheet"), ("''", "Sheet"), ("", "Sheet")]
+)
+def test_safe_sheet_title_avoids_names_excel_refuses(title: str, expected: str) -> None:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    assert safe_sheet_title(wb, title) == expected
+
+
+def test_blank_title_on_new_workbook_becomes_sheet() -> None:
+    assert add_table_sheet(openpyxl.Workbook(), "", ["A"], []).title == "Sheet"
+
+
+def test_blank_default_sheet_is_reused() -> None:
+    wb = openpyxl.Workbook()
+    add_table_sheet(wb, "Budgets", ["A"], [[1]])
+    add_table_sheet(wb, "Ratings", ["A"], [[1]])
+    assert wb.sheetnames == ["Budgets", "Ratings"]
+
+
+def test_row_of_wrong_length_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="row 2 has 1 cells"):
+        add_table_sheet(openpyxl.Workbook(), "Data", ["A", "B"], [[1, 2], [1]])
+
+
+def test_unknown_header_in_options_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="number_formats names columns not in the headers"):
+        add_table_sheet(openpyxl.Workbook(), "Data", ["A"], [], number_formats={"Budget": "0"})
+
+
+def test_save_workbook_atomic_leaves_no_temp_file(tmp_path: Path) -> None:
+    path = write(tmp_path, ["A"], [[1]])
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_save_workbook_atomic_failure_keeps_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "annex.xlsx"
+    path.write_bytes(b"old")
+
+    def refuse(src: object, dst: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(ToolkitError, match="open in Excel"):
+        save_workbook_atomic(openpyxl.Workbook(), path)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["annex.xlsx"]
