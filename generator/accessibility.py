@@ -15,14 +15,19 @@ Checks a .docx against the parts of the Public Sector Bodies Accessibility Regul
 - `language`: a language is set (core properties or styles.xml docDefaults) and is the
   expected one;
 - `contrast`: text in table cells has a contrast ratio of at least 4.5:1 with its
-  background;
+  background (cell, paragraph or run shading, else white); other body text at least
+  4.5:1, or 3:1 for large text (18pt, or 14pt bold), against its shading or the page;
 - `colour-only`: no shaded table cell without text (the colour would carry the meaning
   alone);
 - `link-text`: link text is descriptive: not "click here", "here", "link", "more", a
   bare URL or empty.
 
+Text colours and sizes are resolved from the run, its character style, the paragraph
+style (with base styles) and the document defaults; table style formatting is not
+considered. Text colour "auto" counts as black.
+
 The package is read with zipfile and lxml only: no entities, no network, no DTDs,
-size limits on every part. Text colour "auto" counts as black, as stated in the rules.
+size limits on every part.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +46,7 @@ from generator.errors import ReportError
 __all__ = ["Finding", "check_paper", "contrast_ratio", "format_findings", "link_text_problem"]
 
 MIN_CONTRAST = 4.5
+MIN_CONTRAST_LARGE = 3.0
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -218,7 +224,9 @@ class _Package:
         return result
 
 
-def _iter(root: etree._Element, tags: set[str], skip: set[str] = frozenset()) -> Iterator:
+def _iter(
+    root: etree._Element, tags: Collection[str], skip: Collection[str] = ()
+) -> Iterator[etree._Element]:
     """Elements with a tag in `tags` in document order, skipping mc:Fallback and `skip`."""
     stack = [root]
     fallback = f"{{{MC}}}Fallback"
@@ -256,25 +264,23 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 class _Styles:
-    """Paragraph/character style names, base styles and text colours from styles.xml."""
+    """Style names, base styles and run properties from styles.xml."""
 
     def __init__(self, root: etree._Element | None) -> None:
         self.names: dict[str, str] = {}
         self.based_on: dict[str, str] = {}
-        self.colours: dict[str, str] = {}
+        self.run_props: dict[str, etree._Element] = {}
         self.default_paragraph: str | None = None
-        self.default_colour: str | None = None
+        self.default_run_props: etree._Element | None = None
         self.language: str | None = None
         if root is None:
             return
         defaults = root.find(f"{_w('docDefaults')}/{_w('rPrDefault')}/{_w('rPr')}")
         if defaults is not None:
+            self.default_run_props = defaults
             lang = defaults.find(_w("lang"))
             if lang is not None and (lang.get(_w("val")) or "").strip():
                 self.language = lang.get(_w("val")).strip()
-            colour = defaults.find(_w("color"))
-            if colour is not None:
-                self.default_colour = _hex_or_none(colour.get(_w("val")))
         for style in root.iter(_w("style")):
             style_id = style.get(_w("styleId"), "")
             name = style.find(_w("name"))
@@ -282,19 +288,21 @@ class _Styles:
             based = style.find(_w("basedOn"))
             if based is not None:
                 self.based_on[style_id] = based.get(_w("val"), "")
-            colour = style.find(f"{_w('rPr')}/{_w('color')}")
-            if colour is not None and colour.get(_w("val")):
-                self.colours[style_id] = colour.get(_w("val"), "")
+            rpr = style.find(_w("rPr"))
+            if rpr is not None:
+                self.run_props[style_id] = rpr
             if style.get(_w("type")) == "paragraph" and style.get(_w("default")) in ("1", "true"):
                 self.default_paragraph = style_id
 
-    def colour(self, style_id: str | None) -> str | None:
-        """The text colour a style (or its base styles) sets, "auto" included, or None."""
+    def run_property(self, style_id: str | None, tag: str) -> etree._Element | None:
+        """The w:`tag` run property a style (or its base styles) sets, or None."""
         seen: set[str] = set()
         while style_id and style_id not in seen:
             seen.add(style_id)
-            if style_id in self.colours:
-                return self.colours[style_id]
+            rpr = self.run_props.get(style_id)
+            found = rpr.find(_w(tag)) if rpr is not None else None
+            if found is not None:
+                return found
             style_id = self.based_on.get(style_id)
         return None
 
@@ -340,6 +348,7 @@ class _Checker:
         self.body = body if body is not None else document
         # document order of every body element, to sort findings
         self.order = {el: i for i, el in enumerate(self.body.iter())}
+        self.paragraph_numbers = {p: i for i, p in enumerate(_iter(self.body, {_w("p")}), start=1)}
 
     def add(self, group: int, element: etree._Element | None, finding: Finding) -> None:
         self.findings.append((group, self.order.get(element, 0), finding))
@@ -392,8 +401,8 @@ class _Checker:
     def check_headings(self) -> None:
         previous: int | None = None
         seen_any = False
-        paragraphs = _iter(self.body, {_w("p")}, skip={_w("txbxContent")})
-        for number, paragraph in enumerate(paragraphs, start=1):
+        for paragraph in _iter(self.body, {_w("p")}, skip={_w("txbxContent")}):
+            number = self.paragraph_numbers.get(paragraph, 0)
             level = self.styles.heading_level(paragraph)
             if level is None:
                 continue
@@ -538,7 +547,7 @@ class _Checker:
             for run in _iter(paragraph, {_w("r")}):
                 if not "".join(t.text or "" for t in run.iter(_w("t"))).strip():
                     continue
-                fg, bg = self._run_colours(run, par_style_id)
+                fg, bg, _large = self._run_format(run, par_style_id)
                 background = bg or par_fill or cell_fill or "FFFFFF"
                 ratio = contrast_ratio(fg, background)
                 if worst is None or ratio < worst[0]:
@@ -557,28 +566,105 @@ class _Checker:
                 ),
             )
 
-    def _run_colours(self, run: etree._Element, par_style_id: str | None) -> tuple[str, str | None]:
-        """(text colour, run background or None) of a run; "auto" text counts as black."""
+    def _run_format(
+        self, run: etree._Element, par_style_id: str | None
+    ) -> tuple[str, str | None, bool]:
+        """(text colour, run background or None, is large text) of a run.
+
+        Properties come from the run, its character style, the paragraph style and the
+        document defaults, in that order. Text colour "auto" counts as black. Large text
+        (WCAG) is at least 18pt, or 14pt bold.
+        """
         rpr = run.find(_w("rPr"))
-        colour: str | None = None
-        background: str | None = None
+        run_style = rpr.find(_w("rStyle")) if rpr is not None else None
+        run_style_id = run_style.get(_w("val")) if run_style is not None else None
+
+        def prop(tag: str) -> etree._Element | None:
+            for found in (
+                rpr.find(_w(tag)) if rpr is not None else None,
+                self.styles.run_property(run_style_id, tag),
+                self.styles.run_property(par_style_id, tag),
+                (
+                    self.styles.default_run_props.find(_w(tag))
+                    if self.styles.default_run_props is not None
+                    else None
+                ),
+            ):
+                if found is not None:
+                    return found
+            return None
+
+        colour_element = prop("color")
+        colour = _hex_or_none(colour_element.get(_w("val"))) if colour_element is not None else None
+        background = None
         if rpr is not None:
-            element = rpr.find(_w("color"))
-            if element is not None and element.get(_w("val")):
-                colour = element.get(_w("val"))
             highlight = rpr.find(_w("highlight"))
             if highlight is not None:
                 background = _HIGHLIGHT.get(highlight.get(_w("val"), ""))
             background = _shading_colour(rpr.find(_w("shd"))) or background
-            if colour is None:
-                run_style = rpr.find(_w("rStyle"))
-                if run_style is not None:
-                    colour = self.styles.colour(run_style.get(_w("val")))
-        if colour is None:
-            colour = self.styles.colour(par_style_id)
-        if colour is None:
-            colour = self.styles.default_colour
-        return _hex_or_none(colour) or "000000", background
+        if background is None and run_style_id:
+            highlight = self.styles.run_property(run_style_id, "highlight")
+            if highlight is not None:
+                background = _HIGHLIGHT.get(highlight.get(_w("val"), ""))
+        size_element = prop("sz")
+        half_points = _int(size_element.get(_w("val")) if size_element is not None else "22")
+        bold_element = prop("b")
+        bold = bold_element is not None and bold_element.get(_w("val"), "1").lower() not in (
+            "0",
+            "false",
+            "off",
+        )
+        large = half_points >= 36 or (bold and half_points >= 28)
+        return colour or "000000", background, large
+
+    def check_text_contrast(self) -> None:
+        """Text outside tables against the page (or its paragraph/run shading)."""
+        background = self.document.find(_w("background"))
+        page = _hex_or_none(background.get(_w("color"))) if background is not None else None
+        page = page or "FFFFFF"
+        paragraphs = _iter(self.body, {_w("p")}, skip={_w("tbl"), _w("txbxContent")})
+        for paragraph in paragraphs:
+            ppr = paragraph.find(_w("pPr"))
+            par_style = ppr.find(_w("pStyle")) if ppr is not None else None
+            par_style_id = (
+                par_style.get(_w("val")) if par_style is not None else self.styles.default_paragraph
+            )
+            par_fill = _shading_colour(ppr.find(_w("shd")) if ppr is not None else None)
+            worst: tuple[float, float, str, str] | None = None  # (shortfall, ratio, fg, bg)
+            for run in _iter(paragraph, {_w("r")}):
+                if not "".join(t.text or "" for t in run.iter(_w("t"))).strip():
+                    continue
+                fg, bg, large = self._run_format(run, par_style_id)
+                bg = bg or par_fill or page
+                ratio = contrast_ratio(fg, bg)
+                needed = MIN_CONTRAST_LARGE if large else MIN_CONTRAST
+                if ratio < needed and (worst is None or ratio - needed < worst[0]):
+                    worst = (ratio - needed, ratio, fg, bg)
+            if worst is None:
+                continue
+            _, ratio, fg, bg = worst
+            number = self.paragraph_numbers.get(paragraph, 0)
+            level = self.styles.heading_level(paragraph)
+            text = _text(paragraph)
+            if level is not None:
+                location = f"heading '{_short(text)}' (paragraph {number})"
+            else:
+                location = f"paragraph {number} '{_short(text, 40)}'"
+            style_name = self.styles.names.get(par_style_id or "", par_style_id or "")
+            if style_name == style_name.lower():  # built-in names are stored as "heading 2"
+                style_name = style_name[:1].upper() + style_name[1:]
+            self.add(
+                1,
+                paragraph,
+                Finding(
+                    "contrast",
+                    location,
+                    f"Text #{fg} on #{bg} has a contrast ratio of {ratio:.1f}:1; at least "
+                    f"{MIN_CONTRAST}:1 is needed ({MIN_CONTRAST_LARGE}:1 for text of 18pt, or "
+                    f"14pt bold). Darken the text colour (style '{style_name}' or the text "
+                    "itself).",
+                ),
+            )
 
     # -- drawings and links, in the body and in headers, footers and notes
     def _parts(self) -> Iterator[tuple[str, etree._Element]]:
@@ -736,6 +822,7 @@ def check_paper(path: Path, *, expected_language: str | None = "en-GB") -> list[
         checker.check_metadata(expected_language)
         checker.check_headings()
         checker.check_tables()
+        checker.check_text_contrast()
         checker.check_drawings()
         checker.check_links()
         return checker.result()

@@ -14,6 +14,7 @@ import math
 import textwrap
 from collections.abc import Mapping, Sequence
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -46,7 +47,7 @@ _HATCHES = ["", "//", "..", "xx", "\\\\", "oo", "--", "++"]
 _NO_DATA = "No data"
 
 
-def _new_figure() -> tuple[Figure, object]:
+def _new_figure() -> tuple[Figure, Axes]:
     figure = Figure(figsize=_SIZE_INCHES, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure, figure.add_subplot()
@@ -88,7 +89,7 @@ def _no_data_chart(title: str) -> bytes:
     return _png(figure)
 
 
-def _format_categories(axes: object, categories: Sequence[str]) -> None:
+def _format_categories(axes: Axes, categories: Sequence[str]) -> None:
     """Category labels wrapped to the space each category has; slanted when crowded."""
     per_category = _PLOT_WIDTH_INCHES / len(categories)
     chars = max(6, int(per_category * 72 / (_FONT_SIZE * 0.62)))

@@ -267,3 +267,124 @@ def register_check(ctx: click.Context) -> None:
         scope = "in scope" if p.in_scope else "OUT OF SCOPE"
         click.echo(f"{p.id}\t{p.phase}\t{scope}\t{p.name}")
     click.echo(f"{len(reg.in_scope)} in scope, {len(reg.out_of_scope)} out of scope.")
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@main.command("collect")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(path_type=Path, exists=True))
+@click.option("--as", "as_issue", metavar="ISSUE_ID",
+              help="Take in ONE file whose identity was stripped, as this issued form.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+@_fail_on_toolkit_errors
+def collect_command(ctx: click.Context, paths: tuple[Path, ...], as_issue: str | None,
+                    as_json: bool, quiet: bool) -> None:
+    """Take in returned forms: .docx files, folders (searched recursively) and saved emails."""
+    from generator.collect import collect
+
+    if as_issue and (len(paths) != 1 or paths[0].is_dir()):
+        raise click.UsageError("--as takes exactly one file, after you have checked it")
+    ws = _workspace(ctx)
+    result = collect(ws, list(paths), as_issue=as_issue,
+                     progress=_progress("Taking in returns", quiet or as_json))
+    if as_json:
+        _echo_json([o.to_json() for o in result.outcomes])
+    else:
+        for o in result.outcomes:
+            who = f" ({o.partnership} {o.form})" if o.partnership else ""
+            click.echo(f"{o.outcome:<10} {o.file}{who}")
+            for reason in o.reasons:
+                click.echo(f"           - {reason}")
+        click.echo(result.summary(), err=True)
+    if result.any_rejected:
+        sys.exit(1)
+
+
+@main.command("history")
+@click.argument("partnership_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_fail_on_toolkit_errors
+def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> None:
+    """Show every return of a partnership over time, superseded ones included."""
+    from generator.store import Store
+
+    ws = _workspace(ctx)
+    with Store(ws.path("store")) as store:
+        returns = store.history(partnership_id)
+    if as_json:
+        _echo_json([{k: v for k, v in vars(r).items() if k != "answers"} for r in returns])
+        return
+    if not returns:
+        click.echo(f"No returns kept for {partnership_id}.")
+    for r in returns:
+        state = "in force" if r.superseded_by is None else f"superseded by #{r.superseded_by}"
+        if r.outcome == "rejected":
+            state = "rejected"
+        click.echo(f"#{r.id}  {r.received_at}  {r.form_type} {r.cycle}  {r.outcome:<9} "
+                   f"{state}  {Path(r.file_name).name}  from {r.sender or 'unknown'}")
+
+
+@main.command("export")
+@click.option("--cycle", help="The cycle to export, e.g. 2026/27 (default: the current one).")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="The workbook to write (default: reports/answers-CYCLE.xlsx).")
+@click.pass_context
+@_fail_on_toolkit_errors
+def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -> None:
+    """Write the accepted answers of a cycle to Excel, one sheet per form type."""
+    from generator.export import export_answers
+    from generator.fileio import unused_path
+
+    ws = _workspace(ctx)
+    cycle = cycle or ws.cycle
+    output = output or unused_path(ws.path("reports") / f"answers-{cycle.replace('/', '-')}.xlsx")
+    path, count = export_answers(ws, output, cycle=cycle)
+    click.echo(f"{path} ({count} accepted return(s))")
+
+
+@main.command("status")
+@click.option("--cycle", help="Only this cycle (default: every cycle).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_fail_on_toolkit_errors
+def status_command(ctx: click.Context, cycle: str | None, as_json: bool) -> None:
+    """Show what was issued, returned, accepted, rejected, outstanding or overdue."""
+    from generator.store import Store
+    from generator.tracker import status_rows, write_tracker
+
+    ws = _workspace(ctx)
+    with Store(ws.path("store")) as store:
+        rows = status_rows(store, cycle=cycle)
+    tracker = write_tracker(rows, ws.path("reports") / "tracker.xlsx")
+    if as_json:
+        _echo_json([r.to_json() for r in rows])
+        return
+    for r in rows:
+        click.echo(f"{r.partnership_id:<6} {r.form:<10} {r.state:<24} due {r.due_date or '-':<10} "
+                   f"{r.issue}  {r.detail}")
+    click.echo(f"Tracker written: {tracker}", err=True)
+
+
+@main.group("report")
+def report_group() -> None:
+    """Compile and check committee papers."""
+
+
+@report_group.command("check")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@_fail_on_toolkit_errors
+def report_check(file: Path) -> None:
+    """Check a Word paper against the accessibility rules; exit 1 if any fails."""
+    from generator.accessibility import check_paper, format_findings
+
+    findings = check_paper(file)
+    if findings:
+        click.echo(format_findings(findings))
+        sys.exit(1)
+    click.echo(f"{file.name}: passes the accessibility checks.")

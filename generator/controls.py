@@ -35,7 +35,7 @@ SDT, SDT_PR, SDT_CONTENT = w("sdt"), w("sdtPr"), w("sdtContent")
 CHECKED_GLYPH, UNCHECKED_GLYPH = "\u2612", "\u2610"
 DATE_FORMAT = "dd/MM/yyyy"
 _SKIPPED = {w("del"), w("moveFrom"), w("delText"), w("instrText"), w("delInstrText"),
-            w("rPr"), w("pPr"), w("sdtPr"), w("fldChar"), w("commentReference"),
+            w("rPr"), w("pPr"), w("sdtPr"), w("commentReference"),
             w("footnoteReference"), w("endnoteReference")}
 
 
@@ -98,20 +98,42 @@ def iter_controls(root: etree._Element) -> Iterator[etree._Element]:
     return root.iter(SDT)
 
 
+class _ParagraphEnd(str):
+    """The newline ending a paragraph, told apart from a typed line break (w:br) by identity."""
+
+
+_PARAGRAPH_END = _ParagraphEnd("\n")
+_SHOWN_LEAVES = {w("t"), w("br"), w("cr"), w("tab"), w("noBreakHyphen"), w("sym")}
+
+
 def visible_text(element: etree._Element) -> str:
-    """The text a reader sees in an element, changes accepted; paragraphs end with a newline."""
+    """The text a reader sees in an element, changes accepted; paragraphs end with a newline.
+
+    The newline ending the last paragraph is dropped; a line break typed at the end (w:br)
+    is kept, as it is part of the answer.
+    """
     parts: list[str] = []
-    _collect_text(element, parts)
-    text = "".join(parts)
-    return text[:-1] if text.endswith("\n") and element.tag != w("p") else text
+    _collect_text(element, parts, [])
+    if parts and parts[-1] is _PARAGRAPH_END:
+        parts.pop()
+    return "".join(parts)
 
 
-def _collect_text(el: etree._Element, out: list[str]) -> None:
+def _collect_text(el: etree._Element, out: list[str], fields: list[bool]) -> None:
+    # `fields` holds the complex fields open at this point in document order, innermost last:
+    # True while in a field's code (fldChar begin to separate), False in its shown result.
+    # Nothing inside any field's code is shown, not even the result of a field nested in it.
     for child in el:
         tag = child.tag
-        if not isinstance(tag, str) or tag in _SKIPPED:
+        if not isinstance(tag, str):
             continue
-        if tag == w("t"):
+        if tag == w("fldChar"):
+            _track_field(child.get(w("fldCharType")), fields)
+        elif tag in _SKIPPED:
+            continue
+        elif tag in _SHOWN_LEAVES and True in fields:
+            continue
+        elif tag == w("t"):
             out.append(child.text or "")
         elif tag in (w("br"), w("cr")):
             # A page or column break inside an answer is still a break between lines.
@@ -130,34 +152,19 @@ def _collect_text(el: etree._Element, out: list[str]) -> None:
                 except ValueError:
                     pass
         elif tag == w("p"):
-            _collect_text(child, out)
-            out.append("\n")
-        elif tag == w("r") and _in_field_instruction(child):
-            continue
+            _collect_text(child, out, fields)
+            out.append(_PARAGRAPH_END)
         else:
-            _collect_text(child, out)
+            _collect_text(child, out, fields)
 
 
-def _in_field_instruction(run: etree._Element) -> bool:
-    # Text between fldChar begin and separate is the field's code, not what is shown.
-    # Walking siblings backwards is rare work: only runs of complex fields pay it.
-    depth = 0
-    sib = run.getprevious()
-    while sib is not None:
-        fc = sib.find(w("fldChar"))
-        if fc is not None:
-            kind = fc.get(w("fldCharType"))
-            if kind == "end":
-                depth += 1
-            elif kind == "separate":
-                if depth == 0:
-                    return False
-            elif kind == "begin":
-                if depth == 0:
-                    return True
-                depth -= 1
-        sib = sib.getprevious()
-    return False
+def _track_field(kind: str | None, fields: list[bool]) -> None:
+    if kind == "begin":
+        fields.append(True)
+    elif kind == "separate" and fields:
+        fields[-1] = False
+    elif kind == "end" and fields:
+        fields.pop()
 
 
 def content_text(sdt: etree._Element) -> str:

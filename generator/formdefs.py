@@ -316,6 +316,12 @@ def load_definition(form_type: str, version: int | None = None, *,
     if version is None or version == current.version:
         return current
     archived = definition_path(form_type, version, forms_dir)
+    if version > current.version:
+        raise FrameworkError(
+            f"the form is version {version} of the {form_type} form, newer than the version "
+            f"this workspace knows ({current.version}); update the toolkit and the workspace's "
+            "form definitions, then take it in again"
+        )
     if not archived.exists():
         raise FrameworkError(
             f"version {version} of the {form_type} form is no longer supported (the current "
@@ -325,8 +331,17 @@ def load_definition(form_type: str, version: int | None = None, *,
     return _load(archived, fw)
 
 
-@lru_cache(maxsize=64)
 def _load(path: Path, framework: Framework) -> FormDefinition:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise FrameworkError(f"{path}: form definition not found") from None
+    # The file's size and time are part of the key, so an edited definition is read again.
+    return _load_cached(path, stat.st_mtime_ns, stat.st_size, framework)
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, _mtime: int, _size: int, framework: Framework) -> FormDefinition:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

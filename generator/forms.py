@@ -111,18 +111,19 @@ def static_text(docx_bytes: bytes) -> list[str]:
     import zipfile
 
     xml = zipfile.ZipFile(io.BytesIO(docx_bytes)).read("word/document.xml")
-    root = etree.fromstring(xml)
+    return static_lines(etree.fromstring(xml))
+
+
+def static_lines(root: etree._Element) -> list[str]:
+    """The non-empty text of each paragraph of a document tree, leaving out answer boxes."""
     lines = []
     for p in root.iter(controls.w("p")):
         if next(p.iterancestors(controls.SDT), None) is not None:
             continue
-        parts = []
-        for child in p:
-            if child.tag != controls.SDT:
-                parts.append(controls.visible_text(child))
-        text = "".join(parts).strip()
+        text = "".join(controls.visible_text(child) for child in p
+                       if child.tag != controls.SDT).strip()
         if text:
-            lines.append(text)
+            lines.append(" ".join(text.split()))
     return lines
 
 

@@ -286,11 +286,17 @@ def parse_framework(data: dict[str, Any], source: Path) -> Framework:
 
 def load_framework(path: Path | None = None) -> Framework:
     """Load and validate the framework file (the bundled one when `path` is None)."""
-    return _load_cached(Path(path or BUNDLED_FRAMEWORK).resolve())
+    resolved = Path(path or BUNDLED_FRAMEWORK).resolve()
+    try:
+        stat = resolved.stat()
+    except FileNotFoundError:
+        raise FrameworkError(f"{resolved}: framework file not found") from None
+    # The file's size and time are part of the key, so an edited framework is read again.
+    return _load_cached(resolved, stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=8)
-def _load_cached(path: Path) -> Framework:
+def _load_cached(path: Path, _mtime: int = 0, _size: int = 0) -> Framework:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

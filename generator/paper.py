@@ -32,13 +32,13 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Emu, RGBColor
+from docx.shared import Cm, Emu, Length, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from lxml import etree
 
-from generator.accessibility import link_text_problem
+from generator.accessibility import MIN_CONTRAST, contrast_ratio, link_text_problem
 from generator.errors import ReportError
 from generator.fileio import atomic_write_bytes
 
@@ -55,6 +55,7 @@ __all__ = [
     "add_picture_with_alt",
     "add_placeholder",
     "add_table",
+    "darken_low_contrast_styles",
     "format_value",
     "open_paper",
     "rag_rating",
@@ -186,7 +187,8 @@ def open_paper(template: Path | None) -> DocumentObject:
     """Open a Word template (.docx or .dotx) as a new, empty paper.
 
     The template's body content is removed; its section properties (page size, margins,
-    headers, footers, letterhead) and styles are kept. With `template=None` the
+    headers, footers, letterhead) and styles are kept, except that style text colours
+    below 4.5:1 on white are darkened (`darken_low_contrast_styles`). With `template=None` the
     python-docx default template is used. Raises ReportError if the template is missing
     or is not a Word document.
     """
@@ -217,7 +219,44 @@ def open_paper(template: Path | None) -> DocumentObject:
         if child.tag != qn("w:sectPr"):
             body.remove(child)
     _drop_unused_content_rels(doc)
+    darken_low_contrast_styles(doc)
     return doc
+
+
+def _darkened(colour: str) -> str:
+    """`colour` (RRGGBB) darkened just enough for MIN_CONTRAST against white."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    factor = 1.0
+    candidate = colour
+    while contrast_ratio(candidate, "FFFFFF") < MIN_CONTRAST:
+        factor -= 0.02
+        candidate = "".join(f"{max(0, int(c * factor)):02X}" for c in (r, g, b))
+    return candidate
+
+
+def darken_low_contrast_styles(doc: DocumentObject) -> list[str]:
+    """Darken paragraph/character style text colours below 4.5:1 on white; returns the names.
+
+    python-docx's default template, for instance, colours Heading 2-9 and Caption
+    #4F81BD (4.0:1). The hue is kept; theme colour references are removed so Word uses
+    the corrected colour.
+    """
+    changed = []
+    for style in doc.styles.element.findall(qn("w:style")):
+        if style.get(qn("w:type")) not in ("paragraph", "character"):
+            continue
+        colour = style.find(f"{qn('w:rPr')}/{qn('w:color')}")
+        value = colour.get(qn("w:val"), "") if colour is not None else ""
+        if not re.fullmatch(r"[0-9A-Fa-f]{6}", value):
+            continue
+        if contrast_ratio(value, "FFFFFF") >= MIN_CONTRAST:
+            continue
+        colour.set(qn("w:val"), _darkened(value.upper()))
+        for attribute in ("w:themeColor", "w:themeShade", "w:themeTint"):
+            colour.attrib.pop(qn(attribute), None)
+        name = style.find(qn("w:name"))
+        changed.append(name.get(qn("w:val")) if name is not None else style.get(qn("w:styleId")))
+    return changed
 
 
 def _as_document_package(data: bytes) -> bytes:
@@ -395,7 +434,7 @@ def add_link(paragraph: Paragraph, text: str, url: str) -> None:
     if problem is not None:
         raise ValueError(problem)
     url = url.strip()
-    if not url.lower().startswith(_LINK_SCHEMES) or _XML_ILLEGAL.search(url) or " " in url:
+    if not url.lower().startswith(_LINK_SCHEMES) or re.search(r"[\s\x00-\x1f]", url):
         raise ValueError(f"not a web or email address a paper can link to: {url!r}")
     part = paragraph.part
     r_id = part.relate_to(url, RT.HYPERLINK, is_external=True)
@@ -407,7 +446,7 @@ def add_link(paragraph: Paragraph, text: str, url: str) -> None:
     paragraph._p.append(link)
     wrapped = Run(run, paragraph)
     wrapped.text = clean
-    wrapped.style = _hyperlink_style(part.document)
+    wrapped.style = _hyperlink_style(part.package.main_document_part.document)
 
 
 # --------------------------------------------------------------------------- tables
@@ -604,7 +643,7 @@ def add_picture_with_alt(
         raise ValueError("a picture needs alt text describing it")
     if not clean_title:
         raise ValueError("a picture needs a title")
-    width = Cm(width_cm)
+    width: Length = Cm(width_cm)
     section = doc.sections[-1]
     if section.page_width is not None:
         available = section.page_width - (section.left_margin or 0) - (section.right_margin or 0)

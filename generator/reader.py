@@ -97,12 +97,19 @@ def read_form(source: Path | bytes, *, name: str | None = None,
               identity: Identity | None = None) -> FormReading:
     """Read one returned form. Never raises for a bad file: problems say what is wrong."""
     label = name or (str(source) if isinstance(source, Path) else "form.docx")
-    reading = FormReading(file=label)
     try:
         package = open_package(source, name=label)
     except UnreadableFile as exc:
-        reading.problems.append(_problem(str(exc)))
-        return reading
+        return FormReading(file=label, problems=[_problem(str(exc))])
+    return read_package(package, label, framework=framework, forms_dir=forms_dir,
+                        identity=identity)
+
+
+def read_package(package: WordPackage, label: str, *, framework: Framework | None = None,
+                 forms_dir: Path | None = None, identity: Identity | None = None
+                 ) -> FormReading:
+    """Read a form from a package already opened safely."""
+    reading = FormReading(file=label)
     reading.sha256 = package.sha256
     reading.modified = package.core_properties.get("modified")
     reading.modified_by = package.core_properties.get("lastModifiedBy")
@@ -125,8 +132,13 @@ def read_form(source: Path | bytes, *, name: str | None = None,
         reading.problems.append(_problem(f"form type '{found.form}' is not one the toolkit "
                                          f"issues ({', '.join(FORM_TYPES)})"))
         return reading
+    if found.version < 1:
+        reading.problems.append(_problem(
+            "the form's version stamp is missing or damaged, so it cannot be read safely; "
+            "issue a new form and ask for it to be completed again"))
+        return reading
     try:
-        definition = load_definition(found.form, found.version or None, framework=framework,
+        definition = load_definition(found.form, found.version, framework=framework,
                                      forms_dir=forms_dir)
     except FrameworkError as exc:
         reading.problems.append(_problem(str(exc)))

@@ -222,6 +222,11 @@ class Store:
                               (sha256,)).fetchone()
         return self._return(row) if row else None
 
+    def return_by_id(self, return_id: int) -> Return | None:
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE id = ?",
+                              (return_id,)).fetchone()
+        return self._return(row) if row else None
+
     def returns_for_issue(self, issue_id: str) -> list[Return]:
         rows = self.db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE issue_id = ? "
                                "ORDER BY id", (issue_id,)).fetchall()

@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import openpyxl
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -196,7 +197,7 @@ def add_table_sheet(
     return ws
 
 
-def _set_text(cell: object, text: str) -> str:
+def _set_text(cell: Cell, text: str) -> str:
     """Store `text` as a string cell, quote-prefixed when Excel would read it as a formula."""
     text = _clean_text(text)
     cell.value = text
@@ -206,7 +207,7 @@ def _set_text(cell: object, text: str) -> str:
     return text
 
 
-def _set_value(cell: object, value: object, number_format: str | None) -> str | None:
+def _set_value(cell: Cell, value: object, number_format: str | None) -> str | None:
     """Write one value; returns the text it shows (for column widths), None when empty."""
     if value is None:
         return None

@@ -243,6 +243,31 @@ def test_automatic_text_colour_counts_as_black(tmp_path: Path) -> None:
     assert rules(save(doc, tmp_path)) == ["contrast"]
 
 
+def test_low_contrast_heading_style_is_reported(tmp_path: Path) -> None:
+    doc = docx.Document()  # template colours Heading 2 #4F81BD: 4.0:1 on white
+    paper.set_document_metadata(doc, title="T", subject="S", author="A")
+    doc.add_heading("Report", 1)
+    doc.add_heading("Finance", 2)
+    findings = check_paper(save(doc, tmp_path))
+    assert [f.rule for f in findings] == ["contrast"]
+    assert findings[0].location == "heading 'Finance' (paragraph 2)"
+    assert "Heading 2" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("points", "bold", "expected"), [(11, False, ["contrast"]), (18, False, []), (14, True, [])]
+)
+def test_grey_body_text_needs_less_contrast_when_large(
+    tmp_path: Path, points: int, bold: bool, expected: list[str]
+) -> None:
+    doc = base_doc()
+    run = paper.add_paragraph(doc, "Grey text").runs[0]
+    run.font.color.rgb = RGBColor(0x80, 0x80, 0x80)  # 3.9:1 on white
+    run.font.size = docx.shared.Pt(points)
+    run.font.bold = bold
+    assert rules(save(doc, tmp_path)) == expected
+
+
 def test_shaded_cell_without_text_is_reported_as_colour_only(tmp_path: Path) -> None:
     doc = base_doc()
     table = paper.add_table(doc, ["Partnership", "Rating"], [["Audit", ""]], caption="Ratings")

@@ -89,6 +89,15 @@ def test_open_paper_accepts_dotx_template(tmp_path: Path) -> None:
     assert doc.paragraphs == []
 
 
+def test_open_paper_darkens_low_contrast_style_colours() -> None:
+    doc = paper.open_paper(None)  # the python-docx template colours Heading 2 #4F81BD (4.0:1)
+    colour = doc.styles["Heading 2"].element.rPr.find(qn("w:color"))
+    assert contrast_ratio(colour.get(qn("w:val")), "FFFFFF") >= 4.5
+    assert colour.get(qn("w:themeColor")) is None
+    heading_1 = doc.styles["Heading 1"].element.rPr.find(qn("w:color"))
+    assert heading_1.get(qn("w:val")) == "365F91"  # already compliant: untouched
+
+
 def test_open_paper_missing_template_raises_report_error(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="not found"):
         paper.open_paper(tmp_path / "missing.docx")

@@ -1,0 +1,98 @@
+"""What is outstanding: every issued form with its return state, and tracker.xlsx."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from generator.store import Store
+from generator.workbook import add_table_sheet, save_workbook_atomic
+
+RAG_OF_STATE = {"accepted": "Green", "accepted with warnings": "Green", "outstanding": "Amber",
+                "rejected": "Red", "overdue": "Red", "replaced by a later issue": "Grey"}
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    partnership_id: str
+    partnership_name: str
+    form: str
+    issue: str
+    cycle: str
+    issued_at: str
+    sent_to: str
+    due_date: str | None
+    returned_at: str | None
+    state: str
+    detail: str
+
+    @property
+    def rag(self) -> str:
+        return RAG_OF_STATE.get(self.state, "Grey")
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "rag": self.rag}
+
+
+def status_rows(store: Store, *, cycle: str | None = None,
+                today: dt.date | None = None) -> list[StatusRow]:
+    """One row per issued form: issued, returned, accepted or rejected, outstanding, overdue."""
+    today = today or dt.date.today()
+    issued_forms = store.all_issued(cycle=cycle)
+    latest_issue: dict[tuple[str, str, str], str] = {}
+    for issued in issued_forms:
+        latest_issue[(issued.partnership_id, issued.form_type, issued.cycle)] = issued.issue_id
+    rows = []
+    for issued in issued_forms:
+        returns = store.returns_for_issue(issued.issue_id)
+        current = [r for r in returns if r.superseded_by is None and r.outcome != "rejected"]
+        rejected = [r for r in returns if r.outcome == "rejected"]
+        returned_at = max((r.received_at for r in returns), default=None)
+        due = dt.date.fromisoformat(issued.due_date) if issued.due_date else None
+        if current:
+            ret = current[-1]
+            state = "accepted with warnings" if ret.outcome == "warnings" else "accepted"
+            detail = f"{len(ret.problems)} warning(s)" if ret.problems else ""
+        elif rejected:
+            state = "rejected"
+            detail = f"{len(rejected[-1].problems)} problem(s) to fix"
+        elif latest_issue[(issued.partnership_id, issued.form_type, issued.cycle)] != \
+                issued.issue_id:
+            state, detail = "replaced by a later issue", ""
+        elif due is not None and due < today:
+            state = "overdue"
+            detail = f"{(today - due).days} day(s) overdue"
+        else:
+            state = "outstanding"
+            detail = f"due in {(due - today).days} day(s)" if due else ""
+        rows.append(StatusRow(issued.partnership_id, issued.partnership_name, issued.form_type,
+                              issued.issue_id, issued.cycle, issued.issued_at[:10],
+                              f"{issued.recipient_name} <{issued.recipient_email}>",
+                              issued.due_date, returned_at[:10] if returned_at else None,
+                              state, detail))
+    return rows
+
+
+def write_tracker(rows: list[StatusRow], path: Path) -> Path:
+    """tracker.xlsx: frozen header, filters, the state in words with a RAG fill."""
+    workbook = openpyxl.Workbook()
+    headers = ["Partnership ID", "Partnership", "Form", "Reference", "Cycle", "Issued",
+               "Sent to", "Due", "Returned", "RAG", "Status", "Detail"]
+    body = []
+    for r in rows:
+        body.append([r.partnership_id, r.partnership_name, r.form, r.issue, r.cycle,
+                     _date(r.issued_at), r.sent_to, _date(r.due_date), _date(r.returned_at),
+                     r.rag, r.state.capitalize(), r.detail])
+    add_table_sheet(workbook, "Tracker", headers, body, rag_column="RAG",
+                    number_formats={"Issued": "dd/mm/yyyy", "Due": "dd/mm/yyyy",
+                                    "Returned": "dd/mm/yyyy"})
+    save_workbook_atomic(workbook, path)
+    return path
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text[:10]) if text else None

@@ -1,0 +1,85 @@
+"""Helpers for tests: fill issued forms as a person would, and poke at the saved XML."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from generator.fill import fill_form
+from generator.formdefs import FormDefinition, load_definition
+from generator.forms import IssuedForm
+from generator.workspace import Workspace
+
+
+def definition_for(ws: Workspace, form_type: str) -> FormDefinition:
+    return load_definition(form_type, framework=ws.framework(), forms_dir=ws.forms_dir)
+
+
+def complete_answers(ws: Workspace, form_type: str, partnership_id: str) -> dict[str, Any]:
+    """A full, valid set of answers for a partnership's form (the demo's example answers)."""
+    from generator.demo import example_answers
+    from generator.register import read_register
+
+    partnership = read_register(ws.path("register"), ws.framework()).get(partnership_id)
+    assert partnership is not None
+    return example_answers(definition_for(ws, form_type), partnership)
+
+
+def fill(ws: Workspace, form: IssuedForm, answers: dict[str, Any], folder: Path | None = None,
+         name: str | None = None) -> Path:
+    """Fill an issued form and save it as a returned file."""
+    definition = definition_for(ws, form.form_type)
+    data = fill_form(form.path.read_bytes(), definition, answers)
+    target = (folder or ws.path("returns")) / (name or f"{form.path.stem} (returned).docx")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return target
+
+
+def document_xml(path: Path) -> etree._Element:
+    return etree.fromstring(zipfile.ZipFile(path).read("word/document.xml"))
+
+
+def rewrite_part(path: Path, part: str, change: Callable[[bytes], bytes],
+                 target: Path | None = None) -> Path:
+    """Copy a .docx with one part changed (as an editor might have changed it)."""
+    source = zipfile.ZipFile(path)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == part:
+                data = change(data)
+            zf.writestr(info, data)
+    destination = target or path
+    destination.write_bytes(out.getvalue())
+    return destination
+
+
+def rewrite_document(path: Path, change: Callable[[etree._Element], None],
+                     target: Path | None = None) -> Path:
+    """Copy a .docx with its document.xml tree changed by `change`."""
+    def apply(data: bytes) -> bytes:
+        root = etree.fromstring(data)
+        change(root)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    return rewrite_part(path, "word/document.xml", apply, target)
+
+
+HOSTILE_TEXT = [
+    "Fish & chips",
+    "a < b > c",
+    'She said "yes" and \'no\'',
+    "{{ p.name }} and {% if x %}",
+    "Café, naïve, Zoë, Łódź, 東京",
+    "Line one\nLine two\n\nLine four",
+    "Tab\tseparated",
+    "  leading and trailing spaces  ",
+    "]]> <![CDATA[ &amp; &lt;",
+]

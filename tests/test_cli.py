@@ -1,0 +1,183 @@
+"""The command line: help everywhere, documented JSON, and exit codes 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+from support import complete_answers, fill
+
+from generator import __version__
+from generator.cli import main
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def all_commands(group: click.Group = main, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in all_commands()], ids=" ".join)
+def test_every_command_has_help(path):
+    result = run(*path, "--help")
+
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    command = dict(all_commands())[path]
+    assert (command.help or "").strip(), path
+
+
+def test_version():
+    result = run("--version")
+
+    assert result.output.strip() == f"partnerships, version {__version__}"
+
+
+def test_init_then_init_again_is_refused_with_exit_1(tmp_path):
+    first = run("init", tmp_path / "ws")
+    second = run("init", tmp_path / "ws")
+
+    assert first.exit_code == 0
+    assert second.exit_code == 1
+    assert "already a workspace" in second.stderr
+
+
+def test_an_unknown_form_type_is_a_usage_error_with_exit_2(workspace):
+    result = run("--workspace", workspace.root, "forms", "grant-application")
+
+    assert result.exit_code == 2
+    assert "'grant-application' is not one of" in result.stderr
+
+
+def test_forms_prints_each_path_written(workspace):
+    result = run("--workspace", workspace.root, "forms", "explore", "--due", "2027-01-15")
+
+    paths = result.stdout.splitlines()
+    assert result.exit_code == 0
+    assert len(paths) == 3
+    assert all(p.endswith(".docx") for p in paths)
+
+
+def test_a_bad_due_date_is_a_usage_error(workspace):
+    result = run("--workspace", workspace.root, "forms", "explore", "--due", "soon")
+
+    assert result.exit_code == 2
+    assert "'soon' is not a date" in result.stderr
+
+
+def test_read_a_clean_form_exits_0_and_prints_answers(workspace, explore_forms):
+    form = explore_forms[0]
+    path = fill(workspace, form, complete_answers(workspace, "explore", form.partnership_id))
+
+    result = run("--workspace", workspace.root, "read", path)
+
+    assert result.exit_code == 0
+    assert "Which type of partnership is this?: Shared service" in result.stdout
+    assert "problem" not in result.stdout
+
+
+def test_read_a_form_with_problems_exits_1_and_lists_them_by_label(workspace, explore_forms):
+    path = fill(workspace, explore_forms[0], {"rationale": "Because."})
+
+    result = run("--workspace", workspace.root, "read", path)
+
+    assert result.exit_code == 1
+    assert "problem: Recommendation: is required but was left empty" in result.stdout
+
+
+def test_read_json_has_the_documented_shape(workspace, explore_forms):
+    form = explore_forms[0]
+    answers = complete_answers(workspace, "explore", form.partnership_id)
+    path = fill(workspace, form, answers)
+
+    result = run("read", "--json", path)
+
+    data = json.loads(result.stdout)
+    assert len(data) == 1
+    item = data[0]
+    assert {"file", "form", "version", "partnership", "issue", "answers", "problems"} <= set(item)
+    assert item["form"] == "explore" and item["version"] == 1
+    assert item["partnership"] == form.partnership_id and item["issue"] == form.issue_id
+    assert item["answers"] == answers
+    assert item["problems"] == []
+
+
+def test_read_json_problems_have_field_label_and_message(workspace, explore_forms):
+    path = fill(workspace, explore_forms[0], {})
+
+    result = run("read", "--json", path)
+
+    problem = json.loads(result.stdout)[0]["problems"][0]
+    assert problem["field"] == "scope_type"
+    assert problem["label"] == "Which type of partnership is this?"
+    assert problem["message"] == "is required but was left empty"
+    assert result.exit_code == 1
+
+
+def test_read_a_missing_file_is_a_usage_error(tmp_path):
+    result = run("read", tmp_path / "nope.docx")
+
+    assert result.exit_code == 2
+
+
+def test_a_register_with_problems_lists_each_cell_and_exits_1(workspace):
+    from generator.register import example_rows, write_register
+
+    rows = example_rows()
+    rows[0]["bm_email"] = "nobody"
+    write_register(workspace.path("register"), rows)
+
+    result = run("--workspace", workspace.root, "forms", "review")
+
+    assert result.exit_code == 1
+    assert 'register.xlsx, Partnerships!K2: "nobody" is not an email address' in result.stderr
+
+
+def test_commands_outside_a_workspace_say_how_to_make_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    result = run("forms", "explore")
+
+    assert result.exit_code == 1
+    assert "partnerships init FOLDER" in result.stderr
+
+
+def test_templates_check_exits_1_on_a_mismatch(workspace, tmp_path):
+    import shutil
+
+    from support import rewrite_document
+
+    from generator import controls
+
+    path = tmp_path / "review.docx"
+    shutil.copyfile(workspace.path("templates") / "review.docx", path)
+    rewrite_document(path, lambda root: [
+        sdt.getparent().remove(sdt) for sdt in list(root.iter(controls.SDT))
+        if controls.tag_of(sdt) == "overall_rating"])
+
+    bad = run("templates", "check", path)
+    good = run("templates", "check", workspace.path("templates") / "review.docx")
+
+    assert bad.exit_code == 1
+    assert "missing control 'overall_rating'" in bad.stdout
+    assert good.exit_code == 0
+
+
+def test_status_lists_outstanding_forms_and_writes_the_tracker(workspace, explore_forms):
+    import openpyxl
+
+    result = run("--workspace", workspace.root, "status", "--json")
+
+    rows = json.loads(result.stdout)
+    assert [r["state"] for r in rows] == ["outstanding"] * 3
+    sheet = openpyxl.load_workbook(workspace.path("reports") / "tracker.xlsx")["Tracker"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref
+    assert [c.value for c in sheet[2]][10] == "Outstanding"
