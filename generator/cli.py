@@ -103,8 +103,9 @@ def init(folder: Path, council: str | None) -> None:
 def demo(folder: Path) -> None:
     """Run the whole cycle on the example register in a new FOLDER (default output/demo).
 
-    Creates a workspace, issues the forms, fills them in as each Business Manager would,
-    reads them back and writes the summary and committee papers.
+    Creates a workspace, issues every form of the framework, fills each in as its Business
+    Manager would, collects the returns and compiles the Explore summary, the return tracker,
+    the Corporate Governance Board update and the Scrutiny Committee annual report.
     """
     from generator.demo import run_demo
 
@@ -112,11 +113,11 @@ def demo(folder: Path) -> None:
     for problem in result.problems:
         click.echo(f"  problem: {problem}", err=True)
     click.echo("")
-    click.echo("Done. Open these to see the result:")
+    click.echo(f"Issued forms: {len(result.issued)} in {result.workspace / 'forms' / 'issued'}")
+    click.echo(f"Returns:      {len(result.returns)} in {result.workspace / 'returns'}")
+    click.echo("Open these to see the result:")
     for label, path in result.outputs.items():
         click.echo(f"  {label}: {path}")
-    for path in result.summary:
-        click.echo(f"  {path}")
     if result.problems:
         sys.exit(1)
 
@@ -199,10 +200,13 @@ def templates() -> None:
               help="Folder to write into (default: the workspace's templates folder).")
 @click.option("--form", "form_types", multiple=True, type=click.Choice(FORM_TYPES),
               help="Only this form type (repeatable).")
+@click.option("--replace", is_flag=True,
+              help="Replace existing templates (their restyling is lost).")
 @click.pass_context
 @_fail_on_toolkit_errors
-def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str, ...]) -> None:
-    """Write the Word template of each form from its definition (overwrites templates)."""
+def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str, ...],
+                    replace: bool) -> None:
+    """Write the Word template of each form from its form definition."""
     from generator.formdefs import load_definition
     from generator.templatebuild import write_template
 
@@ -212,7 +216,7 @@ def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str
         into, framework, forms_dir = ws.path("templates"), ws.framework(), ws.forms_dir
     for form_type in form_types or FORM_TYPES:
         definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
-        click.echo(str(write_template(definition, into)))
+        click.echo(str(write_template(definition, into, replace=replace)))
 
 
 @templates.command("check")
@@ -388,3 +392,78 @@ def report_check(file: Path) -> None:
         click.echo(format_findings(findings))
         sys.exit(1)
     click.echo(f"{file.name}: passes the accessibility checks.")
+
+
+def _smtp_password(ws: Workspace) -> str | None:
+    """The SMTP password from its environment variable, else asked for (never an argument)."""
+    from generator.sending import password_from_environment, password_variable, smtp_settings
+
+    settings = smtp_settings(ws)
+    password = password_from_environment(ws)
+    if password is None and settings.user:
+        password = click.prompt(f"Password for {settings.user} on {settings.host} (or set "
+                                f"{password_variable(ws)})", hide_input=True, err=True)
+    return password
+
+
+def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
+    """Deliver a send or chase plan, print one line per email, exit 1 if anything failed."""
+    from generator.sending import deliver
+
+    password = _smtp_password(ws) if smtp and plan.emails else None
+    results = deliver(ws, plan, smtp=smtp, password=password)
+    if as_json:
+        _echo_json({"results": [r.to_json() for r in results],
+                    **{k: v for k, v in plan.to_json().items() if k != "emails"}})
+    else:
+        for notice in plan.notices:
+            click.echo(f"note: {notice}", err=True)
+        for r in results:
+            outcome = r.error or r.warning or (str(r.path) if r.path else "") or (
+                "already recorded; not sent again" if r.skipped else "accepted by the server")
+            click.echo(f"{r.status:<8} {r.kind:<6} {r.to_name} <{r.to_address}> | {r.subject} | "
+                       f"{len(r.attachments)} attached: {', '.join(r.attachments)} | {outcome}")
+        for note in plan.held:
+            click.echo(f"held     {note.message}")
+        for note in plan.problems:
+            click.echo(f"problem  {note.message}")
+        done = sum(1 for r in results if r.ok and not r.skipped)
+        failed = sum(1 for r in results if not r.ok)
+        verb = "sent" if smtp else f"written to {ws.path('outbox')}"
+        click.echo(f"{done} email(s) {verb}; {failed} failed; {len(plan.held)} form(s) held "
+                   f"back; {len(plan.problems)} problem(s).", err=True)
+    if plan.problems or any(not r.ok for r in results):
+        sys.exit(1)
+
+
+@main.command("send")
+@click.argument("form_type", type=click.Choice(FORM_TYPES))
+@click.option("--id", "partnership_id", help="Only this partnership (its register ID).")
+@click.option("--smtp", is_flag=True,
+              help="Send through the [smtp] mail server instead of writing .eml drafts.")
+@click.option("--resend", is_flag=True, help="Send forms again that were already sent.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_fail_on_toolkit_errors
+def send_command(ctx: click.Context, form_type: str, partnership_id: str | None, smtp: bool,
+                 resend: bool, as_json: bool) -> None:
+    """Email the issued FORM_TYPE forms: one email per Business Manager, forms attached."""
+    from generator.sending import prepare_send
+
+    ws = _workspace(ctx)
+    plan = prepare_send(ws, form_type, resend=resend, partnership_id=partnership_id)
+    _deliver_plan(ws, plan, smtp, as_json)
+
+
+@main.command("chase")
+@click.option("--smtp", is_flag=True,
+              help="Send through the [smtp] mail server instead of writing .eml drafts.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_fail_on_toolkit_errors
+def chase_command(ctx: click.Context, smtp: bool, as_json: bool) -> None:
+    """Remind Business Managers of overdue forms and query each rejected return."""
+    from generator.sending import prepare_chase
+
+    ws = _workspace(ctx)
+    _deliver_plan(ws, prepare_chase(ws), smtp, as_json)

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.collect import collect
 from generator.fileio import write_new
 from generator.fill import fill_form
 from generator.formdefs import Field, FormDefinition, load_definition
 from generator.forms import issue_forms
-from generator.reader import read_form
 from generator.register import Partnership, read_register
+from generator.store import Store
 from generator.summary import SummaryRow, write_summary
+from generator.tracker import status_rows, write_tracker
 from generator.workspace import Workspace, init_workspace
 
 TRICKY_TEXT = ('Costs & savings shared 50/50 < "fair share" — see {{ notes }} and {% raw %}.\n'
@@ -113,16 +115,20 @@ class DemoResult:
 
 
 def fill_issued(ws: Workspace, form_type: str, issued: list[Any], *, seed: int,
-                today: dt.date) -> list[Path]:
+                today: dt.date, skip: Sequence[str] = ()) -> list[Path]:
     """Fill each issued form as its Business Manager would, saved into the returns folder."""
     framework = ws.framework()
     definition = load_definition(form_type, framework=framework, forms_dir=ws.forms_dir)
     register = read_register(ws.path("register"), framework)
     paths = []
     for form in issued:
+        if form.partnership_id in skip:
+            continue
         partnership = register.get(form.partnership_id)
         assert partnership is not None
         answers = example_answers(definition, partnership, seed=seed, today=today)
+        if "period" in answers:
+            answers["period"] = ws.period
         filled = fill_form(form.path.read_bytes(), definition, answers,
                            author=partnership.bm_name)
         paths.append(write_new(ws.path("returns") / f"{form.path.stem} (completed).docx",
@@ -130,33 +136,106 @@ def fill_issued(ws: Workspace, form_type: str, issued: list[Any], *, seed: int,
     return paths
 
 
+def fresh_folder(folder: Path) -> Path:
+    """`folder` when it is new or empty, else the first free `folder-2`, `folder-3`, ..."""
+    candidate, n = folder, 1
+    while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
+        n += 1
+        candidate = folder.with_name(f"{folder.name}-{n}")
+    return candidate
+
+
+def previous_cycle(cycle: str) -> str:
+    """The council year before '2026/27': '2025/26'."""
+    start = int(cycle[:4]) - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def previous_period(period: str) -> str:
+    """The quarter before '2026-Q1': '2025-Q4'."""
+    year, quarter = int(period[:4]), int(period[-1])
+    return f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"
+
+
+def _round(ws: Workspace, form_type: str, *, today: dt.date, seed: int,
+           result: DemoResult, skip: Sequence[str] = ()) -> int:
+    """Issue a form, fill it as each Business Manager would, and collect the returns."""
+    issued = issue_forms(ws, form_type, today=today).written
+    result.issued.extend(f.path for f in issued)
+    filled = fill_issued(ws, form_type, issued, seed=seed, today=today, skip=skip)
+    result.returns.extend(filled)
+    collected = collect(ws, filled)
+    for outcome in collected.outcomes:
+        if outcome.outcome not in ("accepted", "warnings"):
+            result.problems.append(f"{outcome.file}: {outcome.outcome}: "
+                                   + "; ".join(outcome.reasons))
+    return len(issued)
+
+
 def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
              say: Callable[[str], None] = lambda _: None) -> DemoResult:
-    """Create an example workspace and run the Explore cycle: issue, fill, read, summarise."""
+    """Create an example workspace and run a whole annual cycle on the example register.
+
+    Last year's annual reviews and last quarter's monitoring returns are filled and collected
+    first, so this year's forms carry answers forward and the Scrutiny report can show the
+    direction of travel. One annual review is left outstanding to show how gaps are reported.
+    """
+    from generator.reports import compile_cgb, compile_scrutiny
+
     today = today or dt.date.today()
-    ws = init_workspace(folder, today=today)
+    target = fresh_folder(folder)
+    if target != folder:
+        say(f"{folder} already has files in it; using {target} so nothing is overwritten")
+    ws = init_workspace(target, today=today)
     result = DemoResult(ws.root)
     say(f"Created an example workspace in {ws.root}")
-    issued = issue_forms(ws, "explore", today=today)
-    result.issued = [f.path for f in issued.written]
-    say(f"Issued {len(issued.written)} Explore checklists into {ws.path('issued') / 'explore'}")
-    result.returns = fill_issued(ws, "explore", issued.written, seed=seed, today=today)
-    say(f"Filled them in as each Business Manager would, into {ws.path('returns')}")
+    cycle, period = ws.cycle, ws.period
+
+    ws.config["cycle"]["current"] = previous_cycle(cycle)
+    count = _round(ws, "review", today=today, seed=seed + 1, result=result)
+    say(f"Last year ({ws.cycle}): {count} annual reviews issued, filled and collected")
+    ws.config["cycle"]["current"] = cycle
+    ws.config["cycle"]["period"] = previous_period(period)
+    count = _round(ws, "monitoring", today=today, seed=seed + 2, result=result)
+    say(f"Last quarter ({ws.period}): {count} monitoring returns issued, filled and collected")
+    ws.config["cycle"]["period"] = period
+
+    outstanding = ["P005"]
+    for form_type in ("explore", "design", "agreement", "review", "monitoring"):
+        skip = outstanding if form_type == "review" else ()
+        count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip)
+        note = f" ({', '.join(skip)} left outstanding)" if skip else ""
+        say(f"This cycle ({cycle}): {count} {form_type} form(s) issued, filled as each "
+            f"Business Manager would, and collected{note}")
+
     framework = ws.framework()
     definition = load_definition("explore", framework=framework, forms_dir=ws.forms_dir)
+    register = read_register(ws.path("register"), framework)
     rows = []
-    for path in result.returns:
-        reading = read_form(path, framework=framework, forms_dir=ws.forms_dir)
-        for problem in reading.problems:
-            result.problems.append(f"{path.name}: {problem.label}: {problem.message}")
-        status = "Problems found" if reading.errors else (
-            "Accepted with warnings" if reading.warnings else "Accepted")
-        issued_form = next(f for f in issued.written if f.issue_id == reading.issue)
-        rows.append(SummaryRow(issued_form.partnership_id, issued_form.partnership_name,
-                               reading.answers, status))
-    say(f"Read back {len(rows)} returned forms")
+    with Store(ws.path("store")) as store:
+        for ret in store.current_returns(form_type="explore", cycle=cycle):
+            partnership = register.get(ret.partnership_id or "")
+            rows.append(SummaryRow(ret.partnership_id or "",
+                                   partnership.name if partnership else "",
+                                   ret.answers, "Accepted with warnings"
+                                   if ret.outcome == "warnings" else "Accepted"))
     docx_path, xlsx_path = write_summary(definition, rows, ws.path("reports"),
-                                         council=ws.council, cycle=ws.cycle, today=today)
+                                         council=ws.council, cycle=cycle, today=today)
     result.summary = [docx_path, xlsx_path]
-    say(f"Summary written: {docx_path} and {xlsx_path}")
+    say(f"Explore summary: {docx_path}")
+
+    with Store(ws.path("store")) as store:
+        write_tracker(status_rows(store, cycle=cycle, today=today),
+                      ws.path("reports") / "tracker.xlsx")
+    cgb = compile_cgb(ws, today=today)
+    scrutiny = compile_scrutiny(ws, today=today)
+    result.outputs = {
+        "Explore summary (Word)": docx_path,
+        "Explore summary (Excel)": xlsx_path,
+        "Return tracker (Excel)": ws.path("reports") / "tracker.xlsx",
+        "CGB update (Word)": cgb.docx,
+        "CGB update data annex (Excel)": cgb.xlsx,
+        "Scrutiny Committee data annex (Excel)": scrutiny.xlsx,
+        "Scrutiny Committee annual report (Word)": scrutiny.docx,
+    }
     return result

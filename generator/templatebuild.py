@@ -31,6 +31,7 @@ from generator.controls import (
     w14,
     w15,
 )
+from generator.errors import TemplateError
 from generator.fileio import atomic_write_bytes
 from generator.formdefs import Field, FormDefinition, Section
 
@@ -104,8 +105,8 @@ def control_element(f: Field, tag: str, alias: str, sdt_id: int) -> etree._Eleme
     """An inline content control for field `f`, locked against deletion, showing its placeholder."""
     sdt = etree.Element(w("sdt"))
     pr = etree.SubElement(sdt, w("sdtPr"))
-    rpr = etree.SubElement(pr, w("rPr"))
-    etree.SubElement(rpr, w("rStyle")).set(w("val"), "PlaceholderText")
+    # No w:rPr here: Word gives typed answers the control's run properties, and answers
+    # should look like ordinary text, not the grey placeholder.
     etree.SubElement(pr, w("alias")).set(w("val"), alias[:60])
     etree.SubElement(pr, w("tag")).set(w("val"), tag)
     etree.SubElement(pr, w("id")).set(w("val"), str(sdt_id))
@@ -340,8 +341,14 @@ def build_template(definition: FormDefinition) -> bytes:
     return _Builder(definition).build()
 
 
-def write_template(definition: FormDefinition, folder: Path) -> Path:
-    """Write `TYPE.docx` into `folder` atomically and return its path."""
+def write_template(definition: FormDefinition, folder: Path, *, replace: bool = False) -> Path:
+    """Write `TYPE.docx` into `folder` atomically and return its path.
+
+    An existing template may hold a council's restyling, so it is only replaced when asked.
+    """
     path = folder / f"{definition.type}.docx"
+    if path.exists() and not replace:
+        raise TemplateError(f"{path} already exists and may hold your restyling; it was not "
+                            "replaced. Use --replace to rebuild it from the form definition")
     atomic_write_bytes(path, build_template(definition))
     return path

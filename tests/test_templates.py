@@ -141,3 +141,18 @@ def test_a_broken_placeholder_is_reported_not_crashed(template_copy):
 
     assert len(findings) == 1
     assert "broken placeholder" in findings[0]
+
+
+def test_building_templates_never_replaces_a_restyled_one_unless_asked(workspace):
+    from generator.errors import TemplateError
+    from generator.templatebuild import write_template
+
+    path = workspace.path("templates") / "explore.docx"
+    restyled = path.read_bytes()
+
+    with pytest.raises(TemplateError, match="was not replaced"):
+        write_template(load_definition("explore"), path.parent)
+    assert path.read_bytes() == restyled
+
+    write_template(load_definition("explore"), path.parent, replace=True)
+    assert check_template(path, load_definition("explore")) == []
