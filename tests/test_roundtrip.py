@@ -10,12 +10,13 @@ from __future__ import annotations
 import copy
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import TODAY
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from support import HOSTILE_TEXT, definition_for, document_xml, fill, rewrite_document, rewrite_part
@@ -260,6 +261,19 @@ def test_hostile_text_in_table_cells_reads_back_byte_identical(
     assert reading.answers["risks"] == risks
 
 
+@pytest.mark.parametrize("value", ["Ends with a line break\n", "Two breaks at the end\n\n",
+                                   "\nStarts with a line break"])
+def test_line_breaks_at_either_end_are_kept(workspace: Workspace, design_form: IssuedForm,
+                                            value: str) -> None:
+    answers = {"hosting_over_time": value,
+               "risks": [{"description": "Risk", "mitigation": value}]}
+
+    reading = fill_and_read(workspace, design_form, answers)
+
+    assert reading.answers["hosting_over_time"] == value
+    assert reading.answers["risks"][0]["mitigation"] == value
+
+
 def test_document_with_hostile_answers_parses_and_keeps_page_settings(
         workspace: Workspace, design_form: IssuedForm) -> None:
     multiline = " | ".join(HOSTILE_TEXT)
@@ -481,7 +495,8 @@ def test_control_with_changed_tag_is_missing_and_its_tag_unknown(
          "an answer box with this name is not part of the form and was ignored")]
 
 
-def _duplicate(field_id: str, text: str):  # noqa: ANN202 - a rewrite_document callback
+def _duplicate(field_id: str, text: str) -> Callable[[etree._Element], None]:
+    """A rewrite_document callback copying a control, the copy answered with `text`."""
     def change(root: etree._Element) -> None:
         original = controls_tagged(root, field_id)[0]
         twin = copy.deepcopy(original)
@@ -527,6 +542,22 @@ def test_all_tags_stripped_gives_one_error_naming_what_to_use(
     assert reading.problems[0].severity == "error"
     assert "LibreOffice 24.2 or later" in reading.problems[0].message
     assert "Word" in reading.problems[0].message
+
+
+def test_form_with_every_answer_box_removed_gives_one_error(
+        workspace: Workspace, design_form: IssuedForm) -> None:
+    path = fill(workspace, design_form, complete_answers(workspace, design_form))
+
+    def unwrap_all(root: etree._Element) -> None:
+        # What converting or re-typing the form does: the text stays, the boxes go.
+        for sdt in reversed(list(root.iter(SDT))):
+            unwrap(sdt)
+
+    reading = read(workspace, rewrite_document(path, unwrap_all))
+
+    assert len(reading.problems) == 1
+    assert "no answer boxes left" in reading.problems[0].message
+    assert "LibreOffice 24.2 or later" in reading.problems[0].message
 
 
 def test_stripped_custom_properties_give_one_error_mentioning_as_issue_id(
@@ -635,6 +666,8 @@ def _is_blank_or_placeholder(text: str) -> bool:
 
 @settings(max_examples=60, deadline=None)
 @given(text=TYPED_TEXT)
+@example(text="ends with a line break\n")
+@example(text="\n\nbetween breaks\n\n")
 def test_any_typed_text_reads_back_exactly(issued_design: tuple[Workspace, bytes],
                                            text: str) -> None:
     # A blank answer is no answer, and the placeholder's own words read as untouched.

@@ -7,8 +7,8 @@ wrappers. The answer read back must be the text the person sees with all changes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import TODAY
@@ -109,7 +109,7 @@ ARTEFACTS = [
 ]
 
 
-def replace_content(tag: str, xml: str, index: int = 0):  # noqa: ANN201 - a rewrite callback
+def replace_content(tag: str, xml: str, index: int = 0) -> Callable[[etree._Element], None]:
     """A rewrite_document callback putting `xml` into the control tagged `tag`."""
     def change(root: etree._Element) -> None:
         sdt = [s for s in root.iter(SDT) if controls.tag_of(s) == tag][index]
@@ -126,7 +126,8 @@ def design_form(workspace: Workspace) -> IssuedForm:
     return issue_forms(workspace, "design", today=TODAY).written[0]
 
 
-def read_after(ws: Workspace, path: Path, change: Any) -> FormReading:
+def read_after(ws: Workspace, path: Path, change: Callable[[etree._Element], None]
+               ) -> FormReading:
     edited = rewrite_document(path, change, target=path.with_name("edited.docx"))
     return read_form(edited, framework=ws.framework(), forms_dir=ws.forms_dir)
 
