@@ -7,10 +7,11 @@ import json
 import click
 import pytest
 from click.testing import CliRunner
-from support import complete_answers, fill
 
 from generator import __version__
 from generator.cli import main
+
+from support import complete_answers, fill
 
 
 def run(*args: str):
@@ -152,9 +153,9 @@ def test_commands_outside_a_workspace_say_how_to_make_one(tmp_path, monkeypatch)
 def test_templates_check_exits_1_on_a_mismatch(workspace, tmp_path):
     import shutil
 
-    from support import rewrite_document
-
     from generator import controls
+
+    from support import rewrite_document
 
     path = tmp_path / "review.docx"
     shutil.copyfile(workspace.path("templates") / "review.docx", path)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from support import complete_answers, fill, rewrite_document, rewrite_part
 
 from generator import controls
 from generator.collect import collect
 from generator.store import Store
+
+from support import complete_answers, fill, rewrite_document, rewrite_part
 
 
 @pytest.fixture
@@ -83,9 +84,9 @@ def test_two_returns_of_one_form_in_a_batch_keep_the_newer_and_tell_the_officer(
         workspace, explore_forms):
     import datetime as dt
 
-    from support import definition_for
-
     from generator.fill import fill_form
+
+    from support import definition_for
 
     form = explore_forms[0]
     definition = definition_for(workspace, "explore")
@@ -122,9 +123,9 @@ def test_required_answers_left_empty_are_rejected_with_every_label(workspace, ex
 
 
 def test_money_typed_with_a_pound_sign_is_a_number_and_vague_amounts_are_problems(workspace):
-    from conftest import TODAY
-
     from generator.forms import issue_forms
+
+    from conftest import TODAY
 
     form = issue_forms(workspace, "monitoring", partnership_id="P001", today=TODAY).written[0]
     answers = complete_answers(workspace, "monitoring", "P001")

@@ -6,10 +6,8 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from conftest import TODAY
 from docx import Document
 from lxml import etree
-from support import complete_answers, definition_for, document_xml, fill
 
 from generator import controls
 from generator.collect import collect
@@ -19,6 +17,9 @@ from generator.forms import issue_forms
 from generator.package import open_package
 from generator.reader import read_form
 from generator.register import example_rows, write_register
+
+from conftest import TODAY
+from support import complete_answers, definition_for, document_xml, fill
 
 
 def all_text(path) -> str:

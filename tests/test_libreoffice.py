@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY
-from support import HOSTILE_TEXT, definition_for, fill
 
 from generator.demo import example_answers
 from generator.formdefs import FORM_TYPES, FormDefinition
@@ -21,6 +19,9 @@ from generator.libreoffice import convert, resave_docx
 from generator.reader import read_form
 from generator.register import read_register
 from generator.workspace import Workspace
+
+from conftest import TODAY
+from support import HOSTILE_TEXT, definition_for, fill
 
 pytestmark = pytest.mark.libreoffice
 

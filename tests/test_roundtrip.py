@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from support import HOSTILE_TEXT, definition_for, document_xml, fill, rewrite_document, rewrite_part
 
 from generator import controls
 from generator.controls import SDT, SDT_CONTENT, SDT_PR, w
@@ -31,6 +29,9 @@ from generator.package import SAFE_PARSER
 from generator.reader import FormReading, read_form
 from generator.register import example_rows, read_register, write_register
 from generator.workspace import Workspace
+
+from conftest import TODAY
+from support import HOSTILE_TEXT, definition_for, document_xml, fill, rewrite_document, rewrite_part
 
 # ---- helpers ---------------------------------------------------------------------------------
 

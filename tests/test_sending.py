@@ -23,8 +23,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
-from conftest import TODAY
-from support import complete_answers, fill
 
 from generator.cli import main
 from generator.collect import collect
@@ -35,6 +33,9 @@ from generator.register import example_rows, write_register
 from generator.sending import deliver, prepare_chase, prepare_send
 from generator.store import Store
 from generator.workspace import Workspace, open_workspace
+
+from conftest import TODAY
+from support import complete_answers, fill
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 OWEN = "owen.marsh@example.org"  # Business Manager of P002 and P004, both in Deliver

@@ -7,6 +7,7 @@ from docx import Document
 
 from generator.reader import read_form
 from generator.summary import SummaryRow, write_summary
+
 from support import complete_answers, definition_for, fill
 
 

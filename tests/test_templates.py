@@ -5,13 +5,14 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from support import rewrite_document
 
 from generator import controls
 from generator.formdefs import FORM_TYPES, load_definition
 from generator.templatebuild import build_template
 from generator.templatecheck import check_template
 from generator.workspace import bundled_templates_dir
+
+from support import rewrite_document
 
 
 @pytest.mark.parametrize("form_type", FORM_TYPES)

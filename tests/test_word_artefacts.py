@@ -11,15 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TODAY
 from lxml import etree
-from support import fill, rewrite_document
 
 from generator import controls
 from generator.controls import SDT, SDT_CONTENT, W_NS
 from generator.forms import IssuedForm, issue_forms
 from generator.reader import FormReading, read_form
 from generator.workspace import Workspace
+
+from conftest import TODAY
+from support import fill, rewrite_document
 
 CHANGE = 'w:id="{n}" w:author="A. Person" w:date="2026-11-20T10:00:00Z"'
 
