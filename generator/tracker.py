@@ -25,6 +25,7 @@ class StatusRow:
     cycle: str
     issued_at: str
     sent_to: str
+    sent: str
     due_date: str | None
     returned_at: str | None
     state: str
@@ -72,20 +73,31 @@ def status_rows(store: Store, *, cycle: str | None = None,
         rows.append(StatusRow(issued.partnership_id, issued.partnership_name, issued.form_type,
                               issued.issue_id, issued.cycle, issued.issued_at[:10],
                               f"{issued.recipient_name} <{issued.recipient_email}>",
-                              issued.due_date, returned_at[:10] if returned_at else None,
+                              _sent(store, issued.issue_id), issued.due_date, returned_at[:10] if returned_at else None,
                               state, detail))
     return rows
+
+
+def _sent(store: Store, issue_id: str) -> str:
+    """How the form went out: 'emailed 2026-11-25', 'draft 2026-11-25' or 'not sent yet'."""
+    sends = [s for s in store.sends_for_issue(issue_id) if s["kind"] == "send"]
+    emailed = [s["sent_at"] for s in sends if s["sent_at"]]
+    if emailed:
+        return f"emailed {max(emailed)[:10]}"
+    if sends:
+        return f"draft {max(s['prepared_at'] for s in sends)[:10]}"
+    return "not sent yet"
 
 
 def write_tracker(rows: list[StatusRow], path: Path) -> Path:
     """tracker.xlsx: frozen header, filters, the state in words with a RAG fill."""
     workbook = openpyxl.Workbook()
     headers = ["Partnership ID", "Partnership", "Form", "Reference", "Cycle", "Issued",
-               "Sent to", "Due", "Returned", "RAG", "Status", "Detail"]
+               "Sent to", "Sent", "Due", "Returned", "RAG", "Status", "Detail"]
     body = []
     for r in rows:
         body.append([r.partnership_id, r.partnership_name, r.form, r.issue, r.cycle,
-                     _date(r.issued_at), r.sent_to, _date(r.due_date), _date(r.returned_at),
+                     _date(r.issued_at), r.sent_to, r.sent, _date(r.due_date), _date(r.returned_at),
                      r.rag, r.state.capitalize(), r.detail])
     add_table_sheet(workbook, "Tracker", headers, body, rag_column="RAG",
                     number_formats={"Issued": "dd/mm/yyyy", "Due": "dd/mm/yyyy",

@@ -181,4 +181,15 @@ def test_status_lists_outstanding_forms_and_writes_the_tracker(workspace, explor
     sheet = openpyxl.load_workbook(workspace.path("reports") / "tracker.xlsx")["Tracker"]
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref
-    assert [c.value for c in sheet[2]][10] == "Outstanding"
+    assert [c.value for c in sheet[2]][11] == "Outstanding"
+
+
+def test_status_says_how_each_form_went_out(workspace, explore_forms):
+    before = run("--workspace", workspace.root, "status", "--json")
+    send = run("--workspace", workspace.root, "send", "explore")
+
+    after = run("--workspace", workspace.root, "status", "--json")
+
+    assert send.exit_code == 0
+    assert [r["sent"] for r in json.loads(before.stdout)] == ["not sent yet"] * 3
+    assert all(r["sent"].startswith("draft 20") for r in json.loads(after.stdout))
