@@ -73,8 +73,8 @@ def status_rows(store: Store, *, cycle: str | None = None,
         rows.append(StatusRow(issued.partnership_id, issued.partnership_name, issued.form_type,
                               issued.issue_id, issued.cycle, issued.issued_at[:10],
                               f"{issued.recipient_name} <{issued.recipient_email}>",
-                              _sent(store, issued.issue_id), issued.due_date, returned_at[:10] if returned_at else None,
-                              state, detail))
+                              _sent(store, issued.issue_id), issued.due_date,
+                              returned_at[:10] if returned_at else None, state, detail))
     return rows
 
 
