@@ -467,3 +467,40 @@ def chase_command(ctx: click.Context, smtp: bool, as_json: bool) -> None:
 
     ws = _workspace(ctx)
     _deliver_plan(ws, prepare_chase(ws), smtp, as_json)
+
+
+def _echo_paper(result: Any, as_json: bool) -> None:
+    if as_json:
+        _echo_json(result.to_json())
+        return
+    for path in (result.docx, result.xlsx, result.pdf):
+        if path is not None:
+            click.echo(path)
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+
+
+@report_group.command("scrutiny")
+@click.option("--cycle", help="The cycle to report on, e.g. 2026/27 (default: the current one).")
+@click.option("--pdf", is_flag=True, help="Also save a PDF (needs LibreOffice).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: docx, xlsx, pdf, notes.")
+@click.pass_context
+@_fail_on_toolkit_errors
+def report_scrutiny(ctx: click.Context, cycle: str | None, pdf: bool, as_json: bool) -> None:
+    """Compile the annual report to the Scrutiny Committee, with its Excel data annex."""
+    from generator.reports import compile_scrutiny
+
+    _echo_paper(compile_scrutiny(_workspace(ctx), cycle=cycle, pdf=pdf), as_json)
+
+
+@report_group.command("cgb")
+@click.option("--period", help="The monitoring period, e.g. 2026-Q4 (default: the current one).")
+@click.option("--pdf", is_flag=True, help="Also save a PDF (needs LibreOffice).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: docx, xlsx, pdf, notes.")
+@click.pass_context
+@_fail_on_toolkit_errors
+def report_cgb(ctx: click.Context, period: str | None, pdf: bool, as_json: bool) -> None:
+    """Compile the monitoring update to the Corporate Governance Board, exceptions first."""
+    from generator.reports import compile_cgb
+
+    _echo_paper(compile_cgb(_workspace(ctx), period=period, pdf=pdf), as_json)

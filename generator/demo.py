@@ -50,6 +50,15 @@ def example_value(f: Field, partnership: Partnership, rng: random.Random,
         return partnership.head_of_service
     if f.id == "period":
         return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    if f.id in ("budget", "forecast", "running_cost", "council_contribution") and \
+            partnership.budget:
+        base = partnership.budget if f.id != "council_contribution" else \
+            (partnership.contribution or partnership.budget / 3)
+        # Forecasts land a little under or over budget, as they do.
+        factor = 1.0 if f.id != "forecast" else rng.choice([0.94, 0.98, 1.0, 1.03, 1.08])
+        return round(base * factor, -2)
+    if f.id == "cashable_savings":
+        return round((partnership.budget or 100000) * rng.choice([0.02, 0.05, 0.08]), -2)
     if f.type == "checkbox":
         return rng.random() < 0.8
     if f.type == "date":

@@ -1,0 +1,16 @@
+"""Committee papers: the annual report to the Scrutiny Committee and the monitoring update to
+the Corporate Governance Board, each a Word paper with an Excel data annex (and a PDF if asked).
+
+    compile_scrutiny(ws, cycle="2026/27", pdf=False) -> PaperResult
+    compile_cgb(ws, period="2026-Q4", pdf=False) -> PaperResult
+
+Modules: `data` gathers what the returns say (and the gaps), `scrutiny` and `cgb` write the
+papers, `annex` the Excel data annex, `common` the shared parts (officer-written text, front
+sheet, tables), `template` builds `templates/committee-paper.docx`.
+"""
+
+from generator.reports.cgb import compile_cgb
+from generator.reports.common import PaperResult
+from generator.reports.scrutiny import compile_scrutiny
+
+__all__ = ["PaperResult", "compile_cgb", "compile_scrutiny"]

@@ -1,0 +1,45 @@
+"""The Excel data annex of a committee paper: one sheet per table of the paper.
+
+Every sheet is written by `generator.workbook.add_table_sheet`: frozen header, filters, numbers
+as numbers (money with a £ format), dates as dates, and text typed by Business Managers kept as
+text (never a formula). Columns holding ratings are filled with the paper's RAG colours, the
+rating word always written in the cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import openpyxl
+from openpyxl.styles import Font, PatternFill
+
+from generator.paper import RAG_FILLS, rag_rating
+from generator.reports.common import Table
+from generator.workbook import add_table_sheet, save_workbook_atomic
+
+
+def write_annex(path: Path, tables: Sequence[Table], *, about: Sequence[tuple[str, object]]
+                ) -> Path:
+    """Write the annex to `path` (atomically): an 'About' sheet, then one sheet per table."""
+    workbook = openpyxl.Workbook()
+    add_table_sheet(workbook, "About", ["Item", "Detail"], [list(row) for row in about],
+                    col_widths={"Item": 28, "Detail": 90})
+    for table in tables:
+        rag_headers = [table.headers[c] for c in table.rag]
+        sheet = add_table_sheet(workbook, table.sheet, table.headers, table.rows,
+                                number_formats=table.excel_formats(),
+                                rag_column=rag_headers[0] if rag_headers else None)
+        for column in table.rag[1:]:
+            for row in range(2, len(table.rows) + 2):
+                cell = sheet.cell(row=row, column=column + 1)
+                rating = rag_rating(cell.value) if isinstance(cell.value, str) else None
+                if rating is not None:
+                    fill, colour = RAG_FILLS[rating]
+                    cell.fill = PatternFill(fill_type="solid", start_color=fill, end_color=fill)
+                    cell.font = Font(color=colour)
+        if table.total:
+            for cell in sheet[len(table.rows) + 1]:
+                cell.font = Font(bold=True, color=cell.font.color)
+    save_workbook_atomic(workbook, path)
+    return path

@@ -1,0 +1,389 @@
+"""Tests for the annual report to the Scrutiny Committee (generator.reports.compile_scrutiny).
+
+The store is filled through the real path: issue the forms, fill them as a Business Manager
+would, collect them. One workspace holds two cycles of reviews:
+
+- 2025/26: reviews accepted for P001 (all Partly met, Amber), P002, P003 (P8 not applicable)
+  and P005;
+- 2026/27: P001 accepted (all Fully met, Green: improved), P002 left outstanding, P003
+  accepted (P1 Not met: declined; P8 Fully met: new), P004 rejected, P005 not issued (only
+  its 2025/26 review exists). Monitoring returns for all five.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from click.testing import CliRunner
+
+from generator.accessibility import check_paper
+from generator.cli import main
+from generator.collect import collect
+from generator.demo import example_answers
+from generator.forms import issue_forms
+from generator.register import read_register
+from generator.reports import PaperResult, compile_scrutiny
+from generator.workspace import Workspace, init_workspace
+
+import support
+from conftest import TODAY
+
+DELIVERING = ["P001", "P002", "P003", "P004", "P005"]
+BUDGETS = {"P001": (100000, 110000), "P002": (50000, 45000), "P003": (20000, 20000),
+           "P004": (80000, 90000.5), "P005": (30000, 29000)}
+
+
+def review_answers(ws: Workspace, pid: str, ratings: list[str], overall: str,
+                   **overrides: Any) -> dict[str, Any]:
+    definition = support.definition_for(ws, "review")
+    partnership = read_register(ws.path("register"), ws.framework()).get(pid)
+    answers = example_answers(definition, partnership, seed=7, today=TODAY)
+    for number, value in enumerate(ratings, start=1):
+        answers[f"p{number}_rating"] = value
+    answers["overall_rating"] = overall
+    answers.update(overrides)
+    return answers
+
+
+def monitoring_answers(ws: Workspace, pid: str) -> dict[str, Any]:
+    definition = support.definition_for(ws, "monitoring")
+    partnership = read_register(ws.path("register"), ws.framework()).get(pid)
+    answers = example_answers(definition, partnership, seed=7, today=TODAY)
+    answers["budget"], answers["forecast"] = BUDGETS[pid]
+    return answers
+
+
+def take_in(ws: Workspace, forms: list, answers: dict[str, dict[str, Any]]) -> list[str]:
+    paths = [support.fill(ws, f, answers[f.partnership_id]) for f in forms
+             if f.partnership_id in answers]
+    return [o.outcome for o in collect(ws, paths).outcomes]
+
+
+def kpi(name: str, rag: str) -> dict[str, str]:
+    return {"name": name, "target": "90%", "actual": "91%", "rag": rag, "commentary": "On track"}
+
+
+def risk(description: str, likelihood: int, impact: int) -> dict[str, str]:
+    return {"description": description, "likelihood": str(likelihood), "impact": str(impact),
+            "mitigation": "Monthly checks", "owner": "Head of Shared Service"}
+
+
+@dataclass
+class Built:
+    ws: Workspace
+    result: PaperResult
+    reviews: dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    ws = init_workspace(tmp_path_factory.mktemp("scrutiny") / "ws", today=TODAY)
+
+    ws.config["cycle"]["current"] = "2025/26"
+    previous = {
+        "P001": review_answers(ws, "P001", ["partly_met"] * 8, "amber"),
+        "P002": review_answers(ws, "P002", ["fully_met"] * 8, "green"),
+        "P003": review_answers(ws, "P003", ["fully_met"] * 7 + ["not_applicable"], "green"),
+        "P005": review_answers(ws, "P005", ["fully_met"] * 8, "green"),
+    }
+    outcomes = take_in(ws, issue_forms(ws, "review", today=TODAY).written, previous)
+    assert set(outcomes) <= {"accepted", "warnings"}
+
+    ws.config["cycle"]["current"] = "2026/27"
+    forms = [f for pid in ("P001", "P002", "P003", "P004")
+             for f in issue_forms(ws, "review", partnership_id=pid, today=TODAY).written]
+    current = {
+        "P001": review_answers(
+            ws, "P001", ["fully_met"] * 8, "green", cashable_savings=10000,
+            kpis=[kpi("Applications on time", "green"), kpi("Satisfaction", "green"),
+                  kpi("Cost per case", "red")],
+            risks=[risk("Key supplier fails", 5, 4), risk("Loss of key staff", 2, 2)]),
+        "P003": review_answers(
+            ws, "P003", ["not_met"] + ["fully_met"] * 7, "green", cashable_savings=2500.5,
+            kpis=[kpi("Call-outs answered", "green"), kpi("Reports on time", "amber")],
+            risks=[risk("Out-of-hours cover gaps", 3, 3)]),
+        "P004": review_answers(ws, "P004", ["fully_met"] * 8, "green"),
+    }
+    del current["P004"]["overall_rating"]  # a required answer left empty: rejected
+    outcomes = take_in(ws, forms, current)
+    assert sorted(outcomes) == ["accepted", "accepted", "rejected"]
+    monitoring = issue_forms(ws, "monitoring", today=TODAY).written
+    outcomes = take_in(ws, monitoring, {pid: monitoring_answers(ws, pid) for pid in DELIVERING})
+    assert set(outcomes) <= {"accepted", "warnings"}
+    result = compile_scrutiny(ws, today=TODAY)
+    return Built(ws, result, current)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def tables(path: Path) -> list[list[list[str]]]:
+    return [[[cell.text for cell in row.cells] for row in table.rows]
+            for table in docx.Document(str(path)).tables]
+
+
+def table_starting(path: Path, *headers: str) -> list[list[str]]:
+    for table in tables(path):
+        if tuple(table[0][: len(headers)]) == headers:
+            return table
+    raise AssertionError(f"no table with headers {headers}")
+
+
+def rows_by_partnership(table: list[list[str]]) -> dict[str, list[str]]:
+    return {row[0].split()[0]: row for row in table[1:]}
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+
+def headings(path: Path) -> list[str]:
+    return [p.text for p in docx.Document(str(path)).paragraphs
+            if p.style.name.startswith("Heading") or p.style.name == "Title"]
+
+
+def pounds(text: str) -> float:
+    return float(text.replace("£", "").replace(",", ""))
+
+
+# --------------------------------------------------------------------------- the paper
+
+
+def test_paper_and_annex_are_written_into_reports_with_cycle_names(built: Built) -> None:
+    assert built.result.docx == built.ws.path("reports") / "scrutiny-report-2026-27.docx"
+    assert built.result.xlsx == built.ws.path("reports") / "scrutiny-report-2026-27.xlsx"
+    assert built.result.docx.exists() and built.result.xlsx.exists()
+    assert built.result.pdf is None
+
+
+def test_summary_table_lists_every_in_scope_partnership_and_no_out_of_scope_one(
+        built: Built) -> None:
+    summary = table_starting(built.result.docx, "Partnership", "Type", "Partners", "Host")
+    listed = [row[0].split()[0] for row in summary[1:]]
+    register = read_register(built.ws.path("register"), built.ws.framework())
+    assert listed == [p.id for p in register.in_scope]
+    assert "P010" not in listed
+    assert "Community Grants Programme" not in text_of(built.result.docx)
+
+
+def test_summary_table_states_each_gap_in_words_instead_of_a_rating(built: Built) -> None:
+    rows = rows_by_partnership(table_starting(built.result.docx, "Partnership", "Type"))
+    assert rows["P001"][6] == "Green (improved ↑)"
+    assert rows["P002"][6] == "Not rated: no current review"
+    assert "2026/27 review outstanding" in rows["P002"][8]
+    assert "latest accepted review is from 2025/26" in rows["P002"][8]
+    assert "2026/27 review rejected" in rows["P004"][8]
+    assert "latest accepted review is from 2025/26 and is not current" in rows["P005"][8]
+    assert rows["P006"][8].startswith("In the Design phase")
+
+
+def test_gaps_section_names_outstanding_rejected_and_earlier_cycle_reviews(built: Built) -> None:
+    text = text_of(built.result.docx)
+    gaps = text[text.index("Gaps in this report"):text.index("Assessment against")]
+    assert "P002 Revenues and Benefits Partnership: 2026/27 review outstanding" in gaps
+    assert "P004 Legal Services Partnership: 2026/27 review rejected" in gaps
+    assert "P005 Trade Waste Collection Service: No 2026/27 review was issued" in gaps
+    gap_rows = rows_by_partnership(table_starting(built.result.docx, "Partnership", "Phase",
+                                                  "Gap"))
+    assert {pid: row[2] for pid, row in gap_rows.items()} == {
+        "P002": "Outstanding", "P004": "Rejected", "P005": "Earlier cycle only"}
+    assert any("P004 Legal Services Partnership (rejected)" in n for n in built.result.notes)
+
+
+def test_principles_matrix_shows_only_current_reviews_with_words_and_colours(
+        built: Built) -> None:
+    matrix = table_starting(built.result.docx, "Partnership", "P1", "P2")
+    assert [row[0].split()[0] for row in matrix[1:]] == ["P001", "P003"]
+    assert matrix[0][1:] == [f"P{n}" for n in range(1, 9)]
+    document = docx.Document(str(built.result.docx))
+    table = next(t for t in document.tables if t.rows[0].cells[1].text == "P1")
+    cell = table.rows[1].cells[1]
+    assert cell.text.startswith("Green: Fully met")
+    assert cell._tc.tcPr.find(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}shd") is not None
+
+
+def test_direction_of_travel_compares_with_the_previous_cycle_review(built: Built) -> None:
+    rows = rows_by_partnership(table_starting(built.result.docx, "Partnership", "P1", "P2"))
+    assert rows["P001"][1] == "Green: Fully met\nimproved ↑"  # Partly met in 2025/26
+    assert rows["P003"][1] == "Red: Not met\ndeclined ↓"  # Fully met in 2025/26
+    assert rows["P003"][2] == "Green: Fully met\nunchanged →"
+    assert rows["P003"][8] == "Green: Fully met\nnew"  # Not applicable in 2025/26
+
+
+def test_performance_totals_equal_the_sum_of_the_accepted_reviews(built: Built) -> None:
+    table = table_starting(built.result.docx, "Partnership", "KPIs reported")
+    rows, total = rows_by_partnership(table[:-1]), table[-1]
+    assert rows["P001"][1:4] == ["3", "2", "1"]
+    assert rows["P003"][1:4] == ["2", "1", "1"]
+    assert rows["P002"][1] == "Not reported" and "outstanding" in rows["P002"][5]
+    assert total[0] == "Total"
+    reviews = built.reviews
+    kpis = [k for pid in ("P001", "P003") for k in reviews[pid]["kpis"]]
+    assert int(total[1]) == len(kpis)
+    assert int(total[2]) == sum(1 for k in kpis if k["rag"] == "green")
+    assert int(total[3]) == sum(1 for k in kpis if k["rag"] != "green")
+
+
+def test_finance_totals_equal_the_sum_of_the_returns(built: Built) -> None:
+    table = table_starting(built.result.docx, "Partnership", "Budget (£)", "Forecast (£)")
+    rows, total = rows_by_partnership(table[:-1]), table[-1]
+    assert pounds(rows["P001"][3]) == 10000  # variance = forecast - budget
+    assert pounds(rows["P002"][3]) == -5000
+    assert pounds(total[1]) == sum(b for b, _ in BUDGETS.values())
+    assert pounds(total[2]) == sum(f for _, f in BUDGETS.values())
+    assert pounds(total[3]) == sum(f - b for b, f in BUDGETS.values())
+    assert pounds(total[3]) == sum(pounds(row[3]) for row in rows.values())
+    assert pounds(total[4]) == 10000 + 2500.5
+
+
+def test_top_risks_are_ordered_by_score_with_bands(built: Built) -> None:
+    table = table_starting(built.result.docx, "Partnership", "Risk", "Likelihood")
+    scores = [int(row[4]) for row in table[1:]]
+    assert scores == sorted(scores, reverse=True)
+    assert table[1][1:6] == ["Key supplier fails", "5", "4", "20", "Very high"]
+    bands = {row[1]: row[5] for row in table[1:]}
+    assert bands["Out-of-hours cover gaps"] == "Medium"
+    assert bands["Loss of key staff"] == "Low"
+
+
+def test_appendices_follow_each_partnership_report_depth(built: Built) -> None:
+    found = headings(built.result.docx)
+    board = found.index("Appendix B: P001 Building Control Shared Service")
+    assert found[board + 1:board + 6] == ["Overall rating and recommendation", "The principles",
+                                          "Value for money", "Performance", "Risks"]
+    summary = found.index("Appendix D: P003 Environmental Health Out-of-Hours Cover")
+    assert found[summary + 1] == "Executive summary"
+    assert "Appendix F: P005 Trade Waste Collection Service" in found
+    text = text_of(built.result.docx)
+    assert "No accepted 2026/27 review: 2026/27 review rejected" in text
+
+
+def test_sections_of_the_committee_paper_are_in_order(built: Built) -> None:
+    found = headings(built.result.docx)
+    order = ["Annual report on partnerships 2026/27", "Purpose of the report", "Recommendations",
+             "Executive summary", "Background", "Summary of partnerships", "Gaps in this report",
+             "Assessment against the eight principles", "Performance",
+             "Finance and value for money", "Top risks", "Implications", "Appendices",
+             "Background papers"]
+    assert [found.index(h) for h in order] == sorted(found.index(h) for h in order)
+    implications = found[found.index("Implications") + 1:found.index("Appendices")]
+    assert implications == ["Financial implications", "Legal implications",
+                            "Risk implications", "Equalities implications",
+                            "Environmental implications"]
+
+
+def test_front_sheet_shows_committee_and_placeholders_for_unwritten_parts(built: Built) -> None:
+    front = dict(row for row in table_starting(built.result.docx, "Item", "Detail")[1:])
+    assert front["Committee"] == "Scrutiny Committee"
+    assert front["Date of meeting"].startswith("[To be completed by the report author: the date")
+    assert front["Exempt"] == "No"
+    assert front["Report of"] == built.ws.setting("council", "responsible_officer")
+    text = text_of(built.result.docx)
+    assert "Section 149 of the Equality Act 2010" in text
+    assert "[To be completed by the report author: the financial implications" in text
+
+
+def test_charts_have_alt_text_from_their_data(built: Built) -> None:
+    document = docx.Document(str(built.result.docx))
+    wp = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+    alts = [e.get("descr") for e in document.element.body.iter(wp)]
+    assert len(alts) == 2
+    assert alts[0].startswith("Stacked bar chart: Ratings by principle, 2026/27 for 8 principles")
+    assert "P001 Building Control Shared Service: Budget £100,000, Forecast £110,000" in alts[1]
+
+
+def test_scrutiny_paper_passes_the_accessibility_check(built: Built) -> None:
+    assert check_paper(built.result.docx) == []
+
+
+def test_overdue_review_is_named_overdue_after_its_due_date(built: Built) -> None:
+    later = compile_scrutiny(built.ws, today=TODAY + dt.timedelta(days=60))
+    rows = rows_by_partnership(table_starting(later.docx, "Partnership", "Phase", "Gap"))
+    assert rows["P002"][2] == "Overdue"
+    assert "(32 day(s) overdue)" in rows["P002"][3]
+    assert later.docx.name == "scrutiny-report-2026-27-2.docx"  # the first is kept
+    assert built.result.docx.exists()
+
+
+# --------------------------------------------------------------------------- edge cases
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Workspace:
+    return init_workspace(tmp_path / "ws", today=TODAY)
+
+
+def test_zero_returns_gives_a_clear_paper_with_no_empty_tables(fresh: Workspace) -> None:
+    result = compile_scrutiny(fresh, today=TODAY)
+    assert check_paper(result.docx) == []
+    for table in tables(result.docx):
+        assert len(table) >= 2, table[0]
+    matrix = table_starting(result.docx, "Partnership", "P1")
+    assert matrix[1][0] == "No returns yet"
+    rows = rows_by_partnership(table_starting(result.docx, "Partnership", "Type"))
+    assert rows["P001"][8] == "No 2026/27 review has been issued"
+    assert "No returns yet: no annual review for this cycle has been accepted" in \
+        text_of(result.docx)
+
+
+def test_all_reviews_outstanding_names_every_one_as_outstanding(fresh: Workspace) -> None:
+    issue_forms(fresh, "review", today=TODAY)
+    result = compile_scrutiny(fresh, today=TODAY)
+    gaps = rows_by_partnership(table_starting(result.docx, "Partnership", "Phase", "Gap"))
+    assert sorted(gaps) == DELIVERING
+    assert {row[2] for row in gaps.values()} == {"Outstanding"}
+    assert table_starting(result.docx, "Partnership", "P1")[1][0] == "No returns yet"
+    assert check_paper(result.docx) == []
+
+
+def test_one_return_gives_one_row_of_ratings_and_names_the_rest(fresh: Workspace) -> None:
+    forms = issue_forms(fresh, "review", today=TODAY).written
+    one = {"P003": review_answers(fresh, "P003", ["fully_met"] * 8, "green")}
+    assert take_in(fresh, forms, one) == ["accepted"]
+    result = compile_scrutiny(fresh, today=TODAY)
+    matrix = table_starting(result.docx, "Partnership", "P1")
+    assert [row[0] for row in matrix[1:]] == ["P003 Environmental Health Out-of-Hours Cover"]
+    assert matrix[1][1] == "Green: Fully met\nnew"
+    gaps = rows_by_partnership(table_starting(result.docx, "Partnership", "Phase", "Gap"))
+    assert sorted(gaps) == ["P001", "P002", "P004", "P005"]
+    assert check_paper(result.docx) == []
+
+
+def test_officer_text_from_the_workspace_replaces_placeholders(fresh: Workspace) -> None:
+    texts = fresh.path("texts") / "scrutiny.txt"
+    text = texts.read_text(encoding="utf-8")
+    text = text.replace("TO COMPLETE: the date of the {committee} meeting", "12 March 2027")
+    text = text.replace("## Exempt\nNo", "## Exempt\nYes, paragraph 3")
+    texts.write_text(text, encoding="utf-8")
+    result = compile_scrutiny(fresh, today=TODAY)
+    front = dict(row for row in table_starting(result.docx, "Item", "Detail")[1:])
+    assert front["Date of meeting"] == "12 March 2027"
+    assert front["Exempt"].startswith("Yes: exempt under paragraph 3 of Part 1 of Schedule 12A")
+    assert "Not for publication" in text_of(result.docx)
+
+
+def test_cli_report_scrutiny_prints_the_paths_as_json(fresh: Workspace) -> None:
+    run = CliRunner().invoke(main, ["-w", str(fresh.root), "report", "scrutiny", "--json"])
+    assert run.exit_code == 0, run.output
+    printed = json.loads(run.stdout)
+    assert Path(printed["docx"]).name == "scrutiny-report-2026-27.docx"
+    assert Path(printed["xlsx"]).exists() and printed["pdf"] is None
+
+
+def test_paper_keeps_the_letterhead_of_the_workspace_template(fresh: Workspace) -> None:
+    template = fresh.path("templates") / "committee-paper.docx"
+    restyled = docx.Document(str(template))
+    restyled.sections[0].header.paragraphs[0].text = "Restyled letterhead"
+    restyled.save(str(template))
+    result = compile_scrutiny(fresh, today=TODAY)
+    paper = docx.Document(str(result.docx))
+    assert paper.sections[0].header.paragraphs[0].text == "Restyled letterhead"
+    assert paper.core_properties.language == "en-GB"
+    assert check_paper(result.docx) == []
