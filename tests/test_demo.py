@@ -1,0 +1,87 @@
+"""The README's first command: the whole cycle on the example register."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from docx import Document
+
+from generator.accessibility import check_paper
+from generator.cli import main
+from generator.demo import run_demo
+from generator.store import Store
+from generator.workspace import open_workspace
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return run_demo(tmp_path_factory.mktemp("demo") / "demo", today=dt.date(2026, 11, 25))
+
+
+def document_text(path) -> str:
+    document = Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def test_the_demo_collects_every_return_without_a_problem(demo):
+    with Store(demo.workspace / "store.sqlite") as store:
+        outcomes = {r.outcome for r in store.all_returns()}
+
+    assert demo.problems == []
+    assert outcomes <= {"accepted", "warnings"}
+    assert len(demo.returns) == len(demo.issued) - 1  # one review left outstanding
+
+
+def test_the_scrutiny_report_covers_every_in_scope_partnership_and_names_the_gap(demo):
+    text = document_text(demo.outputs["Scrutiny Committee annual report (Word)"])
+
+    for pid in ("P001", "P002", "P003", "P004", "P005", "P006", "P007", "P008", "P009"):
+        assert pid in text
+    assert "P010" not in text
+    assert "P005 Trade Waste Collection Service: 2026/27 review outstanding" in text
+
+
+def test_the_committee_papers_pass_the_accessibility_check(demo):
+    for label in ("Scrutiny Committee annual report (Word)", "CGB update (Word)"):
+        assert check_paper(demo.outputs[label]) == [], label
+
+
+def test_the_explore_summary_has_one_row_per_explore_partnership(demo):
+    sheet = openpyxl.load_workbook(demo.outputs["Explore summary (Excel)"])["Summary"]
+
+    assert sorted(row[0].value for row in sheet.iter_rows(min_row=2)) == ["P007", "P008",
+                                                                         "P009"]
+
+
+def test_this_years_forms_carried_last_years_answers_forward(demo):
+    ws = open_workspace(demo.workspace)
+    review = sorted((ws.path("issued") / "review").glob("P001*.docx"))[-1]
+
+    text = document_text(review)
+
+    assert "Last accepted answer: " in text
+    assert "(2025/26)" in text
+
+
+def test_the_demo_command_prints_the_scrutiny_report_last(tmp_path):
+    result = CliRunner().invoke(main, ["demo", str(tmp_path / "demo")])
+
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("  Scrutiny Committee annual report (Word): ")
+    assert "scrutiny-report-" in last and last.endswith(".docx")
+
+
+def test_running_the_demo_again_uses_a_new_folder(tmp_path):
+    first = run_demo(tmp_path / "demo")
+    second = run_demo(tmp_path / "demo")
+
+    assert first.workspace != second.workspace
+    assert second.workspace.name == "demo-2"
