@@ -61,19 +61,34 @@ def unused_path(path: Path) -> Path:
 
 
 def write_new(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` or, if it exists, to a new numbered name; never overwrite."""
+    """Write `data` to `path` or, if it exists, to a new numbered name; never overwrite.
+
+    The data goes to a temporary file first and is then linked under its final name, which
+    fails rather than replaces when the name is taken: no half-written file ever carries the
+    final name, and a file that appeared meanwhile is never overwritten.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        target = unused_path(path)
-        try:
-            # O_EXCL: if two writers race for the same name, one of them moves on.
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
-        except FileExistsError:
-            continue
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
-        return target
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        while True:
+            target = unused_path(path)
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                continue
+            except OSError:
+                # A file system without hard links (some network shares): claim the name
+                # with O_EXCL, then move the finished file over our own empty claim.
+                try:
+                    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+                except FileExistsError:
+                    continue
+                os.replace(tmp, target)
+            return target
+    finally:
+        Path(tmp).unlink(missing_ok=True)

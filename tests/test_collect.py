@@ -371,3 +371,21 @@ def test_json_output_has_one_object_per_file_with_the_documented_keys(workspace,
     assert result.exit_code == 0
     assert [sorted(item) for item in data] == [
         ["file", "form", "issue", "outcome", "partnership", "reasons"]] * 3
+
+
+@pytest.mark.libreoffice
+def test_returns_resaved_by_libreoffice_are_taken_in_with_identical_answers(
+        workspace, returned, tmp_path):
+    from generator.libreoffice import resave_docx
+    from generator.reader import read_form
+
+    resaved = [resave_docx(path, tmp_path / "libreoffice") for path in returned]
+
+    result = collect(workspace, resaved)
+
+    assert [o.outcome for o in result.outcomes] == ["accepted"] * 3
+    with Store(workspace.path("store")) as store:
+        kept_answers = {r.issue_id: r.answers for r in store.current_returns()}
+    for original in returned:
+        reading = read_form(original)
+        assert kept_answers[reading.issue] == reading.answers
