@@ -9,7 +9,7 @@ from typing import Any
 
 import openpyxl
 
-from generator.store import Store
+from generator.store import Issued, Store
 from generator.workbook import add_table_sheet, save_workbook_atomic
 
 RAG_OF_STATE = {"accepted": "Green", "accepted with warnings": "Green", "outstanding": "Amber",
@@ -44,9 +44,11 @@ def status_rows(store: Store, *, cycle: str | None = None,
     """One row per issued form: issued, returned, accepted or rejected, outstanding, overdue."""
     today = today or dt.date.today()
     issued_forms = store.all_issued(cycle=cycle)
-    latest_issue: dict[tuple[str, str, str], str] = {}
+    # A form issued again for the same partnership, form, cycle and quarter replaces the
+    # earlier issue; monitoring returns of different quarters are different forms.
+    latest_issue: dict[tuple[str, str, str, str], str] = {}
     for issued in issued_forms:
-        latest_issue[(issued.partnership_id, issued.form_type, issued.cycle)] = issued.issue_id
+        latest_issue[_slot(issued)] = issued.issue_id
     rows = []
     for issued in issued_forms:
         returns = store.returns_for_issue(issued.issue_id)
@@ -61,8 +63,7 @@ def status_rows(store: Store, *, cycle: str | None = None,
         elif rejected:
             state = "rejected"
             detail = f"{len(rejected[-1].problems)} problem(s) to fix"
-        elif latest_issue[(issued.partnership_id, issued.form_type, issued.cycle)] != \
-                issued.issue_id:
+        elif latest_issue[_slot(issued)] != issued.issue_id:
             state, detail = "replaced by a later issue", ""
         elif due is not None and due < today:
             state = "overdue"
@@ -76,6 +77,10 @@ def status_rows(store: Store, *, cycle: str | None = None,
                               _sent(store, issued.issue_id), issued.due_date,
                               returned_at[:10] if returned_at else None, state, detail))
     return rows
+
+
+def _slot(issued: Issued) -> tuple[str, str, str, str]:
+    return (issued.partnership_id, issued.form_type, issued.cycle, issued.period)
 
 
 def _sent(store: Store, issue_id: str) -> str:
