@@ -38,6 +38,7 @@ import zipfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from lxml import etree
 
@@ -279,8 +280,9 @@ class _Styles:
         if defaults is not None:
             self.default_run_props = defaults
             lang = defaults.find(_w("lang"))
-            if lang is not None and (lang.get(_w("val")) or "").strip():
-                self.language = lang.get(_w("val")).strip()
+            lang_value = (lang.get(_w("val")) or "").strip() if lang is not None else ""
+            if lang_value:
+                self.language = lang_value
         for style in root.iter(_w("style")):
             style_id = style.get(_w("styleId"), "")
             name = style.find(_w("name"))
@@ -322,6 +324,15 @@ class _Styles:
 # --------------------------------------------------------------------------- checks
 
 
+class _ComplexField(TypedDict):
+    """A complex field (w:fldChar begin ... end) being read, in `_Checker._links_in`."""
+
+    instr: str
+    display: bool
+    text: str
+    obj: bool
+
+
 class _Checker:
     def __init__(self, package: _Package) -> None:
         self.package = package
@@ -347,7 +358,10 @@ class _Checker:
         body = document.find(_w("body"))
         self.body = body if body is not None else document
         # document order of every body element, to sort findings
-        self.order = {el: i for i, el in enumerate(self.body.iter())}
+        # keyed by element; `add` looks up None (no element) too, which finds nothing
+        self.order: dict[etree._Element | None, int] = {
+            el: i for i, el in enumerate(self.body.iter())
+        }
         self.paragraph_numbers = {p: i for i, p in enumerate(_iter(self.body, {_w("p")}), start=1)}
 
     def add(self, group: int, element: etree._Element | None, finding: Finding) -> None:
@@ -473,9 +487,10 @@ class _Checker:
         tables = _iter(self.body, {_w("tbl")}, skip={_w("txbxContent")})
         for number, table in enumerate(tables, start=1):
             caption = table.find(f"{_w('tblPr')}/{_w('tblCaption')}")
+            caption_text = (caption.get(_w("val")) or "") if caption is not None else ""
             rows = self._children(table, "tr")
-            if caption is not None and (caption.get(_w("val")) or "").strip():
-                label = f"table {number} '{_short(caption.get(_w('val')), 50)}'"
+            if caption_text.strip():
+                label = f"table {number} '{_short(caption_text, 50)}'"
             elif rows and _text(rows[0]).strip():
                 label = f"table {number} (starting '{_short(_text(rows[0]), 40)}')"
             else:
@@ -745,7 +760,7 @@ class _Checker:
             if (field.get(_w("instr")) or "").strip().upper().startswith("HYPERLINK"):
                 yield field, _text(field), next(_iter(field, objects), None) is not None
         # complex fields: begin, instrText..., separate, display runs..., end
-        stack: list[dict] = []
+        stack: list[_ComplexField] = []
         for run in _iter(paragraph, {_w("r")}):
             for node in run:
                 if node.tag == _w("fldChar"):
@@ -755,9 +770,9 @@ class _Checker:
                     elif kind == "separate" and stack:
                         stack[-1]["display"] = True
                     elif kind == "end" and stack:
-                        field = stack.pop()
-                        if field["instr"].strip().upper().startswith("HYPERLINK"):
-                            yield run, field["text"], field["obj"]
+                        complex_field = stack.pop()
+                        if complex_field["instr"].strip().upper().startswith("HYPERLINK"):
+                            yield run, complex_field["text"], complex_field["obj"]
                 elif stack and node.tag == _w("instrText") and not stack[-1]["display"]:
                     stack[-1]["instr"] += node.text or ""
                 elif stack and stack[-1]["display"]:

@@ -325,7 +325,8 @@ def build_message(
         msg.add_attachment(
             bytes(attachment.data), maintype=maintype, subtype=subtype, filename=filename
         )
-        part = msg.get_payload()[-1]
+        # the part just added; iter_parts() yields the same parts as get_payload(), but typed
+        part = list(msg.iter_parts())[-1]
         if filename.isascii():
             # Older mail programs read the name from Content-Type. Not done for non-ASCII
             # names: Python's header folding then garbles the content type itself.

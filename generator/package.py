@@ -17,11 +17,12 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
 from itertools import pairwise
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -265,7 +266,8 @@ def parse_xml(data: bytes, part_name: str) -> etree._Element:
             f"{_clean(part_name)} is not well-formed XML ({_parser_detail(exc)})"
         ) from exc
     # A DTD hidden by an exotic encoding (UTF-32, EBCDIC) slips past the byte scan above.
-    docinfo = root.getroottree().docinfo
+    # lxml-stubs' DocInfo lacks `doctype`, which lxml's DocInfo has; hence the cast.
+    docinfo = cast(Any, root.getroottree().docinfo)
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise TamperedFile(_dtd_message(part_name))
     return root
@@ -824,6 +826,11 @@ def _local(element: etree._Element) -> str:
     return etree.QName(element).localname
 
 
+def _all_text(element: etree._Element) -> str:
+    # lxml-stubs type itertext() as yielding str | bytes; lxml yields str only.
+    return "".join(cast(Iterator[str], element.itertext()))
+
+
 def _content_type_maps(root: etree._Element) -> tuple[dict[str, str], dict[str, str]]:
     overrides: dict[str, str] = {}
     defaults: dict[str, str] = {}
@@ -880,7 +887,7 @@ def _custom_properties(root: etree._Element | None) -> dict[str, str]:
         if not isinstance(prop.tag, str) or _local(prop) != "property" or not prop.get("name"):
             continue
         values = [child for child in prop if isinstance(child.tag, str)]
-        properties[prop.get("name", "")] = "".join(values[0].itertext()) if values else ""
+        properties[prop.get("name", "")] = _all_text(values[0]) if values else ""
     return properties
 
 
@@ -892,7 +899,7 @@ def _core_properties(root: etree._Element | None) -> dict[str, str]:
         if not isinstance(child.tag, str):
             continue
         key = _local(child)
-        value = "".join(child.itertext()).strip()
+        value = _all_text(child).strip()
         if key in _CORE_KEYS and value:
             properties[key] = value
     return properties
@@ -903,5 +910,5 @@ def _app_name(root: etree._Element | None) -> str | None:
         return None
     for child in root:
         if isinstance(child.tag, str) and _local(child) == "Application":
-            return "".join(child.itertext()).strip() or None
+            return _all_text(child).strip() or None
     return None

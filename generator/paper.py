@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import docx
 from docx.document import Document as DocumentObject
@@ -32,6 +32,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.run import CT_R
 from docx.shared import Cm, Emu, Length, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -441,7 +442,8 @@ def add_link(paragraph: Paragraph, text: str, url: str) -> None:
     link = OxmlElement("w:hyperlink")
     link.set(qn("r:id"), r_id)
     link.set(qn("w:history"), "1")
-    run = OxmlElement("w:r")
+    # python-docx types OxmlElement() loosely; for "w:r" it returns its CT_R element class.
+    run = cast(CT_R, OxmlElement("w:r"))
     link.append(run)
     paragraph._p.append(link)
     wrapped = Run(run, paragraph)
@@ -700,7 +702,9 @@ def add_numbered(doc: DocumentObject, items: Sequence[str]) -> None:
         paragraph = doc.add_paragraph(style=style)
         paragraph.add_run(item if style is not None else f"{n}. {item}")
         if num_id is not None:
-            num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+            # python-docx generates get_or_add_numPr (and CT_NumPr's get_or_add_ilvl and
+            # get_or_add_numId) from its ZeroOrOne descriptors but does not declare them.
+            num_pr = cast(Any, paragraph._p.get_or_add_pPr()).get_or_add_numPr()
             num_pr.get_or_add_ilvl().val = 0
             num_pr.get_or_add_numId().val = num_id
 

@@ -305,7 +305,11 @@ def write_register(path: Path, rows: list[dict[str, Any]]) -> None:
     from generator.workbook import add_table_sheet, save_workbook_atomic
 
     workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
+    default_sheet = workbook.active  # the "Sheet" every new Workbook() starts with
+    if default_sheet is None:
+        # never: a new Workbook() has one; before this check, remove(None) raised ValueError
+        raise ValueError("a new workbook has no sheet to remove")
+    workbook.remove(default_sheet)
     headers = [c.header for c in COLUMNS]
     formats = {"Annual budget (£)": '"£"#,##0', "Council contribution (£)": '"£"#,##0',
                "Agreement date": "dd/mm/yyyy", "Next review date": "dd/mm/yyyy"}

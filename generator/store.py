@@ -201,7 +201,7 @@ class Store:
             if value is not None:
                 sql += f" AND {column} = ?"
                 args.append(value)
-        rows = self.db.execute(sql + " ORDER BY issued_at, issue_id", args).fetchall()
+        rows = self.db.execute(sql + " ORDER BY issued_at, rowid", args).fetchall()
         return [Issued(**dict(r)) for r in rows]
 
     # ---- returns -------------------------------------------------------------------------

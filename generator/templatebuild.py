@@ -19,6 +19,8 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table, _Cell, _Row
+from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from generator.controls import (
@@ -174,10 +176,10 @@ class _Builder:
         self.next_id += 1
         return self.next_id
 
-    def control(self, paragraph, f: Field, tag: str, alias: str) -> None:  # type: ignore[no-untyped-def]
+    def control(self, paragraph: Paragraph, f: Field, tag: str, alias: str) -> None:
         paragraph._p.append(control_element(f, tag, alias, self.sdt_id()))
 
-    def table(self, rows: int, cols: int, widths_cm: list[float]):  # type: ignore[no-untyped-def]
+    def table(self, rows: int, cols: int, widths_cm: list[float]) -> Table:
         table = self.document.add_table(rows=rows, cols=cols)
         table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.LEFT
@@ -187,19 +189,19 @@ class _Builder:
         return table
 
     @staticmethod
-    def mark_header(row) -> None:  # type: ignore[no-untyped-def]
+    def mark_header(row: _Row) -> None:
         tr_pr = row._tr.get_or_add_trPr()
         etree.SubElement(tr_pr, qn("w:tblHeader"))
         for cell in row.cells:
             for run in cell.paragraphs[0].runs:
                 run.bold = True
 
-    def label_cell(self, cell, f: Field, label: str) -> None:  # type: ignore[no-untyped-def]
+    def label_cell(self, cell: _Cell, f: Field, label: str) -> None:
         cell.paragraphs[0].add_run(label).bold = True
         if f.help:
             cell.add_paragraph(f.help, style=HELP_STYLE)
 
-    def previous_line(self, cell, f: Field, key_expr: str) -> None:  # type: ignore[no-untyped-def]
+    def previous_line(self, cell: _Cell, f: Field, key_expr: str) -> None:
         if f.previous_from:
             cell.add_paragraph(
                 "Last accepted answer: {{ previous[" + key_expr + "] }}", style=PREVIOUS_STYLE

@@ -110,7 +110,7 @@ def _check_table(f: Field, by_tag: dict[str, list[etree._Element]]) -> list[str]
     if not sections:
         findings.append(f"table '{f.id}' ({f.label}) has no repeating-section control, so "
                         "people cannot add rows")
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for column in f.columns:
         tag = f"{f.id}.{column.id}"
         found = by_tag.get(tag, [])

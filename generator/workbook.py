@@ -155,7 +155,7 @@ def add_table_sheet(
     header_alignment = Alignment(wrap_text=True, vertical="top")
     longest = [len(h) for h in headers]
     for c, header in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=c)
+        cell = _unmerged_cell(ws, 1, c)
         _set_text(cell, header)
         cell.font = bold
         cell.alignment = header_alignment
@@ -173,7 +173,7 @@ def add_table_sheet(
         if len(row) != ncols:
             raise ValueError(f"row {r - 1} has {len(row)} cells but the sheet has {ncols} columns")
         for c, value in enumerate(row):
-            cell = ws.cell(row=r, column=c + 1)
+            cell = _unmerged_cell(ws, r, c + 1)
             shown = _set_value(cell, value, column_format.get(c))
             if shown is None:
                 continue
@@ -195,6 +195,17 @@ def add_table_sheet(
     ws.auto_filter.ref = f"A1:{last_letter}{last_row}"
     ws.print_title_rows = "1:1"
     return ws
+
+
+def _unmerged_cell(ws: Worksheet, row: int, column: int) -> Cell:
+    """`ws.cell(row, column)` of a sheet `add_table_sheet` has just made or taken blank.
+
+    Such a sheet has no merged cells, so this is always a Cell, never a MergedCell.
+    """
+    cell = ws.cell(row=row, column=column)
+    if not isinstance(cell, Cell):
+        raise TypeError(f"cell {cell.coordinate} of sheet {ws.title!r} is merged")
+    return cell
 
 
 def _set_text(cell: Cell, text: str) -> str:

@@ -8,9 +8,9 @@ from generator.collect import collect
 from generator.forms import issue_forms
 from generator.store import Store
 from generator.tracker import status_rows
-from support import complete_answers, fill
 
 from conftest import TODAY
+from support import complete_answers, fill
 
 
 def states(workspace, today=TODAY):

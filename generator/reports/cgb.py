@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
@@ -51,6 +52,7 @@ from generator.reports.data import (
     risks_of,
     text_answer,
 )
+from generator.store import Return
 from generator.workspace import Workspace
 
 NOT_ANSWERED = "Not answered"
@@ -112,6 +114,12 @@ def _round(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
+def _return_of(entry: MonitoringEntry) -> Return:
+    """The return of an entry of `CgbData.returned`, which all have one."""
+    assert entry.ret is not None
+    return entry.ret
+
+
 class _Update:
     def __init__(self, ws: Workspace, data: CgbData, officer: OfficerText, committee: str,
                  annex_name: str) -> None:
@@ -131,7 +139,7 @@ class _Update:
         before = {" ".join(k.name.split()).casefold(): k.rating
                   for k in kpis_of(entry.previous.answers, self.rag)} \
             if entry.previous is not None else None
-        out = []
+        out: list[tuple[Kpi, str, Rating | None]] = []
         for kpi in kpis_of(entry.ret.answers, self.rag):
             if before is None:
                 out.append((kpi, f"No {self.data.previous_period or 'earlier'} return", None))
@@ -142,10 +150,13 @@ class _Update:
 
     def risks(self) -> list[Risk]:
         risks = [r for e in self.data.returned
-                 for r in risks_of(e.ret.answers, e.partnership, f"{self.data.period} return")]
+                 for r in risks_of(_return_of(e).answers, e.partnership,
+                                   f"{self.data.period} return")]
         return sorted(risks, key=lambda r: -(r.score or 0))
 
-    def budget(self, entry: MonitoringEntry) -> tuple[object, object, object, object]:
+    def budget(
+        self, entry: MonitoringEntry
+    ) -> tuple[float | None, float | None, float | None, float | None]:
         assert entry.ret is not None
         budget = money(entry.ret.answers.get("budget"))
         forecast = money(entry.ret.answers.get("forecast"))
@@ -245,7 +256,8 @@ class _Update:
         for entry in self.data.returned:
             budget, forecast, variance, share = self.budget(entry)
             rows.append([_name(entry), budget, forecast, variance, share,
-                         text_answer(entry.ret.answers, "budget_commentary") or NOT_ANSWERED])
+                         text_answer(_return_of(entry).answers, "budget_commentary")
+                         or NOT_ANSWERED])
         rows = with_total(rows, "Total", (1, 2, 3))
         if rows:
             total = rows[-1]
@@ -258,10 +270,10 @@ class _Update:
                       "Commentary"], rows, money=(1, 2, 3), percent=(4,), total=bool(rows),
                      widths_cm=(3.2, 2.1, 2.1, 2.2, 1.9, 5.0))
 
-    def _listed(self, field_id: str, columns: tuple[str, ...]) -> list[list[object]]:
-        rows: list[list[object]] = []
+    def _listed(self, field_id: str, columns: tuple[str, ...]) -> list[Sequence[object]]:
+        rows: list[Sequence[object]] = []
         for entry in self.data.returned:
-            value = entry.ret.answers.get(field_id)
+            value = _return_of(entry).answers.get(field_id)
             for row in value if isinstance(value, list) else []:
                 if isinstance(row, dict) and any(str(v or "").strip() for v in row.values()):
                     rows.append([_name(entry)] + [str(row.get(c) or "").strip() or NOT_ANSWERED
@@ -283,9 +295,9 @@ class _Update:
                      widths_cm=(3.6, 5.0, 7.9))
 
     def lessons_table(self) -> Table:
-        rows: list[list[object]] = [[_name(e), text_answer(e.ret.answers, "lessons_learned")]
-                                    for e in self.data.returned
-                                    if text_answer(e.ret.answers, "lessons_learned")]
+        rows: list[list[object]] = [
+            [_name(e), text_answer(_return_of(e).answers, "lessons_learned")]
+            for e in self.data.returned if text_answer(_return_of(e).answers, "lessons_learned")]
         if not rows and self.data.returned:
             rows = [["None reported", ""]]
         return Table("Lessons learned", f"Lessons learned, {self.data.period}",
@@ -442,8 +454,8 @@ class _Update:
         budgets = [self.budget(e) for e in self.data.returned]
         if budgets:
             def total(index: int) -> str:
-                return _money_text(_round(sum(b[index] for b in budgets
-                                              if isinstance(b[index], int | float))))
+                return _money_text(_round(sum(value for value in (b[index] for b in budgets)
+                                              if isinstance(value, int | float))))
 
             figures.append(f"The returns give budgets totalling {total(0)} and a forecast "
                            f"outturn of {total(1)}: a variance of {total(2)}.")

@@ -286,7 +286,7 @@ class Table:
     sheet: str
     caption: str
     headers: list[str]
-    rows: list[list[object]]
+    rows: Sequence[Sequence[object]]
     money: tuple[int, ...] = ()
     percent: tuple[int, ...] = ()
     rag: tuple[int, ...] = ()
@@ -298,8 +298,8 @@ class Table:
             self.rows = [[NO_RETURNS] + [""] * (len(self.headers) - 1)]
 
     def _pence(self, column: int) -> bool:
-        return any(isinstance(row[column], float) and not row[column].is_integer()
-                   for row in self.rows)
+        values = (row[column] for row in self.rows)
+        return any(isinstance(value, float) and not value.is_integer() for value in values)
 
     def word_formats(self) -> dict[int, str]:
         formats = {c: "money_pence" if self._pence(c) else "money" for c in self.money}
@@ -344,10 +344,10 @@ def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> 
     if not rows:
         return rows
     width = len(rows[0])
-    total: list[object] = [label] + [""] * (width - 1)
+    total: list[object] = [label, *[""] * (width - 1)]
     for column in columns:
-        values = [row[column] for row in rows if isinstance(row[column], int | float)
-                  and not isinstance(row[column], bool)]
+        values = [value for value in (row[column] for row in rows)
+                  if isinstance(value, int | float) and not isinstance(value, bool)]
         total[column] = _tidy(sum(values)) if values else None
     return [*rows, total]
 

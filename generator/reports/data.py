@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,10 +70,11 @@ def long_date(value: dt.date | str | None) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
+        text = value
         try:
-            value = dt.date.fromisoformat(value[:10])
+            value = dt.date.fromisoformat(text[:10])
         except ValueError:
-            return value
+            return text
     return f"{value.day} {value:%B %Y}"
 
 
@@ -320,7 +321,8 @@ def _return_period(ret: Return) -> str:
 def _issue_state(rows: list[StatusRow]) -> StatusRow | None:
     """The status of the partnership's latest issue (one not replaced by a later issue)."""
     live = [r for r in rows if r.state != "replaced by a later issue"]
-    return (live or rows or [None])[-1]
+    candidates: Sequence[StatusRow | None] = live or rows or [None]
+    return candidates[-1]
 
 
 def _gap_words(row: StatusRow, what: str) -> tuple[str, str]:

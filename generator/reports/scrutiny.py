@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
@@ -188,7 +189,9 @@ class _Report:
                 risks.extend(risks_of(entry.monitoring.answers, entry.partnership, source))
         return risks
 
-    def _finance(self, entry: ReviewEntry) -> tuple[object, object, object, object, str]:
+    def _finance(
+        self, entry: ReviewEntry
+    ) -> tuple[float | None, float | None, float | None, float | None, str]:
         budget = forecast = None
         sources = []
         if entry.monitoring is not None:
@@ -230,7 +233,7 @@ class _Report:
                      money=(5,), rag=(6,), widths_cm=(2.3, 1.8, 2.0, 1.7, 1.5, 1.6, 1.8, 1.6, 2.3))
 
     def principles_table(self) -> Table:
-        rows: list[list[object]] = []
+        rows: list[Sequence[object]] = []
         for entry in self.data.reviewed:
             review = self.reviews[entry.partnership.id]
             rows.append([_name(entry)] + [_cell_with_direction(*review.principle(p))
@@ -330,7 +333,9 @@ class _Report:
     def annex_tables(self) -> list[Table]:
         tables = [self.summary_table(), self.gaps_table(), self.principles_table(),
                   self.performance_table(), self.finance_table(), self.risks_table()]
-        evidence, kpis, risks = [], [], []
+        evidence: list[list[object]] = []
+        kpis: list[list[object]] = []
+        risks: list[list[object]] = []
         for entry in self.data.reviewed:
             review = self.reviews[entry.partnership.id]
             for p in self.principles:
@@ -614,7 +619,8 @@ class _Report:
         finance = [self._finance(e) for e in self.data.expected]
 
         def total(index: int) -> str:
-            values = [f[index] for f in finance if isinstance(f[index], int | float)]
+            values = [value for value in (f[index] for f in finance)
+                      if isinstance(value, int | float)]
             return paper.format_value(_round(sum(values)), "money")
 
         figures = []
