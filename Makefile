@@ -6,6 +6,7 @@ test:
 
 lint:
 	ruff check generator tests benchmarks
+	mypy generator
 
 bench:
 	python -m benchmarks
