@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import math
 import re
+import weakref
 import zipfile
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -110,11 +111,21 @@ def _clean(text: object) -> str:
     return _XML_ILLEGAL.sub("\ufffd", s)
 
 
+_STYLE_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple[str, Any], Any]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _find_style(doc: DocumentObject, name: str, style_type: WD_STYLE_TYPE) -> Any | None:
     """The style called `name` (UI name, case-insensitive) of `style_type`, or None."""
     wanted = name.casefold()
+    # Looked up once per document: a large paper asks for the same few styles thousands of
+    # times. Only found styles are remembered, as a missing one may be added later.
+    cache = _STYLE_CACHE.setdefault(doc.styles.element, {})
+    if (wanted, style_type) in cache:
+        return cache[(wanted, style_type)]
     for style in doc.styles:
         if style.type == style_type and (style.name or "").casefold() == wanted:
+            cache[(wanted, style_type)] = style
             return style
     return None
 
@@ -345,6 +356,19 @@ def set_document_metadata(
         lang.set(qn("w:bidi"), language)
 
 
+
+def _new_paragraph(doc: DocumentObject, style: Any) -> Paragraph:
+    """A new paragraph in `style` (a style object, or None for the default).
+
+    The style id is set directly: python-docx's `add_paragraph(style=...)` looks through every
+    style of the document on each call, which is most of the time of a large paper.
+    """
+    paragraph = doc.add_paragraph()
+    if style is not None:
+        paragraph._p.style = style.style_id
+    return paragraph
+
+
 def add_heading(doc: DocumentObject, text: str, level: int) -> Paragraph:
     """Add a heading in the template's "Heading N" style (level 0 is "Title").
 
@@ -369,7 +393,7 @@ def add_heading(doc: DocumentObject, text: str, level: int) -> Paragraph:
             outline = OxmlElement("w:outlineLvl")
             outline.set(qn("w:val"), str(level - 1))
             style.element.get_or_add_pPr().append(outline)
-    paragraph = doc.add_paragraph(style=style)
+    paragraph = _new_paragraph(doc, style)
     paragraph.add_run(clean)
     return paragraph
 
@@ -381,7 +405,7 @@ def add_paragraph(doc: DocumentObject, text: str, style: str | None = None) -> P
     paragraph style is used, so a restyled template never breaks compilation.
     """
     found = _find_style(doc, style, WD_STYLE_TYPE.PARAGRAPH) if style else None
-    paragraph = doc.add_paragraph(style=found)
+    paragraph = _new_paragraph(doc, found)
     clean = _clean(text)
     if clean:
         paragraph.add_run(clean)
@@ -508,7 +532,7 @@ def add_table(
     }
 
     clean_caption = _clean(caption).replace("\n", " ").strip()
-    caption_par = doc.add_paragraph(style=_find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH))
+    caption_par = _new_paragraph(doc, _find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH))
     caption_par.add_run(clean_caption)
     caption_par.paragraph_format.keep_with_next = True
 
@@ -660,7 +684,7 @@ def add_picture_with_alt(
     doc_pr = picture_par._p.findall(".//" + qn("wp:docPr"))[-1]
     doc_pr.set("descr", alt)
     doc_pr.set("title", clean_title)
-    caption_par = doc.add_paragraph(style=_find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH))
+    caption_par = _new_paragraph(doc, _find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH))
     caption_par.add_run(_clean(caption).strip() if caption else clean_title)
 
 
@@ -683,7 +707,7 @@ def add_bullets(doc: DocumentObject, items: Sequence[str]) -> None:
     cleaned = _check_items(items)
     style = _find_style(doc, "List Bullet", WD_STYLE_TYPE.PARAGRAPH)
     for item in cleaned:
-        paragraph = doc.add_paragraph(style=style)
+        paragraph = _new_paragraph(doc, style)
         paragraph.add_run(item if style is not None else f"\u2022 {item}")
 
 
@@ -699,7 +723,7 @@ def add_numbered(doc: DocumentObject, items: Sequence[str]) -> None:
     style = _find_style(doc, "List Number", WD_STYLE_TYPE.PARAGRAPH)
     num_id = _restarted_num_id(doc, style) if style is not None else None
     for n, item in enumerate(cleaned, start=1):
-        paragraph = doc.add_paragraph(style=style)
+        paragraph = _new_paragraph(doc, style)
         paragraph.add_run(item if style is not None else f"{n}. {item}")
         if num_id is not None:
             # python-docx generates get_or_add_numPr (and CT_NumPr's get_or_add_ilvl and

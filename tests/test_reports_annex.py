@@ -139,3 +139,17 @@ def test_empty_table_gets_a_no_returns_yet_row(tmp_path: Path) -> None:
     path = write_annex(tmp_path / "annex.xlsx", [table], about=[])
     rows = list(openpyxl.load_workbook(path)["Risks"].iter_rows(values_only=True))
     assert rows == [("Partnership", "Score"), ("No returns yet", None)]
+
+
+def test_a_budget_chart_of_many_partnerships_shows_the_largest_and_says_so():
+    from generator import paper
+    from generator.reports.common import MOST_BARS, add_budget_chart
+
+    doc = paper.open_paper(None)
+    shown = [(f"P{n:03d}", f"Partnership {n}", n * 1000.0, n * 1100.0) for n in range(1, 31)]
+
+    add_budget_chart(doc, shown, "Budget against forecast")
+
+    descr = doc.inline_shapes[0]._inline.docPr.get("descr")
+    assert f"the {MOST_BARS} largest budgets" in descr
+    assert "P030 Partnership 30" in descr and "P010 Partnership 10" not in descr

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
 
-from generator import charts, paper
+from generator import paper
 from generator.fileio import safe_filename
 from generator.reports.annex import write_annex
 from generator.reports.common import (
@@ -24,6 +24,7 @@ from generator.reports.common import (
     PaperResult,
     Piece,
     Table,
+    add_budget_chart,
     exempt_piece,
     front_sheet,
     make_pdf,
@@ -432,21 +433,9 @@ class _Update:
         write_pieces(doc, self.officer.pieces("executive summary"))
 
     def budget_chart(self, doc: DocumentObject) -> None:
-        shown = [(e, *self.budget(e)[:2]) for e in self.data.returned]
-        shown = [s for s in shown if s[1] is not None or s[2] is not None]
-        if not shown:
-            paper.add_paragraph(doc, "No returns yet: no monitoring return gives a budget, so "
-                                     "there is no budget chart.")
-            return
-        title = f"Budget against forecast outturn by partnership, {self.data.period}"
-        series: dict[str, list[float | None]] = {"Budget": [s[1] for s in shown],
-                                                 "Forecast": [s[2] for s in shown]}
-        png = charts.bar_chart([s[0].partnership.id for s in shown], series, title=title,
-                               ylabel="£", value_format="£{:,.0f}")
-        alt = charts.describe_bar_chart([_name(s[0]) for s in shown], series, title=title,
-                                        value_format="£{:,.0f}",
-                                        noun=("partnership", "partnerships"))
-        paper.add_picture_with_alt(doc, png, alt_text=alt, title=title)
+        add_budget_chart(doc, [(e.partnership.id, e.partnership.name, *self.budget(e)[:2])
+                               for e in self.data.returned],
+                         f"Budget against forecast outturn by partnership, {self.data.period}")
 
     def implications(self, doc: DocumentObject) -> None:
         paper.add_heading(doc, "Implications", 1)

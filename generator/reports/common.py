@@ -19,7 +19,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Pt
 from docx.table import Table as DocxTable
 
-from generator import paper
+from generator import charts, paper
 from generator.errors import ToolkitError, WorkspaceError
 from generator.fileio import unused_path
 from generator.libreoffice import LibreOfficeMissing, convert
@@ -333,7 +333,10 @@ def compact_table(doc: DocumentObject, table: DocxTable) -> None:
         for cell in row.cells:
             for cell_paragraph in cell.paragraphs:
                 if style is not None:
-                    cell_paragraph.style = style
+                    # Set the style id directly: python-docx's `paragraph.style = ...` looks
+                    # through every style of the document on each call, which made a paper
+                    # for 1,000 partnerships take most of a minute.
+                    cell_paragraph._p.style = style.style_id
                 else:
                     for run in cell_paragraph.runs:
                         run.font.size = Pt(9)
@@ -400,3 +403,28 @@ def officer_values(ws: Workspace, **extra: str) -> dict[str, str]:
     }
     values.update(extra)
     return values
+
+
+# A chart with more bars than this is unreadable; it shows the largest budgets and says so.
+MOST_BARS = 20
+
+
+def add_budget_chart(doc: DocumentObject, shown: Sequence[tuple[str, str, Any, Any]],
+                     title: str, caption: str | None = None) -> None:
+    """Budget against forecast per partnership: (id, name, budget, forecast) for each."""
+    shown = [s for s in shown if s[2] is not None or s[3] is not None]
+    if not shown:
+        paper.add_paragraph(doc, "No returns yet: no monitoring return gives a budget, so "
+                                 "there is no budget chart.")
+        return
+    if len(shown) > MOST_BARS:
+        shown = sorted(shown, key=lambda s: -(s[2] or s[3] or 0))[:MOST_BARS]
+        title = f"{title}: the {MOST_BARS} largest budgets"
+    series: dict[str, list[float | None]] = {"Budget": [s[2] for s in shown],
+                                             "Forecast": [s[3] for s in shown]}
+    png = charts.bar_chart([s[0] for s in shown], series, title=title, ylabel="£",
+                           value_format="£{:,.0f}")
+    alt = charts.describe_bar_chart([f"{s[0]} {s[1]}" for s in shown], series, title=title,
+                                    value_format="£{:,.0f}",
+                                    noun=("partnership", "partnerships"))
+    paper.add_picture_with_alt(doc, png, alt_text=alt, title=title, caption=caption)

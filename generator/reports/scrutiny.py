@@ -25,6 +25,7 @@ from generator.reports.common import (
     PaperResult,
     Piece,
     Table,
+    add_budget_chart,
     compact_table,
     exempt_piece,
     front_sheet,
@@ -597,22 +598,10 @@ class _Report:
                                            " ('Not rated' includes not applicable)")
 
     def budget_chart(self, doc: DocumentObject) -> None:
-        shown = [(e, *self._finance(e)[:2]) for e in self.data.expected]
-        shown = [s for s in shown if s[1] is not None or s[2] is not None]
-        if not shown:
-            paper.add_paragraph(doc, "No returns yet: no monitoring return gives a budget, so "
-                                     "there is no budget chart.")
-            return
         title = "Budget against forecast outturn by partnership"
-        series: dict[str, list[float | None]] = {"Budget": [s[1] for s in shown],
-                                                 "Forecast": [s[2] for s in shown]}
-        png = charts.bar_chart([s[0].partnership.id for s in shown], series, title=title,
-                               ylabel="£", value_format="£{:,.0f}")
-        alt = charts.describe_bar_chart([_name(s[0]) for s in shown], series, title=title,
-                                        value_format="£{:,.0f}",
-                                        noun=("partnership", "partnerships"))
-        paper.add_picture_with_alt(doc, png, alt_text=alt, title=title,
-                                   caption=f"{title}, from the latest monitoring returns")
+        add_budget_chart(doc, [(e.partnership.id, e.partnership.name, *self._finance(e)[:2])
+                               for e in self.data.expected], title,
+                         caption=f"{title}, from the latest monitoring returns")
 
     def implications(self, doc: DocumentObject) -> None:
         paper.add_heading(doc, "Implications", 1)
