@@ -3,7 +3,9 @@
 A template is parsed and compiled once per batch (`CompiledTemplate`); each form is then one
 Jinja render of document.xml (autoescaped, StrictUndefined), a little lxml work for the
 repeating tables and carried-forward answers, and a zip written with the unchanged parts
-copied as they are. The identity of the issued form goes into custom document properties.
+copied as they are, already compressed. The identity of the issued form goes into custom
+document properties. The result is the same as docxtpl's own render of the template followed
+by `fill_controls` (tests/test_fast_path.py checks it part by part).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import copy
 import datetime as dt
 import io
 import re
+import struct
+import sys
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,8 +68,23 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+@dataclass(frozen=True)
+class RenderedForm:
+    """An issued form: its .docx bytes and the document tree they were written from."""
+
+    data: bytes
+    document: etree._Element
+
+
 class CompiledTemplate:
-    """A Word template parsed and compiled once, rendered many times."""
+    """A Word template parsed and compiled once, rendered many times.
+
+    Everything that is the same in every form is done here, once: the placeholders are
+    patched and compiled, and each part no form changes (styles, theme, numbering... most of
+    the bytes) is made into a ready-to-write zip record around the compressed bytes the
+    template holds. Rendering a form then only renders, compresses and writes what differs:
+    the document, headers and footers with placeholders, and the document properties.
+    """
 
     def __init__(self, path: Path, definition: FormDefinition) -> None:
         self.path = path
@@ -72,60 +92,76 @@ class CompiledTemplate:
         try:
             raw = path.read_bytes()
             source = zipfile.ZipFile(io.BytesIO(raw))
-        except (OSError, zipfile.BadZipFile) as exc:
+            members = [(info, source.read(info.filename)) for info in source.infolist()]
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError,
+                zlib.error) as exc:
             raise TemplateError(
                 f"{path}: cannot open the template as a Word document: {exc}"
             ) from None
-        self.members: list[tuple[zipfile.ZipInfo, bytes]] = []
-        self.compiled: dict[str, jinja2.Template] = {}
-        patcher = DocxTemplate(io.BytesIO(raw))
-        env = _environment()
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if _RENDERED_PARTS.match(info.filename) and (b"{{" in data or b"{%" in data):
-                xml = data.decode("utf-8")
-                # docxtpl's own preprocessing: joins tags split across runs, {%tr %} etc.
-                xml = patcher.patch_xml(xml)
-                xml = re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
-                try:
-                    self.compiled[info.filename] = env.from_string(xml)
-                except jinja2.TemplateSyntaxError as exc:
-                    raise TemplateError(
-                        f"{path}: {info.filename} has a broken placeholder near line "
-                        f"{exc.lineno}: {exc.message}; re-type the {{{{ ... }}}} or {{% ... %}} "
-                        "text in Word in one go, or rebuild the template"
-                    ) from None
-            self.members.append((info, data))
-        self._patcher = patcher
-        names = {info.filename for info, _ in self.members}
+        names = {info.filename for info, _ in members}
         if "word/document.xml" not in names:
             raise TemplateError(f"{path}: not a Word document (no word/document.xml)")
         self.has_custom = CUSTOM_PROPS_PART in names
+        self.compiled: dict[str, jinja2.Template] = {}
+        patcher = DocxTemplate(io.BytesIO(raw))
+        env = _environment()
+        # (name, zip entry, record ready to write or None when made per form, template bytes)
+        self._plan: list[tuple[str, zipfile.ZipInfo, _Member | None, bytes]] = []
+        for info, data in members:
+            name = info.filename
+            # The document is always rendered (its tables grow, answers are carried forward);
+            # headers and footers only when they hold placeholders.
+            if name == "word/document.xml" or (
+                    _RENDERED_PARTS.match(name) and (b"{{" in data or b"{%" in data)):
+                self.compiled[name] = _compile(path, name, data, patcher, env)
+            if name in self.compiled or name in (CUSTOM_PROPS_PART, "docProps/core.xml"):
+                self._plan.append((name, info, None, data))
+                continue
+            if name == "[Content_Types].xml" and not self.has_custom:
+                ready = _member(name, _add_content_type(data), info.date_time,
+                                info.external_attr, path)
+            elif name == "_rels/.rels" and not self.has_custom:
+                ready = _member(name, _add_relationship(data), info.date_time,
+                                info.external_attr, path)
+            else:
+                ready = _copied_member(raw, info, data, path)
+            self._plan.append((name, info, ready, b""))
+        self._patcher = patcher
 
     def render(self, context: dict[str, Any], identity: Identity,
                prefill: dict[str, Any] | None = None, title: str = "") -> bytes:
         """The issued form as .docx bytes."""
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as target:
-            for info, data in self.members:
-                name = info.filename
-                if name in self.compiled:
-                    data = self._render_part(name, context, prefill or {})
-                elif name == "[Content_Types].xml" and not self.has_custom:
-                    data = _add_content_type(data)
-                elif name == "_rels/.rels" and not self.has_custom:
-                    data = _add_relationship(data)
-                elif name == CUSTOM_PROPS_PART:
-                    data = custom_properties_xml(identity.properties(), data)
-                elif name == "docProps/core.xml":
-                    data = core_properties_xml(data, title)
-                target.writestr(_fresh_info(info), data)
-            if not self.has_custom:
-                target.writestr(_fresh_info(zipfile.ZipInfo(CUSTOM_PROPS_PART)),
-                                custom_properties_xml(identity.properties()))
-        return out.getvalue()
+        return self.render_form(context, identity, prefill, title).data
 
-    def _render_part(self, name: str, context: dict[str, Any], prefill: dict[str, Any]) -> bytes:
+    def render_form(self, context: dict[str, Any], identity: Identity,
+                    prefill: dict[str, Any] | None = None, title: str = "") -> RenderedForm:
+        """The issued form as .docx bytes, with the document tree it holds."""
+        members: list[_Member] = []
+        document: etree._Element | None = None
+        for name, info, ready, original in self._plan:
+            if ready is not None:
+                members.append(ready)
+                continue
+            if name in self.compiled:
+                root = self._render_part(name, context, prefill or {})
+                if name == "word/document.xml":
+                    document = root
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                      standalone=True)
+            elif name == CUSTOM_PROPS_PART:
+                data = custom_properties_xml(identity.properties(), original)
+            else:  # docProps/core.xml
+                data = core_properties_xml(original, title)
+            members.append(_member(name, data, info.date_time, info.external_attr, self.path))
+        if not self.has_custom:
+            members.append(_member(CUSTOM_PROPS_PART,
+                                   custom_properties_xml(identity.properties()),
+                                   _EARLIEST, 0, self.path))
+        assert document is not None  # word/document.xml is always in self.compiled
+        return RenderedForm(_zip(members, self.path), document)
+
+    def _render_part(self, name: str, context: dict[str, Any], prefill: dict[str, Any]
+                     ) -> etree._Element:
         try:
             xml = self.compiled[name].render(context)
         except jinja2.UndefinedError as exc:
@@ -133,8 +169,20 @@ class CompiledTemplate:
                 f"{self.path}: {name} uses a value the toolkit does not provide ({exc.message}); "
                 "check the {{ ... }} placeholders against the form definition"
             ) from None
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-        xml = self._patcher.resolve_listing(xml)
+        # The same steps as docxtpl's render_xml_part, in the same order.
+        # Undo the line breaks _compile put before each paragraph (for readable line numbers
+        # in error messages), as docxtpl does with re.sub(r"\n<w:p([ >])", r"<w:p\1", xml).
+        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+        if "{_" in xml or "_}" in xml:
+            xml = (xml.replace("{_{", "{{").replace("}_}", "}}")
+                   .replace("{_%", "{%").replace("%_}", "%}"))
+        # resolve_listing turns tabs, newlines, \a and \f in run text into Word's own markup;
+        # it only ever rewrites text inside paragraphs, so when none of those characters comes
+        # after the first paragraph starts (the usual case) it would return xml unchanged, and
+        # its dozens of regular expressions per paragraph can be skipped.
+        first = _FIRST_PARAGRAPH.search(xml)
+        if first is not None and _LISTING_CHARS.search(xml, first.start()):
+            xml = self._patcher.resolve_listing(xml)
         try:
             root = etree.fromstring(xml.encode("utf-8"), _PARSER)
         except etree.XMLSyntaxError as exc:
@@ -143,14 +191,137 @@ class CompiledTemplate:
             fill_controls(root, self.definition, prefill)
             if root.find(f"{w('body')}/{w('sectPr')}") is None:
                 raise TemplateError(f"{self.path}: rendering lost the page settings (w:sectPr)")
-        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        return root
 
 
-def _fresh_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    fresh = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    fresh.compress_type = zipfile.ZIP_DEFLATED
-    fresh.external_attr = info.external_attr
-    return fresh
+_FIRST_PARAGRAPH = re.compile(r"<w:p[ >]")
+_LISTING_CHARS = re.compile("[\t\a\n\f]")
+
+
+def _compile(path: Path, name: str, data: bytes, patcher: DocxTemplate,
+             env: jinja2.Environment) -> jinja2.Template:
+    try:
+        xml = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TemplateError(f"{path}: {name} is not UTF-8 text; save the template again "
+                            "from Word") from None
+    # docxtpl's own preprocessing: joins tags split across runs, {%tr %} etc.
+    xml = patcher.patch_xml(xml)
+    xml = re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
+    try:
+        return env.from_string(xml)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(
+            f"{path}: {name} has a broken placeholder near line "
+            f"{exc.lineno}: {exc.message}; re-type the {{{{ ... }}}} or {{% ... %}} "
+            "text in Word in one go, or rebuild the template"
+        ) from None
+
+
+# ---- writing the .docx zip ---------------------------------------------------------------
+#
+# zipfile can only add a member by compressing it again, and a template's unchanged parts
+# (styles.xml alone is some 350 KB) would then cost more to write than everything else in a
+# form. zipfile has no public way to write bytes that are already compressed, so this is a
+# minimal writer for exactly what zipfile itself writes: a local header with the sizes and
+# CRC filled in (no data descriptor), no extra fields, no zip64, then the central directory
+# and its end record (PKWARE APPNOTE 6.3, sections 4.3.7, 4.3.12, 4.3.16). Each unchanged
+# member's record is made once per template around the compressed bytes the template itself
+# holds (checked against the CRC when zipfile read the member); a form's zip is those records
+# as they are plus the few parts made for it, compressed then.
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")
+_END_RECORD = struct.Struct("<4s4H2LH")
+_ZIP_VERSION = 20  # 2.0, the version needed for deflate, as zipfile records it
+_CREATE_SYSTEM = 0 if sys.platform == "win32" else 3  # MS-DOS or Unix, as zipfile records it
+_UTF8_NAME = 0x800
+_ZIP32_LIMIT = 0xFFFFFFFF  # at or past this a zip needs zip64, which no Word form comes near
+_EARLIEST = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """One zip member: its local record ready to write, and its central directory fields."""
+
+    name: bytes
+    flags: int
+    method: int
+    dostime: int
+    dosdate: int
+    crc: int
+    compressed_size: int
+    size: int
+    external_attr: int
+    record: bytes  # local header + name + compressed data
+
+
+def _member(name: str, data: bytes, date_time: tuple[int, ...], external_attr: int,
+            template: Path) -> _Member:
+    """A member holding `data`, deflated as zipfile does at compresslevel 6."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    packed = compressor.compress(data) + compressor.flush()
+    return _record(name, packed, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), date_time,
+                   external_attr, template)
+
+
+def _copied_member(raw: bytes, info: zipfile.ZipInfo, data: bytes, template: Path) -> _Member:
+    """A member of the template as it is there, compressed bytes copied, not recompressed.
+
+    `data` is the member as zipfile read it (so its CRC was checked); it is compressed anew
+    only if the template stores it in a way this writer does not copy (e.g. zip64).
+    """
+    start = info.header_offset
+    header = raw[start:start + _LOCAL_HEADER.size]
+    if (info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+            and not info.flag_bits & 0x1 and len(header) == _LOCAL_HEADER.size
+            and header[:4] == b"PK\x03\x04" and info.compress_size < _ZIP32_LIMIT):
+        name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
+        begin = start + _LOCAL_HEADER.size + name_length + extra_length
+        packed = raw[begin:begin + info.compress_size]
+        if len(packed) == info.compress_size:
+            return _record(info.filename, packed, info.compress_type, info.CRC, len(data),
+                           info.date_time, info.external_attr, template)
+    return _member(info.filename, data, info.date_time, info.external_attr, template)
+
+
+def _record(name: str, packed: bytes, method: int, crc: int, size: int,
+            date_time: tuple[int, ...], external_attr: int, template: Path) -> _Member:
+    try:
+        encoded, flags = name.encode("ascii"), 0
+    except UnicodeEncodeError:
+        encoded, flags = name.encode("utf-8"), _UTF8_NAME
+    if size >= _ZIP32_LIMIT or len(packed) >= _ZIP32_LIMIT:
+        raise TemplateError(f"{template}: its part {name} is too large for a Word form")
+    if tuple(date_time) < _EARLIEST:
+        date_time = _EARLIEST
+    year, month, day, hour, minute, second = date_time[:6]
+    dostime = hour << 11 | minute << 5 | second // 2
+    dosdate = (year - 1980) << 9 | month << 5 | day
+    header = _LOCAL_HEADER.pack(b"PK\x03\x04", _ZIP_VERSION, 0, flags, method, dostime,
+                                dosdate, crc, len(packed), size, len(encoded), 0)
+    return _Member(encoded, flags, method, dostime, dosdate, crc, len(packed), size,
+                   external_attr, header + encoded + packed)
+
+
+def _zip(members: list[_Member], template: Path) -> bytes:
+    """A zip archive of `members`, in order."""
+    records: list[bytes] = []
+    directory: list[bytes] = []
+    offset = 0
+    for m in members:
+        directory.append(_CENTRAL_HEADER.pack(
+            b"PK\x01\x02", _ZIP_VERSION, _CREATE_SYSTEM, _ZIP_VERSION, 0, m.flags, m.method,
+            m.dostime, m.dosdate, m.crc, m.compressed_size, m.size, len(m.name), 0, 0, 0, 0,
+            m.external_attr, offset) + m.name)
+        records.append(m.record)
+        offset += len(m.record)
+    central = b"".join(directory)
+    if offset + len(central) >= _ZIP32_LIMIT or len(members) > 0xFFFF:
+        raise TemplateError(f"{template}: a form made from it would be too large")
+    end = _END_RECORD.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(central),
+                           offset, 0)
+    return b"".join(records) + central + end
 
 
 def fill_controls(root: etree._Element, definition: FormDefinition,
@@ -173,7 +344,9 @@ def fill_controls(root: etree._Element, definition: FormDefinition,
 
 def _grow_table(section: etree._Element, f: Field, rows: list[dict[str, Any]]) -> None:
     content = section.find(w("sdtContent"))
-    items = [c for c in content if c.tag == SDT] if content is not None else []
+    if content is None:
+        return
+    items = [c for c in content if c.tag == SDT]
     if not items:
         return
     prototype = copy.deepcopy(items[0])
