@@ -39,6 +39,7 @@ from pathlib import Path
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from generator import fileio
 from generator.errors import MailError
 
 __all__ = [
@@ -225,52 +226,9 @@ def _one_line(text: str) -> str:
 
 # --------------------------------------------------------------------------- file names
 
-_WINDOWS_FORBIDDEN = set('<>:"/\\|?*')
-_WINDOWS_RESERVED = (
-    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
-    | {f"COM{c}" for c in "0123456789¹²³"}
-    | {f"LPT{c}" for c in "0123456789¹²³"}
-)
-
-
 def safe_filename(name: str, *, default: str = "email", max_length: int = 100) -> str:
-    """Make ``name`` safe to use as a file name on Windows (and everywhere else).
-
-    Characters Windows forbids (``<>:"/\\|?*``) become ``-``; control and invisible
-    formatting characters (such as right-to-left overrides) are removed; whitespace is
-    collapsed; leading and trailing dots and spaces are removed; reserved device names
-    (CON, PRN, AUX, NUL, COM1..., LPT1...) get a ``_`` appended; the result is cut to
-    ``max_length`` characters, keeping the extension. An empty result becomes ``default``.
-    """
-    text = unicodedata.normalize("NFC", str(name))
-    chars = []
-    for ch in text:
-        if ch in _WINDOWS_FORBIDDEN:
-            chars.append("-")
-        elif ch.isspace():
-            chars.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            continue
-        else:
-            chars.append(ch)
-    text = " ".join("".join(chars).split())
-    text = re.sub(r"-{2,}", "-", text).strip(" .")
-    stem, dot, ext = text.rpartition(".")
-    if not dot or not stem or len(ext) > 10 or " " in ext:
-        stem, ext = text, ""
-    ext = "." + ext if ext else ""
-    stem = stem.strip(" .") or default
-    return _fit_name(stem, ext, max_length, default)
-
-
-def _fit_name(stem: str, ext: str, max_length: int, default: str, suffix: str = "") -> str:
-    """Join stem, suffix and extension within ``max_length`` characters, Windows-safe."""
-    room = max(1, max_length - len(ext) - len(suffix))
-    stem = stem[:room].rstrip(" .") or default[:room]
-    first, dot, rest = stem.partition(".")
-    if first.strip().upper() in _WINDOWS_RESERVED:
-        stem = (first.strip() + "_" + dot + rest)[:room]
-    return stem + suffix + ext
+    """A Windows-safe file name (see generator.fileio.safe_filename); "email" when empty."""
+    return fileio.safe_filename(name, default=default, max_length=max_length)
 
 
 # --------------------------------------------------------------------------- messages
@@ -406,7 +364,7 @@ def write_drafts(
 def _write_new_file(folder: Path, stem: str, ext: str, data: bytes, used: set[str]) -> Path:
     """Atomically write ``data`` to a file in ``folder`` that did not exist before."""
     for n in range(1, 10_000):
-        name = _fit_name(stem, ext, 100, "email", suffix="" if n == 1 else f"-{n}")
+        name = fileio.fit_name(stem, ext, 100, "email", suffix="" if n == 1 else f"-{n}")
         if name.casefold() in used:
             continue
         target = folder / name

@@ -21,6 +21,7 @@ def test_atomic_write_leaves_no_temporary_file(tmp_path):
 
 
 def test_file_names_are_ones_windows_accepts():
-    assert safe_filename('P001 A/B: "Shared" <Service>?* ') == "P001 A-B- -Shared- -Service"
-    assert safe_filename("CON") == "file-CON"
+    assert safe_filename('P001 A/B: "Shared" <Service>?* ') == "P001 A-B- -Shared- -Service-"
+    assert safe_filename("CON") == "CON_"
     assert safe_filename("name. ") == "name"
+    assert safe_filename("") == "file"

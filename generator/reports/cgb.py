@@ -19,6 +19,7 @@ from generator import paper
 from generator.fileio import safe_filename
 from generator.reports.annex import write_annex
 from generator.reports.common import (
+    ANNEX_NOTES,
     SECTIONS,
     OfficerText,
     PaperResult,
@@ -326,10 +327,7 @@ class _Update:
                 ("Partnerships expected to return", len(self.data.entries)),
                 ("Accepted returns", len(self.data.returned)),
                 ("Without an accepted return", len(self.data.missing)),
-                ("Money", "Pounds sterling; variance is forecast minus budget (a positive "
-                          "variance is an overspend)"),
-                ("Risk score", "Likelihood (1 to 5) times impact (1 to 5): low 1 to 4, medium "
-                               "5 to 9, high 10 to 15, very high 16 to 25")]
+                *ANNEX_NOTES]
 
     # ---- the document ---------------------------------------------------------------------
 

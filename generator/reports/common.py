@@ -428,3 +428,12 @@ def add_budget_chart(doc: DocumentObject, shown: Sequence[tuple[str, str, Any, A
                                     value_format="£{:,.0f}",
                                     noun=("partnership", "partnerships"))
     paper.add_picture_with_alt(doc, png, alt_text=alt, title=title, caption=caption)
+
+
+# What the annex's About sheet says of the figures, the same in both papers.
+ANNEX_NOTES: list[tuple[str, object]] = [
+    ("Money", "Pounds sterling; variance is forecast minus budget (a positive variance is an "
+              "overspend)"),
+    ("Risk score", "Likelihood (1 to 5) times impact (1 to 5): low 1 to 4, medium 5 to 9, "
+                   "high 10 to 15, very high 16 to 25"),
+]

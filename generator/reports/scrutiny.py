@@ -20,6 +20,7 @@ from generator.fileio import safe_filename
 from generator.framework import Principle
 from generator.reports.annex import write_annex
 from generator.reports.common import (
+    ANNEX_NOTES,
     SECTIONS,
     OfficerText,
     PaperResult,
@@ -372,10 +373,7 @@ class _Report:
                 ("Partnerships due a review", len(self.data.expected)),
                 ("Accepted reviews", len(self.data.reviewed)),
                 ("Without an accepted review", len(self.data.gaps)),
-                ("Money", "Pounds sterling; variance is forecast minus budget (a positive "
-                          "variance is an overspend)"),
-                ("Risk score", "Likelihood (1 to 5) times impact (1 to 5): low 1 to 4, medium "
-                               "5 to 9, high 10 to 15, very high 16 to 25")]
+                *ANNEX_NOTES]
 
     # ---- the document ---------------------------------------------------------------------
 
