@@ -12,7 +12,15 @@ from generator.forms import IssuedForm, issue_forms
 from generator.framework import Framework, load_framework
 from generator.workspace import Workspace, init_workspace
 
+from smtp_support import only_loopback
+
 TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture(autouse=True)
+def _only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test, whatever the code under test does, reaches anything but this machine."""
+    only_loopback(monkeypatch)
 
 
 @pytest.fixture

@@ -8,19 +8,12 @@ other host, so nothing here can reach the network even if the code under test go
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import json
 import re
-import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
@@ -35,9 +28,9 @@ from generator.store import Store
 from generator.workspace import Workspace, open_workspace
 
 from conftest import TODAY
+from smtp_support import Recorder, parse, smtp_server
 from support import complete_answers, fill
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 OWEN = "owen.marsh@example.org"  # Business Manager of P002 and P004, both in Deliver
 SOFIA = "sofia.grant-lewis@example.org"  # P003 (Deliver) and P008 (Explore)
 DANIEL = "daniel.okafor@example.org"  # P005 (Deliver) and P007 (Explore)
@@ -45,78 +38,6 @@ REVIEW_MANAGERS = sorted(["priya.natarajan@example.org", OWEN, SOFIA, DANIEL])
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@pytest.fixture(autouse=True)
-def _only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail loudly if anything tries to look up or connect to a host other than loopback."""
-    real_getaddrinfo = socket.getaddrinfo
-    real_create_connection = socket.create_connection
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host not in LOOPBACK and host is not None:
-            raise AssertionError(f"test tried to look up {host!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    def create_connection(address, *args, **kwargs):
-        if address[0] not in LOOPBACK:
-            raise AssertionError(f"test tried to connect to {address!r}")
-        return real_create_connection(address, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket, "create_connection", create_connection)
-
-
-class LoopbackController(Controller):
-    """aiosmtpd Controller listening on a free port chosen by the OS (port 0)."""
-
-    def _trigger_server(self) -> None:
-        assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
-class Recorder:
-    """aiosmtpd handler recording what it receives; can refuse recipients or require login."""
-
-    def __init__(self, refuse: tuple[str, ...] = (), require_auth: bool = False) -> None:
-        self.refuse = set(refuse)
-        self.require_auth = require_auth
-        self.received: list[tuple[list[str], bytes]] = []
-        self.lock = threading.Lock()
-
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        if self.require_auth and not session.authenticated:
-            return "530 5.7.0 Authentication required"
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return "250 OK"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 Mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.received.append((list(envelope.rcpt_tos), envelope.original_content))
-        return "250 Message accepted for delivery"
-
-    def by_recipient(self) -> dict[str, EmailMessage]:
-        with self.lock:
-            return {rcpts[0]: parse(data) for rcpts, data in self.received}
-
-
-@contextmanager
-def smtp_server(handler: Recorder, **smtp_parameters: object) -> Iterator[int]:
-    """Run an SMTP server on 127.0.0.1 and yield its port."""
-    controller = LoopbackController(handler, hostname="127.0.0.1", port=0, **smtp_parameters)
-    controller.start()
-    try:
-        yield controller.port
-    finally:
-        controller.stop()
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -133,12 +54,6 @@ def use_smtp(ws: Workspace, port: int, user: str = "") -> Workspace:
         text = re.sub(rf"^{key} = .*$", f"{key} = {value}", text, count=1, flags=re.MULTILINE)
     ws.config_path.write_text(text, encoding="utf-8")
     return open_workspace(ws.root)
-
-
-def parse(data: bytes) -> EmailMessage:
-    message = email.message_from_bytes(data, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    return message
 
 
 def drafts(ws: Workspace) -> dict[str, EmailMessage]:
