@@ -176,3 +176,18 @@ def test_a_monitoring_return_starts_from_last_quarters_kpis_and_risks(workspace)
     assert reading.answers["kpis"] == [{**k, "commentary": k["commentary"] or None}
                                        for k in kpis]
     assert reading.answers["risks"] == risks
+
+
+def test_a_design_assessment_shows_the_explore_answers_and_prefills_the_rationale(workspace):
+    explore = issue_forms(workspace, "explore", partnership_id="P006", today=TODAY).written[0]
+    answers = complete_answers(workspace, "explore", "P006")
+    answers.update({"rationale": "One audit team for both councils & lower fees.",
+                    "p2_assessment": "partly"})
+    assert collect(workspace, [fill(workspace, explore, answers)]).outcomes[0].outcome in (
+        "accepted", "warnings")
+
+    design = issue_forms(workspace, "design", partnership_id="P006", today=TODAY).written[0]
+
+    assert "Last accepted answer: Partly (2026/27)" in all_text(design.path)
+    assert read_form(design.path).answers["rationale"] == (
+        "One audit team for both councils & lower fees.")
