@@ -370,8 +370,10 @@ def status_command(ctx: click.Context, cycle: str | None, as_json: bool) -> None
         _echo_json([r.to_json() for r in rows])
         return
     for r in rows:
-        click.echo(f"{r.partnership_id:<6} {r.form:<10} {r.state:<24} due {r.due_date or '-':<10} "
-                   f"{r.issue}  {r.detail}")
+        returned = f"returned {r.returned_at}" if r.returned_at else "not returned"
+        click.echo(f"{r.partnership_id:<6} {r.form:<10} {r.state:<24} issued {r.issued_at} for "
+                   f"{r.sent_to} ({r.sent}), due {r.due_date or '-'}, {returned}. "
+                   f"{r.detail}".rstrip())
     click.echo(f"Tracker written: {tracker}", err=True)
 
 

@@ -193,3 +193,13 @@ def test_status_says_how_each_form_went_out(workspace, explore_forms):
     assert send.exit_code == 0
     assert [r["sent"] for r in json.loads(before.stdout)] == ["not sent yet"] * 3
     assert all(r["sent"].startswith("draft 20") for r in json.loads(after.stdout))
+
+
+def test_status_text_says_when_each_form_was_issued_for_whom_and_its_state(workspace,
+                                                                          explore_forms):
+    result = run("--workspace", workspace.root, "status")
+
+    line = next(line for line in result.stdout.splitlines() if line.startswith("P007"))
+    assert "outstanding" in line
+    assert "for Daniel Okafor <daniel.okafor@example.org> (not sent yet)" in line
+    assert "not returned" in line
