@@ -17,18 +17,16 @@ from docx.document import Document as DocumentObject
 
 from generator import paper
 from generator.fileio import safe_filename
-from generator.reports.annex import write_annex
 from generator.reports.common import (
     ANNEX_NOTES,
-    SECTIONS,
     OfficerText,
     PaperResult,
     Piece,
     Table,
     add_budget_chart,
     exempt_piece,
+    finish_paper,
     front_sheet,
-    make_pdf,
     officer_values,
     open_committee_paper,
     output_paths,
@@ -77,21 +75,13 @@ def compile_cgb(ws: Workspace, *, period: str | None = None, pdf: bool = False,
     stem = safe_filename(f"cgb-update-{data.period.replace('/', '-')}")
     docx_path, xlsx_path, _ = output_paths(ws.path("reports"), stem)
     update = _Update(ws, data, officer, committee, xlsx_path.name)
-    paper.save_atomic(update.document(), docx_path)
-    write_annex(xlsx_path, update.annex_tables(), about=update.about())
+    doc = update.document()
     if data.missing:
         notes.append(f"{plural(len(data.missing), 'partnership')} with no accepted return for "
                      f"{data.period}: " + "; ".join(f"{e.partnership.id} {e.partnership.name} "
                                                     f"({e.state})" for e in data.missing))
-    placeholders = sum(1 for key in SECTIONS for p in officer.pieces(key) if p.placeholder)
-    if placeholders:
-        notes.append(f"{plural(placeholders, 'part')} of the paper still to be completed by the "
-                     f"report author (edit {officer.source} and compile again, or complete "
-                     "them in Word)")
-    result = PaperResult(docx_path, xlsx_path, None, notes)
-    if pdf:
-        result.pdf = make_pdf(docx_path, notes)
-    return result
+    return finish_paper(doc, docx_path, xlsx_path, update.annex_tables(), update.about(),
+                        officer, notes, pdf=pdf)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from generator import charts, paper
 from generator.errors import ToolkitError, WorkspaceError
 from generator.fileio import unused_path
 from generator.libreoffice import LibreOfficeMissing, convert
+from generator.reports.data import plural
 from generator.workspace import Workspace, bundled_templates_dir
 
 TEMPLATE_NAME = "committee-paper.docx"
@@ -385,6 +386,26 @@ def make_pdf(docx_path: Path, notes: list[str]) -> Path | None:
         notes.append(f"No PDF was made: {exc}. The Word paper was made; save it as PDF from "
                      "Word if one is needed")
     return None
+
+
+def finish_paper(doc: DocumentObject, docx_path: Path, xlsx_path: Path,
+                 annex_tables: Sequence[Table], about: Sequence[tuple[str, object]],
+                 officer: OfficerText, notes: list[str], *, pdf: bool) -> PaperResult:
+    """Save the paper and its annex, note what the author has still to write, make the PDF."""
+    # annex.py builds on this module, so it is imported here rather than at the top.
+    from generator.reports.annex import write_annex
+
+    paper.save_atomic(doc, docx_path)
+    write_annex(xlsx_path, annex_tables, about=about)
+    placeholders = sum(1 for key in SECTIONS for p in officer.pieces(key) if p.placeholder)
+    if placeholders:
+        notes.append(f"{plural(placeholders, 'part')} of the paper still to be completed by the "
+                     f"report author (edit {officer.source} and compile again, or complete "
+                     "them in Word)")
+    result = PaperResult(docx_path, xlsx_path, None, notes)
+    if pdf:
+        result.pdf = make_pdf(docx_path, notes)
+    return result
 
 
 def officer_values(ws: Workspace, **extra: str) -> dict[str, str]:

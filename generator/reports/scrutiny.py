@@ -18,10 +18,8 @@ from docx.document import Document as DocumentObject
 from generator import charts, paper
 from generator.fileio import safe_filename
 from generator.framework import Principle
-from generator.reports.annex import write_annex
 from generator.reports.common import (
     ANNEX_NOTES,
-    SECTIONS,
     OfficerText,
     PaperResult,
     Piece,
@@ -29,8 +27,8 @@ from generator.reports.common import (
     add_budget_chart,
     compact_table,
     exempt_piece,
+    finish_paper,
     front_sheet,
-    make_pdf,
     officer_values,
     open_committee_paper,
     output_paths,
@@ -85,26 +83,13 @@ def compile_scrutiny(ws: Workspace, *, cycle: str | None = None, pdf: bool = Fal
     docx_path, xlsx_path, pdf_path = output_paths(ws.path("reports"), stem)
     report = _Report(ws, data, officer, committee, xlsx_path.name)
     doc = report.document()
-    paper.save_atomic(doc, docx_path)
-    write_annex(xlsx_path, report.annex_tables(), about=report.about())
     if data.gaps:
         notes.append(f"{plural(len(data.gaps), 'partnership')} without an accepted "
                      f"{data.cycle} review, named in 'Gaps in this report': " + "; ".join(
                          f"{e.partnership.id} {e.partnership.name} ({e.state})"
                          for e in data.gaps))
-    placeholders = officer_placeholders(officer)
-    if placeholders:
-        notes.append(f"{plural(placeholders, 'part')} of the paper still to be completed by the "
-                     f"report author (edit {officer.source} and compile again, or complete "
-                     "them in Word)")
-    result = PaperResult(docx_path, xlsx_path, None, notes)
-    if pdf:
-        result.pdf = make_pdf(docx_path, notes)
-    return result
-
-
-def officer_placeholders(officer: OfficerText) -> int:
-    return sum(1 for key in SECTIONS for p in officer.pieces(key) if p.placeholder)
+    return finish_paper(doc, docx_path, xlsx_path, report.annex_tables(), report.about(),
+                        officer, notes, pdf=pdf)
 
 
 def _name(entry: ReviewEntry) -> str:
