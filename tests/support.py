@@ -83,3 +83,34 @@ HOSTILE_TEXT = [
     "  leading and trailing spaces  ",
     "]]> <![CDATA[ &amp; &lt;",
 ]
+
+
+def take_in(ws: Workspace, forms: list[IssuedForm], by_pid: dict[str, dict[str, Any]]
+            ) -> list[str]:
+    """Fill the forms of the partnerships in `by_pid` with their answers, collect them, and
+    return each outcome."""
+    from generator.collect import collect
+
+    paths = [fill(ws, f, by_pid[f.partnership_id]) for f in forms if f.partnership_id in by_pid]
+    return [o.outcome for o in collect(ws, paths).outcomes]
+
+
+def tables(path: Path) -> list[list[list[str]]]:
+    """Every table of a Word document as rows of cell texts."""
+    import docx
+
+    return [[[cell.text for cell in row.cells] for row in table.rows]
+            for table in docx.Document(str(path)).tables]
+
+
+def table_starting(path: Path, *headers: str) -> list[list[str]]:
+    """The first table of a Word document whose header row starts with `headers`."""
+    for table in tables(path):
+        if tuple(table[0][: len(headers)]) == headers:
+            return table
+    raise AssertionError(f"no table with headers {headers}")
+
+
+def pounds(text: str) -> float:
+    """An amount as a paper shows it ('£12,500') as a number."""
+    return float(text.replace("£", "").replace(",", ""))

@@ -16,7 +16,6 @@ import docx
 import pytest
 
 from generator.accessibility import check_paper
-from generator.collect import collect
 from generator.demo import example_answers
 from generator.forms import issue_forms
 from generator.libreoffice import LibreOfficeMissing
@@ -49,12 +48,6 @@ def answers(ws: Workspace, pid: str, period: str, *, kpis: list, risks: list, bu
     return filled
 
 
-def take_in(ws: Workspace, forms: list, by_pid: dict[str, dict[str, Any]]) -> list[str]:
-    paths = [support.fill(ws, f, by_pid[f.partnership_id]) for f in forms
-             if f.partnership_id in by_pid]
-    return [o.outcome for o in collect(ws, paths).outcomes]
-
-
 def quiet(ws: Workspace, pid: str, period: str, **overrides: Any) -> dict[str, Any]:
     """A return with nothing to report: green indicators, low risks, on budget."""
     values: dict[str, Any] = {"kpis": [kpi("Cases closed", "green"), kpi("Satisfaction", "green")],
@@ -78,7 +71,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     q3["P001"] = quiet(ws, "P001", "2026-Q3", kpis=[
         kpi("Customer satisfaction", "green"), kpi("Cost per case", "amber"),
         kpi("Calls answered", "green")])
-    outcomes = take_in(ws, issue_forms(ws, "monitoring", today=TODAY).written, q3)
+    outcomes = support.take_in(ws, issue_forms(ws, "monitoring", today=TODAY).written, q3)
     assert set(outcomes) <= {"accepted", "warnings"}
 
     ws.config["cycle"]["period"] = "2026-Q4"
@@ -95,30 +88,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
                       budget=30000.5, forecast=30000),
     }
     del q4["P004"]["budget"]  # a required answer left empty: rejected
-    outcomes = take_in(ws, issue_forms(ws, "monitoring", today=TODAY).written, q4)
+    outcomes = support.take_in(ws, issue_forms(ws, "monitoring", today=TODAY).written, q4)
     assert sorted(outcomes) == ["accepted", "accepted", "accepted", "rejected"]
     return Built(ws, compile_cgb(ws, today=TODAY))
-
-
-def tables(path: Path) -> list[list[list[str]]]:
-    return [[[cell.text for cell in row.cells] for row in table.rows]
-            for table in docx.Document(str(path)).tables]
-
-
-def table_starting(path: Path, *headers: str) -> list[list[str]]:
-    for table in tables(path):
-        if tuple(table[0][: len(headers)]) == headers:
-            return table
-    raise AssertionError(f"no table with headers {headers}")
 
 
 def headings(path: Path) -> list[str]:
     return [p.text for p in docx.Document(str(path)).paragraphs
             if p.style.name.startswith("Heading")]
-
-
-def pounds(text: str) -> float:
-    return float(text.replace("£", "").replace(",", ""))
 
 
 def test_update_is_named_after_the_period(built: Built) -> None:
@@ -131,14 +108,14 @@ def test_exceptions_come_before_performance_risks_and_budgets(built: Built) -> N
     order = ["Exceptions", "Performance", "Risks", "Budgets",
              "Partnerships with no return for 2026-Q4"]
     assert [found.index(h) for h in order] == sorted(found.index(h) for h in order)
-    after_front_sheet = tables(built.result.docx)[1]
+    after_front_sheet = support.tables(built.result.docx)[1]
     assert after_front_sheet[0] == ["Partnership", "Exception", "What was reported",
                                     "Commentary"]
 
 
 def test_exceptions_list_red_declined_overspend_and_high_risks_in_that_order(
         built: Built) -> None:
-    rows = table_starting(built.result.docx, "Partnership", "Exception")[1:]
+    rows = support.table_starting(built.result.docx, "Partnership", "Exception")[1:]
     assert [(row[0].split()[0], row[1]) for row in rows] == [
         ("P001", "Red KPI"), ("P001", "KPI declined"), ("P001", "Budget overspend"),
         ("P001", "High risk"), ("P005", "High risk")]
@@ -153,7 +130,7 @@ def test_exceptions_list_red_declined_overspend_and_high_risks_in_that_order(
 
 
 def test_partnerships_with_no_return_for_the_period_are_named(built: Built) -> None:
-    rows = table_starting(built.result.docx, "Partnership", "Status", "Detail")[1:]
+    rows = support.table_starting(built.result.docx, "Partnership", "Status", "Detail")[1:]
     assert [(row[0].split()[0], row[1]) for row in rows] == [("P003", "Outstanding"),
                                                              ("P004", "Rejected")]
     paragraphs = [p.text for p in docx.Document(str(built.result.docx)).paragraphs]
@@ -163,17 +140,18 @@ def test_partnerships_with_no_return_for_the_period_are_named(built: Built) -> N
 
 
 def test_budget_totals_equal_the_sum_of_the_returns(built: Built) -> None:
-    table = table_starting(built.result.docx, "Partnership", "Budget (£)")
+    table = support.table_starting(built.result.docx, "Partnership", "Budget (£)")
     rows, total = table[1:-1], table[-1]
     assert [row[0].split()[0] for row in rows] == ["P001", "P002", "P005"]
     assert total[0] == "Total"
-    assert pounds(total[1]) == 100000 + 50000 + 30000.5
-    assert pounds(total[2]) == 120000 + 48000 + 30000
-    assert pounds(total[3]) == sum(pounds(row[3]) for row in rows) == 20000 - 2000 - 0.5
+    assert support.pounds(total[1]) == 100000 + 50000 + 30000.5
+    assert support.pounds(total[2]) == 120000 + 48000 + 30000
+    assert support.pounds(total[3]) == sum(support.pounds(row[3]) for row in rows) == (
+        20000 - 2000 - 0.5)
 
 
 def test_performance_counts_indicators_by_rag_and_decline(built: Built) -> None:
-    table = table_starting(built.result.docx, "Partnership", "Indicators", "Green")
+    table = support.table_starting(built.result.docx, "Partnership", "Indicators", "Green")
     p001 = next(row for row in table if row[0].startswith("P001"))
     assert p001[1:] == ["3", "1", "1", "1", "0", "2"]
     assert table[-1][1] == str(3 + 2 + 2)
@@ -208,8 +186,8 @@ def test_cgb_with_no_returns_says_so_and_names_every_partnership(tmp_path: Path)
     issue_forms(ws, "monitoring", today=TODAY)
     result = compile_cgb(ws, today=TODAY)
     assert check_paper(result.docx) == []
-    exceptions = table_starting(result.docx, "Partnership", "Exception")
+    exceptions = support.table_starting(result.docx, "Partnership", "Exception")
     assert exceptions[1][0] == "No returns yet"
-    missing = table_starting(result.docx, "Partnership", "Status", "Detail")
+    missing = support.table_starting(result.docx, "Partnership", "Status", "Detail")
     assert [row[0].split()[0] for row in missing[1:]] == DELIVERING
-    assert all(len(table) >= 2 for table in tables(result.docx))
+    assert all(len(table) >= 2 for table in support.tables(result.docx))

@@ -24,7 +24,6 @@ from click.testing import CliRunner
 
 from generator.accessibility import check_paper
 from generator.cli import main
-from generator.collect import collect
 from generator.demo import example_answers
 from generator.forms import issue_forms
 from generator.register import read_register
@@ -59,12 +58,6 @@ def monitoring_answers(ws: Workspace, pid: str) -> dict[str, Any]:
     return answers
 
 
-def take_in(ws: Workspace, forms: list, answers: dict[str, dict[str, Any]]) -> list[str]:
-    paths = [support.fill(ws, f, answers[f.partnership_id]) for f in forms
-             if f.partnership_id in answers]
-    return [o.outcome for o in collect(ws, paths).outcomes]
-
-
 def kpi(name: str, rag: str) -> dict[str, str]:
     return {"name": name, "target": "90%", "actual": "91%", "rag": rag, "commentary": "On track"}
 
@@ -92,7 +85,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         "P003": review_answers(ws, "P003", ["fully_met"] * 7 + ["not_applicable"], "green"),
         "P005": review_answers(ws, "P005", ["fully_met"] * 8, "green"),
     }
-    outcomes = take_in(ws, issue_forms(ws, "review", today=TODAY).written, previous)
+    outcomes = support.take_in(ws, issue_forms(ws, "review", today=TODAY).written, previous)
     assert set(outcomes) <= {"accepted", "warnings"}
 
     ws.config["cycle"]["current"] = "2026/27"
@@ -111,28 +104,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         "P004": review_answers(ws, "P004", ["fully_met"] * 8, "green"),
     }
     del current["P004"]["overall_rating"]  # a required answer left empty: rejected
-    outcomes = take_in(ws, forms, current)
+    outcomes = support.take_in(ws, forms, current)
     assert sorted(outcomes) == ["accepted", "accepted", "rejected"]
     monitoring = issue_forms(ws, "monitoring", today=TODAY).written
-    outcomes = take_in(ws, monitoring, {pid: monitoring_answers(ws, pid) for pid in DELIVERING})
+    outcomes = support.take_in(ws, monitoring,
+                               {pid: monitoring_answers(ws, pid) for pid in DELIVERING})
     assert set(outcomes) <= {"accepted", "warnings"}
     result = compile_scrutiny(ws, today=TODAY)
     return Built(ws, result, current)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def tables(path: Path) -> list[list[list[str]]]:
-    return [[[cell.text for cell in row.cells] for row in table.rows]
-            for table in docx.Document(str(path)).tables]
-
-
-def table_starting(path: Path, *headers: str) -> list[list[str]]:
-    for table in tables(path):
-        if tuple(table[0][: len(headers)]) == headers:
-            return table
-    raise AssertionError(f"no table with headers {headers}")
 
 
 def rows_by_partnership(table: list[list[str]]) -> dict[str, list[str]]:
@@ -148,10 +130,6 @@ def headings(path: Path) -> list[str]:
             if p.style.name.startswith("Heading") or p.style.name == "Title"]
 
 
-def pounds(text: str) -> float:
-    return float(text.replace("£", "").replace(",", ""))
-
-
 # --------------------------------------------------------------------------- the paper
 
 
@@ -164,7 +142,7 @@ def test_paper_and_annex_are_written_into_reports_with_cycle_names(built: Built)
 
 def test_summary_table_lists_every_in_scope_partnership_and_no_out_of_scope_one(
         built: Built) -> None:
-    summary = table_starting(built.result.docx, "Partnership", "Type", "Partners", "Host")
+    summary = support.table_starting(built.result.docx, "Partnership", "Type", "Partners", "Host")
     listed = [row[0].split()[0] for row in summary[1:]]
     register = read_register(built.ws.path("register"), built.ws.framework())
     assert listed == [p.id for p in register.in_scope]
@@ -173,7 +151,7 @@ def test_summary_table_lists_every_in_scope_partnership_and_no_out_of_scope_one(
 
 
 def test_summary_table_states_each_gap_in_words_instead_of_a_rating(built: Built) -> None:
-    rows = rows_by_partnership(table_starting(built.result.docx, "Partnership", "Type"))
+    rows = rows_by_partnership(support.table_starting(built.result.docx, "Partnership", "Type"))
     assert rows["P001"][6] == "Green (improved ↑)"
     assert rows["P002"][6] == "Not rated: no current review"
     assert "2026/27 review outstanding" in rows["P002"][8]
@@ -189,7 +167,7 @@ def test_gaps_section_names_outstanding_rejected_and_earlier_cycle_reviews(built
     assert "P002 Revenues and Benefits Partnership: 2026/27 review outstanding" in gaps
     assert "P004 Legal Services Partnership: 2026/27 review rejected" in gaps
     assert "P005 Trade Waste Collection Service: No 2026/27 review was issued" in gaps
-    gap_rows = rows_by_partnership(table_starting(built.result.docx, "Partnership", "Phase",
+    gap_rows = rows_by_partnership(support.table_starting(built.result.docx, "Partnership", "Phase",
                                                   "Gap"))
     assert {pid: row[2] for pid, row in gap_rows.items()} == {
         "P002": "Outstanding", "P004": "Rejected", "P005": "Earlier cycle only"}
@@ -198,7 +176,7 @@ def test_gaps_section_names_outstanding_rejected_and_earlier_cycle_reviews(built
 
 def test_principles_matrix_shows_only_current_reviews_with_words_and_colours(
         built: Built) -> None:
-    matrix = table_starting(built.result.docx, "Partnership", "P1", "P2")
+    matrix = support.table_starting(built.result.docx, "Partnership", "P1", "P2")
     assert [row[0].split()[0] for row in matrix[1:]] == ["P001", "P003"]
     assert matrix[0][1:] == [f"P{n}" for n in range(1, 9)]
     document = docx.Document(str(built.result.docx))
@@ -210,7 +188,7 @@ def test_principles_matrix_shows_only_current_reviews_with_words_and_colours(
 
 
 def test_direction_of_travel_compares_with_the_previous_cycle_review(built: Built) -> None:
-    rows = rows_by_partnership(table_starting(built.result.docx, "Partnership", "P1", "P2"))
+    rows = rows_by_partnership(support.table_starting(built.result.docx, "Partnership", "P1", "P2"))
     assert rows["P001"][1] == "Green: Fully met\nimproved ↑"  # Partly met in 2025/26
     assert rows["P003"][1] == "Red: Not met\ndeclined ↓"  # Fully met in 2025/26
     assert rows["P003"][2] == "Green: Fully met\nunchanged →"
@@ -218,7 +196,7 @@ def test_direction_of_travel_compares_with_the_previous_cycle_review(built: Buil
 
 
 def test_performance_totals_equal_the_sum_of_the_accepted_reviews(built: Built) -> None:
-    table = table_starting(built.result.docx, "Partnership", "KPIs reported")
+    table = support.table_starting(built.result.docx, "Partnership", "KPIs reported")
     rows, total = rows_by_partnership(table[:-1]), table[-1]
     assert rows["P001"][1:4] == ["3", "2", "1"]
     assert rows["P003"][1:4] == ["2", "1", "1"]
@@ -232,19 +210,19 @@ def test_performance_totals_equal_the_sum_of_the_accepted_reviews(built: Built) 
 
 
 def test_finance_totals_equal_the_sum_of_the_returns(built: Built) -> None:
-    table = table_starting(built.result.docx, "Partnership", "Budget (£)", "Forecast (£)")
+    table = support.table_starting(built.result.docx, "Partnership", "Budget (£)", "Forecast (£)")
     rows, total = rows_by_partnership(table[:-1]), table[-1]
-    assert pounds(rows["P001"][3]) == 10000  # variance = forecast - budget
-    assert pounds(rows["P002"][3]) == -5000
-    assert pounds(total[1]) == sum(b for b, _ in BUDGETS.values())
-    assert pounds(total[2]) == sum(f for _, f in BUDGETS.values())
-    assert pounds(total[3]) == sum(f - b for b, f in BUDGETS.values())
-    assert pounds(total[3]) == sum(pounds(row[3]) for row in rows.values())
-    assert pounds(total[4]) == 10000 + 2500.5
+    assert support.pounds(rows["P001"][3]) == 10000  # variance = forecast - budget
+    assert support.pounds(rows["P002"][3]) == -5000
+    assert support.pounds(total[1]) == sum(b for b, _ in BUDGETS.values())
+    assert support.pounds(total[2]) == sum(f for _, f in BUDGETS.values())
+    assert support.pounds(total[3]) == sum(f - b for b, f in BUDGETS.values())
+    assert support.pounds(total[3]) == sum(support.pounds(row[3]) for row in rows.values())
+    assert support.pounds(total[4]) == 10000 + 2500.5
 
 
 def test_top_risks_are_ordered_by_score_with_bands(built: Built) -> None:
-    table = table_starting(built.result.docx, "Partnership", "Risk", "Likelihood")
+    table = support.table_starting(built.result.docx, "Partnership", "Risk", "Likelihood")
     scores = [int(row[4]) for row in table[1:]]
     assert scores == sorted(scores, reverse=True)
     assert table[1][1:6] == ["Key supplier fails", "5", "4", "20", "Very high"]
@@ -280,7 +258,7 @@ def test_sections_of_the_committee_paper_are_in_order(built: Built) -> None:
 
 
 def test_front_sheet_shows_committee_and_placeholders_for_unwritten_parts(built: Built) -> None:
-    front = dict(row for row in table_starting(built.result.docx, "Item", "Detail")[1:])
+    front = dict(row for row in support.table_starting(built.result.docx, "Item", "Detail")[1:])
     assert front["Committee"] == "Scrutiny Committee"
     assert front["Date of meeting"].startswith("[To be completed by the report author: the date")
     assert front["Exempt"] == "No"
@@ -305,7 +283,7 @@ def test_scrutiny_paper_passes_the_accessibility_check(built: Built) -> None:
 
 def test_overdue_review_is_named_overdue_after_its_due_date(built: Built) -> None:
     later = compile_scrutiny(built.ws, today=TODAY + dt.timedelta(days=60))
-    rows = rows_by_partnership(table_starting(later.docx, "Partnership", "Phase", "Gap"))
+    rows = rows_by_partnership(support.table_starting(later.docx, "Partnership", "Phase", "Gap"))
     assert rows["P002"][2] == "Overdue"
     assert "(32 day(s) overdue)" in rows["P002"][3]
     assert later.docx.name == "scrutiny-report-2026-27-2.docx"  # the first is kept
@@ -323,11 +301,11 @@ def fresh(tmp_path: Path) -> Workspace:
 def test_zero_returns_gives_a_clear_paper_with_no_empty_tables(fresh: Workspace) -> None:
     result = compile_scrutiny(fresh, today=TODAY)
     assert check_paper(result.docx) == []
-    for table in tables(result.docx):
+    for table in support.tables(result.docx):
         assert len(table) >= 2, table[0]
-    matrix = table_starting(result.docx, "Partnership", "P1")
+    matrix = support.table_starting(result.docx, "Partnership", "P1")
     assert matrix[1][0] == "No returns yet"
-    rows = rows_by_partnership(table_starting(result.docx, "Partnership", "Type"))
+    rows = rows_by_partnership(support.table_starting(result.docx, "Partnership", "Type"))
     assert rows["P001"][8] == "No 2026/27 review has been issued"
     assert "No returns yet: no annual review for this cycle has been accepted" in \
         text_of(result.docx)
@@ -336,22 +314,22 @@ def test_zero_returns_gives_a_clear_paper_with_no_empty_tables(fresh: Workspace)
 def test_all_reviews_outstanding_names_every_one_as_outstanding(fresh: Workspace) -> None:
     issue_forms(fresh, "review", today=TODAY)
     result = compile_scrutiny(fresh, today=TODAY)
-    gaps = rows_by_partnership(table_starting(result.docx, "Partnership", "Phase", "Gap"))
+    gaps = rows_by_partnership(support.table_starting(result.docx, "Partnership", "Phase", "Gap"))
     assert sorted(gaps) == DELIVERING
     assert {row[2] for row in gaps.values()} == {"Outstanding"}
-    assert table_starting(result.docx, "Partnership", "P1")[1][0] == "No returns yet"
+    assert support.table_starting(result.docx, "Partnership", "P1")[1][0] == "No returns yet"
     assert check_paper(result.docx) == []
 
 
 def test_one_return_gives_one_row_of_ratings_and_names_the_rest(fresh: Workspace) -> None:
     forms = issue_forms(fresh, "review", today=TODAY).written
     one = {"P003": review_answers(fresh, "P003", ["fully_met"] * 8, "green")}
-    assert take_in(fresh, forms, one) == ["accepted"]
+    assert support.take_in(fresh, forms, one) == ["accepted"]
     result = compile_scrutiny(fresh, today=TODAY)
-    matrix = table_starting(result.docx, "Partnership", "P1")
+    matrix = support.table_starting(result.docx, "Partnership", "P1")
     assert [row[0] for row in matrix[1:]] == ["P003 Environmental Health Out-of-Hours Cover"]
     assert matrix[1][1] == "Green: Fully met\nnew"
-    gaps = rows_by_partnership(table_starting(result.docx, "Partnership", "Phase", "Gap"))
+    gaps = rows_by_partnership(support.table_starting(result.docx, "Partnership", "Phase", "Gap"))
     assert sorted(gaps) == ["P001", "P002", "P004", "P005"]
     assert check_paper(result.docx) == []
 
@@ -363,7 +341,7 @@ def test_officer_text_from_the_workspace_replaces_placeholders(fresh: Workspace)
     text = text.replace("## Exempt\nNo", "## Exempt\nYes, paragraph 3")
     texts.write_text(text, encoding="utf-8")
     result = compile_scrutiny(fresh, today=TODAY)
-    front = dict(row for row in table_starting(result.docx, "Item", "Detail")[1:])
+    front = dict(row for row in support.table_starting(result.docx, "Item", "Detail")[1:])
     assert front["Date of meeting"] == "12 March 2027"
     assert front["Exempt"].startswith("Yes: exempt under paragraph 3 of Part 1 of Schedule 12A")
     assert "Not for publication" in text_of(result.docx)
