@@ -2,13 +2,14 @@
 
 Each command parses its arguments, calls one library function and prints the result.
 Library errors (ToolkitError) become `Error: ...` on stderr with exit code 1; click's usage
-errors exit with 2.
+errors exit with 2. Nothing else reaches the officer as a traceback either: the command
+group turns a store, disk or unexpected error into one line (`_Commands.invoke`), and every
+line printed passes through `printable`, so text from outside cannot drive the terminal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
@@ -20,10 +21,16 @@ import click
 from generator import __version__
 from generator.errors import RegisterError, ToolkitError
 from generator.formdefs import FORM_TYPES
+from generator.terminal import json_dumps, printable
 from generator.workspace import Workspace, find_workspace, open_workspace
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _echo(text: object = "", *, err: bool = False) -> None:
+    """Print one line, with anything a terminal would act upon shown escaped."""
+    click.echo(printable(text), err=err)
 
 
 def _fail_on_toolkit_errors(func: F) -> F:
@@ -33,12 +40,32 @@ def _fail_on_toolkit_errors(func: F) -> F:
             return func(*args, **kwargs)
         except RegisterError as exc:
             for problem in exc.problems:
-                click.echo(f"  {problem}", err=True)
-            raise click.ClickException(str(exc)) from None
+                _echo(f"  {problem}", err=True)
+            raise click.ClickException(printable(exc)) from None
         except ToolkitError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(printable(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+class _Commands(click.Group):
+    """The command group; also the one place an unexpected failure becomes one plain line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from generator.failures import explain_failure
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            _echo("Stopped (Ctrl+C). Everything finished before that is kept; run the "
+                  "command again to do the rest.", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the officer sees one line, never a traceback
+            folder = ctx.obj.get("workspace") if ctx.obj else None
+            raise click.ClickException(printable(explain_failure(exc, folder))) from None
 
 
 def _workspace(ctx: click.Context) -> Workspace:
@@ -69,7 +96,7 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
     raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD or DD/MM/YYYY")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="partnerships")
 @click.option("--workspace", "-w", type=click.Path(path_type=Path, file_okay=False),
               help="The workspace folder (default: the current folder or one above it).")
@@ -89,11 +116,11 @@ def init(folder: Path, council: str | None) -> None:
     from generator.workspace import init_workspace
 
     ws = init_workspace(folder, council=council)
-    click.echo(f"Created a workspace in {ws.root}")
-    click.echo(f"  register:  {ws.path('register')} (the example register: replace its rows "
+    _echo(f"Created a workspace in {ws.root}")
+    _echo(f"  register:  {ws.path('register')} (the example register: replace its rows "
                "with your partnerships)")
-    click.echo(f"  settings:  {ws.config_path}")
-    click.echo(f"  templates: {ws.path('templates')} (restyle them in Word if you wish)")
+    _echo(f"  settings:  {ws.config_path}")
+    _echo(f"  templates: {ws.path('templates')} (restyle them in Word if you wish)")
 
 
 @main.command()
@@ -109,15 +136,15 @@ def demo(folder: Path) -> None:
     """
     from generator.demo import run_demo
 
-    result = run_demo(folder, say=click.echo)
+    result = run_demo(folder, say=_echo)
     for problem in result.problems:
-        click.echo(f"  problem: {problem}", err=True)
-    click.echo("")
-    click.echo(f"Issued forms: {len(result.issued)} in {result.workspace / 'forms' / 'issued'}")
-    click.echo(f"Returns:      {len(result.returns)} in {result.workspace / 'returns'}")
-    click.echo("Open these to see the result:")
+        _echo(f"  problem: {problem}", err=True)
+    _echo("")
+    _echo(f"Issued forms: {len(result.issued)} in {result.workspace / 'forms' / 'issued'}")
+    _echo(f"Returns:      {len(result.returns)} in {result.workspace / 'returns'}")
+    _echo("Open these to see the result:")
     for label, path in result.outputs.items():
-        click.echo(f"  {label}: {path}")
+        _echo(f"  {label}: {path}")
     if result.problems:
         sys.exit(1)
 
@@ -138,10 +165,10 @@ def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None
     result = issue_forms(ws, form_type, partnership_id=partnership_id, due=due,
                          progress=_progress(f"Generating {form_type} forms", quiet))
     for notice in result.notices:
-        click.echo(f"note: {notice}", err=True)
+        _echo(f"note: {notice}", err=True)
     for form in result.written:
-        click.echo(str(form.path))
-    click.echo(f"{len(result.written)} {form_type} form(s) written.", err=True)
+        _echo(str(form.path))
+    _echo(f"{len(result.written)} {form_type} form(s) written.", err=True)
 
 
 @main.command("read")
@@ -163,29 +190,32 @@ def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> 
         pass  # Reading works outside a workspace, with the bundled definitions.
     readings = [read_form(path, framework=framework, forms_dir=forms_dir) for path in files]
     if as_json:
-        click.echo(json.dumps([r.to_json() for r in readings], indent=2, ensure_ascii=False))
+        _echo_json([r.to_json() for r in readings])
     else:
         for reading in readings:
-            click.echo(f"{reading.file}")
-            click.echo(f"  form {reading.form} v{reading.version}, partnership "
+            _echo(f"{reading.file}")
+            _echo(f"  form {reading.form} v{reading.version}, partnership "
                        f"{reading.partnership}, issue {reading.issue}")
             definition = reading.definition
             if definition is not None:
                 for f in definition.fields.values():
                     value = reading.answers.get(f.id)
                     if f.type == "table":
-                        click.echo(f"  {f.label}: {len(value or [])} row(s)")
+                        _echo(f"  {f.label}: {len(value or [])} row(s)")
                         for row in value or []:
                             cells = "; ".join(f"{c.label}: {display_value(c, row.get(c.id))}"
                                               for c in f.columns if row.get(c.id) is not None)
-                            click.echo(f"    - {cells}")
+                            _echo(f"    - {cells}")
                     else:
                         shown = display_value(f, value) or "(empty)"
-                        click.echo(f"  {f.label}: {shown}".replace("\n", "\n      "))
+                        first, *rest = shown.split("\n")
+                        _echo(f"  {f.label}: {first}")
+                        for line in rest:
+                            _echo(f"      {line}")
             for problem in reading.problems:
                 kind = "problem" if problem.severity == "error" else "warning"
-                click.echo(f"  {kind}: {problem.label}: {problem.message}")
-            click.echo("")
+                _echo(f"  {kind}: {problem.label}: {problem.message}")
+            _echo("")
     if any(not r.ok for r in readings):
         sys.exit(1)
 
@@ -216,7 +246,7 @@ def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str
         into, framework, forms_dir = ws.path("templates"), ws.framework(), ws.forms_dir
     for form_type in form_types or FORM_TYPES:
         definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
-        click.echo(str(write_template(definition, into, replace=replace)))
+        _echo(str(write_template(definition, into, replace=replace)))
 
 
 @templates.command("check")
@@ -243,11 +273,11 @@ def templates_check(ctx: click.Context, template: Path, form_type: str | None) -
     definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
     findings = check_template(template, definition)
     for finding in findings:
-        click.echo(f"{template.name}: {finding}")
+        _echo(f"{template.name}: {finding}")
     if findings:
-        click.echo(f"{len(findings)} problem(s) found.", err=True)
+        _echo(f"{len(findings)} problem(s) found.", err=True)
         sys.exit(1)
-    click.echo(f"{template.name}: matches the {form_type} form definition "
+    _echo(f"{template.name}: matches the {form_type} form definition "
                f"(version {definition.version}).")
 
 
@@ -266,15 +296,15 @@ def register_check(ctx: click.Context) -> None:
     ws = _workspace(ctx)
     reg = read_register(ws.path("register"), ws.framework())
     for notice in reg.notices:
-        click.echo(f"note: {notice}")
+        _echo(f"note: {notice}")
     for p in reg.partnerships:
         scope = "in scope" if p.in_scope else "OUT OF SCOPE"
-        click.echo(f"{p.id}\t{p.phase}\t{scope}\t{p.name}")
-    click.echo(f"{len(reg.in_scope)} in scope, {len(reg.out_of_scope)} out of scope.")
+        _echo(f"{p.id}\t{p.phase}\t{scope}\t{p.name}")
+    _echo(f"{len(reg.in_scope)} in scope, {len(reg.out_of_scope)} out of scope.")
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    click.echo(json_dumps(data))
 
 
 @main.command("collect")
@@ -301,10 +331,10 @@ def collect_command(ctx: click.Context, paths: tuple[Path, ...], as_issue: str |
     else:
         for o in result.outcomes:
             who = f" ({o.partnership} {o.form})" if o.partnership else ""
-            click.echo(f"{o.outcome:<10} {o.file}{who}")
+            _echo(f"{o.outcome:<10} {o.file}{who}")
             for reason in o.reasons:
-                click.echo(f"           - {reason}")
-        click.echo(result.summary(), err=True)
+                _echo(f"           - {reason}")
+        _echo(result.summary(), err=True)
     if result.any_rejected:
         sys.exit(1)
 
@@ -325,12 +355,12 @@ def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> N
         _echo_json([{k: v for k, v in vars(r).items() if k != "answers"} for r in returns])
         return
     if not returns:
-        click.echo(f"No returns kept for {partnership_id}.")
+        _echo(f"No returns kept for {partnership_id}.")
     for r in returns:
         state = "in force" if r.superseded_by is None else f"superseded by #{r.superseded_by}"
         if r.outcome == "rejected":
             state = "rejected"
-        click.echo(f"#{r.id}  {r.received_at}  {r.form_type} {r.cycle}  {r.outcome:<9} "
+        _echo(f"#{r.id}  {r.received_at}  {r.form_type} {r.cycle}  {r.outcome:<9} "
                    f"{state}  {Path(r.file_name).name}  from {r.sender or 'unknown'}")
 
 
@@ -349,7 +379,7 @@ def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -
     cycle = cycle or ws.cycle
     output = output or unused_path(ws.path("reports") / f"answers-{cycle.replace('/', '-')}.xlsx")
     path, count = export_answers(ws, output, cycle=cycle)
-    click.echo(f"{path} ({count} accepted return(s))")
+    _echo(f"{path} ({count} accepted return(s))")
 
 
 @main.command("status")
@@ -371,10 +401,10 @@ def status_command(ctx: click.Context, cycle: str | None, as_json: bool) -> None
         return
     for r in rows:
         returned = f"returned {r.returned_at}" if r.returned_at else "not returned"
-        click.echo(f"{r.partnership_id:<6} {r.form:<10} {r.state:<24} issued {r.issued_at} for "
+        _echo(f"{r.partnership_id:<6} {r.form:<10} {r.state:<24} issued {r.issued_at} for "
                    f"{r.sent_to} ({r.sent}), due {r.due_date or '-'}, {returned}. "
                    f"{r.detail}".rstrip())
-    click.echo(f"Tracker written: {tracker}", err=True)
+    _echo(f"Tracker written: {tracker}", err=True)
 
 
 @main.group("report")
@@ -391,9 +421,9 @@ def report_check(file: Path) -> None:
 
     findings = check_paper(file)
     if findings:
-        click.echo(format_findings(findings))
+        _echo(format_findings(findings))
         sys.exit(1)
-    click.echo(f"{file.name}: passes the accessibility checks.")
+    _echo(f"{file.name}: passes the accessibility checks.")
 
 
 def _smtp_password(ws: Workspace) -> str | None:
@@ -419,20 +449,20 @@ def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
                     **{k: v for k, v in plan.to_json().items() if k != "emails"}})
     else:
         for notice in plan.notices:
-            click.echo(f"note: {notice}", err=True)
+            _echo(f"note: {notice}", err=True)
         for r in results:
             outcome = r.error or r.warning or (str(r.path) if r.path else "") or (
                 "already recorded; not sent again" if r.skipped else "accepted by the server")
-            click.echo(f"{r.status:<8} {r.kind:<6} {r.to_name} <{r.to_address}> | {r.subject} | "
+            _echo(f"{r.status:<8} {r.kind:<6} {r.to_name} <{r.to_address}> | {r.subject} | "
                        f"{len(r.attachments)} attached: {', '.join(r.attachments)} | {outcome}")
         for note in plan.held:
-            click.echo(f"held     {note.message}")
+            _echo(f"held     {note.message}")
         for note in plan.problems:
-            click.echo(f"problem  {note.message}")
+            _echo(f"problem  {note.message}")
         done = sum(1 for r in results if r.ok and not r.skipped)
         failed = sum(1 for r in results if not r.ok)
         verb = "sent" if smtp else f"written to {ws.path('outbox')}"
-        click.echo(f"{done} email(s) {verb}; {failed} failed; {len(plan.held)} form(s) held "
+        _echo(f"{done} email(s) {verb}; {failed} failed; {len(plan.held)} form(s) held "
                    f"back; {len(plan.problems)} problem(s).", err=True)
     if plan.problems or any(not r.ok for r in results):
         sys.exit(1)
@@ -477,9 +507,9 @@ def _echo_paper(result: Any, as_json: bool) -> None:
         return
     for path in (result.docx, result.xlsx, result.pdf):
         if path is not None:
-            click.echo(path)
+            _echo(path)
     for note in result.notes:
-        click.echo(f"Note: {note}", err=True)
+        _echo(f"Note: {note}", err=True)
 
 
 @report_group.command("scrutiny")

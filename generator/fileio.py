@@ -1,18 +1,129 @@
-"""Writing files so that nothing is half-written or overwritten by accident."""
+"""Writing files so that nothing is half-written or overwritten by accident.
+
+A file is first written in full to a temporary file and only then given its name. Inside a
+workspace the temporary file lives in the workspace's private folder (`.partnerships/tmp`,
+on the same drive, so the final rename is atomic), never in a folder an officer looks at;
+its name carries the writing process's id, so a later run can remove what a run that died
+half-way left behind (`clean_scratch`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 
+# The file that marks a workspace's folder, and the private folder inside it. Kept here (the
+# lowest layer) so every writer can find the scratch folder from the path it writes to.
+WORKSPACE_MARKER = "partnerships.toml"
+PRIVATE_FOLDER = ".partnerships"
+SCRATCH_FOLDER = "tmp"
+
+
+def private_folder(root: Path) -> Path:
+    """The workspace's private folder (created, and hidden on Windows)."""
+    folder = root / PRIVATE_FOLDER
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        _hide_on_windows(folder)
+    return folder
+
+
+def _hide_on_windows(path: Path) -> None:
+    # A dot is enough to hide a folder everywhere but Windows, which needs the attribute.
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import ctypes
+
+        file_attribute_hidden = 0x2
+        ctypes.windll.kernel32.SetFileAttributesW(str(path), file_attribute_hidden)
+
+
+def scratch_folder_for(path: Path) -> Path | None:
+    """The scratch folder of the workspace `path` lies in, or None outside any workspace."""
+    for folder in path.parents:
+        if (folder / WORKSPACE_MARKER).is_file():
+            scratch = private_folder(folder) / SCRATCH_FOLDER
+            scratch.mkdir(exist_ok=True)
+            return scratch
+    return None
+
+
+def _temp_location(path: Path) -> tuple[Path, str]:
+    """Where to write the temporary file for `path`, and its name prefix."""
+    scratch = scratch_folder_for(path)
+    if scratch is not None and _same_device(scratch, path.parent):
+        return scratch, f"{os.getpid()}-"
+    # Outside a workspace (or on another drive): beside the file, hidden by its dot.
+    return path.parent, f".{os.getpid()}-{path.name}."
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_dev == b.stat().st_dev
+    except OSError:
+        return False
+
+
+def clean_scratch(root: Path, *, older_than: float = 24 * 3600) -> list[Path]:
+    """Remove temporary files a run that ended early left in the workspace at `root`.
+
+    A temporary file is removed when the process that wrote it is no longer running, or
+    when it is older than `older_than` seconds (a process id may have been reused).
+    """
+    scratch = root / PRIVATE_FOLDER / SCRATCH_FOLDER
+    removed: list[Path] = []
+    if not scratch.is_dir():
+        return removed
+    now = time.time()
+    for tmp in scratch.iterdir():
+        pid_text = tmp.name.split("-", 1)[0]
+        try:
+            age = now - tmp.stat().st_mtime
+        except OSError:
+            continue
+        alive = pid_text.isdigit() and pid_alive(int(pid_text))
+        if not alive or age > older_than:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id is running on this computer."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import ctypes
+
+        process_query_limited_information = 0x1000
+        handle = ctypes.windll.kernel32.OpenProcess(process_query_limited_information, False, pid)
+        if not handle:
+            return False
+        exit_code = ctypes.c_ulong()
+        still_active = 259
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(exit_code))
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return exit_code.value == still_active
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, but belongs to another user
+    return True
+
 
 def _finished_temp_file(path: Path, data: bytes) -> Path:
-    """`data` written and flushed to disk in a temporary file beside `path`."""
+    """`data` written and flushed to disk in a temporary file, ready to become `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    folder, prefix = _temp_location(path)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from generator.fileio import atomic_write_bytes, safe_filename, write_new
 
 
@@ -25,3 +27,38 @@ def test_file_names_are_ones_windows_accepts():
     assert safe_filename("CON") == "CON_"
     assert safe_filename("name. ") == "name"
     assert safe_filename("") == "file"
+
+
+def test_inside_a_workspace_temporary_files_never_appear_beside_the_file(tmp_path, monkeypatch):
+    (tmp_path / "partnerships.toml").write_text("", encoding="utf-8")
+    seen_folders = []
+    import generator.fileio as fileio
+
+    real = fileio._finished_temp_file
+
+    def spy(path, data):
+        tmp = real(path, data)
+        seen_folders.append(tmp.parent)
+        return tmp
+
+    monkeypatch.setattr(fileio, "_finished_temp_file", spy)
+    write_new(tmp_path / "outbox" / "draft.eml", b"data")
+
+    assert seen_folders == [tmp_path / ".partnerships" / "tmp"]
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["draft.eml"]
+
+
+def test_the_next_run_removes_temporary_files_a_dead_run_left(tmp_path):
+    from generator.fileio import clean_scratch, private_folder
+
+    scratch = private_folder(tmp_path) / "tmp"
+    scratch.mkdir()
+    dead = scratch / "999999999-abc.tmp"  # no process has this id
+    alive = scratch / f"{os.getpid()}-def.tmp"
+    dead.write_bytes(b"half a form")
+    alive.write_bytes(b"being written now")
+
+    removed = clean_scratch(tmp_path)
+
+    assert removed == [dead]
+    assert alive.exists() and not dead.exists()
