@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 
@@ -9,8 +10,32 @@ class MoneyError(ValueError):
     """Text that is not an amount of money or a number."""
 
 
+class TooLarge(MoneyError):
+    """A number beyond any sane figure (or beyond what a float can hold)."""
+
+
+# No partnership of a district council comes near these: a larger figure is a typing slip
+# (or a hostile file), and beyond about 1e308 a float becomes infinity, which JSON, Excel
+# and the papers cannot show.
+MAX_AMOUNT = 10_000_000_000
+MAX_NUMBER = 1_000_000_000_000
+
+
+def _bounded(number: float, limit: float, text: str, what: str) -> float:
+    if not math.isfinite(number) or abs(number) > limit:
+        raise TooLarge(f'"{_short(text)}" is too large to be {what} (the most is '
+                         f"{limit:,.0f}); check the figure")
+    return number
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 _MONEY = re.compile(r"^(?P<neg>-|\()?\s*£?\s*(?P<num>\d{1,3}(,\d{3})+|\d+)(?P<dec>\.\d+)?\s*\)?$")
 _SUFFIXES = {"k": 1_000, "m": 1_000_000}
+# Digits as people type them: no exponents, "inf" or "nan", which float() would accept.
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
 def parse_money(value: object) -> float | int:
@@ -21,7 +46,7 @@ def parse_money(value: object) -> float | int:
     if isinstance(value, bool):
         raise MoneyError(f'"{value}" is not an amount of money')
     if isinstance(value, int | float):
-        return _tidy(float(value))
+        return _tidy(_bounded(float(value), MAX_AMOUNT, str(value), "an amount of money"))
     text = " ".join(str(value).split()).replace("GBP", "").replace("gbp", "").strip()
     compact = text.replace(" ", "")
     match = _MONEY.match(compact)
@@ -31,6 +56,7 @@ def parse_money(value: object) -> float | int:
             "£12,500"
         )
     amount = float(match.group("num").replace(",", "") + (match.group("dec") or ""))
+    amount = _bounded(amount, MAX_AMOUNT, text, "an amount of money")
     return _tidy(-amount if match.group("neg") else amount)
 
 
@@ -44,12 +70,13 @@ def parse_number(value: object, *, integer: bool = False) -> float | int:
     if isinstance(value, bool):
         raise MoneyError(f'"{value}" is not a number')
     text = " ".join(str(value).split()).replace(",", "")
-    try:
+    if isinstance(value, int | float):
+        number = float(value)
+    elif _NUMBER.match(text):
         number = float(text)
-    except ValueError:
-        raise MoneyError(f'"{value}" is not a number; type digits such as 3 or 2.5') from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise MoneyError(f'"{value}" is not a number; type digits such as 3 or 2.5')
+    else:
+        raise MoneyError(f'"{_short(str(value))}" is not a number; type digits such as 3 or 2.5')
+    _bounded(number, MAX_NUMBER, str(value), "a number")
     if integer:
         if not number.is_integer():
             raise MoneyError(f'"{value}" is not a whole number')

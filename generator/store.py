@@ -293,7 +293,8 @@ class Store:
                 "answers, problems, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (issue_id, partnership_id, form_type, version, cycle, period, file_name, sha256,
                  original, received_at or now_iso(), sender, doc_modified,
-                 json.dumps(answers, ensure_ascii=False), json.dumps(problems, ensure_ascii=False),
+                 json.dumps(answers, ensure_ascii=False, allow_nan=False),
+                 json.dumps(problems, ensure_ascii=False, allow_nan=False),
                  outcome))
             new_id = int(cursor.lastrowid or 0)
             superseded: list[int] = []

@@ -13,7 +13,7 @@ from typing import Any
 
 from generator.controls import parse_shown_date
 from generator.formdefs import Field, FormDefinition
-from generator.money import MoneyError, parse_money, parse_number
+from generator.money import MoneyError, TooLarge, parse_money, parse_number
 
 EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -62,12 +62,16 @@ def coerce(f: Field, raw: Any) -> tuple[Any, str | None]:
     if f.type == "money":
         try:
             return parse_money(text), None
+        except TooLarge as exc:
+            return text, str(exc)
         except MoneyError:
             return text, (f"{_shown(text)} is not an amount of money; type a number of pounds "
                           "such as 12500 or £12,500")
     if f.type in ("number", "integer"):
         try:
             return parse_number(text, integer=f.type == "integer"), None
+        except TooLarge as exc:
+            return text, str(exc)
         except MoneyError:
             kind = "a whole number" if f.type == "integer" else "a number"
             return text, f"{_shown(text)} is not {kind}; type digits such as 3"
