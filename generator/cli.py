@@ -327,13 +327,20 @@ def collect_command(ctx: click.Context, paths: tuple[Path, ...], as_issue: str |
     result = collect(ws, list(paths), as_issue=as_issue,
                      progress=_progress("Taking in returns", quiet or as_json))
     if as_json:
-        _echo_json([o.to_json() for o in result.outcomes])
+        _echo_json([o.to_json() for o in result.outcomes]
+                   + [{"file": i.path, "outcome": "ignored", "partnership": None, "form": None,
+                       "issue": None, "reasons": [i.reason]} for i in result.ignored])
     else:
+        for notice in result.notices:
+            _echo(f"note: {notice}", err=True)
         for o in result.outcomes:
             who = f" ({o.partnership} {o.form})" if o.partnership else ""
             _echo(f"{o.outcome:<10} {o.file}{who}")
             for reason in o.reasons:
                 _echo(f"           - {reason}")
+        for ignored in result.ignored:
+            _echo(f"{'ignored':<10} {ignored.path}")
+            _echo(f"           - {ignored.reason}")
         _echo(result.summary(), err=True)
     if result.any_rejected:
         sys.exit(1)

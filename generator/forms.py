@@ -50,8 +50,11 @@ class IssueResult:
 
 
 def new_issue_id(form_type: str, partnership_id: str, cycle: str) -> str:
-    """A unique, readable reference such as 'P007-explore-202627-3f9a2c'."""
-    return f"{partnership_id}-{form_type}-{cycle.replace('/', '')}-{secrets.token_hex(3)}"
+    """A unique reference such as 'P007-explore-202627-3f9a2c0d41b7e685'.
+
+    The random part has 64 bits, so a reference cannot be guessed from another one.
+    """
+    return f"{partnership_id}-{form_type}-{cycle.replace('/', '')}-{secrets.token_hex(8)}"
 
 
 def long_date(value: dt.date) -> str:

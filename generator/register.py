@@ -56,6 +56,8 @@ COLUMNS = (
     Column("contribution", "Council contribution (£)", False, 14),
     Column("next_review", "Next review date", False, 14),
     Column("report_depth", "Report depth (Board / Summary)", False, 14),
+    # Added later, so it comes last: registers made before it keep their layout.
+    Column("hos_email", "Executive Head of Service email", False, 30),
 )
 
 
@@ -75,6 +77,7 @@ class Partnership:
     bm_name: str
     bm_email: str
     head_of_service: str
+    hos_email: str
     budget: float | None
     contribution: float | None
     next_review: dt.date | None
@@ -252,9 +255,10 @@ def read_register(path: Path, framework: Framework) -> Register:
             problems.append(f'{where("report_depth")}: report depth "{values["report_depth"]}" '
                             "must be Board or Summary")
         email = values["bm_email"]
-        if email and not EMAIL.match(email):
-            problems.append(f'{where("bm_email")}: "{email}" is not an email address '
-                            "(expected name@example.org)")
+        for key in ("bm_email", "hos_email"):
+            if values[key] and not EMAIL.match(values[key]):
+                problems.append(f'{where(key)}: "{values[key]}" is not an email address '
+                                "(expected name@example.org)")
         money: dict[str, float | None] = {}
         for key in ("budget", "contribution"):
             raw = cell(key)
@@ -278,6 +282,7 @@ def read_register(path: Path, framework: Framework) -> Register:
             host=values["host"], agreement_type=agreement or "None yet",
             agreement_date=dates.get("agreement_date"), phase=phase,
             bm_name=values["bm_name"], bm_email=email, head_of_service=values["head_of_service"],
+            hos_email=values["hos_email"],
             budget=money.get("budget"), contribution=money.get("contribution"),
             next_review=dates.get("next_review"), report_depth=depth or "Summary",
             row=row_number,

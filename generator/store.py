@@ -80,6 +80,8 @@ def _v1(db: sqlite3.Connection) -> None:
     """)
 
 
+BUSY_TIMEOUT_SECONDS = 10.0
+
 # Ordered schema changes; the number applied is kept in PRAGMA user_version.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
 
@@ -107,6 +109,51 @@ class Issued:
     @property
     def static_lines(self) -> list[str]:
         return list(json.loads(self.static_text or "[]"))
+
+    @property
+    def slot(self) -> tuple[str, str, str, str]:
+        """The form this issue is a copy of: partnership, form type, cycle and period."""
+        return (self.partnership_id, self.form_type, self.cycle, self.period or "")
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What `Store.add_return` did: the new return's id and the ids it put out of force
+    (its own id there means a return already kept is newer), or the return that already
+    holds the very same file (nothing was added)."""
+
+    id: int | None
+    superseded: list[int]
+    duplicate_of: Return | None
+
+
+def parse_time(text: str | None) -> dt.datetime | None:
+    """An ISO 8601 time as an aware datetime (a time without an offset is taken as UTC)."""
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def in_force_order(return_id: int, received_at: str, doc_modified: str | None
+                   ) -> tuple[dt.datetime, dt.datetime, int]:
+    """How returns of one form rank: the one taken in last is in force.
+
+    Returns taken in at the same moment (one batch of files) rank by the time the document
+    says it was saved, but only when that time is plausible (not after it was taken in):
+    a sender's clock set ten years ahead must never keep a later correction out of force.
+    """
+    received = parse_time(received_at) or _EARLIEST
+    modified = parse_time(doc_modified)
+    if modified is None or modified > received:
+        modified = _EARLIEST
+    return received, modified, return_id
 
 
 @dataclass(frozen=True)
@@ -140,7 +187,9 @@ class Store:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None)
+            # Another command or program writing at the same moment is waited for this long
+            # before "the store is busy" is reported.
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -165,6 +214,9 @@ class Store:
                              "upgrade the toolkit to use it")
         for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction():
+                # Another command may have applied it while this one waited for the lock.
+                if self.db.execute("PRAGMA user_version").fetchone()[0] >= number:
+                    continue
                 migration(self.db)
                 self.db.execute(f"PRAGMA user_version = {number}")
 
@@ -275,18 +327,23 @@ class Store:
                 return self._return(row)
         return None
 
-    def add_return(self, *, issue_id: str | None, partnership_id: str | None,
-                   form_type: str | None, version: int | None, cycle: str | None,
-                   period: str | None, file_name: str, sha256: str, original: bytes,
-                   sender: str, doc_modified: str | None, answers: dict[str, Any],
-                   problems: list[dict[str, str]], outcome: str,
-                   received_at: str | None = None) -> tuple[int, list[int]]:
-        """Keep a return; if accepted, it supersedes the accepted one in force for its issue.
+    def add_return(self, *, issue_id: str, partnership_id: str, form_type: str,
+                   version: int | None, cycle: str, period: str, file_name: str,
+                   sha256: str, original: bytes, sender: str, doc_modified: str | None,
+                   answers: dict[str, Any], problems: list[dict[str, str]], outcome: str,
+                   received_at: str | None = None) -> Kept:
+        """Keep a return unless the same file is kept already; settle which return is in force.
 
-        Returns the new id and the ids it superseded. Of two accepted returns of one issue,
-        the one whose document was modified later stays in force.
+        The check for the same file and the insert happen in one write transaction, so two
+        commands taking the same file in at once keep it once. Of the accepted returns of one
+        form (same partnership, form type, cycle and period, whichever issue of it they came
+        back on), the one taken in last is in force (`in_force_order`); the others point to it.
         """
         with self.transaction() as db:
+            row = db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE sha256 = ?",
+                             (sha256,)).fetchone()
+            if row is not None:
+                return Kept(None, [], self._return(row))
             cursor = db.execute(
                 "INSERT INTO returns (issue_id, partnership_id, form_type, version, cycle, "
                 "period, file_name, sha256, original, received_at, sender, doc_modified, "
@@ -298,22 +355,20 @@ class Store:
                  outcome))
             new_id = int(cursor.lastrowid or 0)
             superseded: list[int] = []
-            if outcome != "rejected" and issue_id:
+            if outcome != "rejected":
                 rows = db.execute(
-                    "SELECT id, doc_modified FROM returns WHERE issue_id = ? AND id != ? AND "
-                    "superseded_by IS NULL AND outcome != 'rejected'",
-                    (issue_id, new_id)).fetchall()
-                for row in rows:
-                    if (row["doc_modified"] or "") > (doc_modified or ""):
-                        # The one already kept is newer: the new return goes into history.
+                    "SELECT id, received_at, doc_modified FROM returns WHERE partnership_id = ? "
+                    "AND form_type = ? AND cycle = ? AND COALESCE(period, '') = ? AND "
+                    "outcome != 'rejected' AND superseded_by IS NULL",
+                    (partnership_id, form_type, cycle, period or "")).fetchall()
+                winner = max(rows, key=lambda r: in_force_order(
+                    r["id"], r["received_at"], r["doc_modified"]))
+                for other in rows:
+                    if other["id"] != winner["id"]:
                         db.execute("UPDATE returns SET superseded_by = ? WHERE id = ?",
-                                   (row["id"], new_id))
-                        superseded = [new_id]
-                        break
-                    db.execute("UPDATE returns SET superseded_by = ? WHERE id = ?",
-                               (new_id, row["id"]))
-                    superseded.append(int(row["id"]))
-            return new_id, superseded
+                                   (winner["id"], other["id"]))
+                        superseded.append(int(other["id"]))
+            return Kept(new_id, superseded, None)
 
     # ---- sending -------------------------------------------------------------------------
 

@@ -29,7 +29,8 @@ SAMPLE = Partnership(
     type_id="shared_service", type_label="Shared service", in_scope=True,
     partners=("Sample Borough Council",), host="Sample Borough Council", agreement_type="IAA",
     agreement_date=dt.date(2024, 4, 1), phase="Deliver", bm_name="Sample Person",
-    bm_email="sample@example.org", head_of_service="Sample Head", budget=1000.0,
+    bm_email="sample@example.org", head_of_service="Sample Head",
+    hos_email="head@example.org", budget=1000.0,
     contribution=500.0, next_review=None, report_depth="Summary")
 
 

@@ -7,15 +7,17 @@ the workspace from the current folder upwards, or from --workspace.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator.errors import WorkspaceError
-from generator.fileio import atomic_write_text
+from generator.fileio import atomic_write_text, clean_scratch
 from generator.formdefs import FORMS_DIR
 from generator.framework import BUNDLED_FRAMEWORK, Framework, load_framework
 
@@ -142,6 +144,31 @@ class Workspace:
 
     def framework(self) -> Framework:
         return load_framework(self.framework_path)
+
+    @contextlib.contextmanager
+    def writing(self, command: str, note: Callable[[str], None] | None = None
+                ) -> Iterator[None]:
+        """Hold the workspace's writer lock while a command changes the workspace.
+
+        Another command writing to it is waited for a few seconds (`[workspace]
+        lock_wait_seconds`), then WorkspaceBusy says who it is. Temporary files that a
+        command killed half-way left behind are removed first.
+        """
+        from generator.lock import DEFAULT_STALE_SECONDS, DEFAULT_WAIT_SECONDS, writer_lock
+
+        wait = self._seconds("lock_wait_seconds", DEFAULT_WAIT_SECONDS)
+        stale = self._seconds("lock_stale_hours", DEFAULT_STALE_SECONDS / 3600) * 3600
+        with writer_lock(self.root, command, wait=wait, stale_after=stale, note=note):
+            clean_scratch(self.root)
+            yield
+
+    def _seconds(self, key: str, default: float) -> float:
+        value = self.setting("workspace", key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise WorkspaceError(f"{self.config_path}: [workspace] {key} must be a number "
+                                 f"of {'hours' if key.endswith('hours') else 'seconds'}, "
+                                 f"such as {default:g}")
+        return float(value)
 
     def text(self, name: str) -> str:
         """An editable text of the workspace (email or report wording), or the bundled one."""

@@ -31,10 +31,11 @@ def complete_answers(ws: Workspace, form_type: str, partnership_id: str) -> dict
 
 
 def fill(ws: Workspace, form: IssuedForm, answers: dict[str, Any], folder: Path | None = None,
-         name: str | None = None) -> Path:
-    """Fill an issued form and save it as a returned file."""
+         name: str | None = None, **saved: Any) -> Path:
+    """Fill an issued form and save it as a returned file (`saved`: fill_form's author and
+    modified, as the editor's clock and user name would set them)."""
     definition = definition_for(ws, form.form_type)
-    data = fill_form(form.path.read_bytes(), definition, answers)
+    data = fill_form(form.path.read_bytes(), definition, answers, **saved)
     target = (folder or ws.path("returns")) / (name or f"{form.path.stem} (returned).docx")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import io
 import json
 import zipfile
@@ -311,12 +313,17 @@ def test_enormous_text_in_a_field_is_rejected(workspace, explore_forms):
     assert "25,000 characters long" in result.outcomes[0].reasons[0]
 
 
-def test_a_saved_email_is_taken_in_through_its_word_attachment(workspace, returned, tmp_path):
+def test_a_saved_email_is_taken_in_through_its_word_attachment(workspace, returned, tmp_path,
+                                                               explore_forms):
+    with Store(workspace.path("store")) as store:
+        issued = store.issued(explore_forms[0].issue_id)
+    assert issued is not None
+    sent = dt.datetime.fromisoformat(issued.issued_at.replace("Z", "+00:00"))
     message = EmailMessage()
-    message["From"] = "Priya Natarajan <priya.natarajan@example.org>"
+    message["From"] = f"{issued.recipient_name} <{issued.recipient_email}>"
     message["To"] = "partnerships@example.org"
     message["Subject"] = "Re: Explore checklist"
-    message["Date"] = "Tue, 24 Nov 2026 09:30:00 +0000"
+    message["Date"] = email.utils.format_datetime(sent)
     message.set_content("Attached, thanks.")
     message.add_attachment(returned[0].read_bytes(), maintype="application",
                            subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -330,8 +337,8 @@ def test_a_saved_email_is_taken_in_through_its_word_attachment(workspace, return
     assert result.outcomes[0].file.endswith("reply.eml > checklist.docx")
     with Store(workspace.path("store")) as store:
         stored = store.all_returns()[0]
-    assert stored.sender == "Priya Natarajan <priya.natarajan@example.org>"
-    assert stored.received_at == "2026-11-24T09:30:00Z"
+    assert stored.sender == f"{issued.recipient_name} <{issued.recipient_email}>"
+    assert stored.received_at == issued.issued_at
 
 
 def test_an_email_without_a_word_attachment_is_rejected(workspace, tmp_path):

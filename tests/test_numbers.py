@@ -6,13 +6,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from openpyxl.utils import get_column_letter
 
 from generator.cli import main
 from generator.collect import collect
 from generator.errors import RegisterError
 from generator.forms import issue_forms
 from generator.money import MoneyError, parse_money, parse_number
-from generator.register import example_rows, read_register, write_register
+from generator.register import COLUMNS, example_rows, read_register, write_register
 
 from conftest import TODAY
 from support import complete_answers, fill
@@ -65,4 +66,6 @@ def test_a_register_budget_of_400_digits_is_a_problem_of_its_cell(workspace):
     with pytest.raises(RegisterError) as caught:
         read_register(workspace.path("register"), workspace.framework())
 
-    assert any("Partnerships!M2" in p and "too large" in p for p in caught.value.problems)
+    budget_column = get_column_letter([c.key for c in COLUMNS].index("budget") + 1)
+    assert any(f"Partnerships!{budget_column}2" in p and "too large" in p
+               for p in caught.value.problems)
