@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from generator import __version__
-from generator.errors import RegisterError, ToolkitError
+from generator.errors import InvalidRequest, RegisterError, ToolkitError
 from generator.formdefs import FORM_TYPES
 from generator.terminal import json_dumps, printable
 from generator.workspace import Workspace, find_workspace, open_workspace
@@ -42,6 +42,8 @@ def _fail_on_toolkit_errors(func: F) -> F:
             for problem in exc.problems:
                 _echo(f"  {problem}", err=True)
             raise click.ClickException(printable(exc)) from None
+        except InvalidRequest as exc:
+            raise click.UsageError(printable(exc)) from None
         except ToolkitError as exc:
             raise click.ClickException(printable(exc)) from None
 
@@ -153,22 +155,26 @@ def demo(folder: Path) -> None:
 @click.argument("form_type", type=click.Choice(FORM_TYPES))
 @click.option("--id", "partnership_id", help="Only this partnership (its register ID).")
 @click.option("--due", callback=_date, help="Return date printed on the form (YYYY-MM-DD).")
+@click.option("--reissue", is_flag=True,
+              help="Issue a new copy to partnerships that already have this form.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @_fail_on_toolkit_errors
 def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None,
-                  due: dt.date | None, quiet: bool) -> None:
+                  due: dt.date | None, reissue: bool, quiet: bool) -> None:
     """Generate FORM_TYPE forms for every partnership in its phase (or --id)."""
     from generator.forms import issue_forms
+    from generator.wording import plural
 
     ws = _workspace(ctx)
     result = issue_forms(ws, form_type, partnership_id=partnership_id, due=due,
+                         reissue=reissue,
                          progress=_progress(f"Generating {form_type} forms", quiet))
     for notice in result.notices:
         _echo(f"note: {notice}", err=True)
     for form in result.written:
         _echo(str(form.path))
-    _echo(f"{len(result.written)} {form_type} form(s) written.", err=True)
+    _echo(f"{plural(len(result.written), form_type + ' form')} written.", err=True)
 
 
 @main.command("read")

@@ -44,3 +44,7 @@ class MailError(ToolkitError):
 
 class ReportError(ToolkitError):
     """A committee paper cannot be compiled."""
+
+
+class InvalidRequest(ToolkitError):
+    """What was asked cannot be done as asked (a usage error: the command exits with 2)."""

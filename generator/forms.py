@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.context
 import os
 import secrets
@@ -22,8 +23,8 @@ from typing import Any
 from lxml import etree
 
 from generator import controls
-from generator.errors import ToolkitError
-from generator.fileio import safe_filename, write_new
+from generator.errors import InvalidRequest, ToolkitError
+from generator.fileio import safe_filename, unused_path, write_new
 from generator.formdefs import Field, FormDefinition, load_definition
 from generator.framework import Framework
 from generator.register import Partnership, Register, format_money, read_register
@@ -47,6 +48,7 @@ class IssuedForm:
 class IssueResult:
     written: list[IssuedForm] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # partnership ids already issued the form
 
 
 def new_issue_id(form_type: str, partnership_id: str, cycle: str) -> str:
@@ -223,7 +225,27 @@ def _start_worker(path: Path, definition: FormDefinition, base: dict[str, Any]) 
     global _worker
     # Ctrl+C is for the main process, which stops the pool; workers just finish their form.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     _worker = (CompiledTemplate(path, definition), base)
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as the process that started it is gone.
+
+    A parent killed outright (kill -9, Task Manager, a laptop's battery) cannot stop its
+    pool, and the workers would wait for work for ever. Every worker multiprocessing starts
+    (forked or spawned, on every platform) holds a sentinel that becomes ready when its
+    parent ends: a thread waits on it and ends the worker at once.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _render_in_worker(job: FormJob) -> tuple[bytes, list[str]]:
@@ -284,45 +306,92 @@ def _rendered(template: CompiledTemplate, base: dict[str, Any], jobs: list[FormJ
 
 def issue_forms(ws: Workspace, form_type: str, *, partnership_id: str | None = None,
                 due: dt.date | None = None, today: dt.date | None = None,
+                reissue: bool = False,
                 progress: Callable[[Iterable[Partnership]], Iterable[Partnership]] | None = None,
                 workers: int | None = None) -> IssueResult:
     """Write one form per partnership of the form's phase (or the one named) and record it.
 
-    `workers`: how many processes render the forms; by default one per core (up to
-    MAX_WORKERS) for a batch of PARALLEL_MIN_FORMS or more, else this process alone.
-    Files are named, written and recorded by this process, in register order, whatever
-    renders them.
+    A partnership that already has this form for the cycle (and, for monitoring, the
+    period) is not issued it again unless `reissue`; each is named in the notices. A due
+    date before `today` is refused. `workers`: how many processes render the forms; by
+    default one per core (up to MAX_WORKERS) for a batch of PARALLEL_MIN_FORMS or more, else
+    this process alone. Files are named, written and recorded by this process, in register
+    order, whatever renders them; each is recorded before it gets its name and marked issued
+    after, so a run killed half-way leaves nothing half-issued (`settle_interrupted_issues`).
     """
     framework = ws.framework()
     definition = load_definition(form_type, framework=framework, forms_dir=ws.forms_dir)
     register = read_register(ws.path("register"), framework)
     partnerships, notices = select_partnerships(register, definition, partnership_id)
     result = IssueResult(notices=notices)
-    if not partnerships:
-        return result
     today = today or dt.date.today()
     due = due or today + dt.timedelta(days=ws.due_days)
-    # Compiled here even when workers render: a broken template is reported before any
-    # form is written.
+    if due < today:
+        raise InvalidRequest(f"the due date {long_date(due)} is in the past; give a date from "
+                             f"today ({long_date(today)}) onwards")
+    if not partnerships:
+        return result
+    # Compiled before anything is written, so a broken template is reported first.
     template = CompiledTemplate(ws.templates_dir / f"{form_type}.docx", definition)
     base = framework_context(framework)
     folder = ws.path("issued") / form_type
-    with Store(ws.path("store")) as store:
+    with ws.writing(f"forms {form_type}", note=result.notices.append), \
+            Store(ws.path("store")) as store:
+        for left in store.settle_interrupted_issues():
+            result.notices.append(f"{left.partnership_id} {left.partnership_name}: the "
+                                  f"{left.form_type} form an interrupted run started was never "
+                                  "written; it is not on record")
+        partnerships = _not_yet_issued(ws, store, definition, partnerships, reissue, result)
         jobs = [form_job(ws, definition, p, due=due, store=store) for p in partnerships]
         with closing(_rendered(template, base, jobs, workers)) as rendered:
             for partnership, job in zip((progress or iter)(partnerships), jobs, strict=True):
                 data, lines = next(rendered)
-                name = safe_filename(f"{partnership.id} {partnership.name} {form_type} "
-                                     f"{ws.cycle.replace('/', '-')}") + ".docx"
-                path = write_new(folder / name, data)
-                identity = job.identity
-                store.record_issue(Issued(
-                    issue_id=identity.issue, form_type=form_type, version=definition.version,
-                    partnership_id=partnership.id, partnership_name=partnership.name,
-                    cycle=ws.cycle, period=identity.period, due_date=identity.due,
-                    issued_at=now_iso(), recipient_name=partnership.bm_name,
-                    recipient_email=partnership.bm_email, file_path=str(path),
-                    static_text=json.dumps(lines, ensure_ascii=False)))
-                result.written.append(IssuedForm(path, identity.issue, partnership.id,
-                                                 partnership.name, form_type))
+                result.written.append(_write_form(ws, store, folder, definition, partnership,
+                                                  job, data, lines))
     return result
+
+
+def _not_yet_issued(ws: Workspace, store: Store, definition: FormDefinition,
+                    partnerships: list[Partnership], reissue: bool,
+                    result: IssueResult) -> list[Partnership]:
+    """The partnerships to issue to: those without this form yet, or all when reissuing."""
+    period = ws.period if definition.type == "monitoring" else ""
+    chosen = []
+    for partnership in partnerships:
+        if partnership.phase != definition.phase:
+            result.notices.append(
+                f"{partnership.id} {partnership.name} is in the {partnership.phase} phase, but "
+                f"the {definition.type} form is for the {definition.phase} phase; issued as asked")
+        earlier = [i for i in store.all_issued(cycle=ws.cycle, form_type=definition.type,
+                                               partnership_id=partnership.id)
+                   if (i.period or "") == period]
+        if earlier and not reissue:
+            when = ", ".join(f"{i.issue_id} on {i.issued_at[:10]}" for i in earlier)
+            result.skipped.append(partnership.id)
+            result.notices.append(
+                f"{partnership.id} {partnership.name} already has a {definition.type} form for "
+                f"{ws.cycle}{' ' + period if period else ''} ({when}); not issued again. To "
+                "issue a new copy, run the command again with --reissue")
+            continue
+        chosen.append(partnership)
+    return chosen
+
+
+def _write_form(ws: Workspace, store: Store, folder: Path, definition: FormDefinition,
+                partnership: Partnership, job: FormJob, data: bytes,
+                lines: list[str]) -> IssuedForm:
+    """Record one rendered form, give its file its name, and mark it issued."""
+    form_type, identity = definition.type, job.identity
+    name = safe_filename(f"{partnership.id} {partnership.name} {form_type} "
+                         f"{ws.cycle.replace('/', '-')}") + ".docx"
+    planned = unused_path(folder / name)
+    store.record_issue(Issued(
+        issue_id=identity.issue, form_type=form_type, version=definition.version,
+        partnership_id=partnership.id, partnership_name=partnership.name,
+        cycle=ws.cycle, period=identity.period, due_date=identity.due,
+        issued_at=now_iso(), recipient_name=partnership.bm_name,
+        recipient_email=partnership.bm_email, file_path=str(planned),
+        static_text=json.dumps(lines, ensure_ascii=False)))
+    path = write_new(planned, data)
+    store.finish_issue(identity.issue, str(path))
+    return IssuedForm(path, identity.issue, partnership.id, partnership.name, form_type)

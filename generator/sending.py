@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 DEFAULT_PASSWORD_ENV = "PARTNERSHIPS_SMTP_PASSWORD"
-RETURNED_STATES = ("accepted", "accepted with warnings", "rejected")
+RETURNED_STATES = ("accepted", "accepted with warnings", "rejected", "returned on another copy")
 
 
 # --------------------------------------------------------------------------- data

@@ -80,10 +80,20 @@ def _v1(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v2_issue_state(db: sqlite3.Connection) -> None:
+    # An issue is recorded ('writing') before its file is given its name and marked
+    # 'issued' after, so a run killed in between is noticed by the next one.
+    _run(db, """
+        ALTER TABLE issued ADD COLUMN state TEXT NOT NULL DEFAULT 'issued'
+            CHECK (state IN ('writing', 'issued', 'abandoned'));
+        CREATE INDEX issued_slot ON issued (partnership_id, form_type, cycle, period)
+    """)
+
+
 BUSY_TIMEOUT_SECONDS = 10.0
 
 # Ordered schema changes; the number applied is kept in PRAGMA user_version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2_issue_state]
 
 
 def now_iso() -> str:
@@ -105,6 +115,7 @@ class Issued:
     recipient_email: str
     file_path: str
     static_text: str
+    state: str = "issued"
 
     @property
     def static_lines(self) -> list[str]:
@@ -235,19 +246,48 @@ class Store:
     # ---- issued forms --------------------------------------------------------------------
 
     def record_issue(self, issued: Issued) -> None:
+        """Record an issue whose file is about to be written (state 'writing')."""
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO issued VALUES (:issue_id, :form_type, :version, :partnership_id, "
-                ":partnership_name, :cycle, :period, :due_date, :issued_at, :recipient_name, "
-                ":recipient_email, :file_path, :static_text)", vars(issued))
+                "INSERT INTO issued (issue_id, form_type, version, partnership_id, "
+                "partnership_name, cycle, period, due_date, issued_at, recipient_name, "
+                "recipient_email, file_path, static_text, state) VALUES (:issue_id, :form_type, "
+                ":version, :partnership_id, :partnership_name, :cycle, :period, :due_date, "
+                ":issued_at, :recipient_name, :recipient_email, :file_path, :static_text, "
+                "'writing')", vars(issued))
+
+    def finish_issue(self, issue_id: str, file_path: str) -> None:
+        """The issued form's file is in place under `file_path`."""
+        with self.transaction() as db:
+            db.execute("UPDATE issued SET state = 'issued', file_path = ? WHERE issue_id = ?",
+                       (file_path, issue_id))
+
+    def settle_interrupted_issues(self) -> list[Issued]:
+        """Settle issues a killed run left half-done; return those that were abandoned.
+
+        An issue recorded but never marked issued either has its file in place (the run died
+        just after writing it: it is issued) or not (nothing reached anyone: abandoned).
+        """
+        abandoned: list[Issued] = []
+        rows = self.db.execute("SELECT * FROM issued WHERE state = 'writing'").fetchall()
+        for row in rows:
+            issued = Issued(**dict(row))
+            done = Path(issued.file_path).is_file()
+            with self.transaction() as db:
+                db.execute("UPDATE issued SET state = ? WHERE issue_id = ?",
+                           ("issued" if done else "abandoned", issued.issue_id))
+            if not done:
+                abandoned.append(issued)
+        return abandoned
 
     def issued(self, issue_id: str) -> Issued | None:
-        row = self.db.execute("SELECT * FROM issued WHERE issue_id = ?", (issue_id,)).fetchone()
+        row = self.db.execute("SELECT * FROM issued WHERE issue_id = ? AND state = 'issued'",
+                              (issue_id,)).fetchone()
         return Issued(**dict(row)) if row else None
 
     def all_issued(self, *, cycle: str | None = None, form_type: str | None = None,
                    partnership_id: str | None = None) -> list[Issued]:
-        sql, args = "SELECT * FROM issued WHERE 1=1", []
+        sql, args = "SELECT * FROM issued WHERE state = 'issued'", []
         for column, value in (("cycle", cycle), ("form_type", form_type),
                               ("partnership_id", partnership_id)):
             if value is not None:

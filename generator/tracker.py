@@ -9,11 +9,13 @@ from typing import Any
 
 import openpyxl
 
-from generator.store import Issued, Store
+from generator.store import Store
+from generator.wording import plural
 from generator.workbook import add_table_sheet, save_workbook_atomic
 
 RAG_OF_STATE = {"accepted": "Green", "accepted with warnings": "Green", "outstanding": "Amber",
-                "rejected": "Red", "overdue": "Red", "replaced by a later issue": "Grey"}
+                "rejected": "Red", "overdue": "Red", "replaced by a later issue": "Grey",
+                "returned on another copy": "Grey"}
 
 
 @dataclass(frozen=True)
@@ -41,46 +43,53 @@ class StatusRow:
 
 def status_rows(store: Store, *, cycle: str | None = None,
                 today: dt.date | None = None) -> list[StatusRow]:
-    """One row per issued form: issued, returned, accepted or rejected, outstanding, overdue."""
+    """One row per issued form: issued, returned, accepted or rejected, outstanding, overdue.
+
+    A form issued again for the same partnership, form, cycle and quarter is another copy of
+    the same form: a return of any copy counts as the form's return, and the earlier copies
+    are shown as replaced. Monitoring returns of different quarters are different forms.
+    """
     today = today or dt.date.today()
     issued_forms = store.all_issued(cycle=cycle)
-    # A form issued again for the same partnership, form, cycle and quarter replaces the
-    # earlier issue; monitoring returns of different quarters are different forms.
     latest_issue: dict[tuple[str, str, str, str], str] = {}
+    returns = {i.issue_id: store.returns_for_issue(i.issue_id) for i in issued_forms}
+    accepted_in_slot: dict[tuple[str, str, str, str], str] = {}
     for issued in issued_forms:
-        latest_issue[_slot(issued)] = issued.issue_id
+        latest_issue[issued.slot] = issued.issue_id
+        if any(r.superseded_by is None and r.outcome != "rejected"
+               for r in returns[issued.issue_id]):
+            accepted_in_slot[issued.slot] = issued.issue_id
     rows = []
     for issued in issued_forms:
-        returns = store.returns_for_issue(issued.issue_id)
-        current = [r for r in returns if r.superseded_by is None and r.outcome != "rejected"]
-        rejected = [r for r in returns if r.outcome == "rejected"]
-        returned_at = max((r.received_at for r in returns), default=None)
+        own = returns[issued.issue_id]
+        current = [r for r in own if r.superseded_by is None and r.outcome != "rejected"]
+        rejected = [r for r in own if r.outcome == "rejected"]
+        returned_at = max((r.received_at for r in own), default=None)
         due = dt.date.fromisoformat(issued.due_date) if issued.due_date else None
         if current:
             ret = current[-1]
             state = "accepted with warnings" if ret.outcome == "warnings" else "accepted"
-            detail = f"{len(ret.problems)} warning(s)" if ret.problems else ""
+            detail = plural(len(ret.problems), "warning") if ret.problems else ""
+        elif issued.slot in accepted_in_slot:
+            state = "returned on another copy"
+            detail = f"the return came back on {accepted_in_slot[issued.slot]}"
         elif rejected:
             state = "rejected"
-            detail = f"{len(rejected[-1].problems)} problem(s) to fix"
-        elif latest_issue[_slot(issued)] != issued.issue_id:
+            detail = f"{plural(len(rejected[-1].problems), 'problem')} to fix"
+        elif latest_issue[issued.slot] != issued.issue_id:
             state, detail = "replaced by a later issue", ""
         elif due is not None and due < today:
             state = "overdue"
-            detail = f"{(today - due).days} day(s) overdue"
+            detail = f"{plural((today - due).days, 'day')} overdue"
         else:
             state = "outstanding"
-            detail = f"due in {(due - today).days} day(s)" if due else ""
+            detail = f"due in {plural((due - today).days, 'day')}" if due else ""
         rows.append(StatusRow(issued.partnership_id, issued.partnership_name, issued.form_type,
                               issued.issue_id, issued.cycle, issued.issued_at[:10],
                               f"{issued.recipient_name} <{issued.recipient_email}>",
                               _sent(store, issued.issue_id), issued.due_date,
                               returned_at[:10] if returned_at else None, state, detail))
     return rows
-
-
-def _slot(issued: Issued) -> tuple[str, str, str, str]:
-    return (issued.partnership_id, issued.form_type, issued.cycle, issued.period)
 
 
 def _sent(store: Store, issue_id: str) -> str:

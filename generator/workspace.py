@@ -70,6 +70,13 @@ period = "{period}"
 # Days between issuing a form and its return date, unless --due is given.
 due_days = 28
 
+[workspace]
+# How long a command waits while another officer's command is writing to this workspace
+# before it says who is working in it, and after how many hours a lock left by a command
+# that never finished (on another computer) is cleared.
+lock_wait_seconds = 5
+lock_stale_hours = 12
+
 [paths]
 register = "register.xlsx"
 framework = "framework/framework.toml"

@@ -16,6 +16,20 @@ from generator.forms import IssuedForm
 from generator.workspace import Workspace
 
 
+def set_setting(ws: Workspace, key: str, value: str) -> Workspace:
+    """Change one setting in partnerships.toml as an officer would (`value` in TOML)."""
+    import re
+
+    from generator.workspace import open_workspace
+
+    text = ws.config_path.read_text(encoding="utf-8")
+    changed, count = re.subn(rf"^{re.escape(key)} = .*$", f"{key} = {value}", text, count=1,
+                             flags=re.MULTILINE)
+    assert count == 1, f"no setting {key} in {ws.config_path}"
+    ws.config_path.write_text(changed, encoding="utf-8")
+    return open_workspace(ws.root)
+
+
 def definition_for(ws: Workspace, form_type: str) -> FormDefinition:
     return load_definition(form_type, framework=ws.framework(), forms_dir=ws.forms_dir)
 

@@ -88,7 +88,7 @@ def test_every_answer_is_a_locked_content_control_tagged_with_its_field_id(works
 def test_issuing_again_never_overwrites_an_earlier_form(workspace, explore_forms):
     first_bytes = {f.path: f.path.read_bytes() for f in explore_forms}
 
-    again = issue_forms(workspace, "explore", today=TODAY).written
+    again = issue_forms(workspace, "explore", today=TODAY, reissue=True).written
 
     assert {f.path for f in again}.isdisjoint(first_bytes)
     assert {f.issue_id for f in again}.isdisjoint({f.issue_id for f in explore_forms})
@@ -170,6 +170,7 @@ def test_a_monitoring_return_starts_from_last_quarters_kpis_and_risks(workspace)
     assert collect(workspace, [fill(workspace, first, answers)]).outcomes[0].outcome in (
         "accepted", "warnings")
 
+    workspace.config["cycle"]["period"] = "2027-Q1"
     second = issue_forms(workspace, "monitoring", partnership_id="P002", today=TODAY).written[0]
 
     reading = read_form(second.path)

@@ -285,7 +285,7 @@ def test_overdue_review_is_named_overdue_after_its_due_date(built: Built) -> Non
     later = compile_scrutiny(built.ws, today=TODAY + dt.timedelta(days=60))
     rows = rows_by_partnership(support.table_starting(later.docx, "Partnership", "Phase", "Gap"))
     assert rows["P002"][2] == "Overdue"
-    assert "(32 day(s) overdue)" in rows["P002"][3]
+    assert "(32 days overdue)" in rows["P002"][3]
     assert later.docx.name == "scrutiny-report-2026-27-2.docx"  # the first is kept
     assert built.result.docx.exists()
 

@@ -20,7 +20,7 @@ def states(workspace, today=TODAY):
 
 def test_a_form_issued_again_replaces_the_earlier_issue(workspace):
     issue_forms(workspace, "review", partnership_id="P001", today=TODAY)
-    issue_forms(workspace, "review", partnership_id="P001", today=TODAY)
+    issue_forms(workspace, "review", partnership_id="P001", today=TODAY, reissue=True)
 
     assert states(workspace) == [("P001", "review", "replaced by a later issue"),
                                  ("P001", "review", "outstanding")]
@@ -28,7 +28,7 @@ def test_a_form_issued_again_replaces_the_earlier_issue(workspace):
 
 def test_monitoring_returns_of_different_quarters_are_separate_forms(workspace):
     workspace.config["cycle"]["period"] = "2026-Q3"
-    issue_forms(workspace, "monitoring", partnership_id="P001", today=TODAY,
+    issue_forms(workspace, "monitoring", partnership_id="P001", today=dt.date(2026, 10, 1),
                 due=dt.date(2026, 10, 31))
     workspace.config["cycle"]["period"] = "2026-Q4"
     issue_forms(workspace, "monitoring", partnership_id="P001", today=TODAY)
