@@ -9,8 +9,6 @@ supersedes the earlier one, which stays in the history.
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import email.utils
 import hashlib
 import os
@@ -21,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.email_intake import EMAIL_SUFFIXES, read_saved_email
 from generator.errors import ToolkitError, UnreadableFile
 from generator.failures import explain_failure
 from generator.forms import static_lines
@@ -36,11 +35,8 @@ from generator.workspace import Workspace
 OUTCOMES = ("accepted", "warnings", "rejected", "duplicate", "superseded", "not taken in")
 # Files a folder may hold that are worth a look: forms in any guise, and saved emails.
 TAKEN_FROM_FOLDERS = {".docx", ".docm", ".doc", ".dotx", ".dot", ".rtf", ".odt", ".pdf",
-                      ".eml"}
-MAX_EMAIL_BYTES = 100 * 1024 * 1024
+                      *EMAIL_SUFFIXES}
 MAX_FILE_BYTES = 100 * 1024 * 1024
-WORD_ATTACHMENT_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml",
-                         "application/msword", "application/vnd.ms-word")
 
 
 @dataclass
@@ -169,53 +165,34 @@ def _read_file(path: Path) -> bytes:
 
 
 def expand(path: Path) -> Iterator[Incoming]:
-    """A file as one incoming return, or a saved email as one per Word attachment."""
+    """A file as one incoming return, or a saved email (.eml, .msg) as one per Word
+    attachment found in it, forwarded messages included."""
     try:
         data = _read_file(path)
     except (OSError, UnreadableFile) as exc:
         yield Incoming(str(path), None, error=str(exc))
         return
-    if path.suffix.lower() != ".eml":
+    if path.suffix.lower() not in EMAIL_SUFFIXES:
         yield Incoming(str(path), data)
         return
     yield from _email_attachments(path, data)
 
 
 def _email_attachments(path: Path, data: bytes) -> Iterator[Incoming]:
-    if len(data) > MAX_EMAIL_BYTES:
-        yield Incoming(str(path), None, error="the saved email is too large to read")
-        return
     try:
-        message = email.message_from_bytes(data, policy=email.policy.default)
-        sender = str(message.get("From", "") or "")
-        date = message.get("Date")
-        received = None
-        if date:
-            try:
-                parsed = email.utils.parsedate_to_datetime(str(date))
-                received = parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            except (TypeError, ValueError):
-                received = None
-        found = False
-        for part in message.iter_attachments():
-            filename = part.get_filename() or ""
-            content_type = part.get_content_type()
-            wordish = filename.lower().endswith((".docx", ".docm", ".doc", ".dotx")) or \
-                content_type.startswith(WORD_ATTACHMENT_TYPES)
-            if not wordish:
-                continue
-            found = True
-            payload = part.get_payload(decode=True)
-            name = f"{path} > {filename or 'attachment'}"
-            if not isinstance(payload, bytes):
-                yield Incoming(name, None, sender, received, error="the attachment is empty")
-                continue
-            yield Incoming(name, payload, sender, received)
-        if not found:
-            yield Incoming(str(path), None, sender, received,
-                           error="the saved email has no Word attachment")
+        found = read_saved_email(data, str(path))
+    except UnreadableFile as exc:
+        yield Incoming(str(path), None, error=str(exc))
+        return
     except Exception as exc:  # noqa: BLE001 - any malformed email is one rejected input
         yield Incoming(str(path), None, error=f"the saved email cannot be read ({exc})")
+        return
+    for attachment in found:
+        received = None
+        if attachment.sent_at is not None:
+            received = attachment.sent_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        yield Incoming(attachment.name, attachment.data, attachment.sender, received,
+                       error=None if attachment.refusal is None else str(attachment.refusal))
 
 
 def _outside_text(reading_lines: list[str], issued_lines: list[str]) -> list[str]:
