@@ -2,9 +2,11 @@
 
 Answers are found by the controls' tags, wherever an editor moved them: Word may split runs
 or add bookmarks and tracked changes; LibreOffice drops the repeating-section wrapper of
-tables and adds empty runs. Rows are found by the table row (w:tr) holding tagged cells, so a
-table reads the same with or without its wrapper; rows a person added without controls are
-read by column position, with a warning.
+tables and adds empty runs. A date control's answer is the date it shows, which wins over the
+date stored with it: LibreOffice keeps that when a person retypes or deletes the date. Rows
+are found by the table row (w:tr) holding tagged cells, so a table reads the same with or
+without its wrapper; rows a person added without controls are read by column position, with a
+warning.
 """
 
 from __future__ import annotations
@@ -185,10 +187,7 @@ def _control_value(sdt: etree._Element, f: Field) -> Any:
             or (f.placeholder and stripped == f.placeholder)):
         return None
     if kind == "date":
-        iso = controls.date_value(sdt)
-        if iso:
-            return iso
-        return text.strip() or None
+        return controls.date_answer(sdt, text)
     if kind in ("dropdown", "combobox"):
         for display, value in controls.list_items(sdt):
             if display == stripped and f.choice_for(value):
