@@ -2,7 +2,8 @@
 
 python-docx has no content-control API, so this module works on lxml elements directly.
 Reading follows what the document shows with all tracked changes accepted: deleted text
-(w:del) and moved-from text are skipped, inserted text (w:ins) is kept.
+(w:del) and moved-from text are skipped, inserted text (w:ins) is kept, and text formatted as
+hidden (w:vanish, directly or through its character style) is not shown, so not read.
 """
 
 from __future__ import annotations
@@ -107,20 +108,22 @@ _PARAGRAPH_END = _ParagraphEnd("\n")
 _SHOWN_LEAVES = {w("t"), w("br"), w("cr"), w("tab"), w("noBreakHyphen"), w("sym")}
 
 
-def visible_text(element: etree._Element) -> str:
+def visible_text(element: etree._Element, hidden_styles: frozenset[str] = frozenset()) -> str:
     """The text a reader sees in an element, changes accepted; paragraphs end with a newline.
 
     The newline ending the last paragraph is dropped; a line break typed at the end (w:br)
-    is kept, as it is part of the answer.
+    is kept, as it is part of the answer. Runs formatted as hidden are left out: directly
+    (w:vanish) or through a character style whose id is in `hidden_styles`.
     """
     parts: list[str] = []
-    _collect_text(element, parts, [])
+    _collect_text(element, parts, [], hidden_styles)
     if parts and parts[-1] is _PARAGRAPH_END:
         parts.pop()
     return "".join(parts)
 
 
-def _collect_text(el: etree._Element, out: list[str], fields: list[bool]) -> None:
+def _collect_text(el: etree._Element, out: list[str], fields: list[bool],
+                  hidden_styles: frozenset[str]) -> None:
     # `fields` holds the complex fields open at this point in document order, innermost last:
     # True while in a field's code (fldChar begin to separate), False in its shown result.
     # Nothing inside any field's code is shown, not even the result of a field nested in it.
@@ -132,6 +135,10 @@ def _collect_text(el: etree._Element, out: list[str], fields: list[bool]) -> Non
             _track_field(child.get(w("fldCharType")), fields)
         elif tag in _SKIPPED:
             continue
+        elif tag == w("r") and is_hidden(child, hidden_styles):
+            # Nothing of a hidden run is shown, but a field it opens or closes still counts.
+            for mark in child.iter(w("fldChar")):
+                _track_field(mark.get(w("fldCharType")), fields)
         elif tag in _SHOWN_LEAVES and True in fields:
             continue
         elif tag == w("t"):
@@ -153,10 +160,62 @@ def _collect_text(el: etree._Element, out: list[str], fields: list[bool]) -> Non
                 except ValueError:
                     pass
         elif tag == w("p"):
-            _collect_text(child, out, fields)
+            _collect_text(child, out, fields, hidden_styles)
             out.append(_PARAGRAPH_END)
         else:
-            _collect_text(child, out, fields)
+            _collect_text(child, out, fields, hidden_styles)
+
+
+_OFF = ("0", "false", "off")
+
+
+def _switch(element: etree._Element | None) -> bool | None:
+    """An on/off run property (w:vanish...): True, False, or None when it is not set."""
+    if element is None:
+        return None
+    return element.get(w("val"), "1").strip().lower() not in _OFF
+
+
+def is_hidden(run: etree._Element, hidden_styles: frozenset[str] = frozenset()) -> bool:
+    """Whether a run (w:r) is formatted as hidden text, which Word and LibreOffice don't show."""
+    rpr = run.find(w("rPr"))
+    if rpr is None:
+        return False
+    direct = _switch(rpr.find(w("vanish")))
+    if direct is not None:
+        return direct
+    style = rpr.find(w("rStyle"))
+    return style is not None and style.get(w("val")) in hidden_styles
+
+
+def hidden_character_styles(styles: etree._Element | None) -> frozenset[str]:
+    """The ids of the character styles in a styles part (word/styles.xml) that hide text,
+    themselves or through the styles they are based on."""
+    if styles is None:
+        return frozenset()
+    vanish: dict[str, bool | None] = {}
+    based_on: dict[str, str] = {}
+    for style in styles.findall(w("style")):
+        style_id = style.get(w("styleId"))
+        if style.get(w("type")) != "character" or not style_id:
+            continue
+        vanish[style_id] = _switch(style.find(f"{w('rPr')}/{w('vanish')}"))
+        parent = style.find(w("basedOn"))
+        if parent is not None and parent.get(w("val")):
+            based_on[style_id] = parent.get(w("val"), "")
+    hidden = set()
+    for style_id in vanish:
+        seen: set[str] = set()
+        current: str | None = style_id
+        # The nearest style in the chain that sets w:vanish decides; a loop decides nothing.
+        while current is not None and current not in seen and current in vanish:
+            seen.add(current)
+            if vanish[current] is not None:
+                if vanish[current]:
+                    hidden.add(style_id)
+                break
+            current = based_on.get(current)
+    return frozenset(hidden)
 
 
 def _track_field(kind: str | None, fields: list[bool]) -> None:
@@ -168,9 +227,10 @@ def _track_field(kind: str | None, fields: list[bool]) -> None:
         fields.pop()
 
 
-def content_text(sdt: etree._Element) -> str:
+def content_text(sdt: etree._Element, hidden_styles: frozenset[str] = frozenset()) -> str:
+    """What a control shows (see `visible_text`)."""
     content = sdt.find(SDT_CONTENT)
-    return visible_text(content) if content is not None else ""
+    return visible_text(content, hidden_styles) if content is not None else ""
 
 
 def checkbox_state(sdt: etree._Element) -> bool:
