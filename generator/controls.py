@@ -2,11 +2,13 @@
 
 python-docx has no content-control API, so this module works on lxml elements directly.
 Reading follows what the document shows with all tracked changes accepted: deleted text
-(w:del) and moved-from text are skipped, inserted text (w:ins) is kept.
+(w:del) and moved-from text are skipped, inserted text (w:ins) is kept, and text formatted as
+hidden (w:vanish, directly or through its character style) is not shown, so not read.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -106,20 +108,22 @@ _PARAGRAPH_END = _ParagraphEnd("\n")
 _SHOWN_LEAVES = {w("t"), w("br"), w("cr"), w("tab"), w("noBreakHyphen"), w("sym")}
 
 
-def visible_text(element: etree._Element) -> str:
+def visible_text(element: etree._Element, hidden_styles: frozenset[str] = frozenset()) -> str:
     """The text a reader sees in an element, changes accepted; paragraphs end with a newline.
 
     The newline ending the last paragraph is dropped; a line break typed at the end (w:br)
-    is kept, as it is part of the answer.
+    is kept, as it is part of the answer. Runs formatted as hidden are left out: directly
+    (w:vanish) or through a character style whose id is in `hidden_styles`.
     """
     parts: list[str] = []
-    _collect_text(element, parts, [])
+    _collect_text(element, parts, [], hidden_styles)
     if parts and parts[-1] is _PARAGRAPH_END:
         parts.pop()
     return "".join(parts)
 
 
-def _collect_text(el: etree._Element, out: list[str], fields: list[bool]) -> None:
+def _collect_text(el: etree._Element, out: list[str], fields: list[bool],
+                  hidden_styles: frozenset[str]) -> None:
     # `fields` holds the complex fields open at this point in document order, innermost last:
     # True while in a field's code (fldChar begin to separate), False in its shown result.
     # Nothing inside any field's code is shown, not even the result of a field nested in it.
@@ -131,6 +135,10 @@ def _collect_text(el: etree._Element, out: list[str], fields: list[bool]) -> Non
             _track_field(child.get(w("fldCharType")), fields)
         elif tag in _SKIPPED:
             continue
+        elif tag == w("r") and is_hidden(child, hidden_styles):
+            # Nothing of a hidden run is shown, but a field it opens or closes still counts.
+            for mark in child.iter(w("fldChar")):
+                _track_field(mark.get(w("fldCharType")), fields)
         elif tag in _SHOWN_LEAVES and True in fields:
             continue
         elif tag == w("t"):
@@ -152,10 +160,62 @@ def _collect_text(el: etree._Element, out: list[str], fields: list[bool]) -> Non
                 except ValueError:
                     pass
         elif tag == w("p"):
-            _collect_text(child, out, fields)
+            _collect_text(child, out, fields, hidden_styles)
             out.append(_PARAGRAPH_END)
         else:
-            _collect_text(child, out, fields)
+            _collect_text(child, out, fields, hidden_styles)
+
+
+_OFF = ("0", "false", "off")
+
+
+def _switch(element: etree._Element | None) -> bool | None:
+    """An on/off run property (w:vanish...): True, False, or None when it is not set."""
+    if element is None:
+        return None
+    return element.get(w("val"), "1").strip().lower() not in _OFF
+
+
+def is_hidden(run: etree._Element, hidden_styles: frozenset[str] = frozenset()) -> bool:
+    """Whether a run (w:r) is formatted as hidden text, which Word and LibreOffice don't show."""
+    rpr = run.find(w("rPr"))
+    if rpr is None:
+        return False
+    direct = _switch(rpr.find(w("vanish")))
+    if direct is not None:
+        return direct
+    style = rpr.find(w("rStyle"))
+    return style is not None and style.get(w("val")) in hidden_styles
+
+
+def hidden_character_styles(styles: etree._Element | None) -> frozenset[str]:
+    """The ids of the character styles in a styles part (word/styles.xml) that hide text,
+    themselves or through the styles they are based on."""
+    if styles is None:
+        return frozenset()
+    vanish: dict[str, bool | None] = {}
+    based_on: dict[str, str] = {}
+    for style in styles.findall(w("style")):
+        style_id = style.get(w("styleId"))
+        if style.get(w("type")) != "character" or not style_id:
+            continue
+        vanish[style_id] = _switch(style.find(f"{w('rPr')}/{w('vanish')}"))
+        parent = style.find(w("basedOn"))
+        if parent is not None and parent.get(w("val")):
+            based_on[style_id] = parent.get(w("val"), "")
+    hidden = set()
+    for style_id in vanish:
+        seen: set[str] = set()
+        current: str | None = style_id
+        # The nearest style in the chain that sets w:vanish decides; a loop decides nothing.
+        while current is not None and current not in seen and current in vanish:
+            seen.add(current)
+            if vanish[current] is not None:
+                if vanish[current]:
+                    hidden.add(style_id)
+                break
+            current = based_on.get(current)
+    return frozenset(hidden)
 
 
 def _track_field(kind: str | None, fields: list[bool]) -> None:
@@ -167,9 +227,10 @@ def _track_field(kind: str | None, fields: list[bool]) -> None:
         fields.pop()
 
 
-def content_text(sdt: etree._Element) -> str:
+def content_text(sdt: etree._Element, hidden_styles: frozenset[str] = frozenset()) -> str:
+    """What a control shows (see `visible_text`)."""
     content = sdt.find(SDT_CONTENT)
-    return visible_text(content) if content is not None else ""
+    return visible_text(content, hidden_styles) if content is not None else ""
 
 
 def checkbox_state(sdt: etree._Element) -> bool:
@@ -182,15 +243,22 @@ def checkbox_state(sdt: etree._Element) -> bool:
 
 
 def date_value(sdt: etree._Element) -> str | None:
-    """The w:fullDate of a date control as an ISO date, or None."""
+    """The w:fullDate of a date control as an ISO date, or None (also when it is no real date).
+
+    This is the date last picked from the calendar, not necessarily the answer: LibreOffice
+    keeps it when the shown date is retyped or deleted (see `date_answer`).
+    """
     date = sdt.find(f"{SDT_PR}/{w('date')}")
     if date is None:
         return None
     full = date.get(w("fullDate"))
-    if not full:
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", full or "")
+    if not match:
         return None
-    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", full)
-    return "-".join(match.groups()) if match else None
+    try:
+        return dt.date(*(int(part) for part in match.groups())).isoformat()
+    except ValueError:
+        return None
 
 
 def list_items(sdt: etree._Element) -> list[tuple[str, str]]:
@@ -314,13 +382,109 @@ def format_date(value: dt.date, word_format: str = DATE_FORMAT) -> str:
     return value.strftime(_strftime_pattern(word_format))
 
 
-def parse_shown_date(text: str, word_format: str = DATE_FORMAT) -> dt.date | None:
-    """A date typed or shown in a control, in its format or a few unambiguous UK forms."""
-    text = " ".join(text.split())
-    for pattern in (_strftime_pattern(word_format), "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y",
-                    "%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%A %d %B %Y"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
+# ---- reading dates as a person in the UK writes them ------------------------------------------
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+_MONTH_NUMBERS = {name.lower(): number for number, name in enumerate(MONTHS, start=1)}
+_MONTH_NUMBERS.update({name[:3].lower(): number for name, number in
+                       zip(MONTHS, range(1, 13), strict=True)})
+_MONTH_NUMBERS["sept"] = 9
+_WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?"
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\s*([/.-])\s*(\d{1,2})\s*\2\s*(\d{4})")
+_YEAR_MONTH_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_IN_WORDS = re.compile(
+    rf"(?:{_WEEKDAY}\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{{4}})")
+
+
+def _uk_date_parts(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of text written as a UK date, real or not: day first (4/11/2026,
+    04-11-2026, 4.11.2026), in words (4 November 2026, Wednesday 4 Nov 2026) or ISO
+    (2026-11-04). None when it is not written as a date at all."""
+    text = " ".join(text.split()).lower()
+    if match := _DAY_MONTH_YEAR.fullmatch(text):
+        day, _, month, year = match.groups()
+        return int(year), int(month), int(day)
+    if match := _YEAR_MONTH_DAY.fullmatch(text):
+        year, month, day = match.groups()
+        return int(year), int(month), int(day)
+    if (match := _IN_WORDS.fullmatch(text)) and match.group(2) in _MONTH_NUMBERS:
+        day, month_name, year = match.groups()
+        return int(year), _MONTH_NUMBERS[month_name], int(day)
     return None
+
+
+def parse_shown_date(text: str, word_format: str | None = None) -> dt.date | None:
+    """The date in text a person typed or a date control shows, or None if it is no real date.
+
+    UK orders only, day first: 4/11/2026 and 04/11/2026 are 4 November 2026, never 11 April;
+    also 4 November 2026 and 2026-11-04. Failing those, the control's own format
+    (`word_format`, as in w:dateFormat) is tried.
+    """
+    parts = _uk_date_parts(text)
+    if parts is not None:
+        try:
+            return dt.date(*parts)
+        except ValueError:
+            pass
+    return _in_format(" ".join(text.split()), word_format) if word_format else None
+
+
+def impossible_date(text: str) -> str | None:
+    """Why text written as a UK date is no real date ("February 2026 has 28 days"), or None
+    when it is a real date or not written as a date."""
+    parts = _uk_date_parts(text)
+    if parts is None:
+        return None
+    year, month, day = parts
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    if year < 1:
+        return "there is no year 0"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{MONTHS[month - 1]} {year} has {days} days"
+    return None
+
+
+def date_answer(sdt: etree._Element, shown: str) -> str | None:
+    """The answer of a date control showing `shown` (its placeholder already ruled out).
+
+    What the document shows is the answer: LibreOffice keeps the last picked w:fullDate when
+    a person retypes or deletes the date. So an ISO date when the shown text is a date (the
+    shown date wins over a different w:fullDate), None when the control shows nothing, and the
+    shown text itself when it is not a date, for validation to report.
+    """
+    shown = " ".join(shown.split())
+    if not shown:
+        return None
+    word_format = date_format_of(sdt)
+    stored = date_value(sdt)
+    full = dt.date.fromisoformat(stored) if stored else None
+    # The control's own rendering of its stored date: nothing was retyped. Checked first so
+    # that a control formatted month first keeps the date picked from its calendar.
+    if full is not None and _in_format(shown, word_format) == full:
+        return full.isoformat()
+    parsed = parse_shown_date(shown, word_format)
+    if parsed is not None:
+        return parsed.isoformat()
+    if full is not None and impossible_date(shown) is None and _names(shown, full):
+        # A format this module cannot read (month names in Welsh, say) showing the numbers of
+        # the stored date: the control shows the date that was picked.
+        return full.isoformat()
+    return shown
+
+
+def _in_format(text: str, word_format: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(text, _strftime_pattern(word_format)).date()
+    except ValueError:
+        return None
+
+
+def _names(shown: str, full: dt.date) -> bool:
+    """Whether the numbers in `shown` are the day and year of `full` (and maybe its month)."""
+    numbers = {int(n) for n in re.findall(r"\d+", shown)}
+    years = {full.year, full.year % 100}
+    return (full.day in numbers and bool(numbers & years)
+            and numbers <= {full.day, full.month} | years)

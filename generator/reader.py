@@ -2,9 +2,11 @@
 
 Answers are found by the controls' tags, wherever an editor moved them: Word may split runs
 or add bookmarks and tracked changes; LibreOffice drops the repeating-section wrapper of
-tables and adds empty runs. Rows are found by the table row (w:tr) holding tagged cells, so a
-table reads the same with or without its wrapper; rows a person added without controls are
-read by column position, with a warning.
+tables and adds empty runs. An answer is what the document shows: hidden text is not part of
+it, and a date control's shown date wins over the date stored with it, which LibreOffice keeps
+when a person retypes or deletes the date. Rows are found by the table row (w:tr) holding
+tagged cells, so a table reads the same with or without its wrapper; rows a person added
+without controls are read by column position, with a warning.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from generator.controls import SDT, w
 from generator.errors import FrameworkError, UnreadableFile
 from generator.formdefs import FORM_TYPES, Field, FormDefinition, load_definition
 from generator.framework import Framework
-from generator.package import WordPackage, open_package
+from generator.package import DamagedFile, WordPackage, open_package
 from generator.render import Identity
 from generator.validate import Problem, validate_answers
 
@@ -144,7 +146,12 @@ def read_package(package: WordPackage, label: str, *, framework: Framework | Non
         reading.problems.append(_problem(str(exc)))
         return reading
     reading.definition = definition
-    raw, missing, notes = extract_answers(package.document, definition)
+    try:
+        hidden_styles = _hidden_styles(package)
+    except UnreadableFile as exc:
+        reading.problems.append(_problem(str(exc)))
+        return reading
+    raw, missing, notes = extract_answers(package.document, definition, hidden_styles)
     notes = _editor_notes(package, raw, missing, definition) + notes
     if any(n.severity == "error" and n.field == "" for n in notes):
         reading.problems.extend(notes)
@@ -153,6 +160,18 @@ def read_package(package: WordPackage, label: str, *, framework: Framework | Non
     reading.answers = answers
     reading.problems.extend(notes + problems)
     return reading
+
+
+def _hidden_styles(package: WordPackage) -> frozenset[str]:
+    """The character styles of the file that hide text. Raises UnreadableFile for a styles
+    part that is hostile (a DTD, a zip bomb)."""
+    try:
+        styles = package.part_xml("word/styles.xml")
+    except DamagedFile:
+        # Word and LibreOffice open a file whose styles are damaged with their own defaults,
+        # which hide nothing; the answers are still there to read.
+        return frozenset()
+    return controls.hidden_character_styles(styles)
 
 
 def _editor_notes(package: WordPackage, raw: dict[str, Any], missing: set[str],
@@ -175,20 +194,17 @@ def _editor_notes(package: WordPackage, raw: dict[str, Any], missing: set[str],
         "or LibreOffice 24.2 or later, and send it again")]
 
 
-def _control_value(sdt: etree._Element, f: Field) -> Any:
+def _control_value(sdt: etree._Element, f: Field, hidden_styles: frozenset[str]) -> Any:
     kind = controls.kind_of(sdt)
     if kind == "checkbox":
         return controls.checkbox_state(sdt)
-    text = controls.content_text(sdt)
+    text = controls.content_text(sdt, hidden_styles)
     stripped = text.strip()
     if (controls.showing_placeholder(sdt) or stripped in GENERIC_PLACEHOLDERS
             or (f.placeholder and stripped == f.placeholder)):
         return None
     if kind == "date":
-        iso = controls.date_value(sdt)
-        if iso:
-            return iso
-        return text.strip() or None
+        return controls.date_answer(sdt, text)
     if kind in ("dropdown", "combobox"):
         for display, value in controls.list_items(sdt):
             if display == stripped and f.choice_for(value):
@@ -197,9 +213,13 @@ def _control_value(sdt: etree._Element, f: Field) -> Any:
     return text if text.strip() else None
 
 
-def extract_answers(document: etree._Element, definition: FormDefinition
+def extract_answers(document: etree._Element, definition: FormDefinition,
+                    hidden_styles: frozenset[str] = frozenset()
                     ) -> tuple[dict[str, Any], set[str], list[Problem]]:
-    """Raw answers by field id, the ids whose controls are missing, and notes about the file."""
+    """Raw answers by field id, the ids whose controls are missing, and notes about the file.
+
+    `hidden_styles` are the ids of the file's character styles that hide text.
+    """
     by_tag: dict[str, list[etree._Element]] = {}
     for sdt in document.iter(SDT):
         tag = controls.tag_of(sdt)
@@ -213,7 +233,7 @@ def extract_answers(document: etree._Element, definition: FormDefinition
         known.add(f.id)
         if f.type == "table":
             known.update(f"{f.id}.{c.id}" for c in f.columns)
-            rows, table_notes, found = _read_table(document, f, by_tag)
+            rows, table_notes, found = _read_table(document, f, by_tag, hidden_styles)
             if not found:
                 missing.add(f.id)
             raw[f.id] = rows
@@ -223,7 +243,7 @@ def extract_answers(document: etree._Element, definition: FormDefinition
         if not found_controls:
             missing.add(f.id)
             continue
-        values = [_control_value(s, f) for s in found_controls]
+        values = [_control_value(s, f, hidden_styles) for s in found_controls]
         answered = [v for v in values if v not in (None, "")]
         distinct = {repr(v) for v in answered}
         if len(distinct) > 1:
@@ -238,8 +258,8 @@ def extract_answers(document: etree._Element, definition: FormDefinition
     return raw, missing, notes
 
 
-def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree._Element]]
-                ) -> tuple[list[dict[str, Any]], list[Problem], bool]:
+def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree._Element]],
+                hidden_styles: frozenset[str]) -> tuple[list[dict[str, Any]], list[Problem], bool]:
     columns = {c.id: c for c in f.columns}
     prefix = f.id + "."
     rows_by_tr: dict[Any, dict[str, Any]] = {}
@@ -255,7 +275,7 @@ def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree
                 continue
             if tr not in rows_by_tr:
                 rows_by_tr[tr] = {}
-            rows_by_tr[tr][column.id] = _control_value(sdt, column)
+            rows_by_tr[tr][column.id] = _control_value(sdt, column, hidden_styles)
             tc = next(sdt.iterancestors(w("tc")), None)
             if tc is not None:
                 positions[list(tr).index(tc)] = column.id
@@ -279,7 +299,7 @@ def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree
                 row = {}
                 for tc in tr.findall(w("tc")):
                     column_id = positions.get(list(tr).index(tc))
-                    text = controls.visible_text(tc).strip()
+                    text = controls.visible_text(tc, hidden_styles).strip()
                     if column_id and text:
                         row[column_id] = text
                 if any(row.values()):

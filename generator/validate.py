@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from generator.controls import parse_shown_date
+from generator.controls import impossible_date, parse_shown_date
 from generator.formdefs import Field, FormDefinition
 from generator.money import MoneyError, TooLarge, parse_money, parse_number
 
@@ -52,13 +52,17 @@ def coerce(f: Field, raw: Any) -> tuple[Any, str | None]:
                           "pick one from the list")
         return choice.value, None
     if f.type == "date":
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return text, None
+        # Day first, as in the UK; an ISO date (2026-11-04) is what the reader gives for a
+        # date it could read. A date that does not exist (30/02/2026) is never accepted.
         parsed = parse_shown_date(text)
-        if parsed is None:
-            return text, (f"{_shown(text)} is not a date; pick one from the calendar or "
-                          "type DD/MM/YYYY")
-        return parsed.isoformat(), None
+        if parsed is not None:
+            return parsed.isoformat(), None
+        why = impossible_date(text)
+        if why:
+            return text, (f"{_shown(text)} is not a real date ({why}); pick one from the "
+                          "calendar or type DD/MM/YYYY")
+        return text, (f"{_shown(text)} is not a date; pick one from the calendar or "
+                      "type DD/MM/YYYY")
     if f.type == "money":
         try:
             return parse_money(text), None

@@ -1,9 +1,11 @@
-"""Shared fixtures: a fresh workspace from the example register, and forms issued from it."""
+"""Shared fixtures: a fresh workspace from the example register, forms issued from it, and
+LibreOffice to fill them in."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from generator.forms import IssuedForm, issue_forms
 from generator.framework import Framework, load_framework
 from generator.workspace import Workspace, init_workspace
 
+from editors.libreoffice import EditorUnavailable, LibreOfficeEditor
 from smtp_support import only_loopback
 
 TODAY = dt.date(2026, 11, 25)
@@ -36,6 +39,27 @@ def workspace(tmp_path: Path) -> Workspace:
 @pytest.fixture
 def explore_forms(workspace: Workspace) -> list[IssuedForm]:
     return issue_forms(workspace, "explore", today=TODAY).written
+
+
+@pytest.fixture(scope="session")
+def libreoffice_editor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LibreOfficeEditor]:
+    """One headless LibreOffice for the whole session, in which tests fill forms in.
+
+    Only for tests marked `libreoffice`. Skipped where it cannot run, unless CI says it must.
+    """
+    from generator.libreoffice import find_soffice
+
+    soffice = find_soffice()
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    try:
+        editor = LibreOfficeEditor.start(soffice, tmp_path_factory.mktemp("libreoffice"))
+    except EditorUnavailable as exc:
+        if os.environ.get("PARTNERSHIPS_REQUIRE_LIBREOFFICE"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    yield editor
+    editor.stop()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,0 +1,197 @@
+"""LibreOffice as a form filler for the tests: one headless soffice for the whole session.
+
+`LibreOfficeEditor.start` launches `soffice --headless` with a throwaway profile, listening on
+a private pipe; `edit` opens a .docx in it, makes the edits (`type_into`, `delete_text`,
+`pick_date`, `choose`, `tick`) through libreoffice_edit.py, run by a Python that has
+LibreOffice's UNO bridge, and saves the result as "MS Word 2007 XML". Every step has a time
+limit: an edit that hangs is stopped, LibreOffice is restarted for the next test and the edit
+fails. `stop` ends the soffice this module started, and only that one (its own process group).
+
+Needs, besides LibreOffice 24.2 or later: a Python with `import uno` (Debian: python3-uno, for
+/usr/bin/python3; PARTNERSHIPS_UNO_PYTHON names another one), and Writer's user-interface
+files (Debian: libreoffice-uiconfig-writer), without which LibreOffice 25.2 aborts as soon as
+the caret enters a content control with a title.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import secrets
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(__file__).with_name("libreoffice_edit.py")
+START_SECONDS = 90
+EDIT_SECONDS = 120
+STOP_SECONDS = 20
+WRITER_UI = Path("share/config/soffice.cfg/modules/swriter/ui/contentcontrolaliasbutton.ui")
+
+
+class EditorUnavailable(Exception):
+    """LibreOffice cannot be driven on this machine; says what is missing."""
+
+
+class EditFailed(AssertionError):
+    """An edit in LibreOffice failed, or took so long that LibreOffice was stopped."""
+
+    def __init__(self, message: str, hung: bool = False) -> None:
+        super().__init__(message)
+        self.hung = hung
+
+
+Edit = dict[str, Any]
+
+
+def type_into(tag: str, text: str, index: int = 0) -> Edit:
+    """Select what the box shows and type `text` over it."""
+    return {"do": "type", "tag": tag, "text": text, "index": index}
+
+
+def delete_text(tag: str, index: int = 0) -> Edit:
+    """Select what the box shows and press Backspace."""
+    return {"do": "delete", "tag": tag, "index": index}
+
+
+def pick_date(tag: str, iso_date: str, index: int = 0) -> Edit:
+    """Pick a date for a date box (as its calendar popup does)."""
+    return {"do": "pick_date", "tag": tag, "date": iso_date, "index": index}
+
+
+def choose(tag: str, item: str, index: int = 0) -> Edit:
+    """Choose a dropdown item by the text it shows (as its list popup does)."""
+    return {"do": "choose", "tag": tag, "item": item, "index": index}
+
+
+def tick(tag: str, index: int = 0) -> Edit:
+    """Press Space in a checkbox."""
+    return {"do": "tick", "tag": tag, "index": index}
+
+
+def uno_python() -> str | None:
+    """A Python interpreter that can `import uno`, or None."""
+    for candidate in (os.environ.get("PARTNERSHIPS_UNO_PYTHON"), "/usr/bin/python3",
+                      "/usr/local/bin/python3"):
+        if not candidate or not Path(candidate).exists():
+            continue
+        try:
+            found = subprocess.run([candidate, "-c", "import uno"], capture_output=True,
+                                   timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if found.returncode == 0:
+            return candidate
+    return None
+
+
+@dataclass
+class LibreOfficeEditor:
+    """A running headless LibreOffice that tests fill forms in."""
+
+    soffice: Path
+    python: str
+    folder: Path
+    pipe: str = field(default_factory=lambda: f"partnerships-{os.getpid()}-"
+                                              f"{secrets.token_hex(4)}")
+    process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def start(cls, soffice: Path, folder: Path) -> LibreOfficeEditor:
+        """Start LibreOffice with a fresh profile in `folder`; raise EditorUnavailable if it
+        cannot be driven here."""
+        program = soffice.resolve().parent
+        if not (program.parent / WRITER_UI).exists():
+            raise EditorUnavailable(
+                f"LibreOffice's Writer interface files are missing ({program.parent / WRITER_UI}); "
+                "install them (Debian: apt-get install libreoffice-uiconfig-writer)")
+        python = uno_python()
+        if python is None:
+            raise EditorUnavailable(
+                "no Python with LibreOffice's UNO bridge was found (Debian: apt-get install "
+                "python3-uno, or set PARTNERSHIPS_UNO_PYTHON)")
+        editor = cls(soffice, python, folder)
+        editor._launch()
+        atexit.register(editor.stop)
+        return editor
+
+    @property
+    def connection(self) -> str:
+        return f"pipe,name={self.pipe}"
+
+    def _launch(self) -> None:
+        profile = self.folder / "profile"
+        log = (self.folder / "soffice.log").open("ab")
+        # Its own process group, so that stopping it also ends the soffice.bin it starts.
+        self.process = subprocess.Popen(
+            [str(self.soffice), f"-env:UserInstallation={profile.as_uri()}", "--headless",
+             "--invisible", "--nologo", "--nodefault", "--norestore", "--nolockcheck",
+             f"--accept={self.connection};urp;StarOffice.ComponentContext"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        log.close()
+        try:
+            self._run(["--ping"], START_SECONDS)
+        except EditFailed as exc:
+            self.stop()
+            raise EditorUnavailable(f"LibreOffice did not start: {exc}") from None
+
+    def _run(self, arguments: list[str], timeout: float) -> str:
+        command = [self.python, str(SCRIPT), "--connection", self.connection, *arguments]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise EditFailed(f"LibreOffice did not answer within {timeout:.0f} s",
+                             hung=True) from None
+        if done.returncode != 0:
+            detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise EditFailed(detail[-1] if detail else f"exit code {done.returncode}")
+        return done.stdout.decode("utf-8")
+
+    def edit(self, source: Path, target: Path, edits: list[Edit]) -> list[dict[str, Any]]:
+        """Open `source`, make `edits`, save as .docx to `target`; what each control shows."""
+        if self.process is None or self.process.poll() is not None:
+            self.restart()
+        try:
+            output = self._run([str(source), str(target), json.dumps(edits)], EDIT_SECONDS)
+        except EditFailed as exc:
+            # A hung or crashed LibreOffice must not take the next test with it.
+            if exc.hung or self.process is None or self.process.poll() is not None:
+                self.restart()
+            raise
+        return list(json.loads(output))
+
+    def restart(self) -> None:
+        self.stop()
+        self._launch()
+
+    def stop(self) -> None:
+        """End the LibreOffice this editor started (politely, then by force)."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                break
+            if _wait_until_gone(process, STOP_SECONDS):
+                break
+        process.poll()
+
+
+def _wait_until_gone(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Whether every process of `process`'s group has ended within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        process.poll()  # reaps the group leader, which otherwise lingers as a zombie
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
