@@ -452,7 +452,11 @@ def _smtp_password(ws: Workspace) -> str | None:
 
 
 def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
-    """Deliver a send or chase plan, print one line per email, exit 1 if anything failed."""
+    """Deliver a send or chase plan, print one line per email, exit 1 if anything failed.
+
+    Statuses: drafted, sent, skipped (another run did it, or is doing it), failed (not
+    written or sent) and unknown (may have been sent: check Sent Items).
+    """
     from generator.sending import deliver
 
     password = _smtp_password(ws) if smtp and plan.emails else None
@@ -464,7 +468,9 @@ def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
         for notice in plan.notices:
             _echo(f"note: {notice}", err=True)
         for r in results:
-            outcome = r.error or r.warning or (str(r.path) if r.path else "") or (
+            said = [str(r.path)] if r.path else []
+            said += [text for text in (r.error, r.warning, r.note) if text]
+            outcome = "; ".join(said) or (
                 "already recorded; not sent again" if r.skipped else "accepted by the server")
             _echo(f"{r.status:<8} {r.kind:<6} {r.to_name} <{r.to_address}> | {r.subject} | "
                        f"{len(r.attachments)} attached: {', '.join(r.attachments)} | {outcome}")
@@ -473,9 +479,11 @@ def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
         for note in plan.problems:
             _echo(f"problem  {note.message}")
         done = sum(1 for r in results if r.ok and not r.skipped)
-        failed = sum(1 for r in results if not r.ok)
+        failed = sum(1 for r in results if r.status == "failed")
+        unsure = sum(1 for r in results if r.status == "unknown")
         verb = "sent" if smtp else f"written to {ws.path('outbox')}"
-        _echo(f"{done} email(s) {verb}; {failed} failed; {len(plan.held)} form(s) held "
+        maybe = f"{unsure} may have been sent (check Sent Items); " if unsure else ""
+        _echo(f"{done} email(s) {verb}; {failed} failed; {maybe}{len(plan.held)} form(s) held "
                    f"back; {len(plan.problems)} problem(s).", err=True)
     if plan.problems or any(not r.ok for r in results):
         sys.exit(1)
@@ -486,7 +494,9 @@ def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
 @click.option("--id", "partnership_id", help="Only this partnership (its register ID).")
 @click.option("--smtp", is_flag=True,
               help="Send through the [smtp] mail server instead of writing .eml drafts.")
-@click.option("--resend", is_flag=True, help="Send forms again that were already sent.")
+@click.option("--resend", is_flag=True,
+              help="Send forms again that were already sent, or that may have been (check "
+                   "Sent Items first).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @_fail_on_toolkit_errors

@@ -3,15 +3,19 @@
 The module has four parts:
 
 - :func:`check_address` says in plain English why an address cannot be used.
-- :func:`build_message` and :func:`write_drafts` turn :class:`OutgoingEmail` values into
-  RFC 5322 / MIME messages, and drafts that Outlook opens ready to send (``X-Unsent: 1``).
-- :func:`send_all` sends a batch over one SMTP connection. It never raises for SMTP or
-  network problems: every email gets a :class:`SendResult` with a plain-English reason.
+- :func:`build_message` and :func:`write_draft` turn :class:`OutgoingEmail` values into
+  RFC 5322 / MIME messages, and drafts that Outlook opens ready to send (``X-Unsent: 1``),
+  written with :mod:`generator.fileio` so no draft is ever half-written under its name.
+- :class:`Mailer` sends emails one at a time over one SMTP connection, each within an overall
+  deadline; :func:`send_all` sends a batch with it. Neither raises for SMTP or network
+  problems: every email gets a :class:`SendResult` with a plain-English reason, and says when
+  the server may have taken an email without confirming it (``maybe_sent``): such an email is
+  never sent again automatically.
 - :func:`render_text` renders the subject and body from a plain-text template that
   officers can edit (the defaults live in ``generator/data/email/*.txt``).
 
-Nothing here contacts the network except :func:`send_all`, and then only the host in the
-:class:`SmtpSettings` it is given.
+Nothing here contacts the network except :class:`Mailer` (and :func:`send_all`), and then
+only the host in the :class:`SmtpSettings` it is given.
 """
 
 from __future__ import annotations
@@ -23,18 +27,21 @@ import re
 import smtplib
 import socket
 import ssl
-import tempfile
+import threading
+import time
 import traceback
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import formatdate, make_msgid, parseaddr
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
@@ -47,15 +54,20 @@ __all__ = [
     "SECURITY_CHOICES",
     "TEMPLATE_NAMES",
     "Attachment",
+    "Mailer",
     "OutgoingEmail",
     "SendResult",
     "SmtpSettings",
     "build_message",
     "check_address",
     "default_template_text",
+    "draft_message_id",
+    "draft_path",
+    "new_message_id",
     "render_text",
     "safe_filename",
     "send_all",
+    "write_draft",
     "write_drafts",
 ]
 
@@ -66,11 +78,17 @@ TEMPLATE_NAMES = ("send", "chase", "query")
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file attached to an email."""
+    """A file attached to an email: its bytes, or ``load`` to read them when the message is
+    built (so a batch of emails never holds every attached file in memory at once)."""
 
     filename: str  # as shown to the recipient; made Windows-safe by build_message
-    data: bytes
+    data: bytes = b""
     content_type: str = DOCX_CONTENT_TYPE
+    load: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
+
+    def content(self) -> bytes:
+        """The attachment's bytes (read now, if it was given as ``load``)."""
+        return self.load() if self.load is not None else self.data
 
 
 @dataclass(frozen=True)
@@ -96,18 +114,22 @@ class SmtpSettings:
     user: str | None = None
     sender_name: str = ""
     sender_address: str = ""
-    timeout: float = 30.0
+    timeout: float = 30.0  # the longest wait for any one answer
+    deadline: float = 60.0  # the longest one email may take, from connecting to its answer
 
 
 @dataclass(frozen=True)
 class SendResult:
-    """What happened to one email in :func:`send_all`.
+    """What happened to one email in :func:`send_all` or :meth:`Mailer.send`.
 
     ``sent`` is True only when the email was accepted by the server in this run.
     ``skipped`` is True when ``already_sent`` said the key had been sent before (or the
     same key appeared earlier in the batch); such emails are not sent again and have
     ``sent=False, error=None``. ``error`` is a plain-English reason when sending failed.
-    ``warning`` is set when the email was sent but some copy (cc) recipients were refused.
+    ``maybe_sent`` is True (with ``error`` saying why) when the server was given the whole
+    message but its answer never came: it may have been delivered, so it must not be sent
+    again without a person checking. ``warning`` is set when the email was sent but some
+    copy (cc) recipients were refused.
     """
 
     key: str
@@ -116,6 +138,7 @@ class SendResult:
     error: str | None
     skipped: bool = False
     warning: str | None = None
+    maybe_sent: bool = False
 
 
 # --------------------------------------------------------------------------- addresses
@@ -234,15 +257,29 @@ def safe_filename(name: str, *, default: str = "email", max_length: int = 100) -
 # --------------------------------------------------------------------------- messages
 
 
+def new_message_id(sender_address: str) -> str:
+    """A new Message-ID in the sender's domain, found without any DNS lookup."""
+    domain = sender_address.strip().split("@")[1] if "@" in sender_address else ""
+    # An explicit domain: make_msgid() would otherwise look up this computer's name in DNS.
+    return make_msgid(domain=_ascii_domain(domain or "partnership-toolkit.invalid")
+                      or "localhost")
+
+
 def build_message(
-    email: OutgoingEmail, sender_name: str, sender_address: str, *, draft: bool
+    email: OutgoingEmail,
+    sender_name: str,
+    sender_address: str,
+    *,
+    draft: bool,
+    message_id: str | None = None,
 ) -> EmailMessage:
     """Build the RFC 5322 / MIME message for ``email``.
 
     Uses ``email.policy.SMTP`` (CRLF line endings). Names and the subject may contain any
     Unicode (encoded as RFC 2047 words); the plain-text body is UTF-8 (quoted-printable when
     not ASCII); attachments are base64 with their content type and a Windows-safe file name
-    (RFC 2231 when not ASCII). Date and Message-ID headers are always set. ``draft=True``
+    (RFC 2231 when not ASCII). Date and Message-ID (``message_id``, or a new one) headers
+    are always set; attachments given as ``load`` are read now. ``draft=True``
     adds ``X-Unsent: 1`` so Outlook opens the saved .eml ready to send; a draft may have
     no sender (Outlook then uses the officer's own account).
 
@@ -263,9 +300,7 @@ def build_message(
         msg["Cc"] = [Address(addr_spec=_ascii_address(cc)) for cc in email.cc]
     msg["Subject"] = _one_line(email.subject)
     msg["Date"] = formatdate(localtime=True)
-    domain = sender_address.split("@")[1] if sender_address else "partnership-toolkit.invalid"
-    # An explicit domain: make_msgid() would otherwise look up this computer's name in DNS.
-    msg["Message-ID"] = make_msgid(domain=_ascii_domain(domain) or "localhost")
+    msg["Message-ID"] = message_id or new_message_id(sender_address)
     if draft:
         msg["X-Unsent"] = "1"
 
@@ -281,7 +316,7 @@ def build_message(
         maintype, subtype = _content_type(email, attachment)
         filename = safe_filename(attachment.filename, default="attachment")
         msg.add_attachment(
-            bytes(attachment.data), maintype=maintype, subtype=subtype, filename=filename
+            bytes(attachment.content()), maintype=maintype, subtype=subtype, filename=filename
         )
         # the part just added; iter_parts() yields the same parts as get_payload(), but typed
         part = list(msg.iter_parts())[-1]
@@ -331,16 +366,62 @@ def _content_type(email: OutgoingEmail, attachment: Attachment) -> tuple[str, st
     return maintype, subtype
 
 
+def draft_path(folder: Path, email: OutgoingEmail, taken: Collection[str] = ()) -> Path:
+    """Where the draft of ``email`` goes in ``folder``: "<recipient> - <subject>.eml".
+
+    The name is made Windows-safe (see :func:`safe_filename`) and is not one already in the
+    folder or in ``taken`` (full paths or names), compared ignoring case as Windows does:
+    "-2", "-3", ... is added instead.
+    """
+    label = _one_line(email.to_name) or email.to_address
+    stem = safe_filename(f"{label} - {_one_line(email.subject)}", max_length=95)
+    try:
+        existing = os.listdir(folder)
+    except FileNotFoundError:
+        existing = []
+    used = {name.casefold() for name in existing}
+    used |= {Path(name).name.casefold() for name in taken}
+    for n in range(1, 100_000):
+        name = fileio.fit_name(stem, ".eml", 100, "email", suffix="" if n == 1 else f"-{n}")
+        if name.casefold() not in used:
+            return folder / name
+    raise MailError(f"Cannot find a free file name for '{stem}.eml' in {folder}.")
+
+
+def write_draft(path: Path, data: bytes) -> Path:
+    """Write a draft at ``path`` (or the next free numbered name) and return where it went.
+
+    Written in full to a temporary file first (in the workspace's private folder) and only
+    then given its name, so no draft is ever half-written under a real name, and an existing
+    file is never overwritten. Raises OSError (a full disk, a locked folder) as it comes.
+    """
+    return fileio.write_new(path, data)
+
+
+def draft_message_id(path: Path) -> str | None:
+    """The Message-ID of the complete, readable email in ``path``, or None if it is not one."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not data:
+        return None
+    message = BytesParser(policy=email_policy.default).parsebytes(data)
+    if any(part.defects for part in message.walk()):
+        return None  # cut short: a multipart message without its closing boundary, say
+    value = message.get("Message-ID")
+    return str(value).strip() if value else None
+
+
 def write_drafts(
     emails: Sequence[OutgoingEmail], folder: Path, sender_name: str, sender_address: str
 ) -> list[Path]:
     """Write one .eml draft per email into ``folder`` and return their paths, in order.
 
-    File names are "<recipient> - <subject>.eml", made Windows-safe (see
-    :func:`safe_filename`). An existing file is never overwritten: "-2", "-3", ... is added
-    instead (names are compared ignoring case, as Windows does). Each file is written to a
-    temporary file in the same folder first and then moved into place, so a crash never
-    leaves a half-written draft. The folder is created if needed.
+    File names are as :func:`draft_path` gives them; an existing file is never overwritten.
+    Each is written as :func:`write_draft` does, so a crash never leaves a half-written
+    draft. The folder is created if needed. Everything is checked first, so a mistake in one
+    email writes no drafts at all.
     """
     folder = Path(folder)
     try:
@@ -349,53 +430,18 @@ def write_drafts(
         raise MailError(f"Cannot create the drafts folder {folder}: {exc.strerror}.") from exc
     for outgoing in emails:  # check everything first, so a mistake writes no drafts at all
         _validate(outgoing, sender_address.strip(), draft=True)
-    used: set[str] = set()
+    used: list[str] = []
     paths = []
     for outgoing in emails:
-        msg = build_message(outgoing, sender_name, sender_address, draft=True)
-        label = _one_line(outgoing.to_name) or outgoing.to_address
-        stem = safe_filename(f"{label} - {_one_line(outgoing.subject)}", max_length=95)
-        path = _write_new_file(folder, stem, ".eml", msg.as_bytes(), used)
-        used.add(path.name.casefold())
+        data = build_message(outgoing, sender_name, sender_address, draft=True).as_bytes()
+        target = draft_path(folder, outgoing, used)
+        try:
+            path = write_draft(target, data)
+        except OSError as exc:
+            raise MailError(f"Cannot write the draft {target}: {exc.strerror}.") from exc
+        used.append(path.name)
         paths.append(path)
     return paths
-
-
-def _write_new_file(folder: Path, stem: str, ext: str, data: bytes, used: set[str]) -> Path:
-    """Atomically write ``data`` to a file in ``folder`` that did not exist before."""
-    for n in range(1, 10_000):
-        name = fileio.fit_name(stem, ext, 100, "email", suffix="" if n == 1 else f"-{n}")
-        if name.casefold() in used:
-            continue
-        target = folder / name
-        try:
-            # Reserve the name: O_EXCL fails if the file exists, even if another program
-            # created it a moment ago, so nothing is ever overwritten.
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise MailError(f"Cannot write the draft {target}: {exc.strerror}.") from exc
-        os.close(fd)
-        tmp_name = None
-        try:
-            with tempfile.NamedTemporaryFile(
-                dir=folder, prefix=".draft-", suffix=".tmp", delete=False
-            ) as tmp:
-                tmp_name = tmp.name
-                tmp.write(data)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, target)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                if tmp_name:
-                    os.unlink(tmp_name)
-            with contextlib.suppress(OSError):
-                os.unlink(target)
-            raise MailError(f"Cannot write the draft {target}: {exc.strerror}.") from exc
-        return target
-    raise MailError(f"Cannot find a free file name for '{stem}{ext}' in {folder}.")
 
 
 # --------------------------------------------------------------------------- sending
@@ -425,6 +471,8 @@ def _check_settings(settings: SmtpSettings, password: str | None) -> None:
         raise MailError(f"The mail server port '{settings.port}' is not between 1 and 65535.")
     if not settings.timeout or settings.timeout <= 0:
         raise MailError("The mail server timeout must be more than 0 seconds.")
+    if not settings.deadline or settings.deadline <= 0:
+        raise MailError("The mail server deadline must be more than 0 seconds.")
     if not settings.sender_address:
         raise MailError("No sender address is set in the mail settings.")
     reason = check_address(settings.sender_address)
@@ -446,8 +494,29 @@ def _reply_text(code: int, resp: bytes | str) -> str:
     return f"{code} {_one_line(text)}".strip()
 
 
+def _seconds(value: float) -> str:
+    return "1 second" if value == 1 else f"{value:g} seconds"
+
+
 class _Fatal(Exception):
     """A connection or login failure that means no further email can be sent."""
+
+
+class _Retry(Exception):
+    """The server dropped the connection or said 421 before it had the whole email: the
+    email was not accepted, so it may be tried again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _MaybeSent(Exception):
+    """The whole email was handed to the server, but its answer never came."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class _Connection:
@@ -457,6 +526,7 @@ class _Connection:
         self.settings = settings
         self.password = password
         self.smtp: smtplib.SMTP | None = None
+        self._opening: smtplib.SMTP | None = None
 
     @property
     def where(self) -> str:
@@ -465,7 +535,17 @@ class _Connection:
     def is_open(self) -> bool:
         return self.smtp is not None and getattr(self.smtp, "sock", None) is not None
 
-    def open(self) -> smtplib.SMTP:
+    def cut(self) -> None:
+        """End any wait on the connection at once (called from the deadline's timer)."""
+        smtp = self.smtp or self._opening
+        sock = getattr(smtp, "sock", None) if smtp is not None else None
+        if sock is not None:
+            # The plain socket's shutdown, not SSLSocket's: that one would unwrap the TLS
+            # layer under the reading thread's feet.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def open(self, deadline: _Deadline) -> smtplib.SMTP:
         """Connect, secure and log in; raise _Fatal with a plain-English reason on failure."""
         if self.is_open():
             assert self.smtp is not None
@@ -474,20 +554,27 @@ class _Connection:
         s = self.settings
         helo = _local_hostname()
         context = ssl.create_default_context()
+        # Connecting may not outlast the email's deadline; each answer after that is timed
+        # by the timeout, and the deadline's timer cuts the connection when it passes.
+        timeout = min(s.timeout, deadline.remaining())
+        if timeout <= 0:
+            raise _Fatal(self._connection_reason(TimeoutError()))
         smtp: smtplib.SMTP
+        if s.security == "ssl":
+            smtp = _UnconnectedSMTPSSL(s.host, local_hostname=helo, timeout=timeout,
+                                       context=context)
+        else:
+            smtp = _UnconnectedSMTP(s.host, local_hostname=helo, timeout=timeout)
+        self._opening = smtp
         try:
-            if s.security == "ssl":
-                smtp = smtplib.SMTP_SSL(
-                    s.host, s.port, local_hostname=helo, timeout=s.timeout, context=context
-                )
-            else:
-                smtp = smtplib.SMTP(s.host, s.port, local_hostname=helo, timeout=s.timeout)
-        except smtplib.SMTPConnectError as exc:
-            reply = _reply_text(exc.smtp_code, exc.smtp_error)
-            raise _Fatal(f"{self.where} refused the connection ({reply})") from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise _Fatal(self._connection_reason(exc)) from exc
-        try:
+            try:
+                code, reply = smtp.connect(s.host, s.port)
+            except (smtplib.SMTPException, OSError) as exc:
+                raise _Fatal(self._connection_reason(exc)) from exc
+            if code != 220:
+                raise _Fatal(f"{self.where} refused the connection ({_reply_text(code, reply)})")
+            if smtp.sock is not None:
+                smtp.sock.settimeout(s.timeout)
             if s.security == "starttls":
                 self._starttls(smtp, context)
             if s.user:
@@ -495,6 +582,8 @@ class _Connection:
         except BaseException:
             _close_quietly(smtp)
             raise
+        finally:
+            self._opening = None
         self.smtp = smtp
         return smtp
 
@@ -560,6 +649,62 @@ class _Connection:
             self.smtp = None
 
 
+class _UnconnectedSMTP(smtplib.SMTP):
+    """An SMTP client for ``host`` that connects only when connect() is called, so the
+    deadline's timer can reach its socket while the server's greeting is awaited."""
+
+    def __init__(self, host: str, **options: Any) -> None:
+        super().__init__(**options)
+        self._host = host  # what STARTTLS checks the certificate against
+
+
+class _UnconnectedSMTPSSL(smtplib.SMTP_SSL):
+    """As _UnconnectedSMTP, over SSL from the start."""
+
+    def __init__(self, host: str, **options: Any) -> None:
+        super().__init__(**options)
+        self._host = host  # what the SSL handshake checks the certificate against
+
+
+class _Deadline:
+    """The overall time one email may take, from connecting to the server's last answer.
+
+    A timeout on each read alone lets a server that answers one byte every few seconds hold
+    an email, and the batch, for as long as it likes. When the deadline passes, a timer cuts
+    the connection, which ends whatever wait the sending thread is in.
+    """
+
+    def __init__(self, seconds: float, connection: _Connection) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._end = time.monotonic() + seconds
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._over = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+    def passed(self) -> bool:
+        return self.expired or time.monotonic() >= self._end
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._over:
+                return
+            self.expired = True
+            self._connection.cut()
+
+    def stop(self) -> None:
+        """The email is done: the timer must not cut the connection any more."""
+        with self._lock:
+            self._over = True
+        self._timer.cancel()
+
+
 def _close_quietly(smtp: smtplib.SMTP, polite: bool = False) -> None:
     if polite:
         with contextlib.suppress(smtplib.SMTPException, OSError):
@@ -576,30 +721,79 @@ def _local_hostname() -> str:
     return "localhost"
 
 
-class _Retry(Exception):
-    """The server dropped the connection or said 421: the email was not accepted."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+def _reset(smtp: smtplib.SMTP) -> None:
+    """Abandon the current transaction (RSET), leaving the connection usable if it is."""
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        smtp.rset()
 
 
-def _send_one(smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes) -> dict:
-    """Send one message; translate 421 and dropped connections into _Retry."""
+def _transaction(
+    smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes, where: str
+) -> dict[str, tuple[int, bytes]]:
+    """Send one message: MAIL, RCPT, DATA. Returns the refused copy recipients.
+
+    Until the whole message and its final "." are handed over, a dropped connection or a 421
+    means the server did not take it (_Retry); a refusal raises the SMTPException. After
+    that, a lost answer raises _MaybeSent: the server may have taken it.
+    """
     try:
-        return smtp.sendmail(sender, recipients, data)
-    except smtplib.SMTPRecipientsRefused as exc:
-        if any(code == 421 for code, _ in exc.recipients.values()):
-            raise _Retry(_refused_text(exc.recipients)) from exc
-        raise
-    except smtplib.SMTPResponseException as exc:
-        if exc.smtp_code == 421:
-            raise _Retry(_reply_text(exc.smtp_code, exc.smtp_error)) from exc
-        raise
+        smtp.ehlo_or_helo_if_needed()
+        options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+        code, resp = smtp.mail(sender, options)
+        if code != 250:
+            if code == 421:
+                raise _Retry(_reply_text(code, resp))
+            _reset(smtp)
+            raise smtplib.SMTPSenderRefused(code, resp, sender)
+        refused: dict[str, tuple[int, bytes]] = {}
+        for recipient in recipients:
+            code, resp = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, resp)
+            if code == 421:
+                raise _Retry(_refused_text(refused))
+        if len(refused) == len(recipients):
+            _reset(smtp)
+            raise smtplib.SMTPRecipientsRefused(refused)
+        smtp.putcmd("data")
+        code, resp = smtp.getreply()
+        if code != 354:
+            if code == 421:
+                raise _Retry(_reply_text(code, resp))
+            _reset(smtp)
+            raise smtplib.SMTPDataError(code, resp)
+        body = re.sub(rb"(?m)^\.", b"..", data)  # a line starting with "." gets another
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        # sendall either hands over every byte, the final "." last, or raises: if it raises,
+        # the server cannot have the end of the message, so it did not take it.
+        smtp.send(body + b".\r\n")
     except smtplib.SMTPServerDisconnected as exc:
         raise _Retry("the mail server closed the connection") from exc
+    except smtplib.SMTPException:
+        raise  # a refusal (smtplib's exceptions are OSErrors too)
     except OSError as exc:  # includes timeouts and resets
         raise _Retry(f"the connection to the mail server failed ({exc})") from exc
+    try:
+        code, resp = smtp.getreply()
+    except smtplib.SMTPServerDisconnected as exc:
+        if isinstance(exc.__context__, OSError) and not isinstance(
+                exc.__context__, ConnectionResetError):
+            raise _MaybeSent(f"the connection to {where} failed after the email was handed "
+                             f"over, before it was confirmed ({exc.__context__})") from exc
+        raise _MaybeSent(f"{where} closed the connection after taking the email, before "
+                         "confirming it") from exc
+    except OSError as exc:
+        raise _MaybeSent(f"the connection to {where} failed after the email was handed over, "
+                         f"before it was confirmed ({exc})") from exc
+    if 200 <= code < 300:
+        return refused
+    if code == 421:
+        raise _Retry(_reply_text(code, resp))
+    if 400 <= code < 600:
+        raise smtplib.SMTPDataError(code, resp)
+    raise _MaybeSent(f"{where} answered the email with '{_reply_text(code, resp)}', which "
+                     "does not say whether it took it")
 
 
 def _refused_text(refused: Mapping[str, tuple[int, bytes]]) -> str:
@@ -624,6 +818,127 @@ def _failure_reason(exc: smtplib.SMTPException, sender: str) -> str:
     return f"mail server error ({exc})"
 
 
+class Mailer:
+    """Sends emails one at a time over one SMTP connection, each within an overall deadline.
+
+    - The connection uses STARTTLS or SSL as ``settings.security`` says (with
+      ``ssl.create_default_context()``, so certificates are checked) and logs in only when
+      ``settings.user`` is set. It is opened by the first :meth:`send`.
+    - Each email must be done within ``settings.deadline`` seconds, connecting included,
+      however the server dribbles its answers; ``settings.timeout`` limits each wait.
+    - If the server drops the connection or answers 421 before it has the whole email, it
+      reconnects and tries that email once more. Once the whole email is handed over, a lost
+      answer is never followed by a second copy: the result says ``maybe_sent``.
+    - If connecting or logging in fails, or an email outlasts the deadline, no further email
+      is tried: each gets the reason at once (:attr:`stopped`), without waiting again.
+
+    Raises MailError for settings that can never work, before connecting. Use it in a
+    ``with`` block, or call :meth:`close`.
+    """
+
+    def __init__(self, settings: SmtpSettings, password: str | None) -> None:
+        _check_settings(settings, password)
+        self.settings = settings
+        self.sender = _ascii_address(settings.sender_address)
+        self.stopped: str | None = None  # why no further email will be tried
+        self._connection = _Connection(settings, password)
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Say goodbye to the server and close the connection, if one is open."""
+        self._connection.close()
+
+    def send(self, outgoing: OutgoingEmail, message: bytes | None = None) -> SendResult:
+        """Send one email (``message``, or the one :func:`build_message` makes of it).
+
+        Never raises for SMTP or network problems: the result says what happened.
+        """
+        def failed(reason: str) -> SendResult:
+            return SendResult(outgoing.key, outgoing.to_address, sent=False, error=reason)
+
+        problem = _recipient_problem(outgoing)
+        if problem is not None:
+            return failed(problem)
+        if self.stopped is not None:
+            return failed(self.stopped)
+        s = self.settings
+        if message is None:
+            message = build_message(
+                outgoing, s.sender_name, s.sender_address, draft=False
+            ).as_bytes()
+        recipients = _unique([outgoing.to_address, *outgoing.cc])
+        deadline = _Deadline(s.deadline, self._connection)
+        try:
+            return self._send(outgoing, recipients, message, deadline, failed)
+        finally:
+            deadline.stop()
+
+    def _send(
+        self,
+        outgoing: OutgoingEmail,
+        recipients: list[str],
+        message: bytes,
+        deadline: _Deadline,
+        failed: Callable[[str], SendResult],
+    ) -> SendResult:
+        where = self._connection.where
+        too_slow = f"{where} did not finish within {_seconds(deadline.seconds)}"
+        last_retry_reason = ""
+        for _attempt in range(2):
+            try:
+                smtp = self._connection.open(deadline)
+            except _Fatal as exc:
+                if deadline.passed():
+                    return self._give_up(failed(f"not sent: {too_slow} (the [smtp] deadline)"))
+                self.stopped = str(exc)
+                return failed(str(exc))
+            try:
+                refused = _transaction(smtp, self.sender, recipients, message, where)
+            except _Retry as exc:
+                self._connection.close(polite=False)
+                if deadline.passed():
+                    return self._give_up(failed(f"not sent: {too_slow} (the [smtp] deadline)"))
+                last_retry_reason = exc.reason
+                continue
+            except _MaybeSent as exc:
+                self._connection.close(polite=False)
+                reason = exc.reason
+                if deadline.passed():
+                    reason = (f"{where} did not confirm it within "
+                              f"{_seconds(deadline.seconds)} (the [smtp] deadline)")
+                result = SendResult(outgoing.key, outgoing.to_address, sent=False,
+                                    error=f"may have been sent: {reason}", maybe_sent=True)
+                return self._give_up(result) if deadline.passed() else result
+            except smtplib.SMTPException as exc:
+                if isinstance(exc, smtplib.SMTPSenderRefused) and exc.smtp_code == 530:
+                    self.stopped = (
+                        f"the mail server requires a user name and password "
+                        f"({_reply_text(exc.smtp_code, exc.smtp_error)})"
+                    )
+                    return failed(self.stopped)
+                return failed(_failure_reason(exc, self.sender))
+            warning = "sent, but " + _refused_text(refused) if refused else None
+            return SendResult(
+                outgoing.key, outgoing.to_address, sent=True, error=None, warning=warning
+            )
+        return failed(f"not sent: {last_retry_reason} (tried twice)")
+
+    def _give_up(self, result: SendResult) -> SendResult:
+        """After an email outlasted the deadline, try no more: the server is too slow."""
+        self._connection.close(polite=False)
+        self.stopped = (
+            f"not tried: {self._connection.where} took more than "
+            f"{_seconds(self.settings.deadline)} over an earlier email; run the command "
+            "again later"
+        )
+        return result
+
+
 def send_all(
     emails: Sequence[OutgoingEmail],
     settings: SmtpSettings,
@@ -631,61 +946,42 @@ def send_all(
     already_sent: Callable[[str], bool] = lambda key: False,
     on_sent: Callable[[SendResult], None] = lambda r: None,
 ) -> list[SendResult]:
-    """Send ``emails`` over one SMTP connection and return one SendResult each, in order.
+    """Send ``emails`` with one :class:`Mailer` and return one SendResult each, in order.
 
-    - The connection uses STARTTLS or SSL as ``settings.security`` says (with
-      ``ssl.create_default_context()``, so certificates are checked) and logs in only when
-      ``settings.user`` is set. It is opened only when there is something to send.
     - Emails whose key ``already_sent(key)`` reports, or whose key came earlier in this
       batch, are skipped (``skipped=True``) and never sent again.
     - ``on_sent(result)`` is called straight after each accepted email, so the caller can
-      record it before the next one is sent; a crash mid-batch then never re-sends.
-      Exceptions from ``already_sent`` or ``on_sent`` are the caller's and propagate.
+      record it before the next one is sent. Exceptions from ``already_sent`` or
+      ``on_sent`` are the caller's and propagate.
     - A failure on one email (refused recipient, rejected message, unusable address) never
-      stops the rest. If the server drops the connection or answers 421, it reconnects and
-      tries that email once more. If connecting or logging in fails, that email and all
-      remaining ones are marked failed with the same reason, without trying each again.
+      stops the rest; see :class:`Mailer` for lost connections, ``maybe_sent`` and the
+      deadline. The connection is opened only when there is something to send.
 
     Never raises for SMTP or network problems. Raises MailError only for settings that can
     never work (unknown security, missing sender or password, a password that would be sent
     unencrypted to another computer) or malformed attachments, before anything is sent.
     """
     _check_settings(settings, password)
-    sender = _ascii_address(settings.sender_address)
-
     # Check every attachment first so a programming error raises before anything is sent.
     # Messages are built one at a time, just before sending, to keep memory use low.
     for outgoing in emails:
         for attachment in outgoing.attachments:
             _content_type(outgoing, attachment)
 
-    connection = _Connection(settings, password)
     results: list[SendResult] = []
-    fatal: str | None = None
     done_keys: set[str] = set()
-    try:
+    with Mailer(settings, password) as mailer:
         for outgoing in emails:
-            key, to_address = outgoing.key, outgoing.to_address
+            key = outgoing.key
             if key in done_keys or already_sent(key):
-                results.append(SendResult(key, to_address, False, None, skipped=True))
+                results.append(SendResult(key, outgoing.to_address, False, None, skipped=True))
                 continue
-            problem = _recipient_problem(outgoing)
-            if problem is not None:
-                results.append(SendResult(key, to_address, False, problem))
-            elif fatal is not None:
-                results.append(SendResult(key, to_address, False, fatal))
-            else:
-                msg = build_message(
-                    outgoing, settings.sender_name, settings.sender_address, draft=False
-                )
-                recipients = _unique([outgoing.to_address, *outgoing.cc])
-                result, fatal = _deliver(connection, outgoing, sender, recipients, msg.as_bytes())
-                results.append(result)
-                if result.sent:
-                    done_keys.add(key)
-                    on_sent(result)
-    finally:
-        connection.close()
+            result = mailer.send(outgoing)
+            results.append(result)
+            if result.sent or result.maybe_sent:
+                done_keys.add(key)
+            if result.sent:
+                on_sent(result)
     return results
 
 
@@ -711,47 +1007,6 @@ def _recipient_problem(outgoing: OutgoingEmail) -> str | None:
         if reason:
             return _address_problem("the copy address", cc, reason)
     return None
-
-
-def _deliver(
-    connection: _Connection,
-    outgoing: OutgoingEmail,
-    sender: str,
-    recipients: list[str],
-    data: bytes,
-) -> tuple[SendResult, str | None]:
-    """Send one email, reconnecting once if needed. Returns (result, fatal reason or None)."""
-
-    def failed(reason: str) -> SendResult:
-        return SendResult(outgoing.key, outgoing.to_address, sent=False, error=reason)
-
-    last_retry_reason = ""
-    for _attempt in range(2):
-        try:
-            smtp = connection.open()
-        except _Fatal as exc:
-            return failed(str(exc)), str(exc)
-        try:
-            refused = _send_one(smtp, sender, recipients, data)
-        except _Retry as exc:
-            last_retry_reason = exc.reason
-            connection.close(polite=False)
-            continue
-        except smtplib.SMTPException as exc:
-            if isinstance(exc, smtplib.SMTPSenderRefused) and exc.smtp_code == 530:
-                reason = (
-                    f"the mail server requires a user name and password "
-                    f"({_reply_text(exc.smtp_code, exc.smtp_error)})"
-                )
-                return failed(reason), reason
-            return failed(_failure_reason(exc, sender)), None
-        warning = None
-        if refused:
-            warning = "sent, but " + _refused_text(refused)
-        return SendResult(
-            outgoing.key, outgoing.to_address, sent=True, error=None, warning=warning
-        ), None
-    return failed(f"not sent: {last_retry_reason} (tried twice)"), None
 
 
 # --------------------------------------------------------------------------- templates

@@ -10,11 +10,17 @@ Three steps, each a function:
   problems (an unusable address, named by its register cell; a missing form file). Nothing
   is prepared for a Business Manager whose address is unusable; everyone else's email goes.
 - :func:`deliver` writes the planned emails as .eml drafts into the workspace outbox (the
-  default), or sends them through the SMTP server of the workspace config, and records each
-  one in the store's ``sends`` table as soon as it is written or accepted. Forms already
-  recorded are held back by the next :func:`prepare_send` unless ``resend=True``, so running
-  a command twice never sends twice, and an SMTP run that failed half-way sends only the rest
-  when run again.
+  default), or sends them through the SMTP server of the workspace config, one at a time.
+
+Each email goes out once. Before it is written or sent it is claimed in the store (one write
+transaction that checks and inserts, see :meth:`Store.claim_send`); its outcome is recorded
+after: drafted, sent, failed (not written or sent: the next run tries again) or unknown (the
+mail server was handed the whole email but never confirmed it: only ``--resend`` sends it
+again, after a person has checked Sent Items). So two runs at once never both send a form,
+whatever forms each groups into its emails, and forms already recorded are held back by the
+next :func:`prepare_send` unless ``resend=True``. An email claimed by a run that died is
+settled by the next run: a draft is looked for (by its Message-ID) under the name reserved
+with the claim and recorded if it is complete; an SMTP email becomes unknown.
 
 Addresses are taken from the register as it is now (a corrected address is used at once),
 read leniently: only the ID, Business Manager and email columns matter here, so one
@@ -32,8 +38,13 @@ Email keys (stable, so a repeat is recognised):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import mimetypes
 import os
+import re
+import secrets
+import socket
+import sqlite3
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,23 +54,28 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from generator import fileio
 from generator.errors import MailError, RegisterError, ToolkitError
+from generator.failures import explain_failure
 from generator.formdefs import FormDefinition, load_definition
 from generator.forms import long_date
 from generator.mail import (
     DOCX_CONTENT_TYPE,
     Attachment,
+    Mailer,
     OutgoingEmail,
-    SendResult,
     SmtpSettings,
+    build_message,
     check_address,
+    draft_message_id,
+    draft_path,
+    new_message_id,
     render_text,
     safe_filename,
-    send_all,
-    write_drafts,
+    write_draft,
 )
 from generator.register import SHEET, _header_key, _text
-from generator.store import Issued, Return, Store
+from generator.store import Issued, Return, SendClaim, Store
 from generator.tracker import status_rows
 from generator.workspace import Workspace
 
@@ -81,7 +97,12 @@ __all__ = [
 ]
 
 DEFAULT_PASSWORD_ENV = "PARTNERSHIPS_SMTP_PASSWORD"
+DEFAULT_DEADLINE = 60.0  # seconds one SMTP email may take, unless [smtp] deadline says
 RETURNED_STATES = ("accepted", "accepted with warnings", "rejected", "returned on another copy")
+# A claim this old is taken to be abandoned even if its run cannot be seen (another computer):
+# no email takes an hour to write or send.
+ABANDONED_AFTER = dt.timedelta(hours=1)
+CHECK_SENT_ITEMS = "check Sent Items, then `send --resend` if it is not there"
 
 
 # --------------------------------------------------------------------------- data
@@ -170,8 +191,9 @@ class DeliveryResult:
     """What happened to one planned email.
 
     ``path`` is the draft written; ``sent`` is True when the mail server accepted it in this
-    run; ``skipped`` when the store said it had already been written or sent; ``error`` says
-    in plain English why it was not delivered.
+    run; ``skipped`` when another run had already written or sent it, or is doing so now
+    (``note`` says which); ``error`` says in plain English why it was not delivered;
+    ``maybe_sent`` (with ``error``) when the server may have taken it without confirming.
     """
 
     kind: str
@@ -186,6 +208,8 @@ class DeliveryResult:
     skipped: bool = False
     error: str | None = None
     warning: str | None = None
+    maybe_sent: bool = False
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -193,6 +217,9 @@ class DeliveryResult:
 
     @property
     def status(self) -> str:
+        """drafted, sent, skipped, failed (not written or sent) or unknown (may have been)."""
+        if self.maybe_sent:
+            return "unknown"
         if self.error is not None:
             return "failed"
         if self.skipped:
@@ -204,7 +231,7 @@ class DeliveryResult:
                 "to_name": self.to_name, "to_address": self.to_address,
                 "subject": self.subject, "attachments": list(self.attachments),
                 "issues": list(self.issue_ids), "path": str(self.path) if self.path else None,
-                "error": self.error, "warning": self.warning}
+                "error": self.error, "warning": self.warning, "note": self.note}
 
 
 # --------------------------------------------------------------------------- the register
@@ -296,10 +323,14 @@ class _Planner:
         return self.ws.text(name), str(own) if own.exists() else name
 
     def form_attachment(self, issued: Issued) -> Attachment | None:
-        """The issued form as an attachment, or None (and a problem) if its file is gone."""
+        """The issued form as an attachment, or None (and a problem) if its file is gone.
+
+        The file is read only when its email is built, one email at a time.
+        """
         path = Path(issued.file_path)
         try:
-            data = path.read_bytes()
+            with path.open("rb"):
+                pass
         except OSError as exc:
             self.plan.problems.append(Note(
                 issued.partnership_id, (issued.issue_id,),
@@ -307,8 +338,8 @@ class _Planner:
                 f" form {path} cannot be read ({exc.strerror or exc}); issue it again with "
                 f"'partnerships forms {issued.form_type} --id {issued.partnership_id}'"))
             return None
-        return Attachment(safe_filename(path.name, default="form.docx"), data,
-                          _content_type(path.name))
+        return Attachment(safe_filename(path.name, default="form.docx"),
+                          content_type=_content_type(path.name), load=path.read_bytes)
 
     def contact(self, issued: Issued, what: str) -> Contact | None:
         """The usable contact for a form, or None with a problem saying what is wrong."""
@@ -373,11 +404,11 @@ class _Planner:
         }
 
     def recorded(self, issue_id: str, kind: str, key_prefix: str | None = None
-                 ) -> dict[str, Any] | None:
-        """The latest record of ``kind`` for an issue (whose key starts with the prefix)."""
-        rows = [row for row in self.store.sends_for_issue(issue_id) if row["kind"] == kind
+                 ) -> list[dict[str, Any]]:
+        """The live sends of ``kind`` for an issue (whose key starts with the prefix), oldest
+        first: written, sent, in progress or in doubt, but not failed."""
+        return [row for row in self.store.sends_for_issue(issue_id) if row["kind"] == kind
                 and (key_prefix is None or str(row["key"]).startswith(key_prefix))]
-        return rows[-1] if rows else None
 
 
 def _content_type(filename: str) -> str:
@@ -418,11 +449,35 @@ def _when(row: dict[str, Any]) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _earlier(row: dict[str, Any], *, what: str) -> str:
+def _earlier(row: dict[str, Any], *, what: str, check: str) -> str:
+    """What an earlier send of a form did, as a phrase: ``what`` is "the form was", say.
+
+    ``check`` says what to do about an email the mail server never confirmed, after "may
+    have been sent: ".
+    """
+    if row.get("state") == "unknown":
+        subject = what.removesuffix(" was").removesuffix(" were")
+        return (f"{subject} may have been sent: {check} (to {row['to_address']} on "
+                f"{_when(row)}; the mail server did not confirm it)")
     if row.get("sent_at"):
         return f"{what} already sent to {row['to_address']} on {_when(row)}"
     where = f" ({row['file_path']})" if row.get("file_path") else ""
     return f"{what} already prepared as a draft email on {_when(row)}{where}"
+
+
+def _in_progress(row: dict[str, Any], *, what: str) -> str:
+    """A phrase saying another run is writing or sending an email now."""
+    stamp = str(row.get("prepared_at") or "")
+    since = f" (since {stamp[11:16]} UTC)" if len(stamp) >= 16 else ""
+    doing = "written as a draft" if row.get("via") == "draft" else "sent"
+    return (f"{what} being {doing} by another run now{since}; run the command again when "
+            "it has finished")
+
+
+def _original(store_path: Path, return_id: int) -> bytes:
+    """A returned file as the store keeps it, read when its query email is built."""
+    with Store(store_path) as store:
+        return store.original(return_id)
 
 
 def _returned_name(ret: Return) -> str:
@@ -442,12 +497,17 @@ def prepare_send(ws: Workspace, form_type: str, *, resend: bool = False,
     issue (silently), forms already returned, and forms already sent or drafted (unless
     ``resend``), each listed in ``plan.held``; forms whose Business Manager address is missing
     or malformed, or whose file is gone, each listed in ``plan.problems`` with the register
-    cell or file to fix. Nothing is written or recorded: see :func:`deliver`.
+    cell or file to fix. Also held back: forms another run is sending now, and forms whose
+    email may have been sent (the mail server never confirmed it) unless ``resend``.
+
+    Nothing is written or sent: see :func:`deliver`. The only thing recorded is how emails
+    claimed by a run that died ended, as far as can be told (see :func:`settle_abandoned`).
     """
     today = today or dt.date.today()
     plan = SendPlan(form_type=form_type)
     load_definition(form_type, framework=ws.framework(), forms_dir=ws.forms_dir)  # known type?
     with Store(ws.path("store")) as store:
+        plan.notices.extend(settle_abandoned(store))
         planner = _Planner(ws, store, plan, today)
         issued_forms = store.all_issued(cycle=ws.cycle, form_type=form_type,
                                         partnership_id=partnership_id)
@@ -469,18 +529,26 @@ def prepare_send(ws: Workspace, form_type: str, *, resend: bool = False,
                                       f"{label}: the {form_type} form was already returned on "
                                       f"{row.returned_at} ({row.state}); it is not sent again"))
                 continue
-            earlier = planner.recorded(issued.issue_id, "send")
-            if earlier is not None:
+            records = planner.recorded(issued.issue_id, "send")
+            busy = [r for r in records if r["state"] == "claimed"]
+            if busy:
+                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
+                                      f"{label}: {_in_progress(busy[0], what='the form is')}"))
+                continue
+            if records:
+                earlier = records[-1]
                 resent_today = any(str(r["key"]).endswith(f":resend:{today.isoformat()}")
-                                   for r in store.sends_for_issue(issued.issue_id))
+                                   for r in records)
                 if resend and not resent_today:
                     resent.add(issued.issue_id)
                 else:
-                    hint = ("it was already sent again today" if resend
-                            else "use --resend to send it again")
+                    said = _earlier(earlier, what="the form was", check=CHECK_SENT_ITEMS)
+                    if resend:
+                        said += "; it was already sent again today"
+                    elif earlier["state"] != "unknown":
+                        said += "; use --resend to send it again"
                     plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                          f"{label}: {_earlier(earlier, what='the form was')}; "
-                                          f"{hint}"))
+                                          f"{label}: {said}"))
                     continue
             attachment = planner.form_attachment(issued)
             if attachment is not None:
@@ -515,13 +583,15 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
     Rejected (the latest return was rejected and none is accepted): one query per form from
     ``query.txt``, listing each thing to fix (label and message, as the validation gave them),
     with the returned file attached so it is corrected rather than started again.
-    A form already chased or queried today is held back, so running this twice in a day
-    sends nothing twice. Address problems are reported as for :func:`prepare_send`.
+    A form already chased or queried today (or being, by another run now) is held back, so
+    running this twice in a day sends nothing twice. Address problems are reported as for
+    :func:`prepare_send`, and emails claimed by a run that died are settled first.
     """
     today = today or dt.date.today()
     day = today.isoformat()
     plan = ChasePlan(today=today)
     with Store(ws.path("store")) as store:
+        plan.notices.extend(settle_abandoned(store))
         planner = _Planner(ws, store, plan, today)
         overdue: list[tuple[Issued, Attachment]] = []
         queries: list[tuple[Issued, Return]] = []
@@ -532,12 +602,20 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
             assert issued is not None
             label = f"{issued.partnership_id} {issued.partnership_name}"
             kind = "chase" if row.state == "overdue" else "query"
-            earlier = planner.recorded(issued.issue_id, kind, f"{kind}:{day}:")
-            if earlier is not None:
-                what = "a reminder was" if kind == "chase" else "a query was"
+            records = planner.recorded(issued.issue_id, kind, f"{kind}:{day}:")
+            busy = [r for r in records if r["state"] == "claimed"]
+            what = "a reminder" if kind == "chase" else "a query"
+            if busy:
                 plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
                                       f"{label} ({issued.form_type}): "
-                                      f"{_earlier(earlier, what=what)}; not repeated today"))
+                                      f"{_in_progress(busy[0], what=what + ' is')}"))
+                continue
+            if records:
+                said = _earlier(records[-1], what=f"{what} was",
+                                check="check Sent Items")
+                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
+                                      f"{label} ({issued.form_type}): {said}; not repeated "
+                                      "today"))
                 continue
             if row.state == "overdue":
                 attachment = planner.form_attachment(issued)
@@ -579,7 +657,8 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
 def _query(planner: _Planner, contact: Contact, issued: Issued, ret: Return, template: str,
            source: str, day: str) -> PlannedEmail:
     name = safe_filename(_returned_name(ret), default="returned form.docx")
-    attachment = Attachment(name, planner.store.original(ret.id), _content_type(name))
+    attachment = Attachment(name, content_type=_content_type(name),
+                            load=functools.partial(_original, planner.ws.path("store"), ret.id))
     errors = [p for p in ret.problems if p.get("severity", "error") == "error"] or ret.problems
     problems = [{"label": (p.get("label") or "The form").strip(),
                  "message": (p.get("message") or "").strip(), "field": p.get("field", "")}
@@ -625,6 +704,14 @@ def smtp_settings(ws: Workspace) -> SmtpSettings:
         timeout = float(ws.setting("smtp", "timeout", 30))
     except (TypeError, ValueError):
         raise MailError(f"{ws.config_path}: [smtp] timeout is not a number of seconds") from None
+    try:
+        deadline = float(ws.setting("smtp", "deadline", DEFAULT_DEADLINE))
+    except (TypeError, ValueError):
+        raise MailError(f"{ws.config_path}: [smtp] deadline is not a number of seconds; it is "
+                        "the longest one email may take (60 unless set)") from None
+    if timeout <= 0 or deadline <= 0:
+        raise MailError(f"{ws.config_path}: [smtp] timeout and deadline must be more than 0 "
+                        "seconds")
     sender_name, sender_address = _sender(ws)
     if not sender_address:
         raise MailError(f"{ws.config_path}: [council] contact_email is not set; it is the "
@@ -632,7 +719,8 @@ def smtp_settings(ws: Workspace) -> SmtpSettings:
     user = str(ws.setting("smtp", "user", "") or "").strip() or None
     security = str(ws.setting("smtp", "security", "starttls") or "starttls").strip().lower()
     return SmtpSettings(host=host, port=port, security=security, user=user,
-                        sender_name=sender_name, sender_address=sender_address, timeout=timeout)
+                        sender_name=sender_name, sender_address=sender_address, timeout=timeout,
+                        deadline=deadline)
 
 
 def _result(planned: PlannedEmail, **values: Any) -> DeliveryResult:
@@ -641,54 +729,307 @@ def _result(planned: PlannedEmail, **values: Any) -> DeliveryResult:
                           planned.attachment_names, planned.issue_ids, **values)
 
 
-def _key_recorded(store: Store, key: str) -> bool:
-    return store.db.execute("SELECT 1 FROM sends WHERE key = ?", (key,)).fetchone() is not None
+# --------------------------------------------------------------------------- claims
+
+_HOST = socket.gethostname()
+
+
+def _new_claimer() -> str:
+    """How a run names itself in its claims: computer, process and a token for this run."""
+    return f"{_HOST}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+def claim_abandoned(row: dict[str, Any], now: dt.datetime | None = None) -> bool:
+    """Whether the run that claimed an email (a ``sends`` row still claimed) has gone.
+
+    Gone: its process is no longer running on this computer, or the claim is older than
+    ABANDONED_AFTER (the only sign there is for a run on another computer). A claim of this
+    very process is never abandoned: its own run settles it.
+    """
+    host, _, rest = str(row.get("claimed_by") or "").partition(":")
+    pid_text = rest.partition(":")[0]
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        claimed = dt.datetime.strptime(str(row["prepared_at"]), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return True
+    if now - claimed.replace(tzinfo=dt.UTC) > ABANDONED_AFTER:
+        return True
+    if host != _HOST or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    return pid != os.getpid() and not fileio.pid_alive(pid)
+
+
+def _find_draft(row: dict[str, Any]) -> Path | None:
+    """The complete draft a claim's run wrote, found by its Message-ID, or None.
+
+    It is under the name reserved with the claim, or a numbered name after it if that one
+    was taken meanwhile. A 0-byte file under the reserved name is the run's own unfinished
+    claim on the name (only a file system without hard links leaves one) and is removed.
+    """
+    if not row.get("file_path") or not row.get("message_id"):
+        return None
+    reserved = Path(str(row["file_path"]))
+    candidate, number = reserved, 1
+    while candidate.exists() and number < 1000:
+        if draft_message_id(candidate) == row["message_id"]:
+            return candidate
+        if candidate == reserved and candidate.stat().st_size == 0:
+            candidate.unlink(missing_ok=True)
+        number += 1
+        candidate = reserved.with_name(f"{reserved.stem}-{number}{reserved.suffix}")
+    return None
+
+
+def settle_abandoned(store: Store) -> list[str]:
+    """Record how each email claimed by a run that has gone ended, as far as can be told.
+
+    A draft found complete under its reserved name is recorded as drafted (and a notice
+    says so); a draft not found is failed, so it is written again. An SMTP email is
+    unknown: the server may have taken it, so only --resend sends it again.
+    """
+    notices = []
+    for row in store.claimed_sends():
+        if not claim_abandoned(row):
+            continue
+        notice = _settle(store, row)
+        if notice:
+            notices.append(notice)
+    return notices
+
+
+def _settle(store: Store, row: dict[str, Any]) -> str | None:
+    claimer = str(row["claimed_by"])
+    if row["via"] == "draft":
+        found = _find_draft(row)
+        if found is not None:
+            if store.finish_send(row["id"], claimer=claimer, state="drafted",
+                                 file_path=str(found)):
+                return (f"the draft {found}, written by a run that stopped before recording "
+                        "it, is complete and is now recorded")
+            return None
+        store.finish_send(row["id"], claimer=claimer, state="failed",
+                          detail="the run writing it stopped before the draft was written")
+        return None
+    store.finish_send(row["id"], claimer=claimer, state="unknown",
+                      detail="the run sending it stopped before the mail server's answer "
+                             "was recorded")
+    return None
+
+
+def _others_doing(row: dict[str, Any], *, kind: str) -> str:
+    """What another run did, or is doing, with an email: a phrase for a skipped one."""
+    state = row.get("state")
+    if state == "claimed":
+        doing = "writing it as a draft" if row.get("via") == "draft" else "sending it"
+        return f"another run is {doing} now"
+    if state == "drafted":
+        return f"another run has written it as a draft ({row.get('file_path')})"
+    if state == "unknown":
+        again = "then `send --resend`" if kind == "send" else "it is not sent again today"
+        return f"another run may have sent it: check Sent Items, {again}"
+    return f"another run has sent it to {row.get('to_address')}"
+
+
+# --------------------------------------------------------------------------- delivery
 
 
 def deliver(ws: Workspace, plan: MailPlan, *, smtp: bool = False,
             password: str | None = None) -> list[DeliveryResult]:
-    """Write the planned emails as drafts (default) or send them over SMTP; record each one.
+    """Write the planned emails as drafts (default) or send them over SMTP, one at a time.
 
     Drafts: one .eml per email in the workspace outbox, marked unsent (``X-Unsent: 1``) so
-    Outlook and Thunderbird open it ready to send, each recorded in the store (``via="draft"``)
-    so that the next plan holds those forms back.
-
+    Outlook and Thunderbird open it ready to send, never half-written under its name.
     SMTP (``smtp=True``): sent with the workspace's [smtp] settings and ``password`` (never
-    stored). Each email is recorded as sent the moment the server accepts it, so a failure or
-    crash part-way never causes a repeat: the failed ones are reported, with the reason, and
-    go out when the command is run again. Emails whose key is already recorded are skipped.
+    stored), each within the [smtp] deadline (60 seconds unless set).
+
+    Each email is claimed in the store before it is built into a file or sent, and its
+    outcome recorded straight after, so a crash, a lost connection or another run at the
+    same time never causes a repeat. An email another run has written or sent, or is
+    handling now, is skipped (``note`` says why); one sharing only some of its forms with
+    another run's is not sent (it says which), to go with the next run. An email the server
+    may have taken without confirming is reported (``maybe_sent``) and never sent again
+    automatically. A busy store or a full disk stops the run: that email and the rest are
+    reported not sent, with the reason. Temporary files a dead run left are removed first.
     Raises MailError for settings that can never work, before anything is sent.
     """
     if not plan.emails:
         return []
-    by_key = {planned.email.key: planned for planned in plan.emails}
-    with Store(ws.path("store")) as store:
-        if smtp:
-            settings = smtp_settings(ws)
+    mailer = Mailer(smtp_settings(ws), password) if smtp else None
+    command = "chase" if isinstance(plan, ChasePlan) else "send"
+    # The writer lock also removes temporary files a dead run left.
+    with ws.writing(command, note=plan.notices.append), Store(ws.path("store")) as store:
+        delivery = _Delivery(ws, store, mailer)
+        try:
+            return [delivery.one(planned) for planned in plan.emails]
+        finally:
+            delivery.settle_unfinished()
+            if mailer is not None:
+                mailer.close()
 
-            def on_sent(result: SendResult) -> None:
-                planned = by_key[result.key]
-                store.record_send(key=result.key, kind=planned.kind,
-                                  issue_ids=list(planned.issue_ids),
-                                  to_address=result.to_address, via="smtp", file_path=None,
-                                  sent=True)
 
-            results = send_all([p.email for p in plan.emails], settings, password,
-                               already_sent=lambda key: _key_recorded(store, key),
-                               on_sent=on_sent)
-            return [_result(by_key[r.key], sent=r.sent, skipped=r.skipped, error=r.error,
-                            warning=r.warning) for r in results]
+class _Delivery:
+    """One run of deliver: the store, the claims of this run and what stopped it, if anything."""
 
-        sender_name, sender_address = _sender(ws)
-        todo = [p for p in plan.emails if not _key_recorded(store, p.email.key)]
-        paths = write_drafts([p.email for p in todo], ws.path("outbox"), sender_name,
-                             sender_address)
-        written = {}
-        for planned, path in zip(todo, paths, strict=True):
-            store.record_send(key=planned.email.key, kind=planned.kind,
-                              issue_ids=list(planned.issue_ids),
-                              to_address=planned.email.to_address, via="draft",
-                              file_path=str(path), sent=False)
-            written[planned.email.key] = path
-        return [_result(p, path=written[p.email.key]) if p.email.key in written
-                else _result(p, skipped=True) for p in plan.emails]
+    def __init__(self, ws: Workspace, store: Store, mailer: Mailer | None) -> None:
+        self.store = store
+        self.mailer = mailer
+        self.outbox = ws.path("outbox")
+        self.sender_name, self.sender_address = _sender(ws)
+        self.claimer = _new_claimer()
+        self.undone = "not sent" if mailer is not None else "not written"
+        self.stopped: str | None = None  # why the rest of the batch is not tried
+        self.unfinished: dict[str, Any] | None = None  # this run's claim being worked on
+
+    def one(self, planned: PlannedEmail) -> DeliveryResult:
+        """Claim, build, write or send, and record one email."""
+        if self.stopped is None and self.mailer is not None:
+            self.stopped = self.mailer.stopped
+        if self.stopped is not None:
+            return _result(planned, error=self.stopped)
+        message_id = new_message_id(self.sender_address)
+        claim = self._claim(planned, message_id)
+        if isinstance(claim, DeliveryResult):
+            return claim
+        assert claim.send_id is not None
+        self.unfinished = {"id": claim.send_id, "file_path": claim.file_path,
+                           "message_id": message_id, "via": "draft" if self.mailer is None
+                           else "smtp", "handed_over": False, "claimed_by": self.claimer}
+        try:
+            data = build_message(planned.email, self.sender_name, self.sender_address,
+                                 draft=self.mailer is None,
+                                 message_id=message_id).as_bytes()
+        except (OSError, ToolkitError) as exc:  # an attached file gone since it was planned
+            reason = _unreadable(exc)
+            self._finish(claim.send_id, "failed", detail=reason)
+            return _result(planned, error=f"{self.undone}: {reason}")
+        if self.mailer is None:
+            return self._draft(planned, claim, data)
+        return self._send(planned, claim, data)
+
+    def _claim(self, planned: PlannedEmail, message_id: str) -> SendClaim | DeliveryResult:
+        pick = None
+        if self.mailer is None:
+            def pick(reserved: set[str]) -> str:
+                return str(draft_path(self.outbox, planned.email, reserved))
+
+        claim = SendClaim(None, {})
+        for _attempt in range(2):
+            try:
+                if self.mailer is None:
+                    self.outbox.mkdir(parents=True, exist_ok=True)
+                claim = self.store.claim_send(
+                    key=planned.email.key, kind=planned.kind, issue_ids=list(planned.issue_ids),
+                    to_address=planned.email.to_address,
+                    via="draft" if self.mailer is None else "smtp", claimer=self.claimer,
+                    message_id=message_id, pick_path=pick)
+            except (sqlite3.Error, OSError) as exc:
+                return self._stop(planned, explain_failure(exc))
+            if claim.send_id is not None:
+                return claim
+            gone = {row["id"]: row for row in claim.blocked.values()
+                    if row["state"] == "claimed" and claim_abandoned(row)}
+            if not gone:
+                break
+            try:
+                for row in gone.values():
+                    _settle(self.store, row)
+            except (sqlite3.Error, OSError) as exc:
+                return self._stop(planned, explain_failure(exc))
+        first = next(iter(claim.blocked.values()))
+        if set(claim.blocked) == set(planned.issue_ids):
+            return _result(planned, skipped=True,
+                           note=f"{self.undone}: {_others_doing(first, kind=planned.kind)}")
+        partnerships = []
+        for issue_id in planned.issue_ids:
+            issued = self.store.issued(issue_id) if issue_id in claim.blocked else None
+            if issued is not None:
+                partnerships.append(issued.partnership_id)
+        forms = " and ".join(partnerships) or "some of them"
+        return _result(planned, error=(
+            f"{self.undone}: another run is sending or has sent the form for {forms} in an "
+            f"email of its own; run the command again to send the other forms"))
+
+    def _draft(self, planned: PlannedEmail, claim: SendClaim, data: bytes) -> DeliveryResult:
+        assert claim.send_id is not None and claim.file_path is not None
+        try:
+            path = write_draft(Path(claim.file_path), data)
+        except OSError as exc:
+            reason = explain_failure(exc)
+            self._finish(claim.send_id, "failed", detail=reason)
+            return self._stop(planned, reason)
+        problem = self._finish(claim.send_id, "drafted", file_path=str(path))
+        if problem is not None:
+            self._stop(planned, problem)
+            return _result(planned, path=path, warning=(
+                f"written, but the store could not record it ({problem}); the next run "
+                "will find it and record it"))
+        return _result(planned, path=path)
+
+    def _send(self, planned: PlannedEmail, claim: SendClaim, data: bytes) -> DeliveryResult:
+        assert claim.send_id is not None and self.mailer is not None and self.unfinished
+        self.unfinished["handed_over"] = True  # from here, a crash leaves it in doubt
+        result = self.mailer.send(planned.email, data)
+        if result.sent:
+            state, detail = "sent", None
+        elif result.maybe_sent:
+            state, detail = "unknown", result.error
+        else:
+            state, detail = "failed", result.error
+        problem = self._finish(claim.send_id, state, detail=detail)
+        if problem is not None:
+            # Left claimed: the next run lists it as one that may have been sent.
+            self._stop(planned, problem)
+            if result.sent:
+                return _result(planned, sent=True, warning=(
+                    f"sent, but the store could not record it ({problem}); the next run "
+                    "will list it as one that may have been sent"))
+            if not result.maybe_sent:
+                return _result(planned, error=result.error, warning=(
+                    f"the store could not record this ({problem})"))
+        if result.maybe_sent:
+            why = (result.error or "").removeprefix("may have been sent: ")
+            check = (CHECK_SENT_ITEMS if planned.kind == "send"
+                     else "check Sent Items; it is not sent again today")
+            return _result(planned, error=f"may have been sent: {check} ({why})",
+                           maybe_sent=True)
+        return _result(planned, sent=result.sent, error=result.error, warning=result.warning)
+
+    def _finish(self, send_id: int, state: str, **values: Any) -> str | None:
+        """Record a claimed email's outcome; the reason if the store could not."""
+        try:
+            self.store.finish_send(send_id, claimer=self.claimer, state=state, **values)
+        except sqlite3.Error as exc:
+            return explain_failure(exc)
+        self.unfinished = None
+        return None
+
+    def _stop(self, planned: PlannedEmail, reason: str) -> DeliveryResult:
+        """This email and the rest are not tried: the store or the disk cannot be used."""
+        headline = re.split(r": |\. |, so ", reason, maxsplit=1)[0]
+        self.stopped = f"{self.undone}: the run stopped before this email ({headline})"
+        return _result(planned, error=f"{self.undone}: {reason}")
+
+    def settle_unfinished(self) -> None:
+        """After an interruption (Ctrl+C, a fault), record how this run's open claim ended."""
+        row, self.unfinished = self.unfinished, None
+        if row is None:
+            return
+        try:
+            if row["via"] == "smtp" and not row["handed_over"]:
+                self.store.finish_send(row["id"], claimer=self.claimer, state="failed",
+                                       detail="the run stopped before sending it")
+            else:
+                _settle(self.store, row)
+        except (sqlite3.Error, OSError):
+            pass  # the next run settles it: this process will have gone
+
+
+def _unreadable(exc: BaseException) -> str:
+    """Why an email's attachment could not be read since it was planned."""
+    if isinstance(exc, OSError):
+        name = f" {exc.filename}" if exc.filename else ""
+        return (f"the attached file{name} cannot be read ({exc.strerror or exc}); run the "
+                "command again once it is back")
+    return str(exc)

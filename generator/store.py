@@ -3,6 +3,10 @@
 Nothing is ever deleted or overwritten. A later return for the same issued form supersedes the
 earlier one, which stays in the history. Each file is taken in within one transaction, so an
 interrupted run leaves the store as it was before that file.
+
+Emails are claimed before they are written or sent (`claim_send`, one write transaction that
+checks and inserts) and their outcome is recorded after (`finish_send`), so two runs at once,
+or a run after one that died, never send the same form twice in the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import StoreError
+
+# How long a command waits for another program writing to the store before it reports that
+# the store is busy (commands of the toolkit itself wait for each other's writer lock first).
+BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def _run(db: sqlite3.Connection, script: str) -> None:
@@ -90,10 +98,52 @@ def _v2_issue_state(db: sqlite3.Connection) -> None:
     """)
 
 
-BUSY_TIMEOUT_SECONDS = 10.0
+SEND_STATES = ("claimed", "drafted", "sent", "failed", "unknown")
+
+
+def send_slot(key: str) -> str:
+    """The way an email carries its forms, from its key: two live sends of one form may not
+    share a slot ('send', 'resend:DATE', 'chase:DATE' or 'query:DATE')."""
+    parts = key.split(":")
+    if parts[0] == "send":
+        return f"resend:{parts[3]}" if len(parts) >= 4 and parts[2] == "resend" else "send"
+    return f"{parts[0]}:{parts[1]}" if len(parts) > 1 else parts[0]
+
+
+def _v3_send_claims(db: sqlite3.Connection) -> None:
+    """Sends are claimed before they are written or sent, and record how each one ended.
+
+    state: claimed (a run is writing or sending it: claimed_by names the computer, process
+    and run), drafted, sent, failed (not written or sent: the next run may try again) or
+    unknown (an SMTP email the server may have taken without confirming it). message_id is
+    the email's Message-ID, which finds a draft a run that died had written. send_issues
+    lists the issued forms each email carries, indexed by form, in its slot (`send_slot`).
+    """
+    _run(db, """
+        ALTER TABLE sends ADD COLUMN state TEXT NOT NULL DEFAULT 'sent'
+            CHECK (state IN ('claimed', 'drafted', 'sent', 'failed', 'unknown'));
+        ALTER TABLE sends ADD COLUMN claimed_by TEXT;
+        ALTER TABLE sends ADD COLUMN message_id TEXT;
+        ALTER TABLE sends ADD COLUMN detail TEXT;
+        ALTER TABLE sends ADD COLUMN finished_at TEXT;
+        UPDATE sends SET state = 'drafted' WHERE sent_at IS NULL;
+        CREATE TABLE send_issues (
+            send_id INTEGER NOT NULL REFERENCES sends (id),
+            issue_id TEXT NOT NULL,
+            slot TEXT NOT NULL,
+            PRIMARY KEY (send_id, issue_id)
+        );
+        CREATE INDEX send_issues_issue ON send_issues (issue_id, slot);
+        CREATE INDEX sends_state ON sends (state)
+    """)
+    for row in db.execute("SELECT id, key, issue_ids FROM sends").fetchall():
+        for issue_id in json.loads(row[2]):
+            db.execute("INSERT OR IGNORE INTO send_issues VALUES (?, ?, ?)",
+                       (row[0], issue_id, send_slot(row[1])))
+
 
 # Ordered schema changes; the number applied is kept in PRAGMA user_version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2_issue_state]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2_issue_state, _v3_send_claims]
 
 
 def now_iso() -> str:
@@ -412,21 +462,100 @@ class Store:
 
     # ---- sending -------------------------------------------------------------------------
 
-    def was_sent(self, key: str) -> bool:
-        row = self.db.execute("SELECT sent_at FROM sends WHERE key = ?", (key,)).fetchone()
-        return row is not None and row["sent_at"] is not None
+    def claim_send(self, *, key: str, kind: str, issue_ids: list[str], to_address: str,
+                   via: str, claimer: str, message_id: str | None = None,
+                   pick_path: Callable[[set[str]], str] | None = None) -> SendClaim:
+        """Claim an email before it is written or sent, or say which sends stand in its way.
 
-    def record_send(self, *, key: str, kind: str, issue_ids: list[str], to_address: str,
-                    via: str, file_path: str | None, sent: bool) -> None:
+        In one write transaction: the email's key must be new or its earlier attempt failed,
+        and none of its forms may be in another live send (not failed) in the same slot (see
+        `send_slot`), in any slot for a first send, or in a send of its kind still claimed.
+        `pick_path(reserved)` chooses the draft's file name, avoiding the names other claims
+        have reserved; it is recorded with the claim so the file can be found if the run dies.
+        """
+        slot = send_slot(key)
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO sends (key, kind, issue_ids, to_address, prepared_at, sent_at, via, "
-                "file_path) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET "
-                "sent_at = COALESCE(sends.sent_at, excluded.sent_at), via = excluded.via, "
-                "file_path = COALESCE(excluded.file_path, sends.file_path)",
-                (key, kind, json.dumps(issue_ids), to_address, now_iso(),
-                 now_iso() if sent else None, via, file_path))
+            own = db.execute("SELECT * FROM sends WHERE key = ?", (key,)).fetchone()
+            if own is not None and own["state"] != "failed":
+                return SendClaim(None, {issue_id: dict(own) for issue_id in issue_ids})
+            own_id = own["id"] if own is not None else -1
+            blocked: dict[str, dict[str, Any]] = {}
+            for issue_id in issue_ids:
+                row = db.execute(
+                    "SELECT s.* FROM send_issues si JOIN sends s ON s.id = si.send_id "
+                    "WHERE si.issue_id = ? AND s.id != ? AND s.state != 'failed' AND "
+                    "(si.slot = ? OR (? = 'send' AND s.kind = 'send') OR "
+                    "(s.state = 'claimed' AND s.kind = ?)) ORDER BY s.id LIMIT 1",
+                    (issue_id, own_id, slot, slot, kind)).fetchone()
+                if row is not None:
+                    blocked[issue_id] = dict(row)
+            if blocked:
+                return SendClaim(None, blocked)
+            file_path = None
+            if pick_path is not None:
+                reserved = {r[0] for r in db.execute(
+                    "SELECT file_path FROM sends WHERE state = 'claimed' AND file_path IS NOT "
+                    "NULL")}
+                file_path = pick_path(reserved)
+            values = (kind, json.dumps(issue_ids), to_address, now_iso(), via, file_path,
+                      claimer, message_id)
+            if own is None:
+                cursor = db.execute(
+                    "INSERT INTO sends (kind, issue_ids, to_address, prepared_at, via, "
+                    "file_path, claimed_by, message_id, key, state) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,'claimed')", (*values, key))
+                send_id = int(cursor.lastrowid or 0)
+            else:
+                send_id = int(own["id"])
+                db.execute(
+                    "UPDATE sends SET kind = ?, issue_ids = ?, to_address = ?, prepared_at = ?, "
+                    "via = ?, file_path = ?, claimed_by = ?, message_id = ?, state = 'claimed', "
+                    "sent_at = NULL, detail = NULL, finished_at = NULL WHERE id = ?",
+                    (*values, send_id))
+                db.execute("DELETE FROM send_issues WHERE send_id = ?", (send_id,))
+            db.executemany("INSERT INTO send_issues VALUES (?, ?, ?)",
+                           [(send_id, issue_id, slot) for issue_id in issue_ids])
+            return SendClaim(send_id, {}, file_path)
+
+    def finish_send(self, send_id: int, *, claimer: str, state: str,
+                    file_path: str | None = None, detail: str | None = None) -> bool:
+        """Record how a claimed email ended; False if it is no longer this claimer's to settle.
+
+        `state` is drafted, sent, failed (not written or sent: a later run may try again) or
+        unknown (it may have been sent). Only the run named in the claim settles it, so two
+        runs tidying up after a third that died never both do.
+        """
+        if state not in SEND_STATES or state == "claimed":
+            raise ValueError(f"not an outcome: {state}")
+        with self.transaction() as db:
+            stamp = now_iso()
+            cursor = db.execute(
+                "UPDATE sends SET state = ?, file_path = COALESCE(?, file_path), detail = ?, "
+                "finished_at = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE NULL END "
+                "WHERE id = ? AND state = 'claimed' AND claimed_by = ?",
+                (state, file_path, detail, stamp, state, stamp, send_id, claimer))
+            return cursor.rowcount == 1
+
+    def claimed_sends(self) -> list[dict[str, Any]]:
+        """Every email a run has claimed and not yet settled, oldest first."""
+        rows = self.db.execute("SELECT * FROM sends WHERE state = 'claimed' ORDER BY id")
+        return [dict(r) for r in rows]
 
     def sends_for_issue(self, issue_id: str) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM sends ORDER BY id").fetchall()
-        return [dict(r) for r in rows if issue_id in json.loads(r["issue_ids"])]
+        """The sends carrying an issued form, oldest first; failed attempts are left out."""
+        rows = self.db.execute(
+            "SELECT s.* FROM send_issues si JOIN sends s ON s.id = si.send_id "
+            "WHERE si.issue_id = ? AND s.state != 'failed' ORDER BY s.id", (issue_id,))
+        return [dict(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class SendClaim:
+    """What `Store.claim_send` did: `send_id` when claimed, else the sends in the way by form.
+
+    `file_path` is the draft name reserved with the claim, if one was asked for.
+    """
+
+    send_id: int | None
+    blocked: dict[str, dict[str, Any]]
+    file_path: str | None = None

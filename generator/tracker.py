@@ -93,14 +93,19 @@ def status_rows(store: Store, *, cycle: str | None = None,
 
 
 def _sent(store: Store, issue_id: str) -> str:
-    """How the form went out: 'emailed 2026-11-25', 'draft 2026-11-25' or 'not sent yet'."""
+    """How the form went out: 'emailed 2026-11-25', 'draft 2026-11-25', 'may have been
+    emailed 2026-11-25: check Sent Items', 'being sent now' or 'not sent yet'."""
     sends = [s for s in store.sends_for_issue(issue_id) if s["kind"] == "send"]
     emailed = [s["sent_at"] for s in sends if s["sent_at"]]
     if emailed:
         return f"emailed {max(emailed)[:10]}"
-    if sends:
-        return f"draft {max(s['prepared_at'] for s in sends)[:10]}"
-    return "not sent yet"
+    drafts = [s["prepared_at"] for s in sends if s.get("state", "drafted") == "drafted"]
+    if drafts:
+        return f"draft {max(drafts)[:10]}"
+    unsure = [s["prepared_at"] for s in sends if s.get("state") == "unknown"]
+    if unsure:
+        return f"may have been emailed {max(unsure)[:10]}: check Sent Items"
+    return "being sent now" if sends else "not sent yet"
 
 
 def write_tracker(rows: list[StatusRow], path: Path) -> Path:

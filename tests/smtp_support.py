@@ -1,7 +1,14 @@
-"""A real SMTP server on 127.0.0.1 for tests, and a guard that keeps tests off the network."""
+"""SMTP servers on 127.0.0.1 for tests, and a guard that keeps tests off the network.
+
+`smtp_server` runs aiosmtpd (a real server) with a `Recorder` handler. `RawSmtpServer` is a
+small server on a plain socket for the misbehaviour aiosmtpd cannot produce: taking a message
+and hanging up before answering, answering one byte every few seconds, or holding its answer
+until the test lets it go.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import socket
@@ -9,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
+from types import TracebackType
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -109,3 +117,152 @@ def parse(data: bytes) -> EmailMessage:
     message = email.message_from_bytes(data, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     return message
+
+
+DROP = "drop"  # RawSmtpServer(after_data=DROP): hang up instead of answering
+
+
+class RawSmtpServer:
+    """An SMTP server on a plain socket that misbehaves as asked; use it as a context manager.
+
+    - ``after_data``: the answer to the end of a message ("250 ..." takes it, "554 ..."
+      refuses it), or DROP: the message is taken but the connection closes before any answer,
+      so the client cannot know it arrived.
+    - ``drip``: "all" sends every answer, the greeting included, one byte every
+      ``drip_every`` seconds; "after-data" does so from the answer to the end of a message.
+    - ``hold``: once a message is taken, wait for this event before answering
+      (``took_message`` is set first, so a test knows the message is in).
+
+    Every message whose end the server read is in ``received`` (sender, recipients, data),
+    whether or not it answered: that is what the recipient would get.
+    """
+
+    def __init__(self, *, after_data: str = "250 2.0.0 Accepted for delivery",
+                 drip: str | None = None, drip_every: float = 2.0,
+                 hold: threading.Event | None = None) -> None:
+        self.after_data = after_data
+        self.drip = drip
+        self.drip_every = drip_every
+        self.hold = hold
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.took_message = threading.Event()
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+        self._connections: list[socket.socket] = []
+
+    def __enter__(self) -> int:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.settimeout(0.05)
+        self._listener = listener
+        self._start(self._accept)
+        return int(listener.getsockname()[1])
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        for thread in list(self._threads):
+            thread.join(10)
+        if self._listener is not None:
+            self._listener.close()
+
+    def recipients(self) -> list[str]:
+        """The first recipient of each message received, in order (repeats included)."""
+        with self._lock:
+            return [rcpts[0] for _, rcpts, _ in self.received]
+
+    def _start(self, target: object, *args: object) -> None:
+        def run() -> None:
+            try:
+                target(*args)  # type: ignore[operator]
+            except Exception as exc:  # noqa: BLE001 - kept for the test, never raised in a thread
+                self.errors.append(exc)
+
+        thread = threading.Thread(target=run, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            connection.settimeout(30)
+            with self._lock:
+                self._connections.append(connection)
+            self._start(self._serve, connection)
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection, connection.makefile("rb") as reader:
+            try:
+                self._converse(connection, reader)
+            except (OSError, ValueError):
+                pass  # the client hung up, or the test ended
+
+    def _converse(self, connection: socket.socket, reader: object) -> None:
+        dripping = self.drip == "all"
+
+        def answer(line: str) -> None:
+            data = (line + "\r\n").encode("ascii")
+            if not dripping:
+                connection.sendall(data)
+                return
+            for byte in data:
+                if self._stop.wait(self.drip_every):
+                    raise OSError("the test ended")
+                connection.sendall(bytes([byte]))
+
+        answer("220 127.0.0.1 ESMTP test server")
+        sender, recipients = "", []
+        for raw in iter(reader.readline, b""):  # type: ignore[attr-defined]
+            command = raw.decode("ascii", "replace").strip()
+            verb = command[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                answer("250 127.0.0.1")
+            elif verb == "MAIL":
+                sender, recipients = _address(command), []
+                answer("250 2.1.0 OK")
+            elif verb == "RCPT":
+                recipients.append(_address(command))
+                answer("250 2.1.5 OK")
+            elif verb == "DATA":
+                answer("354 End data with <CR><LF>.<CR><LF>")
+                lines = []
+                for line in iter(reader.readline, b""):  # type: ignore[attr-defined]
+                    if line == b".\r\n":
+                        break
+                    lines.append(line)
+                else:
+                    return  # the client hung up before the end of the message
+                with self._lock:
+                    self.received.append((sender, list(recipients), b"".join(lines)))
+                self.took_message.set()
+                while self.hold is not None and not self.hold.is_set():
+                    if self._stop.wait(0.02):
+                        return
+                if self.after_data == DROP:
+                    return
+                dripping = dripping or self.drip == "after-data"
+                answer(self.after_data)
+            elif verb in ("RSET", "NOOP"):
+                answer("250 2.0.0 OK")
+            elif verb == "QUIT":
+                answer("221 2.0.0 Bye")
+                return
+            else:
+                answer("500 5.5.2 Command not recognised")
+
+
+def _address(command: str) -> str:
+    return command.partition(":")[2].strip().split(" ")[0].strip("<>")

@@ -34,7 +34,7 @@ from generator.mail import (
     write_drafts,
 )
 
-from smtp_support import Recorder, parse, smtp_server
+from smtp_support import DROP, RawSmtpServer, Recorder, parse, smtp_server
 
 SENDER = "partnerships@anytown.gov.uk"
 DOCX_BYTES = b"PK\x03\x04" + bytes(range(256)) * 40 + b"\r\n.\r\n\n.\x00end"
@@ -642,6 +642,52 @@ def test_send_all_reconnects_when_the_server_hangs_up_between_messages() -> None
         ["bm2@example.org"],
         ["bm3@example.org"],
     ]
+
+
+def test_send_all_never_sends_again_an_email_whose_answer_was_lost_after_the_message() -> None:
+    dropping = RawSmtpServer(after_data=DROP)
+    with dropping as port:
+        results = send_all([outgoing(1), outgoing(2)], settings(port), None)
+
+    assert dropping.recipients() == ["bm1@example.org", "bm2@example.org"]
+    assert [(r.sent, r.maybe_sent) for r in results] == [(False, True), (False, True)]
+    assert results[0].error == (
+        f"may have been sent: 127.0.0.1:{port} closed the connection after taking the email, "
+        "before confirming it"
+    )
+
+
+def test_send_all_gives_up_on_a_dripping_server_at_the_deadline_and_tries_no_more() -> None:
+    with RawSmtpServer(drip="all", drip_every=2) as port:
+        started = time.monotonic()
+        results = send_all([outgoing(1), outgoing(2)], settings(port, deadline=1.0), None)
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 30
+    assert results[0].error == (
+        f"not sent: 127.0.0.1:{port} did not finish within 1 second (the [smtp] deadline)"
+    )
+    assert results[1].error is not None and results[1].error.startswith("not tried: ")
+    assert not any(r.sent or r.maybe_sent for r in results)
+
+
+def test_send_all_deadline_passing_after_the_message_leaves_it_may_have_been_sent() -> None:
+    with RawSmtpServer(drip="after-data", drip_every=2) as port:
+        (result,) = send_all([outgoing(1)], settings(port, deadline=1.0), None)
+
+    assert result.maybe_sent and not result.sent
+    assert result.error == (
+        f"may have been sent: 127.0.0.1:{port} did not confirm it within 1 second "
+        "(the [smtp] deadline)"
+    )
+
+
+def test_send_all_message_refused_after_the_message_is_not_sent_and_not_in_doubt() -> None:
+    with RawSmtpServer(after_data="554 5.6.0 Message refused") as port:
+        (result,) = send_all([outgoing(1)], settings(port), None)
+
+    assert (result.sent, result.maybe_sent) == (False, False)
+    assert result.error == "message rejected by the mail server (554 5.6.0 Message refused)"
 
 
 @pytest.mark.parametrize(
