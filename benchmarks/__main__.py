@@ -74,6 +74,34 @@ def run_sizes(sizes: list[int], repeats: int | None) -> dict[str, dict[str, Any]
     return results
 
 
+LARGE_RETURNS = ((50, "pictures"), (50, "text"), (76, "pictures"), (76, "text"))
+
+
+def run_large_returns() -> list[dict[str, Any]]:
+    """Each large return built and taken in by processes of their own (benchmarks.large_return)."""
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="partnerships-bench-") as tmp:
+        for megabytes, shape in LARGE_RETURNS:
+            out = Path(tmp) / f"{megabytes}-{shape}.json"
+            subprocess.run([sys.executable, "-m", "benchmarks.large_return", str(megabytes),
+                            shape, str(out)], check=True)
+            found = json.loads(out.read_text(encoding="utf-8"))
+            found.pop("reasons", None)
+            print(f"large return {megabytes} MB ({shape}): {found['seconds']} s, peak "
+                  f"{found['peak_mb']} MB", flush=True)
+            figures.append(found)
+    return figures
+
+
+def large_table(figures: list[dict[str, Any]]) -> str:
+    lines = ["| return | carried as | outcome | time | process before reading | peak RSS |",
+             "|---:|---|---|---:|---:|---:|"]
+    for f in figures:
+        lines.append(f"| {f['file_mb']:.0f} MB | {f['shape']} | {f['outcome']} | "
+                     f"{f['seconds']:.2f} s | {f['baseline_mb']:.0f} MB | {f['peak_mb']:.0f} MB |")
+    return "\n".join(lines)
+
+
 def public(figures: dict[str, Any]) -> dict[str, Any]:
     """The figures of one size in exactly the shape of issue 7, rounded."""
     def rounded(value: Any) -> Any:
@@ -215,7 +243,9 @@ def markdown(document: dict[str, Any], results: dict[str, dict[str, Any]], wall:
         f"{sizes}; load average {info['load_average_at_start']} at the start).\n\n"
         f"Machine: {machine_line(info)}.\n\n"
         f"{table(results)}\n\n"
-        f"Against the targets of issue 7:\n\n{targets}\n\n"
+        + (f"Large returns, each taken in by a fresh process:\n\n"
+           f"{large_table(document['large_returns'])}\n\n" if document["large_returns"] else "")
+        + f"Against the targets of issue 7:\n\n{targets}\n\n"
         f"How to read it:\n\n{notes}\n"
     )
 
@@ -229,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also write the figures as JSON to FILE")
     parser.add_argument("--markdown", type=Path, metavar="FILE",
                         help="also write the table as Markdown to FILE")
+    parser.add_argument("--no-large", action="store_true",
+                        help="leave out the large returns (50 and 76 MB)")
     parser.add_argument("--repeats", type=int, metavar="N",
                         help="runs per step (default: 15 at 10 forms, 5 at 100, 3 at 1,000)")
     args = parser.parse_args(argv)
@@ -242,10 +274,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {machine_line(info)}", flush=True)
     started = time.perf_counter()
     results = run_sizes(sizes, args.repeats)
+    large = [] if args.no_large else run_large_returns()
     wall = time.perf_counter() - started
-    document = {"machine": info, "sizes": {size: public(f) for size, f in results.items()}}
+    document = {"machine": info, "sizes": {size: public(f) for size, f in results.items()},
+                "large_returns": large}
     print()
     print(table(results))
+    if large:
+        print()
+        print(large_table(large))
     print(f"\nTotal wall time {wall:.0f} s.")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -160,6 +160,9 @@ def select_partnerships(register: Register, definition: FormDefinition,
     if not chosen_list:
         notices.append(f"no in-scope partnership is in the {definition.phase} phase, so no "
                        f"{definition.type} form was issued")
+    notices.extend(f"{p.id} {p.name}: its row ({p.row}) is hidden in {register.path.name}; "
+                   "it is issued a form like every other row (unhide it, or delete the row if "
+                   "the partnership has ended)" for p in chosen_list if p.hidden)
     return chosen_list, notices
 
 

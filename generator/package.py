@@ -34,6 +34,7 @@ __all__ = [
     "MAX_MEMBER_BYTES",
     "MAX_RATIO",
     "MAX_TOTAL_BYTES",
+    "MAX_XML_TAGS",
     "SAFE_PARSER",
     "DamagedFile",
     "EmptyFile",
@@ -61,6 +62,7 @@ MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200
 MAX_MEMBERS = 2000
+MAX_XML_TAGS = 1_000_000
 # Small XML parts legitimately compress far better than MAX_RATIO; they cannot do harm anyway.
 _RATIO_APPLIES_ABOVE = 1024 * 1024
 
@@ -208,6 +210,8 @@ _DTD_MARKERS: tuple[bytes, ...] = tuple(
     for marker in ("<!doctype", "<!entity")
     for encoding in ("ascii", "utf-16-le", "utf-16-be")
 )
+# Searched case-insensitively in place: lowering a copy of a large part doubled its memory.
+_DTD_PATTERN = re.compile(b"|".join(re.escape(m) for m in _DTD_MARKERS), re.IGNORECASE)
 
 _CORE_KEYS = frozenset(
     {
@@ -256,9 +260,16 @@ def parse_xml(data: bytes, part_name: str) -> etree._Element:
     with `TamperedFile`, and turns a parse error into `DamagedFile` naming `part_name`; both
     subclass `UnreadableFile`. Entities are never expanded and nothing is ever fetched.
     """
-    lowered = data.lower()
-    if any(marker in lowered for marker in _DTD_MARKERS):
+    if _DTD_PATTERN.search(data):
         raise TamperedFile(_dtd_message(part_name))
+    # Memory for the parsed tree grows with the number of elements, not the part's size: a
+    # part of tiny runs takes some 20 times its size. No form comes near this many tags.
+    tags = data.count(b"<")
+    if tags > MAX_XML_TAGS:
+        raise OversizedFile(
+            f"{_clean(part_name)} holds {tags:,} XML tags, far more than any form (the limit "
+            f"is {MAX_XML_TAGS:,})"
+        )
     try:
         root = etree.fromstring(data, SAFE_PARSER)
     except etree.XMLSyntaxError as exc:
@@ -598,7 +609,8 @@ class _PartReader:
         member = self._members.get(_key(name))
         return member.info.orig_filename if member else name
 
-    def read(self, name: str) -> bytes | None:
+    def read(self, name: str, *, keep: bool = True) -> bytes | None:
+        """A member's bytes, decompressed once; `keep=False` for bytes used only once."""
         key = _key(name)
         if key in self._cache:
             return self._cache[key]
@@ -606,11 +618,13 @@ class _PartReader:
         if member is None:
             return None
         content = self._inflate(member)
-        self._cache[key] = content
+        if keep:
+            self._cache[key] = content
         return content
 
     def parse(self, name: str, translate: bool = False) -> etree._Element | None:
-        data = self.read(name)
+        # The parsed tree is what callers keep: holding the bytes too doubled the memory.
+        data = self.read(name, keep=False)
         if data is None:
             return None
         if translate:
@@ -622,6 +636,8 @@ class _PartReader:
             raise TamperedFile(f"{self._display} was not opened: {exc}; {_FRESH_COPY}") from exc
         except DamagedFile as exc:
             raise DamagedFile(f"{self._display} is damaged: {exc}; {_RESEND}") from exc
+        except OversizedFile as exc:
+            raise OversizedFile(f"{self._display} was not opened: {exc}; {_FRESH_COPY}") from exc
 
     def _inflate(self, member: _Member) -> bytes:
         info = member.info

@@ -83,6 +83,7 @@ class Partnership:
     next_review: dt.date | None
     report_depth: str
     row: int = 0
+    hidden: bool = False  # the row is hidden in Excel (still a partnership of the register)
 
     def context(self) -> dict[str, Any]:
         """The partnership as the text a form shows."""
@@ -187,6 +188,7 @@ def read_register(path: Path, framework: Framework) -> Register:
         sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
         title = sheet.title
+        hidden_rows = _hidden_rows(path, getattr(sheet, "_worksheet_path", ""))
     finally:
         workbook.close()
     problems: list[str] = []
@@ -285,7 +287,7 @@ def read_register(path: Path, framework: Framework) -> Register:
             hos_email=values["hos_email"],
             budget=money.get("budget"), contribution=money.get("contribution"),
             next_review=dates.get("next_review"), report_depth=depth or "Summary",
-            row=row_number,
+            row=row_number, hidden=row_number in hidden_rows,
         ))
     if problems:
         count = len(problems)
@@ -296,7 +298,32 @@ def read_register(path: Path, framework: Framework) -> Register:
         )
     if not partnerships:
         raise RegisterError(f"{path}: the register has no partnerships (rows after the headers)")
+    notices.extend(f"{name}, {title}!{p.row}: the row of {p.id} {p.name} is hidden in Excel; it "
+                   "is still a partnership of the register" for p in partnerships if p.hidden)
     return Register(path, partnerships, notices)
+
+
+def _hidden_rows(path: Path, sheet_part: str) -> set[int]:
+    """The numbers of the rows hidden in Excel (openpyxl's fast reader does not say)."""
+    from lxml import etree
+
+    hidden: set[int] = set()
+    if not sheet_part:
+        return hidden
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(sheet_part.lstrip("/")) as part:
+            for _, row in etree.iterparse(part, tag=f"{{{_SHEET_NS}}}row",
+                                          resolve_entities=False, no_network=True,
+                                          load_dtd=False):
+                if row.get("hidden") in ("1", "true") and (row.get("r") or "").isdigit():
+                    hidden.add(int(row.get("r", "0")))
+                row.clear()
+    except (KeyError, OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return set()  # the rows themselves were read; hidden or not is only a notice
+    return hidden
+
+
+_SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def example_rows() -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import struct
 import time
 import zipfile
@@ -751,3 +752,20 @@ def test_mangled_docx_only_ever_raises_unreadable_file(
 def test_arbitrary_bytes_only_ever_raise_unreadable_file(raw: bytes) -> None:
     with pytest.raises(UnreadableFile):
         open_package(raw)
+
+
+def test_a_part_of_millions_of_tiny_elements_is_refused_before_it_is_parsed(docx_bytes):
+    # Small once compressed, but its tree would take some 20 times its size in memory.
+    letters = random.Random(0).choices("abcdefghijklmnopqrstuvwxyz", k=800_000)
+    runs = b"".join(f"<w:r><w:t>{a}{b}</w:t></w:r>".encode()
+                    for a, b in zip(letters[::2], letters[1::2], strict=True))
+    document = (f'<w:document xmlns:w="{W}"><w:body><w:p>'.encode() + runs
+                + b"</w:p></w:body></w:document>")
+    dense = rewrite(docx_bytes, replace={"word/document.xml": document})
+
+    message = refused(dense, OversizedFile, "far more than any form", name="dense.docx")
+
+    assert message == (
+        "dense.docx was not opened: word/document.xml holds 1,600,006 XML tags, far more than "
+        "any form (the limit is 1,000,000); ask the sender to fill in a fresh copy of the form "
+        "and send it again")

@@ -102,3 +102,25 @@ def test_a_formula_like_name_stays_text_in_the_register(tmp_path, framework):
     register = read_register(path, framework)
 
     assert register.get("P001").name == '=HYPERLINK("http://x")'
+
+
+def test_a_hidden_row_is_still_a_partnership_and_the_officer_is_told(workspace):
+    import openpyxl
+
+    from generator.forms import issue_forms
+
+    from conftest import TODAY
+
+    book = openpyxl.load_workbook(workspace.path("register"))
+    book["Partnerships"].row_dimensions[3].hidden = True  # P002
+    book.save(workspace.path("register"))
+
+    register = read_register(workspace.path("register"), workspace.framework())
+    issued = issue_forms(workspace, "review", today=TODAY)
+
+    assert [p.id for p in register.partnerships if p.hidden] == ["P002"]
+    assert any(n.startswith("register.xlsx, Partnerships!3:") and "P002" in n
+               for n in register.notices)
+    assert "P002" in [f.partnership_id for f in issued.written]
+    assert any(n.startswith("P002 ") and "is hidden in register.xlsx" in n
+               for n in issued.notices)
