@@ -97,6 +97,8 @@ port = 587
 security = "starttls"
 user = ""
 password_env = "PARTNERSHIPS_SMTP_PASSWORD"
+# The longest one email may take to send, in seconds; a slower server is given up.
+deadline = 60
 """
 
 

@@ -219,3 +219,27 @@ def test_a_full_disk_while_issuing_is_one_line_saying_what_to_do(workspace, monk
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("Error: the disk is full, so ")
     assert "free some space and run the command again" in line
+
+
+def test_two_commands_opening_a_new_store_at_once_both_find_it_ready(tmp_path):
+    import threading
+
+    for trial in range(10):
+        path = tmp_path / f"store-{trial}.sqlite"
+        errors: list[BaseException] = []
+
+        def open_store(path: Path = path, errors: list[BaseException] = errors) -> None:
+            try:
+                Store(path).close()
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_store) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert errors == []
+        with Store(path) as store:
+            assert store.all_issued() == []
