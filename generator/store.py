@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,6 +147,27 @@ def _v3_send_claims(db: sqlite3.Connection) -> None:
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2_issue_state, _v3_send_claims]
 
 
+def _use_journal_mode(db: sqlite3.Connection, mode: str) -> None:
+    """Put the store in `mode` unless it is already; wait while another connection holds it.
+
+    Changing the journal mode needs the store to itself, and SQLite reports "database is
+    locked" at once rather than waiting (measured: two commands opening a new store at the
+    same moment); the mode is kept in the file, so only the first opening changes it.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        current = str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        if current == mode:
+            return
+        try:
+            db.execute(f"PRAGMA journal_mode={mode}")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -252,7 +274,7 @@ class Store:
             # before "the store is busy" is reported.
             self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
+            _use_journal_mode(self.db, "wal")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
