@@ -80,18 +80,97 @@ def clean_scratch(root: Path, *, older_than: float = 24 * 3600) -> list[Path]:
     if not scratch.is_dir():
         return removed
     now = time.time()
+    # Files a killed run was writing together go first: both or neither are kept.
+    for journal in sorted(scratch.glob(f"*{_TOGETHER}")):
+        if not _writer_alive(journal, now, older_than):
+            removed.extend(_undo_half_written(journal))
     for tmp in scratch.iterdir():
-        pid_text = tmp.name.split("-", 1)[0]
-        try:
-            age = now - tmp.stat().st_mtime
-        except OSError:
-            continue
-        alive = pid_text.isdigit() and pid_alive(int(pid_text))
-        if not alive or age > older_than:
+        if not _writer_alive(tmp, now, older_than):
             with contextlib.suppress(OSError):
                 tmp.unlink()
                 removed.append(tmp)
     return removed
+
+
+def _writer_alive(path: Path, now: float, older_than: float) -> bool:
+    pid_text = path.name.split("-", 1)[0]
+    try:
+        age = now - path.stat().st_mtime
+    except OSError:
+        return True  # gone already: another run is cleaning it
+    return pid_text.isdigit() and pid_alive(int(pid_text)) and age <= older_than
+
+
+_TOGETHER = ".together.json"
+
+
+def _undo_half_written(journal: Path) -> list[Path]:
+    """Remove what a killed `write_together` had named, unless it named every file."""
+    import json
+
+    removed: list[Path] = []
+    try:
+        paths = [Path(p) for p in json.loads(journal.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        paths = []
+    if not all(p.exists() for p in paths):
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    with contextlib.suppress(OSError):
+        journal.unlink()
+    return removed
+
+
+def write_together(items: list[tuple[Path, bytes]]) -> None:
+    """Write files that belong together (a paper and its annex): both or neither.
+
+    Every path must be free. Each file is written in full first; then a note listing the
+    paths is left in the workspace's scratch folder while they are given their names, so
+    that if the run is killed in between, the next run removes the ones it named
+    (`clean_scratch`). A path taken meanwhile raises FileExistsError and names nothing.
+    """
+    import json
+
+    temps = [(path, _finished_temp_file(path, data)) for path, data in items]
+    journal: Path | None = None
+    named: list[Path] = []
+    try:
+        scratch = scratch_folder_for(items[0][0]) if items else None
+        if scratch is not None:
+            fd, name = tempfile.mkstemp(dir=scratch, prefix=f"{os.getpid()}-", suffix=_TOGETHER)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump([str(path) for path, _ in items], handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            journal = Path(name)
+        for path, tmp in temps:
+            _link_or_claim(tmp, path)
+            named.append(path)
+    except BaseException:
+        for path in named:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
+    finally:
+        for _, tmp in temps:
+            tmp.unlink(missing_ok=True)
+        if journal is not None:
+            journal.unlink(missing_ok=True)
+
+
+def _link_or_claim(tmp: Path, target: Path) -> None:
+    """Give the finished file `tmp` the name `target`; FileExistsError if it is taken."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        # A file system without hard links (some network shares): claim the name with
+        # O_EXCL, then move the finished file over our own empty claim.
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        os.replace(tmp, target)
 
 
 def pid_alive(pid: int) -> bool:
@@ -230,17 +309,9 @@ def write_new(path: Path, data: bytes) -> Path:
         while True:
             target = unused_path(path)
             try:
-                os.link(tmp, target)
+                _link_or_claim(tmp, target)
             except FileExistsError:
                 continue
-            except OSError:
-                # A file system without hard links (some network shares): claim the name
-                # with O_EXCL, then move the finished file over our own empty claim.
-                try:
-                    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
-                except FileExistsError:
-                    continue
-                os.replace(tmp, target)
             return target
     finally:
         tmp.unlink(missing_ok=True)

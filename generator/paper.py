@@ -761,6 +761,13 @@ def _restarted_num_id(doc: DocumentObject, style: Any) -> int | None:
 # --------------------------------------------------------------------------- saving
 
 
+def document_bytes(doc: DocumentObject) -> bytes:
+    """The paper as the bytes of a .docx file."""
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
 def save_atomic(doc: DocumentObject, path: Path) -> None:
     """Save the paper to `path` atomically: never leaves a half-written file.
 

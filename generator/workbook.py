@@ -250,6 +250,13 @@ def _set_value(cell: Cell, value: object, number_format: str | None) -> str | No
     return _set_text(cell, str(value))
 
 
+def workbook_bytes(wb: openpyxl.Workbook) -> bytes:
+    """The workbook as the bytes of an .xlsx file."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
 def save_workbook_atomic(wb: openpyxl.Workbook, path: Path) -> None:
     """Save the workbook to `path` atomically: never leaves a half-written file.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from generator.fileio import atomic_write_bytes, safe_filename, write_new
 
@@ -62,3 +63,47 @@ def test_the_next_run_removes_temporary_files_a_dead_run_left(tmp_path):
 
     assert removed == [dead]
     assert alive.exists() and not dead.exists()
+
+
+def test_files_written_together_are_kept_both_or_neither_after_a_kill_between_them(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    from generator.fileio import clean_scratch
+
+    (tmp_path / "partnerships.toml").write_text("", encoding="utf-8")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    # A run that dies (as a laptop does) just after the paper got its name, before the annex.
+    script = textwrap.dedent(f"""
+        import os
+        from pathlib import Path
+        import generator.fileio as fileio
+        real_link, named = os.link, []
+        def link(source, target):
+            if named:
+                os._exit(9)
+            real_link(source, target)
+            named.append(target)
+        fileio.os.link = link
+        reports = Path({str(reports)!r})
+        fileio.write_together([(reports / "paper.docx", b"paper"),
+                               (reports / "paper.xlsx", b"annex")])
+    """)
+    died = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1])
+    assert died.returncode == 9
+    assert [p.name for p in reports.iterdir()] == ["paper.docx"]
+
+    clean_scratch(tmp_path)
+
+    assert list(reports.iterdir()) == []
+    assert list((tmp_path / ".partnerships" / "tmp").iterdir()) == []
+
+
+def test_files_written_together_are_both_there_after_a_normal_run(tmp_path):
+    from generator.fileio import write_together
+
+    write_together([(tmp_path / "paper.docx", b"paper"), (tmp_path / "paper.xlsx", b"annex")])
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["paper.docx", "paper.xlsx"]

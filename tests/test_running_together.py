@@ -243,3 +243,19 @@ def test_two_commands_opening_a_new_store_at_once_both_find_it_ready(tmp_path):
         assert errors == []
         with Store(path) as store:
             assert store.all_issued() == []
+
+
+@pytest.mark.parametrize("trial", range(2))
+def test_a_paper_killed_at_a_random_moment_is_never_left_without_its_annex(workspace, trial):
+    rng = random.Random(trial)
+    process = start(workspace.root, "report", "scrutiny")
+    time.sleep(rng.uniform(0.3, 1.5))
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+
+    again = run(workspace.root, "report", "scrutiny")
+
+    assert again.returncode == 0, again.stderr
+    papers = {p.stem for p in workspace.path("reports").glob("*.docx")}
+    annexes = {p.stem for p in workspace.path("reports").glob("*.xlsx")}
+    assert papers == annexes and papers

@@ -19,9 +19,9 @@ from generator.reports.common import Table
 from generator.workbook import add_table_sheet, save_workbook_atomic
 
 
-def write_annex(path: Path, tables: Sequence[Table], *, about: Sequence[tuple[str, object]]
-                ) -> Path:
-    """Write the annex to `path` (atomically): an 'About' sheet, then one sheet per table."""
+def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object]]
+                   ) -> openpyxl.Workbook:
+    """The annex: an 'About' sheet, then one sheet per table."""
     workbook = openpyxl.Workbook()
     add_table_sheet(workbook, "About", ["Item", "Detail"], [list(row) for row in about],
                     col_widths={"Item": 28, "Detail": 90})
@@ -41,5 +41,11 @@ def write_annex(path: Path, tables: Sequence[Table], *, about: Sequence[tuple[st
         if table.total:
             for cell in sheet[len(table.rows) + 1]:
                 cell.font = Font(bold=True, color=cell.font.color)
-    save_workbook_atomic(workbook, path)
+    return workbook
+
+
+def write_annex(path: Path, tables: Sequence[Table], *, about: Sequence[tuple[str, object]]
+                ) -> Path:
+    """Write the annex to `path` (atomically)."""
+    save_workbook_atomic(annex_workbook(tables, about=about), path)
     return path

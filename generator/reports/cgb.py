@@ -73,15 +73,15 @@ def compile_cgb(ws: Workspace, *, period: str | None = None, pdf: bool = False,
         previous_period=data.previous_period or "the previous period"))
     notes = officer.notes()
     stem = safe_filename(f"cgb-update-{data.period.replace('/', '-')}")
-    docx_path, xlsx_path, _ = output_paths(ws.path("reports"), stem)
-    update = _Update(ws, data, officer, committee, xlsx_path.name)
-    doc = update.document()
     if data.missing:
         notes.append(f"{plural(len(data.missing), 'partnership')} with no accepted return for "
                      f"{data.period}: " + "; ".join(f"{e.partnership.id} {e.partnership.name} "
                                                     f"({e.state})" for e in data.missing))
-    return finish_paper(doc, docx_path, xlsx_path, update.annex_tables(), update.about(),
-                        officer, notes, pdf=pdf)
+    with ws.writing("report cgb", note=notes.append):
+        docx_path, xlsx_path, _ = output_paths(ws.path("reports"), stem)
+        update = _Update(ws, data, officer, committee, xlsx_path.name)
+        return finish_paper(update.document(), docx_path, xlsx_path, update.annex_tables(),
+                            update.about(), officer, notes, pdf=pdf)
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ from docx.shared import Pt
 from docx.table import Table as DocxTable
 
 from generator import charts, paper
-from generator.errors import ToolkitError, WorkspaceError
-from generator.fileio import unused_path
+from generator.errors import ReportError, ToolkitError, WorkspaceError
+from generator.fileio import unused_path, write_together
 from generator.libreoffice import LibreOfficeMissing, convert
 from generator.reports.data import plural
+from generator.workbook import workbook_bytes
 from generator.workspace import Workspace, bundled_templates_dir
 
 TEMPLATE_NAME = "committee-paper.docx"
@@ -393,10 +394,15 @@ def finish_paper(doc: DocumentObject, docx_path: Path, xlsx_path: Path,
                  officer: OfficerText, notes: list[str], *, pdf: bool) -> PaperResult:
     """Save the paper and its annex, note what the author has still to write, make the PDF."""
     # annex.py builds on this module, so it is imported here rather than at the top.
-    from generator.reports.annex import write_annex
+    from generator.reports.annex import annex_workbook
 
-    paper.save_atomic(doc, docx_path)
-    write_annex(xlsx_path, annex_tables, about=about)
+    annex = workbook_bytes(annex_workbook(annex_tables, about=about))
+    try:
+        # The paper and its annex are published together: both are saved, or neither.
+        write_together([(docx_path, paper.document_bytes(doc)), (xlsx_path, annex)])
+    except OSError as exc:
+        raise ReportError(f"Cannot save {docx_path.name} and its annex in {docx_path.parent}: "
+                          f"{exc.strerror or exc}; nothing was saved") from None
     placeholders = sum(1 for key in SECTIONS for p in officer.pieces(key) if p.placeholder)
     if placeholders:
         notes.append(f"{plural(placeholders, 'part')} of the paper still to be completed by the "

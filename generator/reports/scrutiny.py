@@ -80,16 +80,16 @@ def compile_scrutiny(ws: Workspace, *, cycle: str | None = None, pdf: bool = Fal
         previous_cycle=data.previous_cycle or "the previous year"))
     notes = officer.notes()
     stem = safe_filename(f"scrutiny-report-{data.cycle.replace('/', '-')}")
-    docx_path, xlsx_path, pdf_path = output_paths(ws.path("reports"), stem)
-    report = _Report(ws, data, officer, committee, xlsx_path.name)
-    doc = report.document()
     if data.gaps:
         notes.append(f"{plural(len(data.gaps), 'partnership')} without an accepted "
                      f"{data.cycle} review, named in 'Gaps in this report': " + "; ".join(
                          f"{e.partnership.id} {e.partnership.name} ({e.state})"
                          for e in data.gaps))
-    return finish_paper(doc, docx_path, xlsx_path, report.annex_tables(), report.about(),
-                        officer, notes, pdf=pdf)
+    with ws.writing("report scrutiny", note=notes.append):
+        docx_path, xlsx_path, _ = output_paths(ws.path("reports"), stem)
+        report = _Report(ws, data, officer, committee, xlsx_path.name)
+        return finish_paper(report.document(), docx_path, xlsx_path, report.annex_tables(),
+                            report.about(), officer, notes, pdf=pdf)
 
 
 def _name(entry: ReviewEntry) -> str:
