@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from generator.forms import PARALLEL_MIN_FORMS
+from generator.forms.issue import PARALLEL_MIN_FORMS
 
 LIBRARIES = ("partnership-toolkit", "docxtpl", "python-docx", "jinja2", "lxml", "openpyxl",
              "matplotlib", "docx2python", "psutil")

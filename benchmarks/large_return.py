@@ -29,12 +29,12 @@ import time
 import zipfile
 from pathlib import Path
 
-from generator.collect import collect
 from generator.demo import example_answers
-from generator.fill import fill_form
 from generator.formdefs import load_definition
-from generator.forms import issue_forms
+from generator.forms.fill import fill_form
+from generator.forms.issue import issue_forms
 from generator.register import read_register
+from generator.returns.collect import collect
 from generator.workspace import init_workspace, open_workspace
 
 SHAPES = ("pictures", "text")

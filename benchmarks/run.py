@@ -36,13 +36,13 @@ from lxml import etree
 
 from benchmarks.fixtures import FORM, TODAY, build_workspace, copy_workspace
 from benchmarks.rss import PeakSampler, process_peak_mb
-from generator.collect import collect
 from generator.demo import example_answers
-from generator.fill import fill_form
 from generator.formdefs import load_definition
-from generator.forms import IssuedForm, form_job, framework_context, issue_forms
-from generator.reader import read_form
+from generator.forms.fill import fill_form
+from generator.forms.issue import IssuedForm, form_job, framework_context, issue_forms
+from generator.forms.read import read_form
 from generator.register import read_register
+from generator.returns.collect import collect
 from generator.store import Store
 from generator.workspace import Workspace
 
@@ -236,7 +236,7 @@ class SizeRun:
     def report(self) -> None:
         assert self.ws is not None
         ws = self.ws
-        from generator.reports import compile_scrutiny
+        from generator.papers.committee import compile_scrutiny
 
         runs = []
         # At 1,000 partnerships one run takes long enough to be steady on its own.

@@ -163,7 +163,7 @@ def demo(folder: Path) -> None:
 def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None,
                   due: dt.date | None, reissue: bool, quiet: bool) -> None:
     """Generate FORM_TYPE forms for every partnership in its phase (or --id)."""
-    from generator.forms import issue_forms
+    from generator.forms.issue import issue_forms
     from generator.wording import plural
 
     ws = _workspace(ctx)
@@ -185,8 +185,8 @@ def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None
 @_fail_on_toolkit_errors
 def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
     """Read the answers of returned forms and check them against their definitions."""
-    from generator.forms import display_value
-    from generator.reader import read_form
+    from generator.forms.issue import display_value
+    from generator.forms.read import read_form
 
     forms_dir = framework = None
     try:
@@ -244,7 +244,7 @@ def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str
                     replace: bool) -> None:
     """Write the Word template of each form from its form definition."""
     from generator.formdefs import load_definition
-    from generator.templatebuild import write_template
+    from generator.forms.template_build import write_template
 
     framework, forms_dir = None, None
     if into is None:
@@ -264,7 +264,7 @@ def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str
 def templates_check(ctx: click.Context, template: Path, form_type: str | None) -> None:
     """Compare TEMPLATE with its form definition; exit 1 if anything differs."""
     from generator.formdefs import load_definition
-    from generator.templatecheck import check_template
+    from generator.forms.template_check import check_template
 
     form_type = form_type or template.stem.split(".")[0].split("-")[0]
     if form_type not in FORM_TYPES:
@@ -325,7 +325,7 @@ def _echo_json(data: Any) -> None:
 def collect_command(ctx: click.Context, paths: tuple[Path, ...], as_issue: str | None,
                     as_json: bool, quiet: bool) -> None:
     """Take in returned forms: .docx files, folders (searched recursively) and saved emails."""
-    from generator.collect import collect
+    from generator.returns.collect import collect
 
     if as_issue and (len(paths) != 1 or paths[0].is_dir()):
         raise click.UsageError("--as takes exactly one file, after you have checked it")
@@ -385,8 +385,8 @@ def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> N
 @_fail_on_toolkit_errors
 def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -> None:
     """Write the accepted answers of a cycle to Excel, one sheet per form type."""
-    from generator.export import export_answers
     from generator.fileio import unused_path
+    from generator.returns.export import export_answers
 
     ws = _workspace(ctx)
     cycle = cycle or ws.cycle
@@ -402,8 +402,8 @@ def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -
 @_fail_on_toolkit_errors
 def status_command(ctx: click.Context, cycle: str | None, as_json: bool) -> None:
     """Show what was issued, returned, accepted, rejected, outstanding or overdue."""
+    from generator.returns.tracker import status_rows, write_tracker
     from generator.store import Store
-    from generator.tracker import status_rows, write_tracker
 
     ws = _workspace(ctx)
     with Store(ws.path("store")) as store:
@@ -430,7 +430,7 @@ def report_group() -> None:
 @_fail_on_toolkit_errors
 def report_check(file: Path) -> None:
     """Check a Word paper against the accessibility rules; exit 1 if any fails."""
-    from generator.accessibility import check_paper, format_findings
+    from generator.office.accessibility import check_paper, format_findings
 
     findings = check_paper(file)
     if findings:
@@ -441,7 +441,11 @@ def report_check(file: Path) -> None:
 
 def _smtp_password(ws: Workspace) -> str | None:
     """The SMTP password from its environment variable, else asked for (never an argument)."""
-    from generator.sending import password_from_environment, password_variable, smtp_settings
+    from generator.mail.plan import (
+        password_from_environment,
+        password_variable,
+        smtp_settings,
+    )
 
     settings = smtp_settings(ws)
     password = password_from_environment(ws)
@@ -457,7 +461,7 @@ def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
     Statuses: drafted, sent, skipped (another run did it, or is doing it), failed (not
     written or sent) and unknown (may have been sent: check Sent Items).
     """
-    from generator.sending import deliver
+    from generator.mail.plan import deliver
 
     password = _smtp_password(ws) if smtp and plan.emails else None
     results = deliver(ws, plan, smtp=smtp, password=password)
@@ -503,7 +507,7 @@ def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
 def send_command(ctx: click.Context, form_type: str, partnership_id: str | None, smtp: bool,
                  resend: bool, as_json: bool) -> None:
     """Email the issued FORM_TYPE forms: one email per Business Manager, forms attached."""
-    from generator.sending import prepare_send
+    from generator.mail.plan import prepare_send
 
     ws = _workspace(ctx)
     plan = prepare_send(ws, form_type, resend=resend, partnership_id=partnership_id)
@@ -518,7 +522,7 @@ def send_command(ctx: click.Context, form_type: str, partnership_id: str | None,
 @_fail_on_toolkit_errors
 def chase_command(ctx: click.Context, smtp: bool, as_json: bool) -> None:
     """Remind Business Managers of overdue forms and query each rejected return."""
-    from generator.sending import prepare_chase
+    from generator.mail.plan import prepare_chase
 
     ws = _workspace(ctx)
     _deliver_plan(ws, prepare_chase(ws), smtp, as_json)
@@ -543,7 +547,7 @@ def _echo_paper(result: Any, as_json: bool) -> None:
 @_fail_on_toolkit_errors
 def report_scrutiny(ctx: click.Context, cycle: str | None, pdf: bool, as_json: bool) -> None:
     """Compile the annual report to the Scrutiny Committee, with its Excel data annex."""
-    from generator.reports import compile_scrutiny
+    from generator.papers.committee import compile_scrutiny
 
     _echo_paper(compile_scrutiny(_workspace(ctx), cycle=cycle, pdf=pdf), as_json)
 
@@ -556,6 +560,6 @@ def report_scrutiny(ctx: click.Context, cycle: str | None, pdf: bool, as_json: b
 @_fail_on_toolkit_errors
 def report_cgb(ctx: click.Context, period: str | None, pdf: bool, as_json: bool) -> None:
     """Compile the monitoring update to the Corporate Governance Board, exceptions first."""
-    from generator.reports import compile_cgb
+    from generator.papers.committee import compile_cgb
 
     _echo_paper(compile_cgb(_workspace(ctx), period=period, pdf=pdf), as_json)

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.collect import collect
 from generator.fileio import write_new
-from generator.fill import fill_form
 from generator.formdefs import Field, FormDefinition, load_definition
-from generator.forms import issue_forms
+from generator.forms.fill import fill_form
+from generator.forms.issue import issue_forms
+from generator.papers.summary import SummaryRow, write_summary
 from generator.register import Partnership, read_register
+from generator.returns.collect import collect
+from generator.returns.tracker import status_rows, write_tracker
 from generator.store import Store
-from generator.summary import SummaryRow, write_summary
-from generator.tracker import status_rows, write_tracker
 from generator.workspace import Workspace, init_workspace
 
 TRICKY_TEXT = ('Costs & savings shared 50/50 < "fair share" — see {{ notes }} and {% raw %}.\n'
@@ -189,7 +189,7 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     first, so this year's forms carry answers forward and the Scrutiny report can show the
     direction of travel. One annual review is left outstanding to show how gaps are reported.
     """
-    from generator.reports import compile_cgb, compile_scrutiny
+    from generator.papers.committee import compile_cgb, compile_scrutiny
 
     today = today or dt.date.today()
     target = fresh_folder(folder)

@@ -334,7 +334,7 @@ def example_rows() -> list[dict[str, Any]]:
 
 def write_register(path: Path, rows: list[dict[str, Any]]) -> None:
     """Write a register workbook with the standard columns (used for the example register)."""
-    from generator.workbook import add_table_sheet, save_workbook_atomic
+    from generator.office.excel import add_table_sheet, save_workbook_atomic
 
     workbook = openpyxl.Workbook()
     default_sheet = workbook.active  # the "Sheet" every new Workbook() starts with

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.forms import IssuedForm, issue_forms
+from generator.forms.issue import IssuedForm, issue_forms
 from generator.framework import Framework, load_framework
 from generator.workspace import Workspace, init_workspace
 
@@ -47,7 +47,7 @@ def libreoffice_editor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lib
 
     Only for tests marked `libreoffice`. Skipped where it cannot run, unless CI says it must.
     """
-    from generator.libreoffice import find_soffice
+    from generator.office.libreoffice import find_soffice
 
     soffice = find_soffice()
     if soffice is None:
@@ -64,7 +64,7 @@ def libreoffice_editor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lib
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """LibreOffice tests skip where it is missing, unless CI says it must be there."""
-    from generator.libreoffice import find_soffice
+    from generator.office.libreoffice import find_soffice
 
     if find_soffice() is not None:
         return

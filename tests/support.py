@@ -10,9 +10,9 @@ from typing import Any
 
 from lxml import etree
 
-from generator.fill import fill_form
 from generator.formdefs import FormDefinition, load_definition
-from generator.forms import IssuedForm
+from generator.forms.fill import fill_form
+from generator.forms.issue import IssuedForm
 from generator.workspace import Workspace
 
 
@@ -104,7 +104,7 @@ def take_in(ws: Workspace, forms: list[IssuedForm], by_pid: dict[str, dict[str, 
             ) -> list[str]:
     """Fill the forms of the partnerships in `by_pid` with their answers, collect them, and
     return each outcome."""
-    from generator.collect import collect
+    from generator.returns.collect import collect
 
     paths = [fill(ws, f, by_pid[f.partnership_id]) for f in forms if f.partnership_id in by_pid]
     return [o.outcome for o in collect(ws, paths).outcomes]

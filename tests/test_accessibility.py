@@ -1,4 +1,4 @@
-"""Tests for generator.accessibility.check_paper: a good paper passes, each rule bites."""
+"""Tests for generator.office.accessibility.check_paper: a good paper passes, each rule bites."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import RGBColor
 
-from generator import charts, paper
-from generator.accessibility import Finding, check_paper, contrast_ratio, format_findings
 from generator.errors import ReportError
+from generator.office import charts
+from generator.office import word as paper
+from generator.office.accessibility import Finding, check_paper, contrast_ratio, format_findings
 
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 R_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'

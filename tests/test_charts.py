@@ -1,4 +1,4 @@
-"""Tests for generator.charts: PNG output, no leaked figures, alt text from the data."""
+"""Tests for generator.office.charts: PNG output, no leaked figures, alt text from the data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pytest
 from PIL import Image
 
-from generator import charts
+from generator.office import charts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CATEGORIES = ["Building Control", "Waste Collection", "Audit"]

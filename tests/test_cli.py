@@ -153,7 +153,7 @@ def test_commands_outside_a_workspace_say_how_to_make_one(tmp_path, monkeypatch)
 def test_templates_check_exits_1_on_a_mismatch(workspace, tmp_path):
     import shutil
 
-    from generator import controls
+    from generator.office import controls
 
     from support import rewrite_document
 

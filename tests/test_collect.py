@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from generator import controls
-from generator.collect import collect
+from generator.office import controls
+from generator.returns.collect import collect
 from generator.store import Store
 
 from support import complete_answers, fill, rewrite_document, rewrite_part
@@ -86,7 +86,7 @@ def test_two_returns_of_one_form_in_a_batch_keep_the_newer_and_tell_the_officer(
         workspace, explore_forms):
     import datetime as dt
 
-    from generator.fill import fill_form
+    from generator.forms.fill import fill_form
 
     from support import definition_for
 
@@ -125,7 +125,7 @@ def test_required_answers_left_empty_are_rejected_with_every_label(workspace, ex
 
 
 def test_money_typed_with_a_pound_sign_is_a_number_and_vague_amounts_are_problems(workspace):
-    from generator.forms import issue_forms
+    from generator.forms.issue import issue_forms
 
     from conftest import TODAY
 
@@ -383,8 +383,8 @@ def test_json_output_has_one_object_per_file_with_the_documented_keys(workspace,
 @pytest.mark.libreoffice
 def test_returns_resaved_by_libreoffice_are_taken_in_with_identical_answers(
         workspace, returned, tmp_path):
-    from generator.libreoffice import resave_docx
-    from generator.reader import read_form
+    from generator.forms.read import read_form
+    from generator.office.libreoffice import resave_docx
 
     resaved = [resave_docx(path, tmp_path / "libreoffice") for path in returned]
 

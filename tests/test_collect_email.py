@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.collect import collect
+from generator.returns.collect import collect
 from generator.store import Store
 
 from msg_support import FileAttachment, OutlookMessage, msg_bytes

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 
-from generator.accessibility import check_paper
 from generator.cli import main
 from generator.demo import run_demo
+from generator.office.accessibility import check_paper
 from generator.store import Store
 from generator.workspace import open_workspace
 

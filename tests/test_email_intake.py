@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import email_intake
-from generator.email_intake import (
+from generator.returns import emails as email_intake
+from generator.returns.emails import (
     DamagedEmail,
     EmailLimits,
     EmailTooLarge,

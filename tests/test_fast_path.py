@@ -28,11 +28,11 @@ from docx import Document
 from docxtpl import DocxTemplate
 from lxml import etree
 
-import generator.forms as forms_module
+import generator.forms.issue as forms_module
 from generator.demo import example_answers
-from generator.fill import fill_form
 from generator.formdefs import FormDefinition
-from generator.forms import (
+from generator.forms.fill import fill_form
+from generator.forms.issue import (
     FormJob,
     IssuedForm,
     form_job,
@@ -41,12 +41,12 @@ from generator.forms import (
     static_lines,
     static_text,
 )
-from generator.package import open_package
-from generator.reader import extract_answers, read_form
+from generator.forms.read import extract_answers, read_form
+from generator.forms.render import CUSTOM_PROPS_PART, CompiledTemplate, fill_controls
+from generator.forms.validate import validate_answers
+from generator.office.safe_open import open_package
 from generator.register import Partnership, read_register
-from generator.render import CUSTOM_PROPS_PART, CompiledTemplate, fill_controls
 from generator.store import Store
-from generator.validate import validate_answers
 from generator.workspace import Workspace, open_workspace
 
 from conftest import TODAY

@@ -9,14 +9,14 @@ import pytest
 from docx import Document
 from lxml import etree
 
-from generator import controls
-from generator.collect import collect
 from generator.errors import ToolkitError
 from generator.formdefs import FORM_TYPES
-from generator.forms import issue_forms
-from generator.package import open_package
-from generator.reader import read_form
+from generator.forms.issue import issue_forms
+from generator.forms.read import read_form
+from generator.office import controls
+from generator.office.safe_open import open_package
 from generator.register import example_rows, write_register
+from generator.returns.collect import collect
 
 from conftest import TODAY
 from support import complete_answers, definition_for, document_xml, fill

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from generator import controls
-from generator.controls import SDT, SDT_CONTENT, W_NS
-from generator.forms import IssuedForm, issue_forms
-from generator.reader import FormReading, read_form
+from generator.forms.issue import IssuedForm, issue_forms
+from generator.forms.read import FormReading, read_form
+from generator.office import controls
+from generator.office.controls import SDT, SDT_CONTENT, W_NS
 from generator.workspace import Workspace
 
 from conftest import TODAY

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.collect import collect
-from generator.forms import new_issue_id
+from generator.forms.issue import new_issue_id
+from generator.returns.collect import collect
 from generator.store import Store, in_force_order
 
 from support import complete_answers, fill, rewrite_part

@@ -7,11 +7,11 @@ import datetime as dt
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.collect import collect
-from generator.forms import issue_forms
-from generator.sending import prepare_chase
+from generator.forms.issue import issue_forms
+from generator.mail.plan import prepare_chase
+from generator.returns.collect import collect
+from generator.returns.tracker import status_rows
 from generator.store import Store
-from generator.tracker import status_rows
 
 from conftest import TODAY
 from support import complete_answers, fill

@@ -14,9 +14,9 @@ import pytest
 
 from generator.demo import example_answers
 from generator.formdefs import FORM_TYPES, FormDefinition
-from generator.forms import issue_forms
-from generator.libreoffice import convert, resave_docx
-from generator.reader import read_form
+from generator.forms.issue import issue_forms
+from generator.forms.read import read_form
+from generator.office.libreoffice import convert, resave_docx
 from generator.register import read_register
 from generator.workspace import Workspace
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import controls
-from generator.forms import IssuedForm, issue_forms
-from generator.reader import read_form
+from generator.forms.issue import IssuedForm, issue_forms
+from generator.forms.read import read_form
+from generator.office import controls
 from generator.workspace import Workspace
 
 from conftest import TODAY

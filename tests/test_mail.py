@@ -1,4 +1,4 @@
-"""Tests for generator.mail: addresses, messages, drafts, SMTP sending and templates.
+"""Tests for generator.mail.message: addresses, messages, drafts, SMTP sending and templates.
 
 SMTP tests run a real aiosmtpd server on 127.0.0.1 inside the test. An autouse fixture
 refuses any connection or name lookup for another host, so nothing here can reach the
@@ -18,7 +18,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from generator.errors import MailError
-from generator.mail import (
+from generator.mail.message import (
     DOCX_CONTENT_TYPE,
     TEMPLATE_NAMES,
     Attachment,

@@ -9,11 +9,11 @@ from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
 from generator.cli import main
-from generator.collect import collect
 from generator.errors import RegisterError
-from generator.forms import issue_forms
+from generator.forms.issue import issue_forms
 from generator.money import MoneyError, parse_money, parse_number
 from generator.register import COLUMNS, example_rows, read_register, write_register
+from generator.returns.collect import collect
 
 from conftest import TODAY
 from support import complete_answers, fill

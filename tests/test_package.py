@@ -1,4 +1,4 @@
-"""Tests for generator.package: opening untrusted Word files safely.
+"""Tests for generator.office.safe_open: opening untrusted Word files safely.
 
 Every bad file is built here, in memory or under tmp_path, from a minimal python-docx document.
 """
@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator import package
 from generator.errors import ToolkitError, UnreadableFile
-from generator.package import (
+from generator.office import safe_open as package
+from generator.office.safe_open import (
     SAFE_PARSER,
     DamagedFile,
     EmptyFile,

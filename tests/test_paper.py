@@ -1,4 +1,4 @@
-"""Tests for the accessible Word building blocks in generator.paper."""
+"""Tests for the accessible Word building blocks in generator.office.word."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
 from docx.oxml.ns import qn
 from lxml import etree
 
-from generator import charts, paper
-from generator.accessibility import contrast_ratio
 from generator.errors import ReportError
+from generator.office import charts
+from generator.office import word as paper
+from generator.office.accessibility import contrast_ratio
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"

@@ -107,7 +107,7 @@ def test_a_formula_like_name_stays_text_in_the_register(tmp_path, framework):
 def test_a_hidden_row_is_still_a_partnership_and_the_officer_is_told(workspace):
     import openpyxl
 
-    from generator.forms import issue_forms
+    from generator.forms.issue import issue_forms
 
     from conftest import TODAY
 

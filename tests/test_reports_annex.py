@@ -14,14 +14,14 @@ import docx
 import openpyxl
 import pytest
 
-from generator.collect import collect
 from generator.demo import example_answers
-from generator.forms import issue_forms
-from generator.paper import RAG_FILLS
+from generator.forms.issue import issue_forms
+from generator.office.word import RAG_FILLS
+from generator.papers.committee import PaperResult, compile_cgb, compile_scrutiny
+from generator.papers.committee.annex import write_annex
+from generator.papers.committee.layout import Table
 from generator.register import read_register
-from generator.reports import PaperResult, compile_cgb, compile_scrutiny
-from generator.reports.annex import write_annex
-from generator.reports.common import Table
+from generator.returns.collect import collect
 from generator.workspace import Workspace, init_workspace
 
 import support
@@ -142,8 +142,8 @@ def test_empty_table_gets_a_no_returns_yet_row(tmp_path: Path) -> None:
 
 
 def test_a_budget_chart_of_many_partnerships_shows_the_largest_and_says_so():
-    from generator import paper
-    from generator.reports.common import MOST_BARS, add_budget_chart
+    from generator.office import word as paper
+    from generator.papers.committee.layout import MOST_BARS, add_budget_chart
 
     doc = paper.open_paper(None)
     shown = [(f"P{n:03d}", f"Partnership {n}", n * 1000.0, n * 1100.0) for n in range(1, 31)]

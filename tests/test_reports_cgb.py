@@ -15,12 +15,12 @@ from typing import Any
 import docx
 import pytest
 
-from generator.accessibility import check_paper
 from generator.demo import example_answers
-from generator.forms import issue_forms
-from generator.libreoffice import LibreOfficeMissing
+from generator.forms.issue import issue_forms
+from generator.office.accessibility import check_paper
+from generator.office.libreoffice import LibreOfficeMissing
+from generator.papers.committee import PaperResult, compile_cgb
 from generator.register import read_register
-from generator.reports import PaperResult, compile_cgb
 from generator.workspace import Workspace, init_workspace
 
 import support
@@ -166,7 +166,7 @@ def test_missing_libreoffice_is_a_note_not_an_error(built: Built,
     def missing(*_args: object, **_kwargs: object) -> Path:
         raise LibreOfficeMissing("LibreOffice is not installed, so no PDF was made")
 
-    monkeypatch.setattr("generator.reports.common.convert", missing)
+    monkeypatch.setattr("generator.papers.committee.layout.convert", missing)
     result = compile_cgb(built.ws, pdf=True, today=TODAY)
     assert result.pdf is None
     assert "LibreOffice is not installed, so no PDF was made" in result.notes

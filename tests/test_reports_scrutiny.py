@@ -1,4 +1,4 @@
-"""Tests for the annual report to the Scrutiny Committee (generator.reports.compile_scrutiny).
+"""Tests for the annual report to the Scrutiny Committee (`compile_scrutiny`).
 
 The store is filled through the real path: issue the forms, fill them as a Business Manager
 would, collect them. One workspace holds two cycles of reviews:
@@ -22,12 +22,12 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-from generator.accessibility import check_paper
 from generator.cli import main
 from generator.demo import example_answers
-from generator.forms import issue_forms
+from generator.forms.issue import issue_forms
+from generator.office.accessibility import check_paper
+from generator.papers.committee import PaperResult, compile_scrutiny
 from generator.register import read_register
-from generator.reports import PaperResult, compile_scrutiny
 from generator.workspace import Workspace, init_workspace
 
 import support

@@ -2,7 +2,7 @@
 
 Every fixture is built with the code under test: a workspace from the example register, forms
 issued from it (`issue_forms`), filled as a person types into the controls (`support.fill`, which
-uses `generator.fill.fill_form`) and read back with `generator.reader.read_form`.
+uses `generator.forms.fill.fill_form`) and read back with `generator.forms.read.read_form`.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator import controls
-from generator.controls import SDT, SDT_CONTENT, SDT_PR, w
 from generator.demo import example_answers
-from generator.fill import fill_form
 from generator.formdefs import FORM_TYPES, PLACEHOLDERS
-from generator.forms import IssuedForm, issue_forms
-from generator.package import SAFE_PARSER
-from generator.reader import FormReading, read_form
+from generator.forms.fill import fill_form
+from generator.forms.issue import IssuedForm, issue_forms
+from generator.forms.read import FormReading, read_form
+from generator.office import controls
+from generator.office.controls import SDT, SDT_CONTENT, SDT_PR, w
+from generator.office.safe_open import SAFE_PARSER
 from generator.register import example_rows, read_register, write_register
 from generator.workspace import Workspace
 
@@ -575,7 +575,7 @@ def test_stripped_custom_properties_give_one_error_mentioning_as_issue_id(
 
 def test_stripped_custom_properties_read_when_the_identity_is_given(
         workspace: Workspace, design_form: IssuedForm) -> None:
-    from generator.render import Identity
+    from generator.forms.render import Identity
 
     answers = complete_answers(workspace, design_form)
     path = fill(workspace, design_form, answers)

@@ -206,7 +206,7 @@ def test_a_store_held_by_another_program_gives_one_line_per_file_not_a_traceback
 def test_a_full_disk_while_issuing_is_one_line_saying_what_to_do(workspace, monkeypatch):
     import errno
 
-    import generator.forms as forms_module
+    import generator.forms.issue as forms_module
 
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))

@@ -29,12 +29,12 @@ from click.testing import CliRunner, Result
 
 import generator.store as store_module
 from generator.cli import main
-from generator.forms import IssuedForm, issue_forms
-from generator.mail import build_message, draft_path, new_message_id, write_draft
+from generator.forms.issue import IssuedForm, issue_forms
+from generator.mail.message import build_message, draft_path, new_message_id, write_draft
+from generator.mail.plan import deliver, prepare_chase, prepare_send
 from generator.register import example_rows, write_register
-from generator.sending import deliver, prepare_chase, prepare_send
+from generator.returns.tracker import status_rows
 from generator.store import MIGRATIONS, Store
-from generator.tracker import status_rows
 from generator.workspace import Workspace, init_workspace, open_workspace
 
 from conftest import TODAY
@@ -320,15 +320,15 @@ def test_an_empty_draft_a_run_left_when_it_died_is_removed_and_the_draft_written
 
 def test_a_send_stopped_with_ctrl_c_after_writing_a_draft_records_it(workspace, review_forms,
                                                                     monkeypatch):
-    import generator.sending
+    import generator.mail.plan
 
-    real_write_draft, written = generator.sending.write_draft, []
+    real_write_draft, written = generator.mail.plan.write_draft, []
 
     def write_then_interrupt(path: Path, data: bytes) -> Path:
         written.append(real_write_draft(path, data))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(generator.sending, "write_draft", write_then_interrupt)
+    monkeypatch.setattr(generator.mail.plan, "write_draft", write_then_interrupt)
     stopped = run(workspace, "send", "review")
     monkeypatch.undo()
     run(workspace, "send", "review")

@@ -18,12 +18,12 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.collect import collect
 from generator.errors import MailError
-from generator.forms import IssuedForm, issue_forms, long_date
-from generator.mail import DOCX_CONTENT_TYPE
+from generator.forms.issue import IssuedForm, issue_forms, long_date
+from generator.mail.message import DOCX_CONTENT_TYPE
+from generator.mail.plan import deliver, prepare_chase, prepare_send
 from generator.register import example_rows, write_register
-from generator.sending import deliver, prepare_chase, prepare_send
+from generator.returns.collect import collect
 from generator.store import Store
 from generator.workspace import Workspace, open_workspace
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import openpyxl
 from docx import Document
 
-from generator.reader import read_form
-from generator.summary import SummaryRow, write_summary
+from generator.forms.read import read_form
+from generator.papers.summary import SummaryRow, write_summary
 
 from support import complete_answers, definition_for, fill
 

@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from generator import controls
 from generator.formdefs import FORM_TYPES, load_definition
-from generator.templatebuild import build_template
-from generator.templatecheck import check_template
+from generator.forms.template_build import build_template
+from generator.forms.template_check import check_template
+from generator.office import controls
 from generator.workspace import bundled_templates_dir
 
 from support import rewrite_document
@@ -27,7 +27,7 @@ def test_the_bundled_templates_pass_the_check(form_type):
 @pytest.mark.parametrize("form_type", FORM_TYPES)
 def test_the_bundled_templates_are_what_the_builder_makes_now(form_type, tmp_path):
     """A changed definition must come with rebuilt templates (partnerships templates build)."""
-    from generator.templatecheck import render_sample
+    from generator.forms.template_check import render_sample
 
     built = tmp_path / f"{form_type}.docx"
     built.write_bytes(build_template(load_definition(form_type)))
@@ -146,7 +146,7 @@ def test_a_broken_placeholder_is_reported_not_crashed(template_copy):
 
 def test_building_templates_never_replaces_a_restyled_one_unless_asked(workspace):
     from generator.errors import TemplateError
-    from generator.templatebuild import write_template
+    from generator.forms.template_build import write_template
 
     path = workspace.path("templates") / "explore.docx"
     restyled = path.read_bytes()

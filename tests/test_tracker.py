@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from generator.collect import collect
-from generator.forms import issue_forms
+from generator.forms.issue import issue_forms
+from generator.returns.collect import collect
+from generator.returns.tracker import status_rows
 from generator.store import Store
-from generator.tracker import status_rows
 
 from conftest import TODAY
 from support import complete_answers, fill

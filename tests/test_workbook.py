@@ -1,4 +1,4 @@
-"""Tests for generator.workbook: user text never becomes a formula, tables are usable."""
+"""Tests for generator.office.excel: user text never becomes a formula, tables are usable."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from generator import paper
-from generator.accessibility import contrast_ratio
 from generator.errors import ToolkitError
-from generator.workbook import (
+from generator.office import word as paper
+from generator.office.accessibility import contrast_ratio
+from generator.office.excel import (
     MAX_CELL_TEXT,
     add_table_sheet,
     safe_sheet_title,

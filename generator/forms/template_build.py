@@ -23,7 +23,10 @@ from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from generator.controls import (
+from generator.errors import TemplateError
+from generator.fileio import atomic_write_bytes
+from generator.formdefs import Field, FormDefinition, Section
+from generator.office.controls import (
     CHECKED_GLYPH,
     DATE_FORMAT,
     UNCHECKED_GLYPH,
@@ -33,9 +36,6 @@ from generator.controls import (
     w14,
     w15,
 )
-from generator.errors import TemplateError
-from generator.fileio import atomic_write_bytes
-from generator.formdefs import Field, FormDefinition, Section
 
 PLACEHOLDER_STYLE = "Placeholder Text"
 HELP_STYLE = "Form Help"

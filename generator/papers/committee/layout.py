@@ -19,12 +19,13 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Pt
 from docx.table import Table as DocxTable
 
-from generator import charts, paper
 from generator.errors import ReportError, ToolkitError, WorkspaceError
 from generator.fileio import unused_path, write_together
-from generator.libreoffice import LibreOfficeMissing, convert
-from generator.reports.data import plural
-from generator.workbook import workbook_bytes
+from generator.office import charts
+from generator.office import word as paper
+from generator.office.excel import workbook_bytes
+from generator.office.libreoffice import LibreOfficeMissing, convert
+from generator.papers.committee.figures import plural
 from generator.workspace import Workspace, bundled_templates_dir
 
 TEMPLATE_NAME = "committee-paper.docx"
@@ -234,7 +235,7 @@ def open_committee_paper(ws: Workspace) -> DocumentObject:
     for candidate in candidates:
         if candidate.exists():
             return paper.open_paper(candidate)
-    from generator.reports.template import style_document
+    from generator.papers.committee.template import style_document
 
     doc = paper.open_paper(None)
     style_document(doc, council=ws.council)
@@ -394,7 +395,7 @@ def finish_paper(doc: DocumentObject, docx_path: Path, xlsx_path: Path,
                  officer: OfficerText, notes: list[str], *, pdf: bool) -> PaperResult:
     """Save the paper and its annex, note what the author has still to write, make the PDF."""
     # annex.py builds on this module, so it is imported here rather than at the top.
-    from generator.reports.annex import annex_workbook
+    from generator.papers.committee.annex import annex_workbook
 
     annex = workbook_bytes(annex_workbook(annex_tables, about=about))
     try:

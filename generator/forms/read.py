@@ -17,14 +17,14 @@ from typing import Any
 
 from lxml import etree
 
-from generator import controls
-from generator.controls import SDT, w
 from generator.errors import FrameworkError, UnreadableFile
 from generator.formdefs import FORM_TYPES, Field, FormDefinition, load_definition
+from generator.forms.render import Identity
+from generator.forms.validate import Problem, validate_answers
 from generator.framework import Framework
-from generator.package import DamagedFile, WordPackage, open_package
-from generator.render import Identity
-from generator.validate import Problem, validate_answers
+from generator.office import controls
+from generator.office.controls import SDT, w
+from generator.office.safe_open import DamagedFile, WordPackage, open_package
 
 GENERIC_PLACEHOLDERS = {"Click or tap here to enter text.", "Click here to enter text.",
                         "Choose an item.", "Click or tap to enter a date.",

@@ -1,6 +1,6 @@
 """The Excel data annex of a committee paper: one sheet per table of the paper.
 
-Every sheet is written by `generator.workbook.add_table_sheet`: frozen header, filters, numbers
+Every sheet is written by `generator.office.excel.add_table_sheet`: frozen header, filters, numbers
 as numbers (money with a £ format), dates as dates, and text typed by Business Managers kept as
 text (never a formula). Columns holding ratings are filled with the paper's RAG colours, the
 rating word always written in the cell.
@@ -14,9 +14,9 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Font, PatternFill
 
-from generator.paper import RAG_FILLS, rag_rating
-from generator.reports.common import Table
-from generator.workbook import add_table_sheet, save_workbook_atomic
+from generator.office.excel import add_table_sheet, save_workbook_atomic
+from generator.office.word import RAG_FILLS, rag_rating
+from generator.papers.committee.layout import Table
 
 
 def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object]]

@@ -27,10 +27,10 @@ import jinja2
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from generator import controls
-from generator.controls import SDT, w
 from generator.errors import TemplateError
 from generator.formdefs import Field, FormDefinition
+from generator.office import controls
+from generator.office.controls import SDT, w
 
 CUSTOM_PROPS_PART = "docProps/custom.xml"
 CUSTOM_PROPS_REL = (

@@ -22,13 +22,13 @@ from typing import Any
 
 from lxml import etree
 
-from generator import controls
 from generator.errors import InvalidRequest, ToolkitError
 from generator.fileio import safe_filename, unused_path, write_new
 from generator.formdefs import Field, FormDefinition, load_definition
+from generator.forms.render import CompiledTemplate, Identity
 from generator.framework import Framework
+from generator.office import controls
 from generator.register import Partnership, Register, format_money, read_register
-from generator.render import CompiledTemplate, Identity
 from generator.store import Issued, Store, now_iso
 from generator.workspace import Workspace
 

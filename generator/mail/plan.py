@@ -58,8 +58,8 @@ from generator import fileio
 from generator.errors import MailError, RegisterError, ToolkitError
 from generator.failures import explain_failure
 from generator.formdefs import FormDefinition, load_definition
-from generator.forms import long_date
-from generator.mail import (
+from generator.forms.issue import long_date
+from generator.mail.message import (
     DOCX_CONTENT_TYPE,
     Attachment,
     Mailer,
@@ -75,8 +75,8 @@ from generator.mail import (
     write_draft,
 )
 from generator.register import SHEET, _header_key, _text
+from generator.returns.tracker import status_rows
 from generator.store import Issued, Return, SendClaim, Store
-from generator.tracker import status_rows
 from generator.workspace import Workspace
 
 __all__ = [

@@ -7,8 +7,8 @@ from pathlib import Path
 import openpyxl
 
 from generator.formdefs import FORM_TYPES, FormDefinition, load_definition
+from generator.office.excel import add_table_sheet, save_workbook_atomic
 from generator.store import Store
-from generator.workbook import add_table_sheet, save_workbook_atomic
 from generator.workspace import Workspace
 
 

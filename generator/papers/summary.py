@@ -14,10 +14,10 @@ from typing import Any
 
 import openpyxl
 
-from generator import paper
 from generator.formdefs import FormDefinition
-from generator.forms import display_value
-from generator.workbook import add_table_sheet, save_workbook_atomic
+from generator.forms.issue import display_value
+from generator.office import word as paper
+from generator.office.excel import add_table_sheet, save_workbook_atomic
 
 
 @dataclass(frozen=True)

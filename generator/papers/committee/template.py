@@ -7,7 +7,7 @@ uses are Title, Heading 1 to 3, Normal, Caption, List Bullet, List Number, Table
 Text" (the text in table cells) and
 "Author Placeholder" (the highlighted text of parts the report author must complete).
 
-    python -m generator.reports.template [PATH] [--council NAME]
+    python -m generator.papers.committee.template [PATH] [--council NAME]
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from generator import paper
 from generator.fileio import atomic_write_bytes
 from generator.framework import load_framework
+from generator.office import word as paper
 
 FONT = "Arial"
 TABLE_TEXT = "Table Text"  # the paragraph style of table cells in a paper
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         at = args.index("--council")
         council = args[at + 1]
         del args[at:at + 2]
-    target = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "templates" / \
+    target = Path(args[0]) if args else Path(__file__).resolve().parents[3] / "templates" / \
         "committee-paper.docx"
     print(build_template(target, council=council))
     return 0

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from lxml import etree
 
-from generator import controls
-from generator.controls import SDT
 from generator.errors import TemplateError
 from generator.formdefs import Field, FormDefinition
-from generator.forms import framework_context
+from generator.forms.issue import framework_context
+from generator.forms.render import CompiledTemplate, Identity
+from generator.office import controls
+from generator.office.controls import SDT
 from generator.register import Partnership
-from generator.render import CompiledTemplate, Identity
 
 EXPECTED_KIND = {"choice": "dropdown", "checkbox": "checkbox", "date": "date"}
 

@@ -15,26 +15,9 @@ from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
 
-from generator import paper
 from generator.fileio import safe_filename
-from generator.reports.common import (
-    ANNEX_NOTES,
-    OfficerText,
-    PaperResult,
-    Piece,
-    Table,
-    add_budget_chart,
-    exempt_piece,
-    finish_paper,
-    front_sheet,
-    officer_values,
-    open_committee_paper,
-    output_paths,
-    with_total,
-    write_numbered,
-    write_pieces,
-)
-from generator.reports.data import (
+from generator.office import word as paper
+from generator.papers.committee.figures import (
     DECLINED,
     CgbData,
     Kpi,
@@ -51,6 +34,23 @@ from generator.reports.data import (
     plural,
     risks_of,
     text_answer,
+)
+from generator.papers.committee.layout import (
+    ANNEX_NOTES,
+    OfficerText,
+    PaperResult,
+    Piece,
+    Table,
+    add_budget_chart,
+    exempt_piece,
+    finish_paper,
+    front_sheet,
+    officer_values,
+    open_committee_paper,
+    output_paths,
+    with_total,
+    write_numbered,
+    write_pieces,
 )
 from generator.store import Return
 from generator.workspace import Workspace

@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.email_intake import EMAIL_SUFFIXES, read_saved_email
 from generator.errors import ToolkitError, UnreadableFile
 from generator.failures import explain_failure
-from generator.forms import static_lines
-from generator.package import open_package
-from generator.reader import FormReading, read_package
+from generator.forms.issue import static_lines
+from generator.forms.read import FormReading, read_package
+from generator.forms.render import Identity
+from generator.forms.validate import Problem
+from generator.office.safe_open import open_package
 from generator.register import read_register
-from generator.render import Identity
+from generator.returns.emails import EMAIL_SUFFIXES, read_saved_email
 from generator.store import Issued, Return, Store, parse_time
-from generator.validate import Problem
 from generator.wording import plural
 from generator.workspace import Workspace
 

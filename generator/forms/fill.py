@@ -16,10 +16,10 @@ from typing import Any
 
 from lxml import etree
 
-from generator import controls
-from generator.controls import SDT, w, w15
 from generator.formdefs import FormDefinition
-from generator.render import set_value
+from generator.forms.render import set_value
+from generator.office import controls
+from generator.office.controls import SDT, w, w15
 
 
 def _by_tag(root: etree._Element) -> dict[str, list[etree._Element]]:

@@ -9,9 +9,9 @@ from typing import Any
 
 import openpyxl
 
+from generator.office.excel import add_table_sheet, save_workbook_atomic
 from generator.store import Store
 from generator.wording import plural
-from generator.workbook import add_table_sheet, save_workbook_atomic
 
 RAG_OF_STATE = {"accepted": "Green", "accepted with warnings": "Green", "outstanding": "Amber",
                 "rejected": "Red", "overdue": "Red", "replaced by a later issue": "Grey",

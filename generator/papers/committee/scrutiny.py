@@ -15,28 +15,11 @@ from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
 
-from generator import charts, paper
 from generator.fileio import safe_filename
 from generator.framework import Principle
-from generator.reports.common import (
-    ANNEX_NOTES,
-    OfficerText,
-    PaperResult,
-    Piece,
-    Table,
-    add_budget_chart,
-    compact_table,
-    exempt_piece,
-    finish_paper,
-    front_sheet,
-    officer_values,
-    open_committee_paper,
-    output_paths,
-    with_total,
-    write_numbered,
-    write_pieces,
-)
-from generator.reports.data import (
+from generator.office import charts
+from generator.office import word as paper
+from generator.papers.committee.figures import (
     DECLINED,
     IMPROVED,
     NEW,
@@ -58,6 +41,24 @@ from generator.reports.data import (
     risks_of,
     text_answer,
     top_risks,
+)
+from generator.papers.committee.layout import (
+    ANNEX_NOTES,
+    OfficerText,
+    PaperResult,
+    Piece,
+    Table,
+    add_budget_chart,
+    compact_table,
+    exempt_piece,
+    finish_paper,
+    front_sheet,
+    officer_values,
+    open_committee_paper,
+    output_paths,
+    with_total,
+    write_numbered,
+    write_pieces,
 )
 from generator.workspace import Workspace
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from generator.framework import Framework, Scale
 from generator.register import Partnership, read_register
+from generator.returns.tracker import StatusRow, status_rows
 from generator.store import Return, Store
-from generator.tracker import StatusRow, status_rows
 from generator.workspace import Workspace
 
 REVIEW = "review"

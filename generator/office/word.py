@@ -5,7 +5,7 @@ Regulations 2018 (WCAG 2.2 AA) as far as a document generator can: real heading
 styles, tables with a marked and repeating header row and no merged cells, alt text
 on every picture, document title/subject/language, RAG ratings written in words as
 well as colour, and colour pairs with a contrast ratio of at least 4.5:1.
-`generator.accessibility.check_paper` checks the result.
+`generator.office.accessibility.check_paper` checks the result.
 
 Text passed to these helpers is user data: it is never interpreted (no markup, no
 fields); characters XML cannot hold are replaced with U+FFFD.
@@ -40,9 +40,9 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from lxml import etree
 
-from generator.accessibility import MIN_CONTRAST, contrast_ratio, link_text_problem
 from generator.errors import ReportError
 from generator.fileio import atomic_write_bytes
+from generator.office.accessibility import MIN_CONTRAST, contrast_ratio, link_text_problem
 
 __all__ = [
     "NOT_REPORTED",

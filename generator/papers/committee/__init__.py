@@ -9,8 +9,8 @@ papers, `annex` the Excel data annex, `common` the shared parts (officer-written
 sheet, tables), `template` builds `templates/committee-paper.docx`.
 """
 
-from generator.reports.cgb import compile_cgb
-from generator.reports.common import PaperResult
-from generator.reports.scrutiny import compile_scrutiny
+from generator.papers.committee.cgb import compile_cgb
+from generator.papers.committee.layout import PaperResult
+from generator.papers.committee.scrutiny import compile_scrutiny
 
 __all__ = ["PaperResult", "compile_cgb", "compile_scrutiny"]

@@ -1,0 +1,1 @@
+"""The forms: building and checking templates, issuing, reading and checking returns."""

@@ -1,0 +1,1 @@
+"""Email: messages, drafts and SMTP, and which emails to send and chase."""

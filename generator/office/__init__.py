@@ -1,0 +1,1 @@
+"""Word, Excel and zip plumbing: knows nothing of partnerships."""

@@ -1,0 +1,1 @@
+"""Papers: summaries and committee papers."""

@@ -1,0 +1,1 @@
+"""Returns: taking them in, what is outstanding, exporting the answers."""
