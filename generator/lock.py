@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from generator.errors import ToolkitError
-from generator.fileio import pid_alive, private_folder
+from generator.fileio import PRIVATE_FOLDER, pid_alive, private_folder
 
 LOCK_NAME = "writer.lock"
 DEFAULT_WAIT_SECONDS = 5.0
@@ -207,6 +207,12 @@ def _release(key: Path, path: Path) -> None:
             path.unlink()
 
 
+def lock_file(root: Path) -> Path:
+    """The writer lock's file in the workspace at `root` (which may not exist)."""
+    return root / PRIVATE_FOLDER / LOCK_NAME
+
+
 def current_holder(root: Path) -> Holder | None:
-    """Who holds the workspace's writer lock now, or None."""
-    return _read(root / ".partnerships" / LOCK_NAME)
+    """Who holds the workspace's writer lock now, or None (no lock, or one unreadable)."""
+    return _read(lock_file(root))
+

@@ -8,8 +8,14 @@ takes for an SMB share (tests/shares.py): two at once, one killed while it holds
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +30,14 @@ from generator.drives import (
     parse_mountinfo,
     sync_folder,
 )
+from generator.lock import lock_file
+from generator.register import example_rows, write_register
+from generator.store import Store
+from generator.workspace import Workspace
+
+from processes import REPO, environment, run, start, wait_until
+from shares import pretend_share
+from support import complete_answers, fill, set_setting
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="pretends a share through /proc/self/mountinfo")
@@ -169,3 +183,205 @@ def test_a_folder_below_dropbox_s_marker_file_is_synced_by_dropbox(tmp_path):
 
     assert sync_folder(facts_for(workspace)) == SyncFolder("Dropbox",
                                                            str(tmp_path / "Team Dropbox"))
+
+
+# ---- the store's journal -------------------------------------------------------------------
+
+
+def test_a_store_on_a_share_uses_the_rollback_journal(tmp_path, monkeypatch):
+    pretend_share(tmp_path, monkeypatch)
+
+    with Store(tmp_path / "store.sqlite") as store:
+        assert store.journal_mode == "delete"
+
+
+def test_a_store_in_a_synced_folder_uses_the_rollback_journal(tmp_path):
+    (tmp_path / ".dropbox").write_text("{}", encoding="utf-8")
+
+    with Store(tmp_path / "store.sqlite") as store:
+        assert store.journal_mode == "delete"
+
+
+def integrity(path: Path) -> str:
+    db = sqlite3.connect(path)
+    try:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        db.close()
+
+
+def journal_kept_in(path: Path) -> str:
+    """The journal mode the store file itself records (read without the toolkit, which would
+    choose one for this computer)."""
+    db = sqlite3.connect(path)
+    try:
+        return str(db.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_store_moved_onto_a_share_keeps_what_was_only_in_its_write_ahead_log(workspace,
+                                                                               monkeypatch):
+    # A command that died on the local disk with its last changes still only in the WAL.
+    writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import datetime as dt, time
+        from pathlib import Path
+        from generator.forms.issue import issue_forms
+        from generator.store import Store
+        from generator.workspace import open_workspace
+        ws = open_workspace(Path({str(workspace.root)!r}))
+        held = Store(ws.path("store"))  # kept open, so closing the others checkpoints nothing
+        issue_forms(ws, "explore", today=dt.date(2026, 11, 25))
+        print("issued", flush=True)
+        time.sleep(60)
+    """)], cwd=REPO, env=environment(), stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None and writer.stdout.readline() == "issued\n"
+    writer.send_signal(signal.SIGKILL)
+    writer.communicate()
+    store_path = workspace.path("store")
+    assert Path(f"{store_path}-wal").stat().st_size > 0
+    pretend_share(workspace.root, monkeypatch)
+
+    with Store(store_path) as store:
+        mode, issued = store.journal_mode, store.all_issued()
+
+    assert mode == "delete"
+    assert sorted(i.partnership_id for i in issued) == ["P007", "P008", "P009"]
+    assert not Path(f"{store_path}-wal").exists()
+    assert integrity(store_path) == "ok"
+
+
+@linux_only
+def test_a_store_moved_from_a_share_to_a_local_disk_goes_back_to_wal_keeping_everything(
+        workspace):
+    on_share = run(workspace.root, "forms", "explore", share=workspace.root)
+    assert on_share.returncode == 0, on_share.stderr
+
+    with Store(workspace.path("store")) as store:
+        mode, issued = store.journal_mode, store.all_issued()
+
+    assert mode == "wal"
+    assert sorted(i.partnership_id for i in issued) == ["P007", "P008", "P009"]
+    assert integrity(workspace.path("store")) == "ok"
+
+
+# ---- two officers on two PCs ---------------------------------------------------------------
+
+
+def many_partnerships(ws: Workspace, count: int) -> None:
+    """A register of `count` in-scope partnerships in the Deliver phase."""
+    template = next(r for r in example_rows() if r["id"] == "P001")
+    rows = [{**template, "id": f"B{n:04d}", "name": f"Shared Service {n}"}
+            for n in range(1, count + 1)]
+    write_register(ws.path("register"), rows)
+
+
+def lock_left_behind(ws: Workspace, command: str, *, computer: str | None = None,
+                     keep: bool = False) -> subprocess.Popen[str]:
+    """A command (on `computer`, else this one) that took the writer lock; killed at once
+    unless `keep`, when the caller ends it."""
+    pretend = f"socket.gethostname = lambda: {computer!r}" if computer else ""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import socket, time
+        {pretend}
+        from pathlib import Path
+        from generator.lock import writer_lock
+        with writer_lock(Path({str(ws.root)!r}), {command!r}):
+            print("holding", flush=True)
+            time.sleep(120)
+    """)], cwd=REPO, env=environment(), stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+    if not keep:
+        holder.send_signal(signal.SIGKILL)
+        holder.communicate()
+    return holder
+
+
+@linux_only
+def test_two_officers_changing_a_workspace_on_a_share_at_once_lose_nothing(workspace,
+                                                                         explore_forms):
+    for form in explore_forms:
+        fill(workspace, form, complete_answers(workspace, "explore", form.partnership_id))
+    many_partnerships(workspace, 12)
+    workspace = set_setting(workspace, "lock_wait_seconds", "120")
+    share = workspace.root
+
+    issuing = start(workspace.root, "forms", "review", share=share)
+    collecting = start(workspace.root, "collect", str(workspace.path("returns")), share=share)
+    results = [p.communicate(timeout=180) for p in (issuing, collecting)]
+
+    assert [p.returncode for p in (issuing, collecting)] == [0, 0], results
+    assert journal_kept_in(workspace.path("store")) == "delete"
+    with Store(workspace.path("store")) as store:
+        reviews = [i.partnership_id for i in store.all_issued(form_type="review")]
+        kept = sorted(r.issue_id or "" for r in store.all_returns())
+    assert sorted(reviews) == [f"B{n:04d}" for n in range(1, 13)]
+    assert kept == sorted(f.issue_id for f in explore_forms)
+    assert integrity(workspace.path("store")) == "ok"
+
+
+@linux_only
+def test_a_command_killed_while_it_holds_the_lock_on_a_share_is_taken_over_and_its_work_kept(
+        workspace):
+    many_partnerships(workspace, 30)
+    share = workspace.root
+    issued_folder = workspace.path("issued") / "review"
+    first = start(workspace.root, "forms", "review", share=share)
+    assert wait_until(lambda: issued_folder.is_dir() and any(issued_folder.iterdir()),
+                      timeout=120), "no form was ever issued"
+    assert lock_file(workspace.root).exists()
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+
+    again = run(workspace.root, "forms", "review", share=share)
+
+    assert again.returncode == 0, again.stderr
+    assert "ended without finishing; its lock on the workspace was cleared" in again.stderr
+    assert journal_kept_in(workspace.path("store")) == "delete"
+    assert not Path(f"{workspace.path('store')}-journal").exists()
+    with Store(workspace.path("store")) as store:
+        issued = store.all_issued(form_type="review")
+    assert sorted(i.partnership_id for i in issued) == [f"B{n:04d}" for n in range(1, 31)]
+    assert sorted(issued_folder.iterdir()) == sorted(Path(i.file_path) for i in issued)
+    assert integrity(workspace.path("store")) == "ok"
+
+
+def test_a_lock_another_computer_left_is_taken_over_once_older_than_the_settings_allow(
+        workspace):
+    lock_left_behind(workspace, "collect", computer="PC-FINANCE-07")
+    thirteen_hours_ago = time.time() - 13 * 3600
+    os.utime(lock_file(workspace.root), (thirteen_hours_ago, thirteen_hours_ago))
+
+    result = run(workspace.root, "forms", "review")
+
+    assert result.returncode == 0, result.stderr
+    assert ("the lock taken by" in result.stderr and "on PC-FINANCE-07 for 'partnerships "
+            "collect' is older than 12 hours; its lock on the workspace was cleared"
+            in result.stderr)
+
+
+def test_a_recent_lock_of_another_computer_is_waited_for_although_its_process_is_not_here(
+        workspace):
+    lock_left_behind(workspace, "collect", computer="PC-FINANCE-07")
+    workspace = set_setting(workspace, "lock_wait_seconds", "0.5")
+
+    result = run(workspace.root, "forms", "review")
+
+    assert result.returncode == 1
+    assert "on PC-FINANCE-07 has been running 'partnerships collect'" in result.stderr
+
+
+@linux_only
+@pytest.mark.parametrize("command", [["status"], ["history", "P001"]])
+def test_a_reading_command_on_a_share_does_not_wait_for_a_command_changing_it(workspace,
+                                                                             command):
+    workspace = set_setting(workspace, "lock_wait_seconds", "600")
+    holder = lock_left_behind(workspace, "collect", keep=True)
+    try:
+        result = run(workspace.root, *command, share=workspace.root, timeout=120)
+    finally:
+        holder.kill()
+        holder.communicate()
+
+    assert result.returncode == 0, result.stderr
+    assert "in use" not in result.stderr
