@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from generator.cli import main
 from generator.drives import (
     DRIVE_FIXED,
     DRIVE_REMOTE,
@@ -33,10 +35,11 @@ from generator.drives import (
 from generator.lock import lock_file
 from generator.register import example_rows, write_register
 from generator.store import Store
-from generator.workspace import Workspace
+from generator.workspace import Workspace, init_workspace
 
+from conftest import TODAY
 from processes import REPO, environment, run, start, wait_until
-from shares import pretend_share
+from shares import SHARE_SOURCE, pretend_share
 from support import complete_answers, fill, set_setting
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -385,3 +388,56 @@ def test_a_reading_command_on_a_share_does_not_wait_for_a_command_changing_it(wo
 
     assert result.returncode == 0, result.stderr
     assert "in use" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["templates", "build", "--replace"], ["export"]])
+def test_a_command_writing_files_into_the_workspace_waits_for_the_lock_and_says_who_holds_it(
+        workspace, command):
+    workspace = set_setting(workspace, "lock_wait_seconds", "0.5")
+    holder = lock_left_behind(workspace, "collect", keep=True)
+    try:
+        result = run(workspace.root, *command)
+    finally:
+        holder.kill()
+        holder.communicate()
+
+    assert result.returncode == 1
+    assert "the workspace is in use" in result.stderr
+    assert "has been running 'partnerships collect'" in result.stderr
+
+
+# ---- status and the sync warning -----------------------------------------------------------
+
+
+@linux_only
+def test_status_says_the_workspace_is_on_a_network_drive_and_which_journal_the_store_uses(
+        workspace):
+    result = run(workspace.root, "status", share=workspace.root)
+
+    assert result.returncode == 0, result.stderr
+    assert (f"The workspace is on a network share ({SHARE_SOURCE} mounted at "
+            f"{workspace.root}, cifs): the store uses a rollback journal (delete)"
+            in result.stderr)
+
+
+def test_status_says_a_workspace_on_a_local_disk_uses_a_write_ahead_log(workspace):
+    result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "status"])
+
+    assert result.exit_code == 0, result.output
+    assert ("The workspace is on a local disk: the store uses a write-ahead log (WAL)"
+            in result.stderr)
+
+
+def test_a_workspace_in_a_synced_folder_is_warned_about_once_naming_the_folder(tmp_path):
+    dropbox = tmp_path / "Dropbox"
+    dropbox.mkdir()
+    (dropbox / ".dropbox").write_text("{}", encoding="utf-8")
+    ws = init_workspace(dropbox / "Partnerships", today=TODAY)
+
+    first, second = (CliRunner().invoke(main, ["--workspace", str(ws.root), "status"])
+                     for _ in range(2))
+
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert (f"warning: the workspace is inside {dropbox}, which Dropbox keeps in sync: it may "
+            "copy store.sqlite while a command is writing to it" in first.stderr)
+    assert "warning:" not in second.stderr
