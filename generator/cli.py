@@ -439,6 +439,44 @@ def status_command(ctx: click.Context, cycle: str | None, as_json: bool) -> None
     _echo(f"Tracker written: {tracker}", err=True)
 
 
+@main.command("unlock")
+@click.option("--yes", "-y", is_flag=True, help="Clear the lock without asking (for scripts).")
+@click.pass_context
+@_fail_on_toolkit_errors
+def unlock_command(ctx: click.Context, yes: bool) -> None:
+    """Clear the workspace's lock left by a command that never finished.
+
+    Says who holds it and since when, and asks first. Clear it only when that command is no
+    longer running: a lock left behind is also cleared by the next command, by itself, once
+    its holder's process is gone (same computer) or after [workspace] lock_stale_hours.
+    """
+    from generator.lock import clear_lock, current_holder, lock_file
+
+    ws = _workspace(ctx)
+    if not lock_file(ws.root).exists():
+        _echo("No command holds the workspace's lock, so there is nothing to clear. "
+              "Nothing was changed.")
+        return
+    holder = current_holder(ws.root)
+    if holder is None:
+        _echo(f"The workspace's lock file ({lock_file(ws.root)}) cannot be read: a command "
+              "stopped while taking it, or one is taking it this moment.")
+    else:
+        _echo(f"{holder.describe()}.")
+        if holder.running_here():
+            _echo(f"That command is still running on this computer (process {holder.pid}).")
+    question = ("Clear the lock? Only if that command is no longer running: two commands "
+                "changing the workspace at once can lose work")
+    if not yes and not click.confirm(question, default=False, err=True):
+        _echo("The lock was kept. Nothing was changed.", err=True)
+        sys.exit(1)
+    if not clear_lock(ws.root, holder):
+        _echo("The lock was not cleared: it changed meanwhile (another command took it or "
+              "cleared it). Run 'partnerships unlock' again to see who holds it now.", err=True)
+        sys.exit(1)
+    _echo("The lock was cleared: other commands can change the workspace again.")
+
+
 @main.group("report")
 def report_group() -> None:
     """Compile and check committee papers."""

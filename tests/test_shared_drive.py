@@ -441,3 +441,61 @@ def test_a_workspace_in_a_synced_folder_is_warned_about_once_naming_the_folder(t
     assert (f"warning: the workspace is inside {dropbox}, which Dropbox keeps in sync: it may "
             "copy store.sqlite while a command is writing to it" in first.stderr)
     assert "warning:" not in second.stderr
+
+
+# ---- partnerships unlock -------------------------------------------------------------------
+
+
+def unlock(ws: Workspace, *args: str, answer: str | None = None):
+    return CliRunner().invoke(main, ["--workspace", str(ws.root), "unlock", *args],
+                              input=answer)
+
+
+def test_unlock_without_a_lock_says_there_is_nothing_to_clear(workspace):
+    result = unlock(workspace)
+
+    assert result.exit_code == 0
+    assert "No command holds the workspace's lock, so there is nothing to clear" in result.stdout
+
+
+def test_unlock_says_who_holds_the_lock_and_since_when_and_keeps_it_when_told_no(workspace):
+    lock_left_behind(workspace, "collect")
+
+    result = unlock(workspace, answer="n\n")
+
+    assert result.exit_code == 1
+    assert "has been running 'partnerships collect' in this workspace since" in result.stdout
+    assert "The lock was kept. Nothing was changed." in result.stderr
+    assert lock_file(workspace.root).exists()
+
+
+def test_unlock_clears_the_lock_when_told_yes(workspace):
+    lock_left_behind(workspace, "collect")
+
+    result = unlock(workspace, answer="y\n")
+
+    assert result.exit_code == 0, result.output
+    assert "The lock was cleared" in result.stdout
+    assert not lock_file(workspace.root).exists()
+
+
+def test_unlock_with_yes_clears_the_lock_without_asking(workspace):
+    lock_left_behind(workspace, "collect")
+
+    result = unlock(workspace, "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "Clear the lock?" not in result.output
+    assert not lock_file(workspace.root).exists()
+
+
+def test_unlock_says_when_the_lock_s_command_is_still_running_on_this_computer(workspace):
+    holder = lock_left_behind(workspace, "collect", keep=True)
+    try:
+        result = unlock(workspace, answer="n\n")
+    finally:
+        holder.kill()
+        holder.communicate()
+
+    assert f"That command is still running on this computer (process {holder.pid})." \
+        in result.stdout
