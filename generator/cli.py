@@ -465,6 +465,9 @@ def unlock_command(ctx: click.Context, yes: bool) -> None:
         _echo(f"{holder.describe()}.")
         if holder.running_here():
             _echo(f"That command is still running on this computer (process {holder.pid}).")
+        elif holder.on_this_computer():
+            _echo("That command is no longer running: it ended without finishing (the next "
+                  "command would also clear its lock by itself).")
     question = ("Clear the lock? Only if that command is no longer running: two commands "
                 "changing the workspace at once can lose work")
     if not yes and not click.confirm(question, default=False, err=True):

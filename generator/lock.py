@@ -54,9 +54,12 @@ class Holder:
     since: str  # ISO 8601, UTC
     token: str
 
+    def on_this_computer(self) -> bool:
+        return self.computer == _this_computer()
+
     def running_here(self) -> bool:
         """Whether the holder is a process still running on this computer."""
-        return self.computer == _this_computer() and pid_alive(self.pid)
+        return self.on_this_computer() and pid_alive(self.pid)
 
     def describe(self) -> str:
         """'jane on PC-123 has been running "partnerships collect" since 30 November 2026,

@@ -208,7 +208,7 @@ class Workspace:
     def sharing(self, journal_mode: str) -> str:
         """One line: where the workspace is and the journal the store uses there."""
         journal = ("a write-ahead log (WAL)" if journal_mode == "wal"
-                   else f"a rollback journal ({journal_mode})")
+                   else "a rollback journal")
         where = self.location
         if where.network:
             return (f"The workspace is on {where.network}: the store uses {journal}, so "

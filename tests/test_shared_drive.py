@@ -416,7 +416,7 @@ def test_status_says_the_workspace_is_on_a_network_drive_and_which_journal_the_s
 
     assert result.returncode == 0, result.stderr
     assert (f"The workspace is on a network share ({SHARE_SOURCE} mounted at "
-            f"{workspace.root}, cifs): the store uses a rollback journal (delete)"
+            f"{workspace.root}, cifs): the store uses a rollback journal, so"
             in result.stderr)
 
 
@@ -487,6 +487,15 @@ def test_unlock_with_yes_clears_the_lock_without_asking(workspace):
     assert result.exit_code == 0, result.output
     assert "Clear the lock?" not in result.output
     assert not lock_file(workspace.root).exists()
+
+
+def test_unlock_says_when_the_lock_s_command_ended_without_finishing_on_this_computer(
+        workspace):
+    lock_left_behind(workspace, "collect")
+
+    result = unlock(workspace, answer="n\n")
+
+    assert "That command is no longer running: it ended without finishing" in result.stdout
 
 
 def test_unlock_says_when_the_lock_s_command_is_still_running_on_this_computer(workspace):
