@@ -21,7 +21,6 @@ import click
 
 from generator import __version__
 from generator.errors import InvalidRequest, RegisterError, ToolkitError
-from generator.formdefs import FORM_TYPES
 from generator.terminal import json_dumps, printable
 from generator.workspace import Workspace, find_workspace, open_workspace
 
@@ -96,6 +95,29 @@ def _progress(label: str, quiet: bool) -> Callable[[Iterable[T]], Iterator[T]]:
     return run
 
 
+def _definitions(ctx: click.Context) -> tuple[Path | None, Any]:
+    """Where the form definitions are: the workspace's, or the bundled ones outside one."""
+    try:
+        ws = _workspace(ctx)
+    except ToolkitError:
+        return None, None
+    return ws.forms_dir, ws.framework()
+
+
+def _form_type(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """Check FORM_TYPE against the forms of the workspace: its definition files."""
+    from generator.formdefs import form_types, unknown_form_type
+
+    if value is None or value == ():
+        return value
+    forms_dir, framework = _definitions(ctx)
+    known = form_types(forms_dir, framework)
+    for one in value if isinstance(value, tuple) else (value,):
+        if one not in known:
+            raise click.BadParameter(printable(unknown_form_type(one, forms_dir, framework)))
+    return value
+
+
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -161,7 +183,7 @@ def demo(folder: Path) -> None:
 
 
 @main.command("forms")
-@click.argument("form_type", type=click.Choice(FORM_TYPES))
+@click.argument("form_type", callback=_form_type)
 @click.option("--id", "partnership_id", help="Only this partnership (its register ID).")
 @click.option("--due", callback=_date, help="Return date printed on the form (YYYY-MM-DD).")
 @click.option("--reissue", is_flag=True,
@@ -243,7 +265,7 @@ def templates() -> None:
 @templates.command("build")
 @click.option("--into", type=click.Path(path_type=Path, file_okay=False),
               help="Folder to write into (default: the workspace's templates folder).")
-@click.option("--form", "form_types", multiple=True, type=click.Choice(FORM_TYPES),
+@click.option("--form", "form_types", multiple=True, callback=_form_type,
               help="Only this form type (repeatable).")
 @click.option("--replace", is_flag=True,
               help="Replace existing templates (their restyling is lost).")
@@ -252,6 +274,7 @@ def templates() -> None:
 def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str, ...],
                     replace: bool) -> None:
     """Write the Word template of each form from its form definition."""
+    from generator.formdefs import form_types as all_form_types
     from generator.formdefs import load_definition
     from generator.forms.template_build import write_template
 
@@ -262,32 +285,27 @@ def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str
         into, framework, forms_dir = ws.path("templates"), ws.framework(), ws.forms_dir
         writing = ws.writing("templates build", note=_note)
     with writing:
-        for form_type in form_types or FORM_TYPES:
+        for form_type in form_types or all_form_types(forms_dir, framework):
             definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
             _echo(str(write_template(definition, into, replace=replace)))
 
 
 @templates.command("check")
 @click.argument("template", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--form", "form_type", type=click.Choice(FORM_TYPES),
+@click.option("--form", "form_type", callback=_form_type,
               help="The form the template is for (default: from its file name).")
 @click.pass_context
 @_fail_on_toolkit_errors
 def templates_check(ctx: click.Context, template: Path, form_type: str | None) -> None:
     """Compare TEMPLATE with its form definition; exit 1 if anything differs."""
-    from generator.formdefs import load_definition
+    from generator.formdefs import form_types, load_definition
     from generator.forms.template_check import check_template
 
+    forms_dir, framework = _definitions(ctx)
     form_type = form_type or template.stem.split(".")[0].split("-")[0]
-    if form_type not in FORM_TYPES:
+    if form_type not in form_types(forms_dir, framework):
         raise click.BadParameter(f"cannot tell the form type from '{template.name}'; "
                                  "give --form", param_hint="--form")
-    framework, forms_dir = None, None
-    try:
-        ws = _workspace(ctx)
-        framework, forms_dir = ws.framework(), ws.forms_dir
-    except ToolkitError:
-        pass
     definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
     findings = check_template(template, definition)
     for finding in findings:
@@ -554,7 +572,7 @@ def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
 
 
 @main.command("send")
-@click.argument("form_type", type=click.Choice(FORM_TYPES))
+@click.argument("form_type", callback=_form_type)
 @click.option("--id", "partnership_id", help="Only this partnership (its register ID).")
 @click.option("--smtp", is_flag=True,
               help="Send through the [smtp] mail server instead of writing .eml drafts.")

@@ -23,7 +23,6 @@ from generator.money import format_money, parse_money
 
 SHEET = "Partnerships"
 EXAMPLE_DATA = Path(__file__).parent / "data" / "example_register.toml"
-PHASES = ("Explore", "Design", "Deliver")
 AGREEMENT_TYPES = {"iaa": "IAA", "mou": "MoU", "none yet": "None yet", "none": "None yet",
                    "": "None yet"}
 REPORT_DEPTHS = {"board": "Board", "summary": "Summary", "": "Summary"}
@@ -201,6 +200,9 @@ def read_register(path: Path, framework: Framework) -> Register:
             [f"{name}, {title}!1: missing column '{m}'" for m in missing],
         )
     in_scope_labels = "; ".join(s.label for s in framework.in_scope)
+    # The phases of the framework, by id or title as typed (any case).
+    phases = {name.casefold(): phase.id for phase in framework.phases
+              for name in (phase.id, phase.title)}
     partnerships: list[Partnership] = []
     seen: dict[str, int] = {}
     for row_number, row in enumerate(rows[1:], start=2):
@@ -237,10 +239,10 @@ def read_register(path: Path, framework: Framework) -> Register:
                 f"({scope.description[0].lower() + scope.description[1:].rstrip('.')}); "
                 f"in-scope types are {in_scope_labels}. Listed, but no form is issued."
             )
-        phase = values["phase"].capitalize()
-        if values["phase"] and phase not in PHASES:
+        phase = phases.get(values["phase"].casefold(), values["phase"])
+        if values["phase"] and phase not in phases.values():
             problems.append(f'{where("phase")}: phase "{values["phase"]}" must be one of '
-                            f"{', '.join(PHASES)}")
+                            f"{', '.join(phases.values())}")
         agreement = AGREEMENT_TYPES.get(values["agreement_type"].casefold())
         if agreement is None:
             problems.append(f'{where("agreement_type")}: agreement "{values["agreement_type"]}" '

@@ -54,7 +54,15 @@ def test_an_unknown_form_type_is_a_usage_error_with_exit_2(workspace):
     result = run("--workspace", workspace.root, "forms", "grant-application")
 
     assert result.exit_code == 2
-    assert "'grant-application' is not one of" in result.stderr
+    assert ("'grant-application' is not a form of this workspace (the forms are explore, "
+            "design, agreement, review, monitoring)") in result.stderr
+
+
+def test_a_form_type_typed_in_capitals_suggests_the_form_meant(workspace):
+    result = run("--workspace", workspace.root, "forms", "Review")
+
+    assert result.exit_code == 2
+    assert "did you mean 'review'?" in result.stderr
 
 
 def test_forms_prints_each_path_written(workspace):

@@ -160,7 +160,7 @@ def form_job(ws: Workspace, definition: FormDefinition, partnership: Partnership
     """The identity, context and carried-forward answers of one partnership's form."""
     form_type = definition.type
     issue_id = issue_id or new_issue_id(form_type, partnership.id, ws.cycle)
-    period = ws.period if form_type == "monitoring" else ""
+    period = ws.period if definition.per_period else ""
     identity = Identity(form_type, definition.version, partnership.id, ws.cycle, issue_id,
                         due.isoformat(), period)
     previous, prefill = carried_forward(definition, partnership.id, store)
@@ -332,7 +332,7 @@ def _not_yet_issued(ws: Workspace, store: Store, definition: FormDefinition,
                     partnerships: list[Partnership], reissue: bool,
                     result: IssueResult) -> list[Partnership]:
     """The partnerships to issue to: those without this form yet, or all when reissuing."""
-    period = ws.period if definition.type == "monitoring" else ""
+    period = ws.period if definition.per_period else ""
     chosen = []
     for partnership in partnerships:
         if partnership.phase != definition.phase:

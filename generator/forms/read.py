@@ -18,7 +18,7 @@ from typing import Any
 from lxml import etree
 
 from generator.errors import DamagedFile, FrameworkError, UnreadableFile
-from generator.formdefs import FORM_TYPES, Field, FormDefinition, load_definition
+from generator.formdefs import Field, FormDefinition, load_definition
 from generator.forms.render import Identity
 from generator.forms.validate import Problem, validate_answers
 from generator.framework import Framework
@@ -133,10 +133,6 @@ def read_package(package: WordPackage, label: str, *, framework: Framework | Non
     reading.form, reading.version = found.form, found.version
     reading.partnership, reading.issue = found.partnership, found.issue
     reading.cycle, reading.period = found.cycle, found.period
-    if found.form not in FORM_TYPES:
-        reading.problems.append(_problem(f"form type '{found.form}' is not one the toolkit "
-                                         f"issues ({', '.join(FORM_TYPES)})"))
-        return reading
     if found.version < 1:
         reading.problems.append(_problem(
             "the form's version stamp is missing or damaged, so it cannot be read safely; "

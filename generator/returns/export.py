@@ -6,7 +6,7 @@ from pathlib import Path
 
 import openpyxl
 
-from generator.formdefs import FORM_TYPES, FormDefinition, load_definition
+from generator.formdefs import FormDefinition, form_types, load_definition
 from generator.office.excel import add_table_sheet, save_workbook_atomic
 from generator.store import Store
 from generator.workspace import Workspace
@@ -25,7 +25,7 @@ def export_answers(ws: Workspace, path: Path, *, cycle: str | None = None) -> tu
     workbook = openpyxl.Workbook()
     count = 0
     with Store(ws.path("store")) as store:
-        for form_type in FORM_TYPES:
+        for form_type in form_types(ws.forms_dir, framework):
             returns = store.current_returns(form_type=form_type, cycle=cycle)
             if not returns:
                 continue

@@ -51,6 +51,7 @@ from generator.papers.committee.layout import (
     write_pieces,
 )
 from generator.store import Return
+from generator.vocabulary import BUDGET, BUDGET_COMMENTARY, FORECAST, KPIS
 from generator.wording import plural
 from generator.workspace import Workspace
 
@@ -117,7 +118,7 @@ class _Update:
         self.committee = committee
         self.annex_name = annex_name
         self.title = f"Partnership monitoring update {data.period}"
-        self.rag = data.scale("rag")
+        self.rag = data.scale_of(KPIS, "rag")
 
     # ---- figures --------------------------------------------------------------------------
 
@@ -146,8 +147,8 @@ class _Update:
         self, entry: MonitoringEntry
     ) -> tuple[float | None, float | None, float | None, float | None]:
         assert entry.ret is not None
-        budget = stored_money(entry.ret.answers.get("budget"))
-        forecast = stored_money(entry.ret.answers.get("forecast"))
+        budget = stored_money(entry.ret.answers.get(BUDGET.id))
+        forecast = stored_money(entry.ret.answers.get(FORECAST.id))
         if budget is None or forecast is None:
             return budget, forecast, None, None
         variance = tidy_amount(forecast - budget)
@@ -176,7 +177,7 @@ class _Update:
                 found.append(ExceptionItem(
                     entry, "Budget overspend", f"Forecast outturn {_money_text(forecast)} against "
                     f"a budget of {_money_text(budget)}: {_money_text(variance)} over{percent}",
-                    text_answer(entry.ret.answers, "budget_commentary") or NOT_ANSWERED))
+                    text_answer(entry.ret.answers, BUDGET_COMMENTARY.id) or NOT_ANSWERED))
         for risk in self.risks():
             if risk.high:
                 entry = next(e for e in self.data.returned

@@ -58,6 +58,21 @@ from generator.papers.committee.layout import (
     write_numbered,
     write_pieces,
 )
+from generator.vocabulary import (
+    BENEFITS_ACHIEVED,
+    BUDGET,
+    CASHABLE_SAVINGS,
+    FORECAST,
+    KPI_SUMMARY,
+    KPIS,
+    NON_CASHABLE_BENEFITS,
+    OVERALL_RATING,
+    PRINCIPLE_EVIDENCE,
+    PRINCIPLE_RATING,
+    RECOMMENDATION,
+    RECOMMENDATION_REASON,
+    VFM_ASSESSMENT,
+)
 from generator.wording import number_word, plural
 from generator.workspace import Workspace
 
@@ -123,25 +138,33 @@ class _Review:
         return self.entry.previous.answers if self.entry.previous else None
 
     def principle(self, p: Principle) -> tuple[Rating, str]:
-        scale = self.data.scale("review")
-        now = rating(scale, self.answers.get(f"p{p.number}_rating"))
-        before = rating(scale, self.previous.get(f"p{p.number}_rating")) \
+        scale = self.data.scale_of(PRINCIPLE_RATING)
+        now = rating(scale, self.answers.get(PRINCIPLE_RATING.for_principle(p.number)))
+        before = rating(scale, self.previous.get(PRINCIPLE_RATING.for_principle(p.number))) \
             if self.previous is not None else None
         return now, direction(now, before)
 
+    def evidence(self, p: Principle) -> str:
+        return text_answer(self.answers, PRINCIPLE_EVIDENCE.for_principle(p.number))
+
     def overall(self) -> tuple[Rating, str, Rating | None]:
-        scale = self.data.scale("rag")
-        now = rating(scale, self.answers.get("overall_rating"))
+        scale = self.data.scale_of(OVERALL_RATING)
+        now = rating(scale, self.answers.get(OVERALL_RATING.id))
         before = rating(scale, self.previous.get("overall_rating")) \
             if self.previous is not None else None
         return now, direction(now, before), before
 
+    def flagged(self) -> bool:
+        """The review recommends something members are pointed to (review or exit)."""
+        choice = self.data.scale_of(RECOMMENDATION).choice(self.answers.get(RECOMMENDATION.id))
+        return choice is not None and choice.flag
+
     def recommendation(self) -> str:
-        return rating(self.data.scale("review_recommendation"),
-                      self.answers.get("recommendation")).label
+        return rating(self.data.scale_of(RECOMMENDATION),
+                      self.answers.get(RECOMMENDATION.id)).label
 
     def kpis(self) -> list[Kpi]:
-        return kpis_of(self.answers, self.data.scale("rag"))
+        return kpis_of(self.answers, self.data.scale_of(KPIS, "rag"))
 
     def risks(self) -> list[Risk]:
         return risks_of(self.answers, self.entry.partnership, f"{self.data.cycle} review")
@@ -182,15 +205,15 @@ class _Report:
         budget = forecast = None
         sources = []
         if entry.monitoring is not None:
-            budget = stored_money(entry.monitoring.answers.get("budget"))
-            forecast = stored_money(entry.monitoring.answers.get("forecast"))
+            budget = stored_money(entry.monitoring.answers.get(BUDGET.id))
+            forecast = stored_money(entry.monitoring.answers.get(FORECAST.id))
             sources.append(f"monitoring return {entry.monitoring.period or ''}".strip())
         else:
             sources.append("no monitoring return")
         variance = tidy_amount(forecast - budget) if budget is not None and forecast is not None \
             else None
         review = self.reviews.get(entry.partnership.id)
-        savings = stored_money(review.answers.get("cashable_savings")) if review else None
+        savings = stored_money(review.answers.get(CASHABLE_SAVINGS.id)) if review else None
         sources.append(f"{self.data.cycle} review" if review else
                        f"no accepted {self.data.cycle} review")
         return budget, forecast, variance, savings, "; ".join(sources)
@@ -255,7 +278,7 @@ class _Report:
         for entry in self.data.expected:
             budget, forecast, variance, savings, source = self._finance(entry)
             review = self.reviews.get(entry.partnership.id)
-            benefits = (text_answer(review.answers, "non_cashable_benefits") or NOT_ANSWERED) \
+            benefits = (text_answer(review.answers, NON_CASHABLE_BENEFITS.id) or NOT_ANSWERED) \
                 if review else "No accepted review"
             rows.append([_name(entry), budget, forecast, variance, savings, benefits, source])
         return Table("Finance", f"Budgets, forecast outturn and benefits, {self.data.cycle}",
@@ -291,7 +314,7 @@ class _Report:
         for p in self.principles:
             now, travel = review.principle(p)
             rows.append([f"P{p.number} {p.title}", now.cell, travel or "Not applicable",
-                         text_answer(review.answers, f"p{p.number}_evidence") or NOT_ANSWERED])
+                         review.evidence(p) or NOT_ANSWERED])
         return Table("Principles detail", f"{review.entry.partnership.name}: rating and "
                      "evidence against each principle",
                      ["Principle", "Rating", "Direction of travel", "Evidence"], rows,
@@ -329,7 +352,7 @@ class _Report:
                 now, travel = review.principle(p)
                 evidence.append([_name(entry), f"P{p.number} {p.title}", now.cell,
                                  travel or "Not applicable",
-                                 text_answer(review.answers, f"p{p.number}_evidence")])
+                                 review.evidence(p)])
             kpis.extend([_name(entry), k.name, k.target, k.actual, k.rating.cell, k.commentary]
                         for k in review.kpis())
         for r in self._risks():
@@ -446,8 +469,7 @@ class _Report:
                 f"{count} {label.lower()}" for label, count in recommendations.items()) + ".")
             flagged = [f"{e.partnership.name} ({self.reviews[e.partnership.id].recommendation()})"
                        for e in data.reviewed
-                       if self.reviews[e.partnership.id].answers.get("recommendation")
-                       in ("review", "exit")]
+                       if self.reviews[e.partnership.id].flagged()]
             if flagged:
                 points.append("Reviews recommending a review of the arrangement or exit: "
                               + "; ".join(flagged) + ".")
@@ -486,11 +508,9 @@ class _Report:
         paper.add_paragraph(doc, f"The strategy has {number_word(len(objectives))} "
                                  f"objective{'s' if len(objectives) != 1 else ''}:")
         paper.add_numbered(doc, [f"{o.title}: {o.statement}" for o in objectives])
-        deliver = next((ph for ph in framework.phases if ph.id == "Deliver"), None)
-        commitment = (f"In the Deliver phase the strategy requires "
-                      f"{deliver.description[0].lower() + deliver.description[1:]}"
-                      if deliver else "The strategy requires an annual report to the "
-                                      "Scrutiny Committee.")
+        deliver = self.data.established_phase
+        commitment = (f"In the {deliver.title} phase the strategy requires "
+                      f"{deliver.description[0].lower() + deliver.description[1:]}")
         paper.add_paragraph(doc, commitment.rstrip(".") + f". This is that annual report for "
                                  f"{self.data.cycle}.")
         paper.add_paragraph(
@@ -634,8 +654,8 @@ class _Report:
                                      " Nothing from an earlier or unaccepted return is shown "
                                      "here as current.")
             if entry.earlier is not None:
-                earlier = rating(self.data.scale("rag"),
-                                 entry.earlier.answers.get("overall_rating"))
+                earlier = rating(self.data.scale_of(OVERALL_RATING),
+                                 entry.earlier.answers.get(OVERALL_RATING.id))
                 paper.add_paragraph(doc, f"For reference only: the latest accepted review, from "
                                          f"{entry.earlier.cycle}, gave an overall rating of "
                                          f"{earlier.label}.")
@@ -649,7 +669,7 @@ class _Report:
         now, travel, before = review.overall()
         trend = f" ({travel}" + (f" from {before.label}" if before and before.rated and
                                  travel != NEW else "") + ")" if travel else ""
-        reason = text_answer(review.answers, "recommendation_reason")
+        reason = text_answer(review.answers, RECOMMENDATION_REASON.id)
         return [f"Overall rating: {now.label}{trend}.",
                 f"Recommendation: {review.recommendation()}."
                 + (f" Reason: {reason}" if reason else "")]
@@ -662,22 +682,22 @@ class _Report:
         self.principle_detail(review).add_to(doc)
         paper.add_heading(doc, "Value for money", 2)
         answers = review.answers
-        vfm = rating(self.data.scale("yes_partly_no"), answers.get("vfm_assessment")).label
-        savings = stored_money(answers.get("cashable_savings"))
+        vfm = rating(self.data.scale_of(VFM_ASSESSMENT), answers.get(VFM_ASSESSMENT.id)).label
+        savings = stored_money(answers.get(CASHABLE_SAVINGS.id))
         vfm_table = paper.add_table(doc, ["Question", "Answer"], [
-            ["Benefits achieved this year", text_answer(answers, "benefits_achieved")
+            ["Benefits achieved this year", text_answer(answers, BENEFITS_ACHIEVED.id)
              or NOT_ANSWERED],
             ["Cashable savings this year", paper.format_value(savings, "money_pence" if
                                                               isinstance(savings, float)
                                                               else "money")],
-            ["Non-cashable benefits", text_answer(answers, "non_cashable_benefits")
+            ["Non-cashable benefits", text_answer(answers, NON_CASHABLE_BENEFITS.id)
              or NOT_ANSWERED],
             ["Does the partnership provide value for money?", vfm],
         ], caption=f"{review.entry.partnership.name}: value for money", col_widths_cm=[5, 11.5])
         compact_table(doc, vfm_table)
         paper.add_heading(doc, "Performance", 2)
         self.kpi_detail(review).add_to(doc)
-        summary = text_answer(answers, "kpi_summary")
+        summary = text_answer(answers, KPI_SUMMARY.id)
         if summary:
             paper.add_paragraph(doc, f"Summary of performance: {summary}")
         paper.add_heading(doc, "Risks", 2)
@@ -693,8 +713,8 @@ class _Report:
         counts = kpi_counts(review.kpis())
         points.append(f"Performance: {counts.met} of {plural(counts.reported, 'indicator')} met "
                       "their target.")
-        vfm = rating(self.data.scale("yes_partly_no"), answers.get("vfm_assessment")).label
-        savings = stored_money(answers.get("cashable_savings"))
+        vfm = rating(self.data.scale_of(VFM_ASSESSMENT), answers.get(VFM_ASSESSMENT.id)).label
+        savings = stored_money(answers.get(CASHABLE_SAVINGS.id))
         points.append(f"Value for money: {vfm}. Cashable savings: "
                       f"{paper.format_value(savings, 'money')}.")
         risks = top_risks(review.risks(), 1)
@@ -702,7 +722,7 @@ class _Report:
             points.append(f"Highest risk: {risks[0].description} (score "
                           f"{risks[0].score if risks[0].score is not None else 'not given'}, "
                           f"{risks[0].band.lower()}).")
-        benefits = text_answer(answers, "benefits_achieved")
+        benefits = text_answer(answers, BENEFITS_ACHIEVED.id)
         if benefits:
             points.append(f"Benefits achieved: {benefits}")
         paper.add_bullets(doc, points)
