@@ -365,6 +365,28 @@ def collect_command(ctx: click.Context, paths: tuple[Path, ...], mailbox: bool,
         sys.exit(1)
 
 
+@main.command("annotate")
+@click.argument("reference", metavar="RETURN")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="The file to write (default: the outbox, named after the returned file).")
+@click.pass_context
+@_fail_on_toolkit_errors
+def annotate_command(ctx: click.Context, reference: str, output: Path | None) -> None:
+    """Write a returned form with a comment on each problem, to send back for correction.
+
+    RETURN is the return's number as 'history' shows it (#12) or the reference printed on
+    the form (its latest return).
+    """
+    from generator.returns.corrections import write_annotated
+    from generator.wording import plural
+
+    copy = write_annotated(_workspace(ctx), reference, output)
+    ret = copy.ret
+    _echo(str(copy.path))
+    _echo(f"Return #{ret.id} ({ret.partnership_id} {ret.form_type}, {ret.outcome}): "
+          f"{plural(copy.comments, 'comment')} added; the answers are as returned.", err=True)
+
+
 @main.command("history")
 @click.argument("partnership_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

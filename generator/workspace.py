@@ -58,6 +58,8 @@ name = "{council}"
 responsible_officer = "Executive Head of Service with responsibility for Partnerships"
 contact_officer = "Partnerships Lead"
 contact_email = "partnerships@example.org"
+# The name shown as the author of the comments on a returned form sent back for correction.
+comments_author = "Partnerships Team"
 
 [committees]
 scrutiny = "Scrutiny Committee"
