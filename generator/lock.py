@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from generator.errors import ToolkitError
+from generator.errors import WorkspaceBusy
 from generator.fileio import pid_alive, private_folder
 
 LOCK_NAME = "writer.lock"
@@ -36,10 +36,6 @@ DEFAULT_STALE_SECONDS = 12 * 3600
 _POLL_SECONDS = 0.1
 # A takeover is a few file operations; a takeover file older than this was left by a crash.
 _TAKEOVER_STALE_SECONDS = 10.0
-
-
-class WorkspaceBusy(ToolkitError):
-    """Another command is writing to the workspace and did not finish in time."""
 
 
 @dataclass(frozen=True)

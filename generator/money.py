@@ -5,14 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-
-class MoneyError(ValueError):
-    """Text that is not an amount of money or a number."""
-
-
-class TooLarge(MoneyError):
-    """A number beyond any sane figure (or beyond what a float can hold)."""
-
+from generator.errors import MoneyError, TooLarge
 
 # No partnership of a district council comes near these: a larger figure is a typing slip
 # (or a hostile file), and beyond about 1e308 a float becomes infinity, which JSON, Excel

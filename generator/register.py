@@ -17,10 +17,10 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from generator.errors import RegisterError
+from generator.errors import MoneyError, RegisterError
 from generator.fileio import atomic_write_bytes
 from generator.framework import Framework
-from generator.money import MoneyError, parse_money
+from generator.money import parse_money
 
 SHEET = "Partnerships"
 EXAMPLE_DATA = Path(__file__).parent / "data" / "example_register.toml"

@@ -20,14 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from generator.errors import InvalidRequest, ToolkitError
 from generator.fileio import safe_filename, unused_path, write_new
 from generator.formdefs import Field, FormDefinition, load_definition
+from generator.forms.read import static_lines
 from generator.forms.render import CompiledTemplate, Identity
 from generator.framework import Framework
-from generator.office import controls
 from generator.register import Partnership, Register, format_money, read_register
 from generator.store import Issued, Store, now_iso
 from generator.workspace import Workspace
@@ -117,28 +115,6 @@ def carried_forward(definition: FormDefinition, partnership_id: str, store: Stor
                 prefill[f.id] = [{k: v for k, v in row.items() if k in columns}
                                  for row in earlier.answers[f.id]]
     return previous, prefill
-
-
-def static_text(docx_bytes: bytes) -> list[str]:
-    """The text of every paragraph outside the answer boxes, to spot text typed outside them."""
-    import io
-    import zipfile
-
-    xml = zipfile.ZipFile(io.BytesIO(docx_bytes)).read("word/document.xml")
-    return static_lines(etree.fromstring(xml))
-
-
-def static_lines(root: etree._Element) -> list[str]:
-    """The non-empty text of each paragraph of a document tree, leaving out answer boxes."""
-    lines = []
-    for p in root.iter(controls.w("p")):
-        if next(p.iterancestors(controls.SDT), None) is not None:
-            continue
-        text = "".join(controls.visible_text(child) for child in p
-                       if child.tag != controls.SDT).strip()
-        if text:
-            lines.append(" ".join(text.split()))
-    return lines
 
 
 def select_partnerships(register: Register, definition: FormDefinition,

@@ -43,6 +43,7 @@ from lxml import etree
 from generator.errors import ReportError
 from generator.fileio import atomic_write_bytes
 from generator.office.accessibility import MIN_CONTRAST, contrast_ratio, link_text_problem
+from generator.office.zipio import copy_package, read_part
 
 __all__ = [
     "NOT_REPORTED",
@@ -273,18 +274,10 @@ def darken_low_contrast_styles(doc: DocumentObject) -> list[str]:
 
 def _as_document_package(data: bytes) -> bytes:
     """Return the package bytes, turning a .dotx template into a .docx in memory."""
-    with zipfile.ZipFile(io.BytesIO(data)) as src:
-        content_types = src.read("[Content_Types].xml")
-        if _DOTX_CT.encode() not in content_types:
-            return data
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-            for info in src.infolist():
-                payload = src.read(info.filename)
-                if info.filename == "[Content_Types].xml":
-                    payload = payload.replace(_DOTX_CT.encode(), _DOCX_CT.encode())
-                dst.writestr(info, payload)
-        return out.getvalue()
+    if _DOTX_CT.encode() not in read_part(data, "[Content_Types].xml"):
+        return data
+    return copy_package(data, {"[Content_Types].xml": lambda types: types.replace(
+        _DOTX_CT.encode(), _DOCX_CT.encode())})
 
 
 def _drop_unused_content_rels(doc: DocumentObject) -> None:

@@ -21,8 +21,7 @@ from typing import Any
 
 from generator.errors import ToolkitError, UnreadableFile
 from generator.failures import explain_failure
-from generator.forms.issue import static_lines
-from generator.forms.read import FormReading, read_package
+from generator.forms.read import FormReading, read_package, static_lines
 from generator.forms.render import Identity
 from generator.forms.validate import OUTSIDE_THE_BOXES, SENDER, Problem
 from generator.office.safe_open import open_package

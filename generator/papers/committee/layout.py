@@ -19,12 +19,12 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Pt
 from docx.table import Table as DocxTable
 
-from generator.errors import ReportError, ToolkitError, WorkspaceError
+from generator.errors import LibreOfficeMissing, ReportError, ToolkitError, WorkspaceError
 from generator.fileio import unused_path, write_together
 from generator.office import charts
 from generator.office import word as paper
 from generator.office.excel import workbook_bytes
-from generator.office.libreoffice import LibreOfficeMissing, convert
+from generator.office.libreoffice import convert
 from generator.papers.committee.figures import plural
 from generator.workspace import Workspace, bundled_templates_dir
 
