@@ -14,6 +14,7 @@ n-th message the toolkit fetches, as a dropped connection does.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import grp
 import http.server
@@ -23,6 +24,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -66,6 +68,13 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float, 
         except OSError:
             time.sleep(0.05)
     return False
+
+
+def _end_with_this_process() -> None:
+    """Run in Dovecot's process before it starts: Linux stops it (SIGTERM) when the tests'
+    process ends, even killed outright, so no Dovecot outlives the tests."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _certificates(folder: Path) -> Path:
@@ -170,7 +179,6 @@ class Dovecot:
     def _start_in(cls, folder: Path) -> Dovecot:
         ca_file = _certificates(folder)
         token_server = _TokenServer(("127.0.0.1", 0), _TokenHandler)
-        threading.Thread(target=token_server.serve_forever, daemon=True).start()
         (folder / "oauth2.conf.ext").write_text(
             f"tokeninfo_url = http://127.0.0.1:{token_server.server_port}/tokeninfo"
             "?access_token=\nusername_attribute = email\n")
@@ -192,7 +200,10 @@ class Dovecot:
             folder=folder, port=port, tls_port=tls_port, internal=internal, group=group,
             login=login, uid=owner.pw_uid, gid=owner.pw_gid, password=PASSWORD))
         process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   preexec_fn=_end_with_this_process)
+        # Started after Popen: preexec_fn is unsafe once other threads run.
+        threading.Thread(target=token_server.serve_forever, daemon=True).start()
         server = cls(folder, process, port, tls_port, ca_file, token_server)
         if not (_wait_for_port(port, process, START_SECONDS)
                 and _wait_for_port(tls_port, process, START_SECONDS, greeting=False)):

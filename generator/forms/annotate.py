@@ -32,7 +32,8 @@ from generator.forms.read import answer_rows
 from generator.forms.validate import OUTSIDE_THE_BOXES, SENDER, Problem
 from generator.office import controls
 from generator.office.comments import Author, CommentedDocument
-from generator.office.controls import SDT, w
+from generator.office.controls import SDT
+from generator.office.ns import w
 
 __all__ = ["AnnotatedForm", "annotate_form", "comment_text"]
 

@@ -33,7 +33,8 @@ from docx.text.run import Run
 from lxml import etree
 
 from generator.errors import UnreadableFile
-from generator.office.controls import SDT, w
+from generator.office.controls import SDT
+from generator.office.ns import w
 
 # Runs whose text a reader does not see are no anchor for what a person should look at.
 _NOT_SHOWN = {w("del"), w("moveFrom")}

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import ToolkitError
+from generator.errors import MailboxError
 from generator.failures import explain_failure
 from generator.returns.collect import Collector, CollectResult, Incoming, Outcome, email_incomings
 from generator.returns.emails import DEFAULT_LIMITS, EmailLimits, message_headers, too_large
@@ -64,10 +64,6 @@ DEFAULT_KEYRING_SERVICE = "partnerships-toolkit"
 TOKEN_COMMAND_SECONDS = 60
 _SETTINGS_HELP = "see 'Taking returns from the mailbox' in the README"
 _NOTHING_READ = "nothing was read"
-
-
-class MailboxError(ToolkitError):
-    """The mailbox cannot be read: its settings, the credentials, the server or the folder."""
 
 
 class _ConnectionLost(Exception):
@@ -472,18 +468,19 @@ class _Reading:
         label = f"{settings.folder} message {uid}"
         try:
             head = self._fetch(uid, ["RFC822.SIZE", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
-            size = int(head.get(b"RFC822.SIZE", 0)) if head is not None else 0
-            body = (self._fetch(uid, ["BODY.PEEK[]"])
-                    if head is not None and size <= self.limits.max_bytes else None)
+            if head is None:
+                return True  # it went (moved or deleted by someone) while this run was reading
+            size = int(head.get(b"RFC822.SIZE", 0))
+            body = self._fetch(uid, ["BODY.PEEK[]"]) if size <= self.limits.max_bytes else {}
+            if body is None:
+                return True
         except _ConnectionLost as exc:
             result.outcomes.append(Outcome(label, "not taken in", reasons=[
                 f"the connection to the mail server was lost while reading this message "
                 f"({exc}); nothing of it was taken in: run collect --mailbox again"]))
             return False
-        if head is None:
-            return True  # it went (moved or deleted by someone) while this run was reading
-        if body is None:
-            # Too large to read: refused from its size alone, never downloaded.
+        if size > self.limits.max_bytes:
+            # Refused from its size alone, never downloaded.
             header = next((v for k, v in head.items() if k.startswith(b"BODY[")), b"")
             message_id, _ = message_headers(bytes(header or b""))
             result.messages += 1
