@@ -374,8 +374,8 @@ def collect_command(ctx: click.Context, paths: tuple[Path, ...], mailbox: bool,
 def annotate_command(ctx: click.Context, reference: str, output: Path | None) -> None:
     """Write a returned form with a comment on each problem, to send back for correction.
 
-    RETURN is the return's number as 'history' shows it (#12) or the reference printed on
-    the form (its latest return).
+    RETURN is the return's number that 'history' shows (12 for #12) or the reference
+    printed on the form (its latest return).
     """
     from generator.returns.corrections import write_annotated
     from generator.wording import plural

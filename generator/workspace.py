@@ -121,6 +121,8 @@ token_command = ""
 # to move each message taken in, and each with something refused, once it has been read.
 processed_folder = ""
 needs_attention_folder = ""
+# How long to wait for an answer from the mail server, in seconds.
+timeout = 30
 """
 
 

@@ -330,9 +330,9 @@ def test_annotate_something_that_is_not_a_return_says_what_to_give(workspace, re
 
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: 'P007 explore' is neither a return number (such as #12, from 'partnerships "
-        "history') nor the reference of an issued form (such as P007-explore-202627-3f9a2c, "
-        "printed on the form)\n")
+        "Error: 'P007 explore' is neither a return number (such as 12, shown as #12 by "
+        "'partnerships history') nor the reference of an issued form (such as "
+        "P007-explore-202627-3f9a2c, printed on the form)\n")
 
 
 # --------------------------------------------------------------------------- chase

@@ -1,10 +1,11 @@
 """Returned forms sent back for correction with a comment on each problem (`annotate`).
 
-A return is named as an officer has it in hand: its number as `history` shows it (`#12`, or
-`12`), or the issue reference printed on the form (`P007-explore-202627-3f9a2c`), which means
-that form's latest return. The copy is made from the returned file as the store keeps it, with
-the problems found when it was taken in (`generator.forms.annotate`), commented by the team
-named in the settings (`[council] comments_author`, "Partnerships Team" unless set).
+A return is named as an officer has it in hand: its number as `history` shows it (`12`, or
+`#12` where the shell lets a `#` through), or the issue reference printed on the form
+(`P007-explore-202627-3f9a2c`), which means that form's latest return. The copy is made
+from the returned file as the store keeps it, with the problems found when it was taken in
+(`generator.forms.annotate`), commented by the team named in the settings
+(`[council] comments_author`, "Partnerships Team" unless set).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def find_return(store: Store, reference: str) -> Return:
         known = store.issued(text) is not None
         raise ToolkitError(
             f"the form '{text}' has not been returned yet" if known else
-            f"'{text}' is neither a return number (such as #12, from 'partnerships history') "
+            f"'{text}' is neither a return number (such as 12, shown as #12 by 'partnerships "
+            "history') "
             "nor the reference of an issued form (such as P007-explore-202627-3f9a2c, printed "
             "on the form)")
     return returns[-1]
