@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from generator.council_year import long_time
 from generator.errors import WorkspaceBusy
 from generator.fileio import pid_alive, private_folder
 
@@ -58,10 +59,9 @@ class Holder:
 
 def _when(iso: str) -> str:
     try:
-        moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
+        return long_time(dt.datetime.fromisoformat(iso.replace("Z", "+00:00")))
     except ValueError:
         return iso
-    return f"{moment.day} {moment:%B %Y, %H:%M}"
 
 
 def _this_computer() -> str:

@@ -18,9 +18,8 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from generator.errors import MoneyError, RegisterError
-from generator.fileio import atomic_write_bytes
 from generator.framework import Framework
-from generator.money import parse_money
+from generator.money import format_money, parse_money
 
 SHEET = "Partnerships"
 EXAMPLE_DATA = Path(__file__).parent / "data" / "example_register.toml"
@@ -123,12 +122,6 @@ class Register:
 
     def get(self, partnership_id: str) -> Partnership | None:
         return next((p for p in self.partnerships if p.id == partnership_id), None)
-
-
-def format_money(value: float | None) -> str:
-    if value is None:
-        return "Not given"
-    return f"£{value:,.0f}" if float(value).is_integer() else f"£{value:,.2f}"
 
 
 def _norm(text: object) -> str:
@@ -357,4 +350,4 @@ def write_example_register(path: Path) -> None:
 
 
 __all__ = ["COLUMNS", "Partnership", "Register", "read_register", "write_register",
-           "write_example_register", "format_money", "atomic_write_bytes"]
+           "write_example_register"]

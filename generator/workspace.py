@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.council_year import current_cycle, current_period
 from generator.errors import WorkspaceError
 from generator.fileio import atomic_write_text, clean_scratch
 from generator.formdefs import FORMS_DIR
@@ -34,19 +35,6 @@ def bundled_templates_dir() -> Path:
             return candidate
     raise WorkspaceError("the toolkit's Word templates are missing from this installation; "
                          "reinstall it (pip install .)")
-
-
-def current_cycle(today: dt.date | None = None) -> str:
-    """The council year (April to March) containing `today`, as '2026/27'."""
-    today = today or dt.date.today()
-    start = today.year if today.month >= 4 else today.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def current_period(today: dt.date | None = None) -> str:
-    """The calendar quarter containing `today`, as '2026-Q4'."""
-    today = today or dt.date.today()
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
 
 
 CONFIG_TEMPLATE = """\

@@ -16,6 +16,7 @@ from generator.errors import ReportError
 from generator.office import charts
 from generator.office import word as paper
 from generator.office.accessibility import Finding, check_paper, contrast_ratio, format_findings
+from generator.vocabulary import rag_colours
 
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 R_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -85,7 +86,7 @@ def test_paper_built_with_paper_module_passes(tmp_path: Path) -> None:
         ],
         caption="Budgets and ratings",
         number_formats={1: "money"},
-        rag_columns=[2],
+        colour_columns=[2], colour_of=rag_colours,
     )
     paper.add_heading(doc, "Detail", 3)
     categories = ["Building Control", "Waste"]

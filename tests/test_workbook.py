@@ -12,7 +12,6 @@ import pytest
 from lxml import etree
 
 from generator.errors import ToolkitError
-from generator.office import word as paper
 from generator.office.accessibility import contrast_ratio
 from generator.office.excel import (
     MAX_CELL_TEXT,
@@ -20,6 +19,7 @@ from generator.office.excel import (
     safe_sheet_title,
     save_workbook_atomic,
 )
+from generator.vocabulary import RAG_FILLS, rag_colours
 
 S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 FORMULA_LIKE = ["=1+1", "@SUM(A1)", "-2+3", "+44", '=HYPERLINK("http://x","y")', "\t=1", "#N/A"]
@@ -136,11 +136,12 @@ def test_rag_column_is_filled_and_keeps_the_word(tmp_path: Path) -> None:
         ["Waste", "Green"],
         ["ICT", "Not rated"],
     ]
-    path = write(tmp_path, ["Partnership", "Rating"], rows, rag_column="Rating")
+    path = write(tmp_path, ["Partnership", "Rating"], rows, colour_columns=["Rating"],
+                 colour_of=rag_colours)
     ws = openpyxl.load_workbook(path)["Data"]
     for r, key in enumerate(["Red", "Amber", "Green", "Grey"], start=2):
         cell = ws.cell(row=r, column=2)
-        fill, text = paper.RAG_FILLS[key]
+        fill, text = RAG_FILLS[key]
         assert cell.value == rows[r - 2][1]
         assert cell.fill.fgColor.rgb[-6:] == fill
         assert cell.font.color.rgb[-6:] == text

@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.council_year import long_date
 from generator.errors import InvalidRequest, ToolkitError
 from generator.fileio import safe_filename, unused_path, write_new
 from generator.formdefs import Field, FormDefinition, load_definition
 from generator.forms.read import static_lines
 from generator.forms.render import CompiledTemplate, Identity
 from generator.framework import Framework
-from generator.register import Partnership, Register, format_money, read_register
+from generator.money import format_money
+from generator.register import Partnership, Register, read_register
 from generator.store import Issued, Store, now_iso
 from generator.workspace import Workspace
 
@@ -55,10 +57,6 @@ def new_issue_id(form_type: str, partnership_id: str, cycle: str) -> str:
     The random part has 64 bits, so a reference cannot be guessed from another one.
     """
     return f"{partnership_id}-{form_type}-{cycle.replace('/', '')}-{secrets.token_hex(8)}"
-
-
-def long_date(value: dt.date) -> str:
-    return f"{value:%A} {value.day} {value:%B %Y}"
 
 
 def display_value(f: Field, value: Any) -> str:
@@ -169,7 +167,7 @@ def form_job(ws: Workspace, definition: FormDefinition, partnership: Partnership
     context = {
         "p": partnership.context(),
         "form": {"type": form_type, "version": definition.version, "title": definition.title,
-                 "cycle": ws.cycle, "issue": issue_id, "due_text": long_date(due),
+                 "cycle": ws.cycle, "issue": issue_id, "due_text": long_date(due, weekday=True),
                  "period": period},
         "previous": previous,
     }
@@ -306,8 +304,8 @@ def issue_forms(ws: Workspace, form_type: str, *, partnership_id: str | None = N
     today = today or dt.date.today()
     due = due or today + dt.timedelta(days=ws.due_days)
     if due < today:
-        raise InvalidRequest(f"the due date {long_date(due)} is in the past; give a date from "
-                             f"today ({long_date(today)}) onwards")
+        raise InvalidRequest(f"the due date {long_date(due, weekday=True)} is in the past; give "
+                             f"a date from today ({long_date(today, weekday=True)}) onwards")
     if not partnerships:
         return result
     # Compiled before anything is written, so a broken template is reported first.

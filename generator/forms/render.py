@@ -26,6 +26,7 @@ from lxml import etree
 
 from generator.errors import TemplateError
 from generator.formdefs import Field, FormDefinition
+from generator.money import format_money
 from generator.office import controls
 from generator.office.controls import SDT
 from generator.office.docprops import (
@@ -279,6 +280,6 @@ def set_value(sdt: etree._Element, f: Field, value: Any) -> None:
         choice = f.choice_for(str(value))
         controls.set_choice(sdt, choice.label if choice else str(value))
     elif f.type == "money" and isinstance(value, int | float):
-        controls.set_text(sdt, f"£{value:,.0f}" if float(value).is_integer() else f"£{value:,.2f}")
+        controls.set_text(sdt, format_money(value))
     else:
         controls.set_text(sdt, str(value))

@@ -572,7 +572,7 @@ class _Checker:
                     where,
                     f"Text #{fg} on #{bg} has a contrast ratio of {ratio:.1f}:1; at least "
                     f"{MIN_CONTRAST}:1 is needed. Use a darker fill with white text or a lighter "
-                    "fill with black text (paper.RAG_FILLS are compliant).",
+                    "fill with black text.",
                 ),
             )
 

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,7 +25,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.errors import ToolkitError
 from generator.fileio import atomic_write_bytes
-from generator.office.word import RAG_FILLS, rag_rating
+
+# What colours a cell from its text: (fill, text colour) as hex RRGGBB, or None.
+CellColours = Callable[[str], tuple[str, str] | None]
 
 __all__ = [
     "DATETIME_FORMAT",
@@ -106,7 +108,8 @@ def add_table_sheet(
     rows: Iterable[Sequence[object]],
     *,
     number_formats: Mapping[str, str] | None = None,
-    rag_column: str | None = None,
+    colour_columns: Sequence[str] = (),
+    colour_of: CellColours | None = None,
     col_widths: Mapping[str, float] | None = None,
 ) -> Worksheet:
     """Add a sheet holding a table: bold frozen header row, auto filter, sensible widths.
@@ -119,8 +122,8 @@ def add_table_sheet(
       other values are written as their text.
     - `number_formats` maps a header to an Excel number format, e.g.
       {"Budget (£)": '"£"#,##0'}, applied to that column's numbers and dates.
-    - `rag_column` names the header of a column whose cells start with a rating word
-      (Red/Amber/Green/Not rated): those get paper.RAG_FILLS fill and text colours.
+    - `colour_columns` names the headers of columns whose cells `colour_of` colours: it
+      maps a cell's text to (fill, text colour) as hex RRGGBB, or None to leave it plain.
     - `col_widths` maps a header to a width in characters; other columns are sized
       from their contents (8 to 60 characters).
     Raises ValueError for no headers, a row of the wrong length, or a header name in
@@ -136,13 +139,13 @@ def add_table_sheet(
     for option, names in (
         ("number_formats", formats),
         ("col_widths", widths),
-        ("rag_column", [rag_column] if rag_column is not None else []),
+        ("colour_columns", list(colour_columns)),
     ):
         unknown = [name for name in names if name not in index_of]
         if unknown:
             raise ValueError(f"{option} names columns not in the headers: {', '.join(unknown)}")
     column_format = {index_of[name]: fmt for name, fmt in formats.items()}
-    rag_index = index_of[rag_column] if rag_column is not None else None
+    coloured = {index_of[name] for name in colour_columns} if colour_of else set()
 
     blank = _is_blank_default_sheet(wb)
     if blank is not None:
@@ -160,13 +163,7 @@ def add_table_sheet(
         cell.font = bold
         cell.alignment = header_alignment
 
-    rag_styles = {
-        key: (
-            PatternFill(fill_type="solid", start_color=fill, end_color=fill),
-            Font(color=text),
-        )
-        for key, (fill, text) in RAG_FILLS.items()
-    }
+    styles: dict[tuple[str, str], tuple[PatternFill, Font]] = {}
     wrap = Alignment(wrap_text=True, vertical="top")
     r = 1
     for r, row in enumerate(rows, start=2):
@@ -180,10 +177,14 @@ def add_table_sheet(
             if "\n" in shown:
                 cell.alignment = wrap
             longest[c] = max(longest[c], max(len(line) for line in shown.split("\n")))
-            if c == rag_index:
-                rating = rag_rating(shown)
-                if rating is not None:
-                    cell.fill, cell.font = rag_styles[rating]
+            if c in coloured and colour_of is not None:
+                colours = colour_of(shown)
+                if colours is not None:
+                    if colours not in styles:
+                        fill, text = colours
+                        styles[colours] = (PatternFill(fill_type="solid", start_color=fill,
+                                                       end_color=fill), Font(color=text))
+                    cell.fill, cell.font = styles[colours]
     last_row = r
 
     for c, header in enumerate(headers):

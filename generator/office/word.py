@@ -3,8 +3,8 @@
 Every helper here produces output that meets the Public Sector Bodies Accessibility
 Regulations 2018 (WCAG 2.2 AA) as far as a document generator can: real heading
 styles, tables with a marked and repeating header row and no merged cells, alt text
-on every picture, document title/subject/language, RAG ratings written in words as
-well as colour, and colour pairs with a contrast ratio of at least 4.5:1.
+on every picture, document title/subject/language, shaded cells whose words still say what
+the colour says, and colour pairs with a contrast ratio of at least 4.5:1.
 `generator.office.accessibility.check_paper` checks the result.
 
 Text passed to these helpers is user data: it is never interpreted (no markup, no
@@ -19,7 +19,7 @@ import math
 import re
 import weakref
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -49,7 +49,6 @@ __all__ = [
     "NOT_REPORTED",
     "NUMBER_FORMATS",
     "PLACEHOLDER_STYLE",
-    "RAG_FILLS",
     "add_bullets",
     "add_heading",
     "add_link",
@@ -61,20 +60,9 @@ __all__ = [
     "darken_low_contrast_styles",
     "format_value",
     "open_paper",
-    "rag_rating",
     "save_atomic",
     "set_document_metadata",
 ]
-
-#: RAG rating -> (fill colour, text colour), hex RRGGBB without "#".
-#: Contrast ratios (WCAG 2.x formula): Red 6.5:1, Amber 12.8:1, Green 6.2:1, Grey 14.9:1.
-#: "Grey" is used for "Not rated". The rating word is always written in the cell too.
-RAG_FILLS: dict[str, tuple[str, str]] = {
-    "Red": ("C00000", "FFFFFF"),
-    "Amber": ("FFC000", "000000"),
-    "Green": ("00703C", "FFFFFF"),
-    "Grey": ("D9D9D9", "000000"),
-}
 
 #: What an empty value (None, NaN) is shown as in a table: words, not a dash.
 NOT_REPORTED = "Not reported"
@@ -93,7 +81,6 @@ NUMBER_FORMATS: dict[str, str] = {
 PLACEHOLDER_STYLE = "Author Placeholder"
 _PLACEHOLDER_PREFIX = "[To be completed by the report author: "
 
-_RAG_WORD = re.compile(r"^\s*(green|amber|red|grey|gray|not rated)\b", re.IGNORECASE)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _DOCX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _DOTX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
@@ -129,23 +116,6 @@ def _find_style(doc: DocumentObject, name: str, style_type: WD_STYLE_TYPE) -> An
             cache[(wanted, style_type)] = style
             return style
     return None
-
-
-def rag_rating(text: object) -> str | None:
-    """The RAG_FILLS key for a cell whose text starts with a rating word, else None.
-
-    "Green", "Amber", "Red" map to themselves; "Not rated" and "Grey" map to "Grey".
-    The word must stand alone ("Redhill" is not a rating).
-    """
-    if text is None:
-        return None
-    match = _RAG_WORD.match(str(text))
-    if not match:
-        return None
-    word = match.group(1).lower()
-    if word in ("grey", "gray", "not rated"):
-        return "Grey"
-    return word.capitalize()
 
 
 def format_value(value: object, number_format: str | None = None) -> str:
@@ -479,7 +449,8 @@ def add_table(
     caption: str,
     col_widths_cm: Sequence[float] | None = None,
     number_formats: Mapping[int, str] | None = None,
-    rag_columns: Sequence[int] = (),
+    colour_columns: Sequence[int] = (),
+    colour_of: Callable[[str], tuple[str, str] | None] | None = None,
     description: str | None = None,
 ) -> Table:
     """Add a captioned data table with a repeating header row and no merged cells.
@@ -491,8 +462,8 @@ def add_table(
       split across pages; w:tblLook firstRow=1.
     - Values are formatted by `format_value`: `number_formats` maps a column index to a
       NUMBER_FORMATS key or pattern; numbers are right-aligned; None is "Not reported".
-    - Cells in `rag_columns` whose text starts with a rating word get the RAG_FILLS
-      fill and text colour; other cells in those columns are left plain.
+    - Cells in `colour_columns` are shaded as `colour_of` says: it maps the cell's text to
+      (fill, text colour) as hex RRGGBB, or None to leave the cell plain. The words stay.
     Raises ValueError for empty headers, a row with the wrong number of cells, or bad
     column indexes/widths.
     """
@@ -505,7 +476,7 @@ def add_table(
         if len(row) != ncols:
             raise ValueError(f"row {i} has {len(row)} cells but the table has {ncols} columns")
     formats = dict(number_formats or {})
-    for index in [*formats, *rag_columns]:
+    for index in [*formats, *colour_columns]:
         if not 0 <= index < ncols:
             raise ValueError(f"column index {index} is outside the table (0..{ncols - 1})")
     if col_widths_cm is not None:
@@ -513,7 +484,7 @@ def add_table(
             raise ValueError(f"{len(col_widths_cm)} column widths given for {ncols} columns")
         if any(w <= 0 for w in col_widths_cm):
             raise ValueError("column widths must be positive")
-    rag_set = set(rag_columns)
+    coloured = set(colour_columns) if colour_of is not None else set()
     numeric_cols = {
         c
         for c in range(ncols)
@@ -552,10 +523,10 @@ def add_table(
             run = paragraph.add_run(text)
             if c in numeric_cols or _is_number(value):
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            if c in rag_set:
-                rating = rag_rating(text)
-                if rating is not None:
-                    fill, colour = RAG_FILLS[rating]
+            if c in coloured and colour_of is not None:
+                colours = colour_of(text)
+                if colours is not None:
+                    fill, colour = colours
                     _shade_cell(cell, fill)
                     run.font.color.rgb = RGBColor.from_string(colour)
 
