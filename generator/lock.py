@@ -10,6 +10,7 @@ seconds and then says, in one line, who is working in the workspace.
 A command killed before it could remove its lock leaves the file behind. The next command
 takes such a lock over, with a note, when its holder's process is gone (same computer) or it
 is older than the stale limit (another computer, whose processes cannot be seen from here).
+`clear_lock` removes one at an officer's request (`partnerships unlock`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from generator.council_year import long_time
 from generator.errors import WorkspaceBusy
-from generator.fileio import pid_alive, private_folder
+from generator.fileio import PRIVATE_FOLDER, pid_alive, private_folder
 
 LOCK_NAME = "writer.lock"
 DEFAULT_WAIT_SECONDS = 5.0
@@ -49,6 +50,13 @@ class Holder:
     pid: int
     since: str  # ISO 8601, UTC
     token: str
+
+    def on_this_computer(self) -> bool:
+        return self.computer == _this_computer()
+
+    def running_here(self) -> bool:
+        """Whether the holder is a process still running on this computer."""
+        return self.on_this_computer() and pid_alive(self.pid)
 
     def describe(self) -> str:
         """'jane on PC-123 has been running "partnerships collect" since 30 November 2026,
@@ -203,6 +211,18 @@ def _release(key: Path, path: Path) -> None:
             path.unlink()
 
 
+def lock_file(root: Path) -> Path:
+    """The writer lock's file in the workspace at `root` (which may not exist)."""
+    return root / PRIVATE_FOLDER / LOCK_NAME
+
+
 def current_holder(root: Path) -> Holder | None:
-    """Who holds the workspace's writer lock now, or None."""
-    return _read(root / ".partnerships" / LOCK_NAME)
+    """Who holds the workspace's writer lock now, or None (no lock, or one unreadable)."""
+    return _read(lock_file(root))
+
+
+def clear_lock(root: Path, holder: Holder | None) -> bool:
+    """Remove the workspace's lock if it is still the one `holder` names (None: a lock file
+    that cannot be read); False when there is none, or another command holds it now."""
+    path = lock_file(root)
+    return path.exists() and _take_over(path, holder)
