@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
-import grp
 import http.server
 import ipaddress
 import json
 import os
-import pwd
 import secrets
 import shutil
 import signal
@@ -177,6 +175,9 @@ class Dovecot:
 
     @classmethod
     def _start_in(cls, folder: Path) -> Dovecot:
+        import grp  # Unix only, as Dovecot is: imported here so Windows can import this module
+        import pwd
+
         ca_file = _certificates(folder)
         token_server = _TokenServer(("127.0.0.1", 0), _TokenHandler)
         (folder / "oauth2.conf.ext").write_text(
