@@ -344,24 +344,37 @@ def _echo_json(data: Any) -> None:
 
 
 @main.command("collect")
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(path_type=Path, exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--mailbox", is_flag=True,
+              help="Read the [mailbox] folder over IMAP instead of files (see README).")
 @click.option("--as", "as_issue", metavar="ISSUE_ID",
               help="Take in ONE file whose identity was stripped, as this issued form.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @_fail_on_toolkit_errors
-def collect_command(ctx: click.Context, paths: tuple[Path, ...], as_issue: str | None,
-                    as_json: bool, quiet: bool) -> None:
-    """Take in returned forms: .docx files, folders (searched recursively) and saved emails."""
-    from generator.returns.collect import collect
-
+def collect_command(ctx: click.Context, paths: tuple[Path, ...], mailbox: bool,
+                    as_issue: str | None, as_json: bool, quiet: bool) -> None:
+    """Take in returned forms: .docx files, folders (searched recursively) and saved emails,
+    or with --mailbox the messages in the mailbox folder not read before."""
+    if mailbox and (paths or as_issue):
+        raise click.UsageError("--mailbox reads the mailbox folder: give it no files and no --as")
+    if not mailbox and not paths:
+        raise click.UsageError("give the files or folders to take in, or --mailbox")
     if as_issue and (len(paths) != 1 or paths[0].is_dir()):
         raise click.UsageError("--as takes exactly one file, after you have checked it")
     ws = _workspace(ctx)
-    result = collect(ws, list(paths), as_issue=as_issue,
-                     progress=_progress("Taking in returns", quiet or as_json))
+    result: Any
+    if mailbox:
+        from generator.returns.mailbox import collect_mailbox
+
+        result = collect_mailbox(ws, progress=_progress("Reading the mailbox",
+                                                        quiet or as_json))
+    else:
+        from generator.returns.collect import collect
+
+        result = collect(ws, list(paths), as_issue=as_issue,
+                         progress=_progress("Taking in returns", quiet or as_json))
     if as_json:
         _echo_json([o.to_json() for o in result.outcomes]
                    + [{"file": i.path, "outcome": "ignored", "partnership": None, "form": None,
@@ -380,6 +393,28 @@ def collect_command(ctx: click.Context, paths: tuple[Path, ...], as_issue: str |
         _echo(result.summary(), err=True)
     if result.any_rejected:
         sys.exit(1)
+
+
+@main.command("annotate")
+@click.argument("reference", metavar="RETURN")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="The file to write (default: the outbox, named after the returned file).")
+@click.pass_context
+@_fail_on_toolkit_errors
+def annotate_command(ctx: click.Context, reference: str, output: Path | None) -> None:
+    """Write a returned form with a comment on each problem, to send back for correction.
+
+    RETURN is the return's number that 'history' shows (12 for #12) or the reference
+    printed on the form (its latest return).
+    """
+    from generator.returns.corrections import write_annotated
+    from generator.wording import plural
+
+    copy = write_annotated(_workspace(ctx), reference, output)
+    ret = copy.ret
+    _echo(str(copy.path))
+    _echo(f"Return #{ret.id} ({ret.partnership_id} {ret.form_type}, {ret.outcome}): "
+          f"{plural(copy.comments, 'comment')} added; the answers are as returned.", err=True)
 
 
 @main.command("history")

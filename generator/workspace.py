@@ -50,6 +50,8 @@ name = "{council}"
 responsible_officer = "Executive Head of Service with responsibility for Partnerships"
 contact_officer = "Partnerships Lead"
 contact_email = "partnerships@example.org"
+# The name shown as the author of the comments on a returned form sent back for correction.
+comments_author = "Partnerships Team"
 
 [committees]
 scrutiny = "Scrutiny Committee"
@@ -91,6 +93,28 @@ user = ""
 password_env = "PARTNERSHIPS_SMTP_PASSWORD"
 # The longest one email may take to send, in seconds; a slower server is given up.
 deadline = 60
+
+[mailbox]
+# Used only by 'partnerships collect --mailbox', which reads the folder returns arrive in.
+host = ""
+# security: "tls" (port 993) or "starttls" (port 143).
+security = "tls"
+port = 993
+user = ""
+folder = "INBOX"
+# Where the password comes from, never from this file: "environment" (the variable named
+# in password_env), "keyring" (the system's keyring, saved there once with
+# 'python -m keyring set partnerships-toolkit USER') or "oauth2" (Microsoft 365: the
+# command in token_command prints an access token; IT sets it up).
+password_from = "environment"
+password_env = "PARTNERSHIPS_IMAP_PASSWORD"
+token_command = ""
+# Leave these empty to leave messages where they are, or name folders (which must exist)
+# to move each message taken in, and each with something refused, once it has been read.
+processed_folder = ""
+needs_attention_folder = ""
+# How long to wait for an answer from the mail server, in seconds.
+timeout = 30
 """
 
 

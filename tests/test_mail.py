@@ -835,6 +835,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
         "partnership_name": "Healthy Towns",
         "form_title": "Explore form",
         "problems": [{"label": "Question 3", "message": "needs an answer"}],
+        "commented": True,
         "sender_name": "Sam Officer",
     },
 }

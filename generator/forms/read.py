@@ -257,8 +257,26 @@ def extract_answers(document: etree._Element, definition: FormDefinition,
     return raw, missing, notes
 
 
+def answer_rows(document: etree._Element, f: Field,
+                hidden_styles: frozenset[str] = frozenset()) -> list[etree._Element]:
+    """The table rows (w:tr) holding a table field's answers, in the order they are read and
+    numbered in problems (row 1 first), rows added without answer boxes included."""
+    by_tag: dict[str, list[etree._Element]] = {}
+    for sdt in document.iter(SDT):
+        tag = controls.tag_of(sdt)
+        if tag:
+            by_tag.setdefault(tag.strip(), []).append(sdt)
+    trs: list[etree._Element] = []
+    _read_table(document, f, by_tag, hidden_styles, trs)
+    return trs
+
+
 def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree._Element]],
-                hidden_styles: frozenset[str]) -> tuple[list[dict[str, Any]], list[Problem], bool]:
+                hidden_styles: frozenset[str], trs: list[etree._Element] | None = None
+                ) -> tuple[list[dict[str, Any]], list[Problem], bool]:
+    """The rows of a table field, notes about them and whether its controls were found;
+    `trs`, when given, receives the w:tr of each row read."""
+    trs = [] if trs is None else trs
     columns = {c.id: c for c in f.columns}
     prefix = f.id + "."
     rows_by_tr: dict[Any, dict[str, Any]] = {}
@@ -293,6 +311,7 @@ def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree
             if tr in rows_by_tr:
                 started = True
                 rows.append(rows_by_tr[tr])
+                trs.append(tr)
             elif started and next(tr.iterancestors(w("tbl"))) is tbl:
                 # A row added without the form's controls: read its cells by position.
                 row = {}
@@ -303,10 +322,12 @@ def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree
                         row[column_id] = text
                 if any(row.values()):
                     rows.append(row)
+                    trs.append(tr)
                     notes.append(Problem(
                         f.id, f.label,
                         f"row {len(rows)} was added without the form's answer boxes; it was "
-                        "read by column position: please check it", severity="warning"))
+                        "read by column position: please check it", severity="warning",
+                        row=len(rows)))
     return rows, notes, True
 
 

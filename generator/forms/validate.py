@@ -19,15 +19,32 @@ from generator.office.controls import impossible_date, parse_shown_date
 EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
+# Labels of problems that are about the form as a whole, not one answer (field "").
+OUTSIDE_THE_BOXES = "Text outside the answer boxes"
+SENDER = "Sender"
+
+
 @dataclass(frozen=True)
 class Problem:
     field: str
     label: str
     message: str
     severity: str = "error"  # "error" rejects the form; "warning" is told but accepted
+    row: int | None = None  # for a table's cell: the row, counted from 1 as the form shows it
 
-    def to_json(self) -> dict[str, str]:
-        return asdict(self)
+    def to_json(self) -> dict[str, Any]:
+        found = asdict(self)
+        if self.row is None:
+            del found["row"]
+        return found
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Problem:
+        """A problem as `to_json` gave it (as the store keeps it)."""
+        row = data.get("row")
+        return cls(str(data.get("field") or ""), str(data.get("label") or ""),
+                   str(data.get("message") or ""), str(data.get("severity") or "error"),
+                   row if isinstance(row, int) else None)
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -149,12 +166,12 @@ def _table(f: Field, rows: list[dict[str, Any]], problems: list[Problem]) -> lis
             row[column.id] = value
             where = f"{f.label}, row {number}, {column.label}"
             if error:
-                problems.append(Problem(f"{f.id}.{column.id}", where, error))
+                problems.append(Problem(f"{f.id}.{column.id}", where, error, row=number))
             elif column.required and _empty(value) and column.type != "checkbox":
                 problems.append(Problem(
                     f"{f.id}.{column.id}", where,
                     "is empty but the rest of the row is filled in; complete it or clear the row",
-                ))
+                    row=number))
         kept.append(row)
     if f.required and not kept:
         problems.append(Problem(f.id, f.label, "needs at least one row"))

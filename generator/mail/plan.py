@@ -75,6 +75,7 @@ from generator.mail.message import (
     write_draft,
 )
 from generator.register import SHEET, _header_key, _text
+from generator.returns.corrections import annotated_copy, annotated_name, returned_name
 from generator.returns.tracker import status_rows
 from generator.store import Issued, Return, SendClaim, Store
 from generator.workspace import Workspace
@@ -475,11 +476,6 @@ def _original(store_path: Path, return_id: int) -> bytes:
         return store.original(return_id)
 
 
-def _returned_name(ret: Return) -> str:
-    """The file name a return came in as (the attachment's, for a saved email)."""
-    return Path(ret.file_name.split(" > ")[-1].replace("\\", "/")).name or "returned form.docx"
-
-
 # --------------------------------------------------------------------------- send
 
 
@@ -651,9 +647,19 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
 
 def _query(planner: _Planner, contact: Contact, issued: Issued, ret: Return, template: str,
            source: str, day: str) -> PlannedEmail:
-    name = safe_filename(_returned_name(ret), default="returned form.docx")
-    attachment = Attachment(name, content_type=_content_type(name),
-                            load=functools.partial(_original, planner.ws.path("store"), ret.id))
+    # The returned form goes back with a comment on each problem; if it cannot be given
+    # comments, the form as returned goes back and the email's list of problems stands alone.
+    try:
+        annotated: bytes | None = annotated_copy(planner.ws, planner.store, ret).data
+    except ToolkitError:
+        annotated = None
+    if annotated is not None:
+        name = annotated_name(ret)
+        load = functools.partial(bytes, annotated)
+    else:
+        name = safe_filename(returned_name(ret), default="returned form.docx")
+        load = functools.partial(_original, planner.ws.path("store"), ret.id)
+    attachment = Attachment(name, content_type=_content_type(name), load=load)
     errors = [p for p in ret.problems if p.get("severity", "error") == "error"] or ret.problems
     problems = [{"label": (p.get("label") or "The form").strip(),
                  "message": (p.get("message") or "").strip(), "field": p.get("field", "")}
@@ -661,7 +667,8 @@ def _query(planner: _Planner, contact: Contact, issued: Issued, ret: Return, tem
     form = planner.form_context(issued, attachment)
     context = {**planner.common_context([form], [issued.due_date] if issued.due_date else []),
                **form, "recipient_name": contact.name or "Business Manager",
-               "problems": problems, "returned_on": _when({"sent_at": ret.received_at})}
+               "problems": problems, "returned_on": _when({"sent_at": ret.received_at}),
+               "commented": annotated is not None}
     subject, body = render_text(template, context, source_name=source)
     return PlannedEmail(
         "query",
