@@ -216,7 +216,7 @@ def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None
 @_fail_on_toolkit_errors
 def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
     """Read the answers of returned forms and check them against their definitions."""
-    from generator.forms.issue import display_value
+    from generator.forms.display import display_value
     from generator.forms.read import read_form
 
     forms_dir = framework = None

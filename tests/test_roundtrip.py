@@ -575,7 +575,7 @@ def test_stripped_custom_properties_give_one_error_mentioning_as_issue_id(
 
 def test_stripped_custom_properties_read_when_the_identity_is_given(
         workspace: Workspace, design_form: IssuedForm) -> None:
-    from generator.forms.render import Identity
+    from generator.forms.identity import Identity
 
     answers = complete_answers(workspace, design_form)
     path = fill(workspace, design_form, answers)

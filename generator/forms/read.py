@@ -19,7 +19,7 @@ from lxml import etree
 
 from generator.errors import DamagedFile, FrameworkError, UnreadableFile
 from generator.formdefs import Field, FormDefinition, load_definition
-from generator.forms.render import Identity
+from generator.forms.identity import Identity, identity_of
 from generator.forms.validate import Problem, validate_answers
 from generator.framework import Framework
 from generator.office import controls
@@ -81,20 +81,6 @@ class FormReading:
 
 def _problem(message: str, field_id: str = "", label: str = "") -> Problem:
     return Problem(field_id, label or "Form", message)
-
-
-def identity_of(package: WordPackage) -> Identity | None:
-    """The identity stamped in a form's custom properties, or None when it is missing."""
-    props = package.custom_properties
-    if not props.get("pt_form") or not props.get("pt_issue"):
-        return None
-    try:
-        version = int(props.get("pt_version", ""))
-    except ValueError:
-        version = 0
-    return Identity(props["pt_form"], version, props.get("pt_partnership", ""),
-                    props.get("pt_cycle", ""), props["pt_issue"], props.get("pt_due", ""),
-                    props.get("pt_period", ""))
 
 
 def read_form(source: Path | bytes, *, name: str | None = None,

@@ -14,8 +14,9 @@ from lxml import etree
 
 from generator.errors import TemplateError
 from generator.formdefs import Field, FormDefinition
-from generator.forms.issue import framework_context
-from generator.forms.render import CompiledTemplate, Identity
+from generator.forms.display import framework_context
+from generator.forms.identity import Identity
+from generator.forms.render import CompiledTemplate
 from generator.office import controls
 from generator.office.controls import SDT
 from generator.office.xml import SAFE_PARSER

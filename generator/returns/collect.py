@@ -22,8 +22,8 @@ from typing import Any
 from generator.council_year import long_date
 from generator.errors import ToolkitError, UnreadableFile
 from generator.failures import explain_failure
+from generator.forms.identity import Identity
 from generator.forms.read import FormReading, read_package, static_lines
-from generator.forms.render import Identity
 from generator.forms.validate import OUTSIDE_THE_BOXES, SENDER, Problem
 from generator.office.safe_open import open_package
 from generator.register import read_register

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import imaplib
-import ipaddress
 import os
 import shlex
 import socket
@@ -48,6 +47,7 @@ from typing import Any
 
 from generator.errors import MailboxError
 from generator.failures import explain_failure
+from generator.hosts import is_loopback
 from generator.returns.collect import Collector, CollectResult, Incoming, Outcome, email_incomings
 from generator.returns.emails import DEFAULT_LIMITS, EmailLimits, message_headers, too_large
 from generator.store import MailboxMessage, Store
@@ -132,7 +132,7 @@ def mailbox_settings(ws: Workspace) -> MailboxSettings:
     if not user:
         raise MailboxError(f"{where} user is not set to the mailbox's user name; set it "
                            f"({_SETTINGS_HELP})")
-    if security == "none" and not _is_loopback(host):
+    if security == "none" and not is_loopback(host):
         raise MailboxError(f"{where} security 'none' would send the password for {user} "
                            f"unencrypted to {host}; use security = \"tls\" (port 993) or "
                            "\"starttls\" (port 143)")
@@ -167,18 +167,6 @@ def mailbox_settings(ws: Workspace) -> MailboxSettings:
         raise MailboxError(f"{where} ca_file {ca_file} does not exist; name the council's "
                            "certificate authority file, or leave it empty")
     return settings
-
-
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 # --------------------------------------------------------------------------- credentials
