@@ -26,10 +26,20 @@ from generator.council_year import (
 from generator.errors import ReportError
 from generator.formdefs import FormDefinition, load_definition
 from generator.framework import Framework, Phase, Scale
+from generator.money import stored_money, tidy_amount
 from generator.register import Partnership, read_register
 from generator.returns.tracker import StatusRow, status_rows
 from generator.store import Return, Store
-from generator.vocabulary import KPIS, MONITORING, PERIOD, REVIEW, RISKS, PaperField
+from generator.vocabulary import (
+    BUDGET,
+    FORECAST,
+    KPIS,
+    MONITORING,
+    PERIOD,
+    REVIEW,
+    RISKS,
+    PaperField,
+)
 from generator.workspace import Workspace
 
 # Direction of travel of a rating against the previous cycle (or period).
@@ -52,6 +62,48 @@ EARLIER_CYCLE = "earlier cycle only"
 NOT_ISSUED = "not issued"
 NOT_DUE = "not due"
 GAP_STATES = (OUTSTANDING, OVERDUE, REJECTED, EARLIER_CYCLE, NOT_ISSUED)
+
+# --------------------------------------------------------------------------- money
+
+
+@dataclass(frozen=True)
+class Finance:
+    """A partnership's money in a paper: budget and forecast outturn from a monitoring return,
+    cashable savings from a review, and where they came from."""
+
+    partnership: Partnership
+    budget: float | None
+    forecast: float | None
+    savings: float | None = None
+    source: str = ""
+
+    @property
+    def variance(self) -> float | None:
+        """Forecast minus budget (an overspend is positive), when both were given."""
+        if self.budget is None or self.forecast is None:
+            return None
+        return tidy_amount(self.forecast - self.budget)
+
+    @property
+    def share(self) -> float | None:
+        """The variance as a share of the budget."""
+        variance = self.variance
+        return variance / self.budget if variance is not None and self.budget else None
+
+
+def monitoring_finance(partnership: Partnership, ret: Return | None) -> Finance:
+    """The budget and forecast a monitoring return gives (none without a return)."""
+    if ret is None:
+        return Finance(partnership, None, None, source="no monitoring return")
+    return Finance(partnership, stored_money(ret.answers.get(BUDGET.id)),
+                   stored_money(ret.answers.get(FORECAST.id)),
+                   source=f"monitoring return {ret.period or ''}".strip())
+
+
+def total(values: Iterable[float | None]) -> float | int:
+    """The sum of the amounts given, rounded to the penny."""
+    return tidy_amount(sum(value for value in values if isinstance(value, int | float)))
+
 
 # --------------------------------------------------------------------------- small helpers
 

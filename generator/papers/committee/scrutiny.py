@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from docx.document import Document as DocumentObject
 
@@ -26,6 +26,7 @@ from generator.papers.committee.figures import (
     IMPROVED,
     NEW,
     UNCHANGED,
+    Finance,
     Kpi,
     Rating,
     ReviewEntry,
@@ -35,34 +36,30 @@ from generator.papers.committee.figures import (
     gather_scrutiny,
     kpi_counts,
     kpis_of,
+    monitoring_finance,
     rating,
     risks_of,
     text_answer,
     top_risks,
+    total,
 )
 from generator.papers.committee.layout import (
     ANNEX_NOTES,
-    OfficerText,
     PaperResult,
-    Piece,
-    Table,
     add_budget_chart,
-    compact_table,
-    exempt_piece,
     finish_paper,
     front_sheet,
     officer_values,
     open_committee_paper,
     output_paths,
-    with_total,
     write_numbered,
     write_pieces,
 )
+from generator.papers.committee.officer_text import OfficerText, Piece, exempt_piece
+from generator.papers.committee.tables import Table, compact_table, with_total
 from generator.vocabulary import (
     BENEFITS_ACHIEVED,
-    BUDGET,
     CASHABLE_SAVINGS,
-    FORECAST,
     KPI_SUMMARY,
     KPIS,
     NON_CASHABLE_BENEFITS,
@@ -199,24 +196,13 @@ class _Report:
                 risks.extend(risks_of(entry.monitoring.answers, entry.partnership, source))
         return risks
 
-    def _finance(
-        self, entry: ReviewEntry
-    ) -> tuple[float | None, float | None, float | None, float | None, str]:
-        budget = forecast = None
-        sources = []
-        if entry.monitoring is not None:
-            budget = stored_money(entry.monitoring.answers.get(BUDGET.id))
-            forecast = stored_money(entry.monitoring.answers.get(FORECAST.id))
-            sources.append(f"monitoring return {entry.monitoring.period or ''}".strip())
-        else:
-            sources.append("no monitoring return")
-        variance = tidy_amount(forecast - budget) if budget is not None and forecast is not None \
-            else None
+    def _finance(self, entry: ReviewEntry) -> Finance:
+        money = monitoring_finance(entry.partnership, entry.monitoring)
         review = self.reviews.get(entry.partnership.id)
         savings = stored_money(review.answers.get(CASHABLE_SAVINGS.id)) if review else None
-        sources.append(f"{self.data.cycle} review" if review else
-                       f"no accepted {self.data.cycle} review")
-        return budget, forecast, variance, savings, "; ".join(sources)
+        reviewed = (f"{self.data.cycle} review" if review else
+                    f"no accepted {self.data.cycle} review")
+        return replace(money, savings=savings, source=f"{money.source}; {reviewed}")
 
     # ---- tables ---------------------------------------------------------------------------
 
@@ -276,7 +262,10 @@ class _Report:
     def finance_table(self) -> Table:
         rows: list[list[object]] = []
         for entry in self.data.expected:
-            budget, forecast, variance, savings, source = self._finance(entry)
+            money = self._finance(entry)
+            budget, forecast, variance, savings, source = (money.budget, money.forecast,
+                                                           money.variance, money.savings,
+                                                           money.source)
             review = self.reviews.get(entry.partnership.id)
             benefits = (text_answer(review.answers, NON_CASHABLE_BENEFITS.id) or NOT_ANSWERED) \
                 if review else "No accepted review"
@@ -480,8 +469,7 @@ class _Report:
         else:
             points.append("No returns yet: no annual review for this cycle has been accepted, "
                           "so there are no ratings, indicators or savings to report.")
-        finance = [self._finance(e) for e in data.expected]
-        savings = sum(f[3] for f in finance if isinstance(f[3], int | float))
+        savings = total(self._finance(e).savings for e in data.expected)
         if data.reviewed:
             points.append(f"Cashable savings reported in the reviews total "
                           f"{paper.format_value(tidy_amount(savings), 'money')}.")
@@ -602,27 +590,26 @@ class _Report:
 
     def budget_chart(self, doc: DocumentObject) -> None:
         title = "Budget against forecast outturn by partnership"
-        add_budget_chart(doc, [(e.partnership.id, e.partnership.name, *self._finance(e)[:2])
-                               for e in self.data.expected], title,
+        add_budget_chart(doc, [self._finance(e) for e in self.data.expected], title,
                          caption=f"{title}, from the latest monitoring returns")
 
     def implications(self, doc: DocumentObject) -> None:
         paper.add_heading(doc, "Implications", 1)
         finance = [self._finance(e) for e in self.data.expected]
 
-        def total(index: int) -> str:
-            values = [value for value in (f[index] for f in finance)
-                      if isinstance(value, int | float)]
-            return paper.format_value(tidy_amount(sum(values)), "money")
+        def money(values: Iterable[float | None]) -> str:
+            return paper.format_value(total(values), "money")
 
         figures = []
-        if any(f[0] is not None for f in finance):
-            figures.append(f"The latest monitoring returns give budgets totalling {total(0)} and "
-                           f"a forecast outturn of {total(1)}: a variance of {total(2)} on the "
-                           "partnerships that gave both.")
+        if any(f.budget is not None for f in finance):
+            figures.append(f"The latest monitoring returns give budgets totalling "
+                           f"{money(f.budget for f in finance)} and a forecast outturn of "
+                           f"{money(f.forecast for f in finance)}: a variance of "
+                           f"{money(f.variance for f in finance)} on the partnerships that "
+                           "gave both.")
         if self.data.reviewed:
             figures.append(f"The {self.data.cycle} reviews report cashable savings of "
-                           f"{total(3)}.")
+                           f"{money(f.savings for f in finance)}.")
         high = [r for r in self._risks() if r.high]
         for key, title, extra in (
             ("financial implications", "Financial implications", figures),
