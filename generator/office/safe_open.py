@@ -39,6 +39,7 @@ from generator.errors import (
     UnreadableFile,
 )
 from generator.office.xml import clean, parse_xml
+from generator.wording import file_size
 
 __all__ = ["MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_RATIO", "MAX_TOTAL_BYTES", "WordPackage",
            "open_package"]
@@ -340,7 +341,7 @@ def _load(source: Path | bytes, name: str | None) -> tuple[bytes, Path | None, s
             ) from exc
     if len(data) > MAX_TOTAL_BYTES:
         raise OversizedFile(
-            f"{display} is over {_size(MAX_TOTAL_BYTES)}, too large for a form; "
+            f"{display} is over {file_size(MAX_TOTAL_BYTES)}, too large for a form; "
             "ask the sender to remove large pictures and send it again"
         )
     return data, path, display
@@ -613,8 +614,8 @@ def _open_zip(data: bytes, display: str) -> _PartReader:
         if info.file_size > MAX_MEMBER_BYTES:
             raise OversizedFile(
                 f"{display} {_BOMB}: its part {shown} would decompress to "
-                f"{_size(info.file_size)}, over the {_size(MAX_MEMBER_BYTES)} limit per part; "
-                f"{_SHRINK}"
+                f"{file_size(info.file_size)}, over the {file_size(MAX_MEMBER_BYTES)} limit per "
+                f"part; {_SHRINK}"
             )
         if info.file_size > _RATIO_APPLIES_ABOVE and info.file_size > MAX_RATIO * max(
             info.compress_size, 1
@@ -628,7 +629,7 @@ def _open_zip(data: bytes, display: str) -> _PartReader:
         if total > MAX_TOTAL_BYTES:
             raise OversizedFile(
                 f"{display} {_BOMB}: its parts would decompress to over "
-                f"{_size(MAX_TOTAL_BYTES)} in total; {_SHRINK}"
+                f"{file_size(MAX_TOTAL_BYTES)} in total; {_SHRINK}"
             )
         members[_key(name)] = _locate(data, info, display)
     _refuse_overlaps(members.values(), display)
@@ -723,14 +724,6 @@ def _foreign_zip(
     return NotAWordDocument(
         f"{display} is a zip archive, not a Word document; {_RETURN_FORM}, not zipped"
     )
-
-
-def _size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.0f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
 
 
 def _local(element: etree._Element) -> str:
