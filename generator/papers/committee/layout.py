@@ -20,7 +20,7 @@ from generator.office import word as paper
 from generator.office.excel import workbook_bytes
 from generator.office.libreoffice import convert
 from generator.papers.committee.annex import annex_workbook
-from generator.papers.committee.figures import Finance, MonitoringEntry, ReviewEntry
+from generator.papers.committee.figures import Entry, Finance
 from generator.papers.committee.officer_text import (
     PLACEHOLDER_PREFIX,
     SECTIONS,
@@ -223,7 +223,7 @@ def write_section(doc: DocumentObject, heading: str, *tables: Table, intro: str 
         table.add_to(doc)
 
 
-def write_gaps(doc: DocumentObject, heading: str, gaps: Sequence[ReviewEntry | MonitoringEntry],
+def write_gaps(doc: DocumentObject, heading: str, gaps: Sequence[Entry],
                *, intro: str, none: str, table: Table) -> None:
     """The partnerships a paper's figures leave out, each with the reason (`intro` first), or
     `none` when there are none; then the table of them."""
