@@ -40,30 +40,19 @@ def alias_of(sdt: etree._Element) -> str | None:
     return alias.get(w("val")) if alias is not None else None
 
 
+# The kind of a control, by the element of its properties (w:sdtPr) that makes it that kind.
+_KINDS = {w("text"): "text", w("dropDownList"): "dropdown", w("comboBox"): "combobox",
+          w("date"): "date", w14("checkbox"): "checkbox", w15("repeatingSection"): "repeating",
+          w15("repeatingSectionItem"): "repeating_item", w("group"): "group"}
+
+
 def kind_of(sdt: etree._Element) -> str:
-    """One of text, dropdown, combobox, date, checkbox, repeating, repeating_item, richtext."""
+    """One of text, dropdown, combobox, date, checkbox, repeating, repeating_item, group or
+    richtext (a control with none of those properties)."""
     pr = sdt.find(SDT_PR)
     if pr is None:
         return "richtext"
-    for child in pr:
-        name = child.tag
-        if name == w("text"):
-            return "text"
-        if name == w("dropDownList"):
-            return "dropdown"
-        if name == w("comboBox"):
-            return "combobox"
-        if name == w("date"):
-            return "date"
-        if name == w14("checkbox"):
-            return "checkbox"
-        if name == w15("repeatingSection"):
-            return "repeating"
-        if name == w15("repeatingSectionItem"):
-            return "repeating_item"
-        if name == w("group"):
-            return "group"
-    return "richtext"
+    return next((_KINDS[child.tag] for child in pr if child.tag in _KINDS), "richtext")
 
 
 def is_multiline(sdt: etree._Element) -> bool:
