@@ -735,12 +735,17 @@ def _all_text(element: etree._Element) -> str:
     return "".join(cast(Iterator[str], element.itertext()))
 
 
+def _elements(root: etree._Element | None) -> Iterator[etree._Element]:
+    """The child elements of `root`, leaving out comments and processing instructions; none
+    when there is no `root`."""
+    if root is not None:
+        yield from (child for child in root if isinstance(child.tag, str))
+
+
 def _content_type_maps(root: etree._Element) -> tuple[dict[str, str], dict[str, str]]:
     overrides: dict[str, str] = {}
     defaults: dict[str, str] = {}
-    for child in root:
-        if not isinstance(child.tag, str):
-            continue  # comments and processing instructions
+    for child in _elements(root):
         kind = _local(child)
         content_type = (child.get("ContentType") or "").strip().lower()
         if kind == "Override" and child.get("PartName"):
@@ -758,12 +763,8 @@ def _relationship_targets(root: etree._Element | None) -> dict[str, str]:
     External targets are skipped: they are never followed.
     """
     targets: dict[str, str] = {}
-    if root is None:
-        return targets
-    for rel in root:
-        if not isinstance(rel.tag, str) or _local(rel) != "Relationship":
-            continue
-        if (rel.get("TargetMode") or "").lower() == "external":
+    for rel in _elements(root):
+        if _local(rel) != "Relationship" or (rel.get("TargetMode") or "").lower() == "external":
             continue
         kind = (rel.get("Type") or "").rstrip("/").rsplit("/", 1)[-1].replace("-", "").lower()
         target = _resolve_target(rel.get("Target") or "")
@@ -784,35 +785,23 @@ def _resolve_target(target: str) -> str | None:
 
 
 def _custom_properties(root: etree._Element | None) -> dict[str, str]:
+    """Each named custom property, with the text of its value."""
     properties: dict[str, str] = {}
-    if root is None:
-        return properties
-    for prop in root:
-        if not isinstance(prop.tag, str) or _local(prop) != "property" or not prop.get("name"):
-            continue
-        values = [child for child in prop if isinstance(child.tag, str)]
-        properties[prop.get("name", "")] = _all_text(values[0]) if values else ""
+    for prop in _elements(root):
+        if _local(prop) == "property" and prop.get("name"):
+            value = next(_elements(prop), None)
+            properties[prop.get("name", "")] = _all_text(value) if value is not None else ""
     return properties
 
 
 def _core_properties(root: etree._Element | None) -> dict[str, str]:
-    properties: dict[str, str] = {}
-    if root is None:
-        return properties
-    for child in root:
-        if not isinstance(child.tag, str):
-            continue
-        key = _local(child)
-        value = _all_text(child).strip()
-        if key in _CORE_KEYS and value:
-            properties[key] = value
-    return properties
+    """The core properties the toolkit reads (_CORE_KEYS) that are not empty."""
+    texts = ((_local(child), _all_text(child).strip()) for child in _elements(root))
+    return {key: value for key, value in texts if key in _CORE_KEYS and value}
 
 
 def _app_name(root: etree._Element | None) -> str | None:
-    if root is None:
-        return None
-    for child in root:
-        if isinstance(child.tag, str) and _local(child) == "Application":
+    for child in _elements(root):
+        if _local(child) == "Application":
             return _all_text(child).strip() or None
     return None
