@@ -221,6 +221,11 @@ class DeliveryResult:
 # --------------------------------------------------------------------------- the register
 
 
+def _named(issued: Issued) -> str:
+    """The partnership a form was issued to, as messages name it: "P001 Building Control"."""
+    return f"{issued.partnership_id} {issued.partnership_name}"
+
+
 def _address_text(contact: Contact, reason: str) -> str:
     if reason == "is empty":
         return f"{contact.cell}: the Business Manager email is empty"
@@ -262,6 +267,14 @@ class _Planner:
         own = self.ws.path("texts") / name
         return self.ws.text(name), str(own) if own.exists() else name
 
+    def hold(self, issued: Issued, message: str) -> None:
+        """Leave a form out of the plan on purpose, saying why (``plan.held``)."""
+        self.plan.held.append(Note(issued.partnership_id, (issued.issue_id,), message))
+
+    def problem(self, issued: Issued, message: str) -> None:
+        """Leave a form out of the plan for a fault the officer must fix (``plan.problems``)."""
+        self.plan.problems.append(Note(issued.partnership_id, (issued.issue_id,), message))
+
     def form_attachment(self, issued: Issued) -> Attachment | None:
         """The issued form as an attachment, or None (and a problem) if its file is gone.
 
@@ -272,11 +285,10 @@ class _Planner:
             with path.open("rb"):
                 pass
         except OSError as exc:
-            self.plan.problems.append(Note(
-                issued.partnership_id, (issued.issue_id,),
-                f"{issued.partnership_id} {issued.partnership_name}: the issued {issued.form_type}"
-                f" form {path} cannot be read ({exc.strerror or exc}); issue it again with "
-                f"'partnerships forms {issued.form_type} --id {issued.partnership_id}'"))
+            self.problem(issued, f"{_named(issued)}: the issued {issued.form_type} form {path} "
+                                 f"cannot be read ({exc.strerror or exc}); issue it again with "
+                                 f"'partnerships forms {issued.form_type} --id "
+                                 f"{issued.partnership_id}'")
             return None
         return Attachment(safe_filename(path.name, default="form.docx"),
                           content_type=_content_type(path.name), load=path.read_bytes)
@@ -286,19 +298,15 @@ class _Planner:
         contact = self.contacts.get(issued.partnership_id)
         register = self.ws.path("register").name
         if contact is None:
-            self.plan.problems.append(Note(
-                issued.partnership_id, (issued.issue_id,),
-                f"{issued.partnership_id} {issued.partnership_name} is no longer in {register}; "
-                f"nothing was prepared for its {issued.form_type} form"))
+            self.problem(issued, f"{_named(issued)} is no longer in {register}; nothing was "
+                                 f"prepared for its {issued.form_type} form")
             return None
         reason = check_address(contact.address)
         if reason:
             who = contact.name or "its Business Manager"
-            self.plan.problems.append(Note(
-                issued.partnership_id, (issued.issue_id,),
-                f"{_address_text(contact, reason)} ({issued.partnership_id} "
-                f"{issued.partnership_name}); nothing was prepared for {who} ({what}). "
-                f"Correct the address in {register} and run the command again"))
+            self.problem(issued, f"{_address_text(contact, reason)} ({_named(issued)}); nothing "
+                                 f"was prepared for {who} ({what}). Correct the address in "
+                                 f"{register} and run the command again")
             return None
         return contact
 
@@ -451,19 +459,17 @@ def prepare_send(ws: Workspace, form_type: str, *, resend: bool = False,
         resent: set[str] = set()
         for issued in issued_forms:
             row = states[issued.issue_id]
-            label = f"{issued.partnership_id} {issued.partnership_name}"
+            label = _named(issued)
             if row.state == "replaced by a later issue":
                 continue
             if row.state in RETURNED_STATES:
-                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                      f"{label}: the {form_type} form was already returned on "
-                                      f"{row.returned_at} ({row.state}); it is not sent again"))
+                planner.hold(issued, f"{label}: the {form_type} form was already returned on "
+                                     f"{row.returned_at} ({row.state}); it is not sent again")
                 continue
             records = planner.recorded(issued.issue_id, "send")
             busy = [r for r in records if r["state"] == "claimed"]
             if busy:
-                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                      f"{label}: {_in_progress(busy[0], what='the form is')}"))
+                planner.hold(issued, f"{label}: {_in_progress(busy[0], what='the form is')}")
                 continue
             if records:
                 earlier = records[-1]
@@ -477,8 +483,7 @@ def prepare_send(ws: Workspace, form_type: str, *, resend: bool = False,
                         said += "; it was already sent again today"
                     elif earlier["state"] != "unknown":
                         said += "; use --resend to send it again"
-                    plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                          f"{label}: {said}"))
+                    planner.hold(issued, f"{label}: {said}")
                     continue
             attachment = planner.form_attachment(issued)
             if attachment is not None:
@@ -530,22 +535,18 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
                 continue
             issued = store.issued(row.issue)
             assert issued is not None
-            label = f"{issued.partnership_id} {issued.partnership_name}"
+            label = f"{_named(issued)} ({issued.form_type})"
             kind = "chase" if row.state == "overdue" else "query"
             records = planner.recorded(issued.issue_id, kind, f"{kind}:{day}:")
             busy = [r for r in records if r["state"] == "claimed"]
             what = "a reminder" if kind == "chase" else "a query"
             if busy:
-                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                      f"{label} ({issued.form_type}): "
-                                      f"{_in_progress(busy[0], what=what + ' is')}"))
+                planner.hold(issued, f"{label}: {_in_progress(busy[0], what=what + ' is')}")
                 continue
             if records:
                 said = _earlier(records[-1], what=f"{what} was",
                                 check="check Sent Items")
-                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                      f"{label} ({issued.form_type}): {said}; not repeated "
-                                      "today"))
+                planner.hold(issued, f"{label}: {said}; not repeated today")
                 continue
             if row.state == "overdue":
                 attachment = planner.form_attachment(issued)
