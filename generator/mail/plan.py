@@ -351,6 +351,19 @@ class _Planner:
             "issue_id": issued.issue_id,
         }
 
+    def email(self, kind: str, key: str, contact: Contact,
+              members: list[tuple[Issued, Attachment]], forms: list[dict[str, Any]],
+              template: str, source: str, **extra: Any) -> PlannedEmail:
+        """One email to a Business Manager with each of their forms (``members``) attached,
+        its text from ``template`` with ``forms`` (each form's context) and ``extra``."""
+        context = {**self.common_context(forms, [i.due_date for i, _ in members if i.due_date]),
+                   "recipient_name": contact.name or "Business Manager", **extra}
+        subject, body = render_text(template, context, source_name=source)
+        return PlannedEmail(
+            kind, OutgoingEmail(key, contact.name, contact.address, subject, body,
+                                tuple(attachment for _, attachment in members)),
+            _issue_ids(members), tuple(issued.partnership_id for issued, _ in members))
+
     def recorded(self, issue_id: str, kind: str, key_prefix: str | None = None
                  ) -> list[dict[str, Any]]:
         """The live sends of ``kind`` for an issue (whose key starts with the prefix), oldest
@@ -459,52 +472,59 @@ def prepare_send(ws: Workspace, form_type: str, *, resend: bool = False,
         resent: set[str] = set()
         for issued in issued_forms:
             row = states[issued.issue_id]
-            label = _named(issued)
             if row.state == "replaced by a later issue":
                 continue
             if row.state in RETURNED_STATES:
-                planner.hold(issued, f"{label}: the {form_type} form was already returned on "
-                                     f"{row.returned_at} ({row.state}); it is not sent again")
+                planner.hold(issued, f"{_named(issued)}: the {form_type} form was already "
+                                     f"returned on {row.returned_at} ({row.state}); it is not "
+                                     "sent again")
                 continue
             records = planner.recorded(issued.issue_id, "send")
-            busy = [r for r in records if r["state"] == "claimed"]
-            if busy:
-                planner.hold(issued, f"{label}: {_in_progress(busy[0], what='the form is')}")
+            held = _not_sent_again(records, resend=resend, today=today)
+            if held:
+                planner.hold(issued, f"{_named(issued)}: {held}")
                 continue
             if records:
-                earlier = records[-1]
-                resent_today = any(str(r["key"]).endswith(f":resend:{today.isoformat()}")
-                                   for r in records)
-                if resend and not resent_today:
-                    resent.add(issued.issue_id)
-                else:
-                    said = _earlier(earlier, what="the form was", check=CHECK_SENT_ITEMS)
-                    if resend:
-                        said += "; it was already sent again today"
-                    elif earlier["state"] != "unknown":
-                        said += "; use --resend to send it again"
-                    planner.hold(issued, f"{label}: {said}")
-                    continue
+                resent.add(issued.issue_id)
             attachment = planner.form_attachment(issued)
             if attachment is not None:
                 due.append((issued, attachment))
         template, source = planner.template("send.txt")
         for contact, members in planner.group(due, f"the {form_type} form"):
-            issue_ids = tuple(sorted(issued.issue_id for issued, _ in members))
+            issue_ids = _issue_ids(members)
             key = "send:" + ",".join(issue_ids)
-            if resent & set(issue_ids):
+            if resent.intersection(issue_ids):
                 key += f":resend:{today.isoformat()}"
             forms = [planner.form_context(issued, att) for issued, att in members]
-            context = {**planner.common_context(
-                forms, [i.due_date for i, _ in members if i.due_date]),
-                "recipient_name": contact.name or "Business Manager", "form_type": form_type}
-            subject, body = render_text(template, context, source_name=source)
-            plan.emails.append(PlannedEmail(
-                "send",
-                OutgoingEmail(key, contact.name, contact.address, subject, body,
-                              tuple(att for _, att in members)),
-                issue_ids, tuple(issued.partnership_id for issued, _ in members)))
+            plan.emails.append(planner.email("send", key, contact, members, forms, template,
+                                             source, form_type=form_type))
     return plan
+
+
+def _not_sent_again(records: list[dict[str, Any]], *, resend: bool, today: dt.date
+                    ) -> str | None:
+    """Why a form is held back by its earlier sends (``records``, oldest first), or None
+    when it goes: it was never sent, or ``resend`` asks for it again (once a day)."""
+    busy = [r for r in records if r["state"] == "claimed"]
+    if busy:
+        return _in_progress(busy[0], what="the form is")
+    if not records:
+        return None
+    resent_today = any(str(r["key"]).endswith(f":resend:{today.isoformat()}") for r in records)
+    if resend and not resent_today:
+        return None
+    earlier = records[-1]
+    said = _earlier(earlier, what="the form was", check=CHECK_SENT_ITEMS)
+    if resend:
+        return said + "; it was already sent again today"
+    if earlier["state"] != "unknown":
+        return said + "; use --resend to send it again"
+    return said
+
+
+def _issue_ids(members: list[tuple[Issued, Attachment]]) -> tuple[str, ...]:
+    """The issues of the forms one email carries, in order."""
+    return tuple(sorted(issued.issue_id for issued, _ in members))
 
 
 # --------------------------------------------------------------------------- chase
@@ -559,21 +579,13 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
 
         template, source = planner.template("chase.txt")
         for contact, members in planner.group(overdue, "a reminder"):
-            issue_ids = tuple(sorted(issued.issue_id for issued, _ in members))
             forms = []
             for issued, attachment in members:
                 days = (today - dt.date.fromisoformat(str(issued.due_date))).days
                 forms.append({**planner.form_context(issued, attachment), "days_overdue": days})
-            context = {**planner.common_context(
-                forms, [i.due_date for i, _ in members if i.due_date]),
-                "recipient_name": contact.name or "Business Manager"}
-            subject, body = render_text(template, context, source_name=source)
-            plan.emails.append(PlannedEmail(
-                "chase",
-                OutgoingEmail(f"chase:{day}:" + ",".join(issue_ids), contact.name,
-                              contact.address, subject, body,
-                              tuple(att for _, att in members)),
-                issue_ids, tuple(issued.partnership_id for issued, _ in members)))
+            key = f"chase:{day}:" + ",".join(_issue_ids(members))
+            plan.emails.append(planner.email("chase", key, contact, members, forms, template,
+                                             source))
 
         template, source = planner.template("query.txt")
         for contact, members in planner.group(queries, "a query about a rejected return"):
