@@ -863,21 +863,15 @@ class _Delivery:
         return self._send(planned, claim, data)
 
     def _claim(self, planned: PlannedEmail, message_id: str) -> SendClaim | DeliveryResult:
-        pick = None
-        if self.mailer is None:
-            def pick(reserved: set[str]) -> str:
-                return str(draft_path(self.outbox, planned.email, reserved))
+        """Claim the email in the store, or the result saying why it is not sent.
 
+        When claims of runs that have gone stand in the way, they are settled and the claim
+        is tried once more.
+        """
         claim = SendClaim(None, {})
         for _attempt in range(2):
             try:
-                if self.mailer is None:
-                    self.outbox.mkdir(parents=True, exist_ok=True)
-                claim = self.store.claim_send(
-                    key=planned.email.key, kind=planned.kind, issue_ids=list(planned.issue_ids),
-                    to_address=planned.email.to_address,
-                    via="draft" if self.mailer is None else "smtp", claimer=self.claimer,
-                    message_id=message_id, pick_path=pick)
+                claim = self._ask_store(planned, message_id)
             except (sqlite3.Error, OSError) as exc:
                 return self._stop(planned, explain_failure(exc))
             if claim.send_id is not None:
@@ -891,6 +885,26 @@ class _Delivery:
                     _settle(self.store, row)
             except (sqlite3.Error, OSError) as exc:
                 return self._stop(planned, explain_failure(exc))
+        return self._blocked(planned, claim)
+
+    def _ask_store(self, planned: PlannedEmail, message_id: str) -> SendClaim:
+        """Claim the email's forms in the store (and, for a draft, its file name)."""
+        pick = None
+        if self.mailer is None:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+
+            def pick(reserved: set[str]) -> str:
+                return str(draft_path(self.outbox, planned.email, reserved))
+
+        return self.store.claim_send(
+            key=planned.email.key, kind=planned.kind, issue_ids=list(planned.issue_ids),
+            to_address=planned.email.to_address,
+            via="draft" if self.mailer is None else "smtp", claimer=self.claimer,
+            message_id=message_id, pick_path=pick)
+
+    def _blocked(self, planned: PlannedEmail, claim: SendClaim) -> DeliveryResult:
+        """The result for an email whose forms another run holds: skipped when it holds them
+        all, else not sent, naming the partnerships of the forms it holds."""
         first = next(iter(claim.blocked.values()))
         if set(claim.blocked) == set(planned.issue_ids):
             return _result(planned, skipped=True,
