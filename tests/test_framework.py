@@ -55,6 +55,103 @@ def test_a_scale_choice_without_a_label_is_an_error():
         parse_framework(data, Path("framework.toml"))
 
 
+DELETE = object()
+
+
+def edited(data: dict, edits: list[tuple[tuple, object]]) -> dict:
+    """`data` with each (path, value) set, or removed when the value is DELETE."""
+    for path, value in edits:
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        if value is DELETE:
+            del target[path[-1]]
+        else:
+            target[path[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(("edits", "message"), [
+    ([(('strategy',), 'Mole Valley')],
+     'strategy: must be a [strategy] table'),
+    ([(('strategy', 'title'), DELETE)],
+     "[strategy]: 'title' is missing or empty; give it as text"),
+    ([(('scopes',), [])],
+     'scopes: no entries; at least one is needed'),
+    ([(('scopes',), 'shared services')],
+     'scopes: must be a list of [[scopes]] tables'),
+    ([(('scopes', 0, 'in_scope'), 'yes')],
+     "scopes entry 1 ('shared_service'): 'in_scope' must be true or false"),
+    ([(('scopes', 1, 'label'), ' ')],
+     "scopes entry 2 ('goods_services'): 'label' is missing or empty; give it as text"),
+    ([(('scopes', 2, 'id'), 'shared_service')],
+     "scopes: duplicate id 'shared_service'; every id must be unique"),
+    ([(('objectives', 0, 'number'), 'one')],
+     "objectives entry 1 ('strategic'): 'number' is missing or not a whole number"),
+    ([(('objectives', 2, 'id'), 'obj1_dummy'), (('objectives', 1, 'id'), 'obj1_dummy')],
+     "objectives: duplicate id 'obj1_dummy'; every id must be unique"),
+    ([(('principles', 3, 'considerations'), 'none')],
+     "principles entry 4 ('optimal_delivery'): 'considerations' must be a list of text"),
+    ([(('principles', 4, 'number'), 1)],
+     "principles (number): duplicate id '1'; every id must be unique"),
+    ([(('phases', 1, 'description'), DELETE)],
+     "phases entry 2 ('Design'): 'description' is missing or empty; give it as text"),
+    ([(('phases',), DELETE)],
+     'phases: no entries; at least one is needed'),
+    ([(('scales',), {})],
+     'scales: must be [scales.NAME] tables, at least one'),
+    ([(('scales', 'assessment', 'choices'), [])],
+     "scales.assessment: 'choices' is missing or empty"),
+    ([(('scales', 'review', 'choices', 0), 'Green')],
+     'scales.review choice 1: must be a table with value and label'),
+    ([(('scales', 'yes_no', 'choices', 1, 'value'), 'yes')],
+     "scales.yes_no: duplicate id 'yes'; every id must be unique"),
+    ([(('scales', 'yes_no', 'choices', 1, 'label'), 'Yes')],
+     "scales.yes_no (label): duplicate id 'Yes'; every id must be unique"),
+    ([(('scales', 'yes_no', 'title'), DELETE)],
+     "scales.yes_no: 'title' is missing or empty; give it as text"),
+    ([(('scales', 'yes_no', 'choices', 0, 'flag'), 'yes')],
+     "scales.yes_no choice 1: 'flag' must be true or false"),
+    ([(('design_expectations', 2, 'id'), DELETE)],
+     "design_expectations entry 3: 'id' is missing or empty; give it as text"),
+    ([(('agreement_clauses', 5, 'mandatory'), 'yes')],
+     "agreement_clauses entry 6 ('service_plan'): 'mandatory' must be true or false"),
+    ([(('agreement_clauses', 6, 'id'), 'AC1_DUMMY'), (('agreement_clauses', 7, 'id'), 'AC1_DUMMY')],
+     "agreement_clauses: duplicate id 'AC1_DUMMY'; every id must be unique"),
+    ([(('agreement_clauses',), 'none')],
+     'agreement_clauses: must be a list of [[agreement_clauses]] tables'),
+    ([(('phases', 0, 'title'), DELETE), (('scopes', 3, 'label'), DELETE)],
+     "scopes entry 4 ('contracted_out'): 'label' is missing or empty; give it as text"),
+    ([(('scales', 'yes_no', 'choices'), []), (('principles', 0, 'statement'), DELETE)],
+     "principles entry 1 ('willing_partners'): 'statement' is missing or empty; give it as text"),
+])
+def test_a_fault_in_the_framework_is_named_with_its_entry(edits, message):
+    data = edited(bundled(), edits)
+
+    with pytest.raises(FrameworkError) as error:
+        parse_framework(data, Path("framework.toml"))
+
+    assert str(error.value) == f"framework.toml: {message}"
+
+
+def test_no_partnership_type_in_scope_is_an_error():
+    data = edited(bundled(), [(("scopes", i, "in_scope"), False) for i in range(7)])
+
+    with pytest.raises(FrameworkError) as error:
+        parse_framework(data, Path("framework.toml"))
+
+    assert str(error.value) == "framework.toml: scopes: no partnership type is in scope"
+
+
+def test_the_lists_of_design_expectations_and_agreement_clauses_may_be_left_out():
+    data = edited(bundled(), [(("design_expectations",), DELETE),
+                              (("agreement_clauses",), DELETE)])
+
+    framework = parse_framework(data, Path("framework.toml"))
+
+    assert framework.design_expectations == () and framework.agreement_clauses == ()
+
+
 @pytest.mark.parametrize("form_type", form_types())
 def test_every_form_definition_loads(form_type):
     definition = load_definition(form_type)
