@@ -13,14 +13,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from generator.errors import FrameworkError
-from generator.framework import Choice, Framework, Scale, load_framework
+from generator.framework import Choice, Framework, Scale, load_framework, read_toml, typed_as
 from generator.vocabulary import PAPER_FIELDS, PaperField
 
 FORMS_DIR = Path(__file__).parent / "data" / "forms"
@@ -70,11 +69,7 @@ class Field:
 
     def choice_for(self, text: str) -> Choice | None:
         """The choice whose label or value matches `text`, ignoring case and spacing."""
-        wanted = " ".join(text.split()).casefold()
-        for choice in self.choices:
-            if wanted in (choice.label.casefold(), choice.value.casefold()):
-                return choice
-        return None
+        return next((c for c in self.choices if typed_as(text, c.label, c.value)), None)
 
 
 @dataclass(frozen=True)
@@ -478,10 +473,4 @@ def _load(path: Path, framework: Framework) -> FormDefinition:
 
 @lru_cache(maxsize=64)
 def _load_cached(path: Path, _mtime: int, _size: int, framework: Framework) -> FormDefinition:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FrameworkError(f"{path}: form definition not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise FrameworkError(f"{path}: not valid TOML: {exc}") from None
-    return parse_definition(data, path, framework)
+    return parse_definition(read_toml(path, "form definition"), path, framework)

@@ -21,6 +21,13 @@ BUNDLED_FRAMEWORK = DATA_DIR / "framework.toml"
 T = TypeVar("T")
 
 
+def typed_as(text: str, *names: str) -> bool:
+    """Whether `text`, as a person typed it, is one of `names`, ignoring case and the spaces
+    around and between its words."""
+    wanted = " ".join(text.split()).casefold()
+    return any(wanted == name.casefold() for name in names)
+
+
 @dataclass(frozen=True)
 class Scope:
     id: str
@@ -113,11 +120,7 @@ class Framework:
 
     def scope_by_label(self, text: str) -> Scope | None:
         """The scope whose id or label matches `text`, ignoring case and spacing."""
-        wanted = " ".join(text.split()).casefold()
-        for scope in self.scopes:
-            if wanted in (scope.id.casefold(), scope.label.casefold()):
-                return scope
-        return None
+        return next((s for s in self.scopes if typed_as(text, s.id, s.label)), None)
 
     @property
     def in_scope(self) -> tuple[Scope, ...]:
@@ -309,10 +312,15 @@ def load_framework(path: Path | None = None) -> Framework:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: Path, _mtime: int = 0, _size: int = 0) -> Framework:
+    return parse_framework(read_toml(path, "framework file"), path)
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A data file of the framework (`what` it is, for the message when it is not there or
+    is not valid TOML)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FrameworkError(f"{path}: framework file not found") from None
+        raise FrameworkError(f"{path}: {what} not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise FrameworkError(f"{path}: not valid TOML: {exc}") from None
-    return parse_framework(data, path)

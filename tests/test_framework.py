@@ -152,6 +152,23 @@ def test_the_lists_of_design_expectations_and_agreement_clauses_may_be_left_out(
     assert framework.design_expectations == () and framework.agreement_clauses == ()
 
 
+
+def test_a_scope_is_found_by_its_id_or_label_however_it_is_cased_and_spaced():
+    framework = load_framework()
+
+    assert framework.scope_by_label("  SHARED_service ").id == "shared_service"
+    assert framework.scope_by_label("shared   SERVICE").id == "shared_service"
+    assert framework.scope_by_label("shared") is None
+
+
+def test_a_choice_is_found_by_its_label_or_value_however_it_is_cased_and_spaced():
+    field = load_definition("review").fields["overall_rating"]
+    choice = field.choices[0]
+
+    assert field.choice_for(f" {choice.label.upper()} ") == choice
+    assert field.choice_for(choice.value.upper()) == choice
+    assert field.choice_for("no such choice") is None
+
 @pytest.mark.parametrize("form_type", form_types())
 def test_every_form_definition_loads(form_type):
     definition = load_definition(form_type)
