@@ -424,16 +424,16 @@ def _refused_text(refused: Mapping[str, tuple[int, bytes]]) -> str:
 def _failure_reason(exc: smtplib.SMTPException, sender: str) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return _refused_text(exc.recipients)
+    if not isinstance(exc, smtplib.SMTPResponseException):
+        return f"mail server error ({exc})"
+    reply = _reply_text(exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPSenderRefused) and exc.smtp_code == 552:
+        return f"the email is too large for the mail server ({reply})"
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        reply = _reply_text(exc.smtp_code, exc.smtp_error)
-        if exc.smtp_code == 552:
-            return f"the email is too large for the mail server ({reply})"
         return f"sender address {sender} refused ({reply})"
     if isinstance(exc, smtplib.SMTPDataError):
-        return f"message rejected by the mail server ({_reply_text(exc.smtp_code, exc.smtp_error)})"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"mail server error ({_reply_text(exc.smtp_code, exc.smtp_error)})"
-    return f"mail server error ({exc})"
+        return f"message rejected by the mail server ({reply})"
+    return f"mail server error ({reply})"
 
 
 class Mailer:
