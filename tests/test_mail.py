@@ -135,6 +135,23 @@ def test_check_address_explains_what_is_wrong(address: str, reason: str) -> None
     assert reason in result
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("a" * 65 + "@example.org", "has more than 64 characters before the @"),
+        ("a@" + "b" * 64 + ".org",
+         f"domain '{'b' * 64}.org' has a part longer than 63 characters"),
+        ("a@" + ("b" * 60 + ".") * 5 + "org", "is too long (more than 254 characters)"),
+        ("jane@example-.org", "domain 'example-.org' has a part starting or ending with a hyphen"),
+        ("jane@☃.net", None),
+        ("=?utf-8?q?x?=@example.org",
+         "is not a valid address (missing trailing whitespace after encoded-word)"),
+    ],
+)
+def test_check_address_says_exactly_what_is_wrong(address: str, reason: str | None) -> None:
+    assert check_address(address) == reason
+
+
 # --------------------------------------------------------------------------- messages
 
 
