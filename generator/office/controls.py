@@ -134,7 +134,7 @@ def _leaf_text(leaf: etree._Element) -> str | None:
     if leaf.tag == w("sym"):
         try:
             return chr(int(leaf.get(w("char")) or "", 16))
-        except ValueError:
+        except (ValueError, OverflowError):  # not hex, or beyond any character (110000+)
             return None
     return _LEAF_TEXT[leaf.tag]
 
