@@ -352,44 +352,52 @@ def _refuse_if_not_zip(data: bytes, display: str) -> None:
         raise EmptyFile(f"{display} is empty (0 bytes): {_RESEND}")
     if data.startswith(_CFB_SIGNATURE):
         raise _compound_file_error(data, display)
-    if data.startswith(b"PK"):
-        return
+    if not data.startswith(b"PK"):
+        raise _not_a_zip_error(data, display)
+
+
+def _not_a_zip_error(data: bytes, display: str) -> NotAWordDocument:
+    """What a file that is not a zip archive is instead, by its first bytes."""
     if b"%PDF-" in data[:1024]:
-        raise NotAWordDocument(
+        return NotAWordDocument(
             f"{display} is a PDF, not a Word document (whatever its name says); {_RETURN_FORM}, "
             "not a PDF"
         )
     picture = _picture_kind(data)
     if picture:
-        raise NotAWordDocument(
+        return NotAWordDocument(
             f"{display} is a picture ({picture}), not a Word document; {_RETURN_FORM}, "
             "not a photo or scan"
         )
     text = _as_text(data[:4096])
     if text is None:
-        raise NotAWordDocument(
+        return NotAWordDocument(
             f"{display} is not a Word document (unrecognised file type); {_RETURN_FORM}"
         )
-    start = text.lstrip("\ufeff \t\r\n").lower()
+    return _text_file_error(text.lstrip("\ufeff \t\r\n").lower(), display)
+
+
+def _text_file_error(start: str, display: str) -> NotAWordDocument:
+    """What a text file is, by its start (lower-cased): RTF, an email or web page, XML."""
     if start.startswith("{\\rtf"):
-        raise NotAWordDocument(f"{display} is a Rich Text Format (.rtf) file; {_RESAVE}")
+        return NotAWordDocument(f"{display} is a Rich Text Format (.rtf) file; {_RESAVE}")
     if "mime-version:" in start[:2048]:
         if "multipart/related" in start:
-            raise NotAWordDocument(f"{display} is a single-file web page (.mht); {_RESAVE}")
-        raise NotAWordDocument(
+            return NotAWordDocument(f"{display} is a single-file web page (.mht); {_RESAVE}")
+        return NotAWordDocument(
             f"{display} is an email message, not a Word document; save the form attached to it "
             "and send that instead"
         )
     if start.startswith("<!doctype html") or "<html" in start[:2048]:
-        raise NotAWordDocument(f"{display} is a web page (HTML), not a Word document; {_RESAVE}")
+        return NotAWordDocument(f"{display} is a web page (HTML), not a Word document; {_RESAVE}")
     if start.startswith("<?xml") or start.startswith("<"):
         if any(
             marker in start
             for marker in ("<pkg:package", "/office/2006/xmlpackage", "/office/word/2003/wordml")
         ):
-            raise NotAWordDocument(f"{display} is a Word XML Document (.xml); {_RESAVE}")
-        raise NotAWordDocument(f"{display} is an XML file, not a Word document; {_RETURN_FORM}")
-    raise NotAWordDocument(f"{display} is a plain text file, not a Word document; {_RETURN_FORM}")
+            return NotAWordDocument(f"{display} is a Word XML Document (.xml); {_RESAVE}")
+        return NotAWordDocument(f"{display} is an XML file, not a Word document; {_RETURN_FORM}")
+    return NotAWordDocument(f"{display} is a plain text file, not a Word document; {_RETURN_FORM}")
 
 
 def _compound_file_error(data: bytes, display: str) -> UnreadableFile:
