@@ -215,3 +215,12 @@ def test_a_period_with_no_forms_issued_names_each_partnership_not_issued(built: 
     assert {(e.state, e.state_text) for e in data.entries} == {
         ("not issued", "No monitoring form was issued for 2027-Q1")}
     assert [e.partnership.id for e in data.entries] == DELIVERING
+
+
+def test_the_notes_name_the_partnerships_with_no_return_and_the_parts_to_complete(
+        built: Built) -> None:
+    assert built.result.notes == [
+        "2 partnerships with no accepted return for 2026-Q4: P003 Environmental Health "
+        "Out-of-Hours Cover (outstanding); P004 Legal Services Partnership (rejected)",
+        "6 parts of the paper still to be completed by the report author (edit texts/cgb.txt "
+        "and compile again, or complete them in Word)"]

@@ -54,14 +54,8 @@ def compile_cgb(ws: Workspace, *, period: str | None = None, pdf: bool = False,
     Never overwrites an earlier paper; a missing LibreOffice is a note, not an error.
     """
     data = gather_cgb(ws, period=period, today=today or dt.date.today())
-    update = _Update(ws, data)
-    notes = update.officer.notes()
-    if data.missing:
-        notes.append(f"{plural(len(data.missing), 'partnership')} with no accepted return for "
-                     f"{data.period}: " + "; ".join(f"{e.partnership.id} {e.partnership.name} "
-                                                    f"({e.state})" for e in data.missing))
-    return update.save(safe_filename(f"cgb-update-{data.period.replace('/', '-')}"), notes,
-                       pdf=pdf)
+    stem = safe_filename(f"cgb-update-{data.period.replace('/', '-')}")
+    return _Update(ws, data).save(stem, pdf=pdf)
 
 
 @dataclass(frozen=True)
@@ -276,6 +270,9 @@ class _Update(layout.CommitteePaper):
         return [self.exceptions_table(), self.performance_table(), self.kpi_table(),
                 self.risks_table(), self.budgets_table(), self.issues_table(),
                 self.opportunities_table(), self.lessons_table(), self.missing_table()]
+
+    def left_out(self) -> tuple[Sequence[MonitoringEntry], str]:
+        return self.data.missing, f"with no accepted return for {self.data.period}"
 
     def coverage(self) -> list[tuple[str, object]]:
         return [("Period", period_text(self.data.period)),

@@ -333,8 +333,19 @@ class CommitteePaper(ABC):
         paper.add_heading(doc, "Background papers", 1)
         write_pieces(doc, self.officer.pieces("background papers") or [Piece("None.")])
 
-    def save(self, stem: str, notes: list[str], *, pdf: bool) -> PaperResult:
-        """Write the paper and its annex into reports/ under free names starting `stem`."""
+    @abstractmethod
+    def left_out(self) -> tuple[Sequence[Entry], str]:
+        """The partnerships the paper's figures leave out, and why in a phrase ("with no
+        accepted return for 2026-Q4"), for the officer's notes."""
+
+    def save(self, stem: str, *, pdf: bool) -> PaperResult:
+        """Write the paper and its annex into reports/ under free names starting `stem`; the
+        result's notes say what the officer's text lacks and which partnerships are left out."""
+        notes = self.officer.notes()
+        entries, why = self.left_out()
+        if entries:
+            notes.append(f"{plural(len(entries), 'partnership')} {why}: " + "; ".join(
+                f"{e.partnership.id} {e.partnership.name} ({e.state})" for e in entries))
         with self.ws.writing(f"report {self.kind}", note=notes.append):
             docx_path, xlsx_path, _ = output_paths(self.ws.path("reports"), stem)
             return finish_paper(self.document(xlsx_path.name), docx_path, xlsx_path,

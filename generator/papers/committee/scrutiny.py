@@ -78,15 +78,8 @@ def compile_scrutiny(ws: Workspace, *, cycle: str | None = None, pdf: bool = Fal
     is a note in the result, not an error.
     """
     data = gather_scrutiny(ws, cycle=cycle, today=today or dt.date.today())
-    report = _Report(ws, data)
-    notes = report.officer.notes()
-    if data.gaps:
-        notes.append(f"{plural(len(data.gaps), 'partnership')} without an accepted "
-                     f"{data.cycle} review, named in 'Gaps in this report': " + "; ".join(
-                         f"{e.partnership.id} {e.partnership.name} ({e.state})"
-                         for e in data.gaps))
-    return report.save(safe_filename(f"scrutiny-report-{data.cycle.replace('/', '-')}"), notes,
-                       pdf=pdf)
+    stem = safe_filename(f"scrutiny-report-{data.cycle.replace('/', '-')}")
+    return _Report(ws, data).save(stem, pdf=pdf)
 
 
 def _name(entry: ReviewEntry) -> str:
@@ -339,6 +332,10 @@ class _Report(layout.CommitteePaper):
                    "Owner", "Source"], risks),
         ]
         return tables
+
+    def left_out(self) -> tuple[Sequence[ReviewEntry], str]:
+        return (self.data.gaps,
+                f"without an accepted {self.data.cycle} review, named in 'Gaps in this report'")
 
     def coverage(self) -> list[tuple[str, object]]:
         return [("Cycle", self.data.cycle),
