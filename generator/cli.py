@@ -9,7 +9,6 @@ line printed passes through `printable`, so text from outside cannot drive the t
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +21,7 @@ import click
 from generator import __version__
 from generator.errors import InvalidRequest, RegisterError, ToolkitError
 from generator.terminal import json_dumps, printable
+from generator.wording import plural
 from generator.workspace import Workspace, find_workspace, open_workspace
 
 T = TypeVar("T")
@@ -76,6 +76,12 @@ def _workspace(ctx: click.Context) -> Workspace:
     warning = ws.sync_warning()
     if warning:
         _echo(f"warning: {warning}", err=True)
+    # Notes the workspace gathers while the command runs are printed when it ends.
+    def print_notices() -> None:
+        for notice in ws.notices:
+            _note(notice)
+
+    ctx.call_on_close(print_notices)
     return ws
 
 
@@ -195,7 +201,6 @@ def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None
                   due: dt.date | None, reissue: bool, quiet: bool) -> None:
     """Generate FORM_TYPE forms for every partnership in its phase (or --id)."""
     from generator.forms.issue import issue_forms
-    from generator.wording import plural
 
     ws = _workspace(ctx)
     result = issue_forms(ws, form_type, partnership_id=partnership_id, due=due,
@@ -274,20 +279,14 @@ def templates() -> None:
 def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str, ...],
                     replace: bool) -> None:
     """Write the Word template of each form from its form definition."""
-    from generator.formdefs import form_types as all_form_types
-    from generator.formdefs import load_definition
-    from generator.forms.template_build import write_template
+    from generator.forms.template_build import build_templates
 
-    framework, forms_dir = None, None
-    writing: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-    if into is None:
-        ws = _workspace(ctx)
-        into, framework, forms_dir = ws.path("templates"), ws.framework(), ws.forms_dir
-        writing = ws.writing("templates build", note=_note)
-    with writing:
-        for form_type in form_types or all_form_types(forms_dir, framework):
-            definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
-            _echo(str(write_template(definition, into, replace=replace)))
+    try:
+        ws: Workspace | None = _workspace(ctx)
+    except ToolkitError:
+        ws = None  # with --into, templates can be built from the bundled definitions
+    for path in build_templates(ws, form_types, into=into, replace=replace):
+        _echo(str(path))
 
 
 @templates.command("check")
@@ -298,23 +297,18 @@ def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str
 @_fail_on_toolkit_errors
 def templates_check(ctx: click.Context, template: Path, form_type: str | None) -> None:
     """Compare TEMPLATE with its form definition; exit 1 if anything differs."""
-    from generator.formdefs import form_types, load_definition
-    from generator.forms.template_check import check_template
+    from generator.forms.template_check import check_template_file
 
     forms_dir, framework = _definitions(ctx)
-    form_type = form_type or template.stem.split(".")[0].split("-")[0]
-    if form_type not in form_types(forms_dir, framework):
-        raise click.BadParameter(f"cannot tell the form type from '{template.name}'; "
-                                 "give --form", param_hint="--form")
-    definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
-    findings = check_template(template, definition)
+    definition, findings = check_template_file(template, form_type, forms_dir=forms_dir,
+                                               framework=framework)
     for finding in findings:
         _echo(f"{template.name}: {finding}")
     if findings:
-        _echo(f"{len(findings)} problem(s) found.", err=True)
+        _echo(f"{plural(len(findings), 'problem')} found.", err=True)
         sys.exit(1)
-    _echo(f"{template.name}: matches the {form_type} form definition "
-               f"(version {definition.version}).")
+    _echo(f"{template.name}: matches the {definition.type} form definition "
+          f"(version {definition.version}).")
 
 
 @main.group()
@@ -424,11 +418,9 @@ def annotate_command(ctx: click.Context, reference: str, output: Path | None) ->
 @_fail_on_toolkit_errors
 def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> None:
     """Show every return of a partnership over time, superseded ones included."""
-    from generator.store import Store
+    from generator.returns.tracker import partnership_history
 
-    ws = _workspace(ctx)
-    with Store(ws.path("store")) as store:
-        returns = store.history(partnership_id)
+    partnership_id, returns = partnership_history(_workspace(ctx), partnership_id)
     if as_json:
         _echo_json([{k: v for k, v in vars(r).items() if k != "answers"} for r in returns])
         return
@@ -450,16 +442,10 @@ def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> N
 @_fail_on_toolkit_errors
 def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -> None:
     """Write the accepted answers of a cycle to Excel, one sheet per form type."""
-    from generator.fileio import unused_path
     from generator.returns.export import export_answers
 
-    ws = _workspace(ctx)
-    cycle = cycle or ws.cycle
-    with ws.writing("export", note=_note):
-        output = output or unused_path(
-            ws.path("reports") / f"answers-{cycle.replace('/', '-')}.xlsx")
-        path, count = export_answers(ws, output, cycle=cycle)
-    _echo(f"{path} ({count} accepted return(s))")
+    path, count = export_answers(_workspace(ctx), output, cycle=cycle)
+    _echo(f"{path} ({plural(count, 'accepted return')})")
 
 
 @main.command("status")

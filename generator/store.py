@@ -459,6 +459,11 @@ class Store:
                                "ORDER BY id", (issue_id,)).fetchall()
         return [self._return(r) for r in rows]
 
+    def partnership_ids(self) -> list[str]:
+        """Every partnership a form was issued to."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT partnership_id FROM issued ORDER BY partnership_id")]
+
     def history(self, partnership_id: str) -> list[Return]:
         rows = self.db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE partnership_id = ? "
                                "ORDER BY received_at, id", (partnership_id,)).fetchall()

@@ -13,7 +13,7 @@ import functools
 import shutil
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,9 @@ timeout = 30
 class Workspace:
     root: Path
     config: dict[str, Any]
+    # What the workspace itself has to say while a command runs (a stale lock cleared, say),
+    # for commands whose results have no notices of their own; the command line prints them.
+    notices: list[str] = field(default_factory=list, compare=False)
 
     def path(self, key: str) -> Path:
         value = self.config.get("paths", {}).get(key)
@@ -183,7 +186,8 @@ class Workspace:
 
         wait = self._seconds("lock_wait_seconds", DEFAULT_WAIT_SECONDS)
         stale = self._seconds("lock_stale_hours", DEFAULT_STALE_SECONDS / 3600) * 3600
-        with writer_lock(self.root, command, wait=wait, stale_after=stale, note=note):
+        with writer_lock(self.root, command, wait=wait, stale_after=stale,
+                         note=note or self.notices.append):
             clean_scratch(self.root)
             yield
 

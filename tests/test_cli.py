@@ -211,3 +211,23 @@ def test_status_text_says_when_each_form_was_issued_for_whom_and_its_state(works
     assert "outstanding" in line
     assert "for Daniel Okafor <daniel.okafor@example.org> (not sent yet)" in line
     assert "not returned" in line
+
+
+def test_history_finds_a_partnership_whatever_the_case_of_its_id(workspace, explore_forms):
+    from support import complete_answers, fill
+
+    form = explore_forms[0]
+    path = fill(workspace, form, complete_answers(workspace, "explore", form.partnership_id))
+    run("--workspace", workspace.root, "collect", path)
+
+    result = run("--workspace", workspace.root, "history", form.partnership_id.lower())
+
+    assert result.exit_code == 0
+    assert "explore 2026/27  accepted" in result.stdout
+
+
+def test_history_of_an_unknown_id_says_it_is_unknown(workspace):
+    result = run("--workspace", workspace.root, "history", "P999")
+
+    assert result.exit_code == 1
+    assert "'P999' is not a partnership of the register" in result.stderr
