@@ -42,24 +42,43 @@ RISK_NAMES = ["Loss of key staff", "IT system changeover delayed", "Partner with
               "Demand higher than forecast"]
 
 
+# Money answers made from the partnership's budget in the register, when it has one.
+_FROM_BUDGET = ("budget", "forecast", "running_cost", "council_contribution")
+
+
 def example_value(f: Field, partnership: Partnership, rng: random.Random,
                   today: dt.date) -> Any:
     """A plausible answer of the field's type, as a Business Manager might give."""
-    if f.id == "completed_by":
-        return partnership.bm_name
-    if f.id == "head_of_service":
-        return partnership.head_of_service
-    if f.id == "period":
-        return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
-    if f.id in ("budget", "forecast", "running_cost", "council_contribution") and \
-            partnership.budget:
-        base = partnership.budget if f.id != "council_contribution" else \
-            (partnership.contribution or partnership.budget / 3)
-        # Forecasts land a little under or over budget, as they do.
-        factor = 1.0 if f.id != "forecast" else rng.choice([0.94, 0.98, 1.0, 1.03, 1.08])
-        return round(base * factor, -2)
+    if f.id in ("completed_by", "head_of_service", "period"):
+        return _known_answer(f.id, partnership, today)
+    if f.id in _FROM_BUDGET and partnership.budget:
+        return _budget_line(f.id, partnership.budget, partnership.contribution, rng)
     if f.id == "cashable_savings":
         return round((partnership.budget or 100000) * rng.choice([0.02, 0.05, 0.08]), -2)
+    return _answer_of_type(f, partnership, rng, today)
+
+
+def _known_answer(field_id: str, partnership: Partnership, today: dt.date) -> str:
+    """Who completes the form, their head of service, or this quarter."""
+    if field_id == "completed_by":
+        return partnership.bm_name
+    if field_id == "head_of_service":
+        return partnership.head_of_service
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+def _budget_line(field_id: str, budget: float, contribution: float | None,
+                 rng: random.Random) -> float:
+    """An amount in line with the partnership's budget (its contribution, for the council's)."""
+    base = budget if field_id != "council_contribution" else (contribution or budget / 3)
+    # Forecasts land a little under or over budget, as they do.
+    factor = 1.0 if field_id != "forecast" else rng.choice([0.94, 0.98, 1.0, 1.03, 1.08])
+    return round(base * factor, -2)
+
+
+def _answer_of_type(f: Field, partnership: Partnership, rng: random.Random,
+                    today: dt.date) -> Any:
+    """An answer that fits the field's type."""
     if f.type == "checkbox":
         return rng.random() < 0.8
     if f.type == "date":

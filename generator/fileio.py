@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 # The file that marks a workspace's folder, and the private folder inside it. Kept here (the
@@ -245,6 +246,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def save_document(path: Path, data: bytes, *, program: str,
+                  error: Callable[[str], Exception]) -> None:
+    """Write a file people open in `program` (Word, Excel) atomically; when it cannot be
+    written or replaced, most often because `program` has it open, raise `error` saying so."""
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise error(f"Cannot save {path}: {exc.strerror or exc}. If the file is open in "
+                    f"{program}, close it and try again.") from None
 
 
 def _umask() -> int:

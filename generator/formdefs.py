@@ -13,14 +13,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from generator.errors import FrameworkError
-from generator.framework import Choice, Framework, Scale, load_framework
+from generator.framework import Choice, Framework, Scale, load_framework, read_toml, typed_as
 from generator.vocabulary import PAPER_FIELDS, PaperField
 
 FORMS_DIR = Path(__file__).parent / "data" / "forms"
@@ -70,11 +69,7 @@ class Field:
 
     def choice_for(self, text: str) -> Choice | None:
         """The choice whose label or value matches `text`, ignoring case and spacing."""
-        wanted = " ".join(text.split()).casefold()
-        for choice in self.choices:
-            if wanted in (choice.label.casefold(), choice.value.casefold()):
-                return choice
-        return None
+        return next((c for c in self.choices if typed_as(text, c.label, c.value)), None)
 
 
 @dataclass(frozen=True)
@@ -186,6 +181,52 @@ class _Parser:
             raise self.fail(where, f"'{key}' is missing or empty")
         return value.strip()
 
+    def version(self, form: dict[str, Any]) -> int:
+        version = form.get("version")
+        if not isinstance(version, int) or version < 1:
+            raise self.fail("[form]", "'version' must be a whole number, 1 or more")
+        return version
+
+    def phase(self, form: dict[str, Any]) -> str:
+        phase = self.text(form, "phase", "[form]")
+        phases = [ph.id for ph in self.framework.phases]
+        if phase not in phases:
+            raise self.fail("[form]", f"phase '{phase}' is not a phase of the framework "
+                                      f"({', '.join(phases)})")
+        return phase
+
+    def order(self, form: dict[str, Any]) -> int:
+        order = form.get("order", 1)
+        if not isinstance(order, int) or isinstance(order, bool):
+            raise self.fail("[form]", "'order' must be a whole number")
+        return order
+
+    def per_period(self, form: dict[str, Any]) -> bool:
+        per_period = form.get("per_period", False)
+        if not isinstance(per_period, bool):
+            raise self.fail("[form]", "'per_period' must be true or false")
+        return per_period
+
+    def sections(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        raw_sections = data.get("sections")
+        if not isinstance(raw_sections, list) or not raw_sections:
+            raise self.fail("sections", "a form needs at least one [[sections]] entry")
+        return raw_sections
+
+    def section(self, s: dict[str, Any], where: str) -> Section:
+        """A section as written: its fields and rules still hold {number} and the like."""
+        sid = self.text(s, "id", where)
+        where = f"{where} ('{sid}')"
+        for_each = s.get("for_each")
+        if for_each is not None and for_each not in FOR_EACH:
+            raise self.fail(where, f"for_each must be one of {', '.join(FOR_EACH)}")
+        fields = tuple(self.field(f, f"{where} field {j + 1}", sid)
+                       for j, f in enumerate(s.get("fields", [])))
+        rules = tuple(self.rule(r, f"{where} rule {j + 1}")
+                      for j, r in enumerate(s.get("rules", [])))
+        return Section(sid, self.text(s, "title", where), self.text(s, "intro", where, ""),
+                       for_each, fields, rules)
+
     def field(self, t: dict[str, Any], where: str, section: str) -> Field:
         if not isinstance(t, dict):
             raise self.fail(where, "must be a table with id, label and type")
@@ -282,69 +323,16 @@ def parse_definition(data: dict[str, Any], source: Path, framework: Framework) -
     if not isinstance(form, dict):
         raise p.fail("[form]", "missing: it gives the form's type, version and title")
     ftype = p.text(form, "type", "[form]")
-    version = form.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise p.fail("[form]", "'version' must be a whole number, 1 or more")
-    sections: list[Section] = []
-    fields: dict[str, Field] = {}
-    rules: list[Rule] = []
-
-    def add(f: Field, where: str) -> None:
-        if f.id in fields:
-            raise p.fail(where, f"duplicate field id '{f.id}'")
-        fields[f.id] = f
-
-    raw_sections = data.get("sections")
-    if not isinstance(raw_sections, list) or not raw_sections:
-        raise p.fail("sections", "a form needs at least one [[sections]] entry")
-    for i, s in enumerate(raw_sections):
-        where = f"sections entry {i + 1}"
-        sid = p.text(s, "id", where)
-        where = f"{where} ('{sid}')"
-        for_each = s.get("for_each")
-        if for_each is not None and for_each not in FOR_EACH:
-            raise p.fail(where, f"for_each must be one of {', '.join(FOR_EACH)}")
-        raw_fields = s.get("fields", [])
-        sfields = tuple(p.field(f, f"{where} field {j + 1}", sid) for j, f in enumerate(raw_fields))
-        srules = tuple(p.rule(r, f"{where} rule {j + 1}") for j, r in enumerate(s.get("rules", [])))
-        sections.append(Section(sid, p.text(s, "title", where), p.text(s, "intro", where, ""),
-                                for_each, sfields, srules))
-        if for_each:
-            for item in items_for(framework, for_each):
-                for f in sfields:
-                    add(_replace(f, id=_expand(f.id, item), label=_expand(f.label, item)), where)
-                rules.extend(_replace(r, when=_expand(r.when, item),
-                                      require=_expand(r.require, item) if r.require else None,
-                                      message=_expand(r.message, item), item=item)
-                             for r in srules)
-        else:
-            for f in sfields:
-                if "{" in f.id:
-                    raise p.fail(where, f"'{f.id}' uses {{...}} but the section has no for_each")
-                add(f, where)
-            rules.extend(srules)
-    rules.extend(p.rule(r, f"rules entry {j + 1}") for j, r in enumerate(data.get("rules", [])))
-    for rule in rules:
-        refs = (rule.when, rule.require, rule.expected.field if rule.expected else None)
-        for ref in refs:
-            if ref is not None and ref not in fields:
-                raise p.fail("rules", f"rule refers to unknown field '{ref}'")
-        if rule.expected is not None:
-            for flag, _ in (*rule.expected.by_value.values(), rule.expected.otherwise):
-                if flag not in rule.item:
-                    raise p.fail("rules", f"rule on '{rule.when}' tests '{flag}', which the "
-                                          "section's items do not have")
-    phase = p.text(form, "phase", "[form]")
-    phases = [ph.id for ph in framework.phases]
-    if phase not in phases:
-        raise p.fail("[form]", f"phase '{phase}' is not a phase of the framework "
-                               f"({', '.join(phases)})")
-    order = form.get("order", 1)
-    per_period = form.get("per_period", False)
-    if not isinstance(order, int) or isinstance(order, bool):
-        raise p.fail("[form]", "'order' must be a whole number")
-    if not isinstance(per_period, bool):
-        raise p.fail("[form]", "'per_period' must be true or false")
+    version = p.version(form)
+    body = _FormBody(p)
+    for i, section in enumerate(p.sections(data)):
+        body.add_section(section, f"sections entry {i + 1}")
+    body.rules.extend(p.rule(r, f"rules entry {j + 1}")
+                      for j, r in enumerate(data.get("rules", [])))
+    body.check_rules()
+    phase = p.phase(form)
+    order = p.order(form)
+    per_period = p.per_period(form)
     return FormDefinition(
         type=ftype,
         version=version,
@@ -354,12 +342,73 @@ def parse_definition(data: dict[str, Any], source: Path, framework: Framework) -
         reason=p.text(form, "reason", "[form]", ""),
         order=order,
         per_period=per_period,
-        sections=tuple(sections),
-        fields=fields,
-        rules=tuple(rules),
+        sections=tuple(body.sections),
+        fields=body.fields,
+        rules=tuple(body.rules),
         source=source,
         framework=framework,
     )
+
+
+class _FormBody:
+    """The sections of a definition as written, and its fields and rules as a form has them:
+    a repeating section's fields and rules once for each of its framework items."""
+
+    def __init__(self, parser: _Parser) -> None:
+        self.parser = parser
+        self.sections: list[Section] = []
+        self.fields: dict[str, Field] = {}
+        self.rules: list[Rule] = []
+
+    def add_section(self, raw: dict[str, Any], where: str) -> None:
+        section = self.parser.section(raw, where)
+        where = f"{where} ('{section.id}')"
+        self.sections.append(section)
+        if section.for_each:
+            self._add_repeated(section, where)
+        else:
+            self._add_once(section, where)
+
+    def _add_repeated(self, section: Section, where: str) -> None:
+        assert section.for_each is not None
+        for item in items_for(self.parser.framework, section.for_each):
+            for f in section.fields:
+                self._add(_replace(f, id=_expand(f.id, item), label=_expand(f.label, item)),
+                          where)
+            self.rules.extend(_replace(r, when=_expand(r.when, item),
+                                       require=_expand(r.require, item) if r.require else None,
+                                       message=_expand(r.message, item), item=item)
+                              for r in section.rules)
+
+    def _add_once(self, section: Section, where: str) -> None:
+        for f in section.fields:
+            if "{" in f.id:
+                raise self.parser.fail(where, f"'{f.id}' uses {{...}} but the section has no "
+                                              "for_each")
+            self._add(f, where)
+        self.rules.extend(section.rules)
+
+    def _add(self, f: Field, where: str) -> None:
+        if f.id in self.fields:
+            raise self.parser.fail(where, f"duplicate field id '{f.id}'")
+        self.fields[f.id] = f
+
+    def check_rules(self) -> None:
+        """Every field a rule names is a field of the form; every flag it tests, its item's."""
+        for rule in self.rules:
+            refs = (rule.when, rule.require, rule.expected.field if rule.expected else None)
+            unknown = next((ref for ref in refs if ref is not None and ref not in self.fields),
+                           None)
+            if unknown is not None:
+                raise self.parser.fail("rules", f"rule refers to unknown field '{unknown}'")
+            if rule.expected is not None:
+                self._check_flags(rule, rule.expected)
+
+    def _check_flags(self, rule: Rule, expected: Expected) -> None:
+        for flag, _ in (*expected.by_value.values(), expected.otherwise):
+            if flag not in rule.item:
+                raise self.parser.fail("rules", f"rule on '{rule.when}' tests '{flag}', which "
+                                                "the section's items do not have")
 
 
 _replace = dataclasses.replace
@@ -478,10 +527,4 @@ def _load(path: Path, framework: Framework) -> FormDefinition:
 
 @lru_cache(maxsize=64)
 def _load_cached(path: Path, _mtime: int, _size: int, framework: Framework) -> FormDefinition:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FrameworkError(f"{path}: form definition not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise FrameworkError(f"{path}: not valid TOML: {exc}") from None
-    return parse_definition(data, path, framework)
+    return parse_definition(read_toml(path, "form definition"), path, framework)

@@ -7,15 +7,25 @@ that a council editing it gets a message naming the file and the entry at fault.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from generator.errors import FrameworkError
 
 DATA_DIR = Path(__file__).parent / "data"
 BUNDLED_FRAMEWORK = DATA_DIR / "framework.toml"
+
+T = TypeVar("T")
+
+
+def typed_as(text: str, *names: str) -> bool:
+    """Whether `text`, as a person typed it, is one of `names`, ignoring case and the spaces
+    around and between its words."""
+    wanted = " ".join(text.split()).casefold()
+    return any(wanted == name.casefold() for name in names)
 
 
 @dataclass(frozen=True)
@@ -110,11 +120,7 @@ class Framework:
 
     def scope_by_label(self, text: str) -> Scope | None:
         """The scope whose id or label matches `text`, ignoring case and spacing."""
-        wanted = " ".join(text.split()).casefold()
-        for scope in self.scopes:
-            if wanted in (scope.id.casefold(), scope.label.casefold()):
-                return scope
-        return None
+        return next((s for s in self.scopes if typed_as(text, s.id, s.label)), None)
 
     @property
     def in_scope(self) -> tuple[Scope, ...]:
@@ -187,6 +193,77 @@ class _Reader:
                 raise self.fail(what, f"duplicate id '{value}'; every id must be unique")
             seen.add(value)
 
+    def listed(self, data: dict[str, Any], key: str, build: Callable[[dict, str], T], *,
+               required: bool = True) -> list[T]:
+        """Each [[key]] table, made into what `build(table, where)` makes of it."""
+        return [build(table, _where(key, i, table))
+                for i, table in enumerate(self.entries(data, key, required=required))]
+
+    def strategy(self, data: dict[str, Any]) -> dict[str, str]:
+        strategy = data.get("strategy", {})
+        if not isinstance(strategy, dict):
+            raise self.fail("strategy", "must be a [strategy] table")
+        for key in ("council", "title"):
+            self.text(strategy, key, "[strategy]")
+        return {k: str(v) for k, v in strategy.items()}
+
+    def scope(self, t: dict[str, Any], w: str) -> Scope:
+        return Scope(self.text(t, "id", w), self.text(t, "label", w),
+                     self.boolean(t, "in_scope", w, True), self.text(t, "description", w))
+
+    def objective(self, t: dict[str, Any], w: str) -> Objective:
+        return Objective(self.integer(t, "number", w), self.text(t, "id", w),
+                         self.text(t, "title", w), self.text(t, "statement", w))
+
+    def principle(self, t: dict[str, Any], w: str) -> Principle:
+        considerations = t.get("considerations", [])
+        if not isinstance(considerations, list) or not all(
+            isinstance(c, str) for c in considerations
+        ):
+            raise self.fail(w, "'considerations' must be a list of text")
+        return Principle(self.integer(t, "number", w), self.text(t, "id", w),
+                         self.text(t, "title", w), self.text(t, "statement", w),
+                         tuple(considerations))
+
+    def phase(self, t: dict[str, Any], w: str) -> Phase:
+        return Phase(self.integer(t, "number", w), self.text(t, "id", w),
+                     self.text(t, "title", w), self.text(t, "description", w))
+
+    def item(self, t: dict[str, Any], w: str) -> Item:
+        return Item(self.text(t, "id", w), self.text(t, "title", w),
+                    self.boolean(t, "mandatory", w, False),
+                    self.boolean(t, "mou_expected", w, False))
+
+    def items(self, data: dict[str, Any], key: str) -> tuple[Item, ...]:
+        """An optional list of titled entries, such as the agreement clauses."""
+        items = self.listed(data, key, self.item, required=False)
+        self.unique([x.id for x in items], key)
+        return tuple(items)
+
+    def scales(self, data: dict[str, Any]) -> dict[str, Scale]:
+        raw_scales = data.get("scales", {})
+        if not isinstance(raw_scales, dict) or not raw_scales:
+            raise self.fail("scales", "must be [scales.NAME] tables, at least one")
+        return {name: self.scale(name, t) for name, t in raw_scales.items()}
+
+    def scale(self, name: str, t: Any) -> Scale:
+        w = f"scales.{name}"
+        raw_choices = t.get("choices") if isinstance(t, dict) else None
+        if not isinstance(raw_choices, list) or not raw_choices:
+            raise self.fail(w, "'choices' is missing or empty")
+        choices = [self.choice(c, f"{w} choice {j + 1}") for j, c in enumerate(raw_choices)]
+        self.unique([c.value for c in choices], w)
+        self.unique([c.label for c in choices], w + " (label)")
+        return Scale(name, self.text(t, "title", w), tuple(choices))
+
+    def choice(self, c: Any, w: str) -> Choice:
+        if not isinstance(c, dict):
+            raise self.fail(w, "must be a table with value and label")
+        score = c.get("score")
+        return Choice(self.text(c, "value", w), self.text(c, "label", w), c.get("rag"),
+                      score if isinstance(score, int) else None,
+                      self.boolean(c, "flag", w, False))
+
 
 def _where(kind: str, index: int, table: dict[str, Any]) -> str:
     label = table.get("id") or table.get("number") or ""
@@ -196,93 +273,29 @@ def _where(kind: str, index: int, table: dict[str, Any]) -> str:
 def parse_framework(data: dict[str, Any], source: Path) -> Framework:
     """Validate framework data already read from TOML; raise FrameworkError on the first fault."""
     r = _Reader(source)
-    strategy = data.get("strategy", {})
-    if not isinstance(strategy, dict):
-        raise r.fail("strategy", "must be a [strategy] table")
-    for key in ("council", "title"):
-        r.text(strategy, key, "[strategy]")
-
-    scopes = []
-    for i, t in enumerate(r.entries(data, "scopes")):
-        w = _where("scopes", i, t)
-        scopes.append(
-            Scope(r.text(t, "id", w), r.text(t, "label", w), r.boolean(t, "in_scope", w, True),
-                  r.text(t, "description", w))
-        )
+    strategy = r.strategy(data)
+    scopes = r.listed(data, "scopes", r.scope)
     r.unique([s.id for s in scopes], "scopes")
     if not any(s.in_scope for s in scopes):
         raise r.fail("scopes", "no partnership type is in scope")
-
-    objectives = []
-    for i, t in enumerate(r.entries(data, "objectives")):
-        w = _where("objectives", i, t)
-        objectives.append(Objective(r.integer(t, "number", w), r.text(t, "id", w),
-                                    r.text(t, "title", w), r.text(t, "statement", w)))
+    objectives = r.listed(data, "objectives", r.objective)
     r.unique([o.id for o in objectives], "objectives")
-
-    principles = []
-    for i, t in enumerate(r.entries(data, "principles")):
-        w = _where("principles", i, t)
-        considerations = t.get("considerations", [])
-        if not isinstance(considerations, list) or not all(
-            isinstance(c, str) for c in considerations
-        ):
-            raise r.fail(w, "'considerations' must be a list of text")
-        principles.append(Principle(r.integer(t, "number", w), r.text(t, "id", w),
-                                    r.text(t, "title", w), r.text(t, "statement", w),
-                                    tuple(considerations)))
+    principles = r.listed(data, "principles", r.principle)
     r.unique([p.id for p in principles], "principles")
     r.unique([str(p.number) for p in principles], "principles (number)")
-
-    phases = []
-    for i, t in enumerate(r.entries(data, "phases")):
-        w = _where("phases", i, t)
-        phases.append(Phase(r.integer(t, "number", w), r.text(t, "id", w),
-                            r.text(t, "title", w), r.text(t, "description", w)))
+    phases = r.listed(data, "phases", r.phase)
     r.unique([p.id for p in phases], "phases")
-
-    raw_scales = data.get("scales", {})
-    if not isinstance(raw_scales, dict) or not raw_scales:
-        raise r.fail("scales", "must be [scales.NAME] tables, at least one")
-    scales: dict[str, Scale] = {}
-    for name, t in raw_scales.items():
-        w = f"scales.{name}"
-        raw_choices = t.get("choices") if isinstance(t, dict) else None
-        if not isinstance(raw_choices, list) or not raw_choices:
-            raise r.fail(w, "'choices' is missing or empty")
-        choices = []
-        for j, c in enumerate(raw_choices):
-            cw = f"{w} choice {j + 1}"
-            if not isinstance(c, dict):
-                raise r.fail(cw, "must be a table with value and label")
-            score = c.get("score")
-            choices.append(Choice(r.text(c, "value", cw), r.text(c, "label", cw),
-                                  c.get("rag"), score if isinstance(score, int) else None,
-                                  r.boolean(c, "flag", cw, False)))
-        r.unique([c.value for c in choices], w)
-        r.unique([c.label for c in choices], w + " (label)")
-        scales[name] = Scale(name, r.text(t, "title", w), tuple(choices))
-
-    def items(key: str) -> tuple[Item, ...]:
-        out = []
-        for i, t in enumerate(r.entries(data, key, required=False)):
-            w = _where(key, i, t)
-            out.append(Item(r.text(t, "id", w), r.text(t, "title", w),
-                            r.boolean(t, "mandatory", w, False),
-                            r.boolean(t, "mou_expected", w, False)))
-        r.unique([x.id for x in out], key)
-        return tuple(out)
-
+    scales = r.scales(data)
     return Framework(
         source=source,
-        strategy={k: str(v) for k, v in strategy.items()},
+        strategy=strategy,
         scopes=tuple(scopes),
         objectives=tuple(sorted(objectives, key=lambda o: o.number)),
         principles=tuple(sorted(principles, key=lambda p: p.number)),
         phases=tuple(sorted(phases, key=lambda p: p.number)),
         scales=scales,
-        design_expectations=items("design_expectations"),
-        agreement_clauses=items("agreement_clauses"),
+        design_expectations=r.items(data, "design_expectations"),
+        agreement_clauses=r.items(data, "agreement_clauses"),
     )
 
 
@@ -299,10 +312,15 @@ def load_framework(path: Path | None = None) -> Framework:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: Path, _mtime: int = 0, _size: int = 0) -> Framework:
+    return parse_framework(read_toml(path, "framework file"), path)
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A data file of the framework (`what` it is, for the message when it is not there or
+    is not valid TOML)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FrameworkError(f"{path}: framework file not found") from None
+        raise FrameworkError(f"{path}: {what} not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise FrameworkError(f"{path}: not valid TOML: {exc}") from None
-    return parse_framework(data, path)

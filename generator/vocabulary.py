@@ -102,26 +102,24 @@ class PaperField:
 
 
 _REVIEW, _MONITORING, _BOTH = (REVIEW,), (MONITORING,), (REVIEW, MONITORING)
-PRINCIPLE_RATING = PaperField(_REVIEW, "p{number}_rating", "the rating against each principle",
-                              "choice", (SCRUTINY,))
-PRINCIPLE_EVIDENCE = PaperField(_REVIEW, "p{number}_evidence", "the evidence for each rating",
-                                "text", (SCRUTINY,))
-OVERALL_RATING = PaperField(_REVIEW, "overall_rating", "the overall rating", "choice",
-                            (SCRUTINY,))
-RECOMMENDATION = PaperField(_REVIEW, "recommendation", "the recommendation", "choice",
-                            (SCRUTINY,))
-RECOMMENDATION_REASON = PaperField(_REVIEW, "recommendation_reason",
-                                   "the reason for the recommendation", "text", (SCRUTINY,))
-VFM_ASSESSMENT = PaperField(_REVIEW, "vfm_assessment", "the value for money assessment",
-                            "choice", (SCRUTINY,))
-BENEFITS_ACHIEVED = PaperField(_REVIEW, "benefits_achieved", "the benefits achieved", "text",
-                               (SCRUTINY,))
-CASHABLE_SAVINGS = PaperField(_REVIEW, "cashable_savings", "the cashable savings", "money",
-                              (SCRUTINY,))
-NON_CASHABLE_BENEFITS = PaperField(_REVIEW, "non_cashable_benefits",
-                                   "the non-cashable benefits", "text", (SCRUTINY,))
-KPI_SUMMARY = PaperField(_REVIEW, "kpi_summary", "the summary of performance", "text",
-                         (SCRUTINY,))
+
+
+def _reviewed(field_id: str, meaning: str, kind: str) -> PaperField:
+    """A field of the annual review: only the Scrutiny Committee report reads it."""
+    return PaperField(_REVIEW, field_id, meaning, kind, (SCRUTINY,))
+
+
+PRINCIPLE_RATING = _reviewed("p{number}_rating", "the rating against each principle", "choice")
+PRINCIPLE_EVIDENCE = _reviewed("p{number}_evidence", "the evidence for each rating", "text")
+OVERALL_RATING = _reviewed("overall_rating", "the overall rating", "choice")
+RECOMMENDATION = _reviewed("recommendation", "the recommendation", "choice")
+RECOMMENDATION_REASON = _reviewed("recommendation_reason", "the reason for the recommendation",
+                                  "text")
+VFM_ASSESSMENT = _reviewed("vfm_assessment", "the value for money assessment", "choice")
+BENEFITS_ACHIEVED = _reviewed("benefits_achieved", "the benefits achieved", "text")
+CASHABLE_SAVINGS = _reviewed("cashable_savings", "the cashable savings", "money")
+NON_CASHABLE_BENEFITS = _reviewed("non_cashable_benefits", "the non-cashable benefits", "text")
+KPI_SUMMARY = _reviewed("kpi_summary", "the summary of performance", "text")
 BUDGET = PaperField(_MONITORING, "budget", "the budget for the year", "money", (SCRUTINY, CGB))
 FORECAST = PaperField(_MONITORING, "forecast", "the forecast outturn", "money",
                       (SCRUTINY, CGB))

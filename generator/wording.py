@@ -14,3 +14,12 @@ def number_word(count: int) -> str:
 def plural(count: int, word: str, many: str | None = None) -> str:
     """'1 warning', '2 warnings', '0 forms'; `many` for irregular plurals ('1 copy', '2 copies')."""
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def file_size(size: int) -> str:
+    """A number of bytes as people read it: '512 bytes', '40 KB', '200 MB' (1 KB = 1,024 bytes)."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.0f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"

@@ -211,57 +211,77 @@ class RawSmtpServer:
                 pass  # the client hung up, or the test ended
 
     def _converse(self, connection: socket.socket, reader: object) -> None:
-        dripping = self.drip == "all"
-
-        def answer(line: str) -> None:
-            data = (line + "\r\n").encode("ascii")
-            if not dripping:
-                connection.sendall(data)
-                return
-            for byte in data:
-                if self._stop.wait(self.drip_every):
-                    raise OSError("the test ended")
-                connection.sendall(bytes([byte]))
-
-        answer("220 127.0.0.1 ESMTP test server")
+        answers = _Answers(self, connection)
+        answers.send("220 127.0.0.1 ESMTP test server")
         sender, recipients = "", []
         for raw in iter(reader.readline, b""):  # type: ignore[attr-defined]
             command = raw.decode("ascii", "replace").strip()
             verb = command[:4].upper()
-            if verb in ("EHLO", "HELO"):
-                answer("250 127.0.0.1")
+            if verb in _PLAIN_REPLIES:
+                answers.send(_PLAIN_REPLIES[verb])
             elif verb == "MAIL":
                 sender, recipients = _address(command), []
-                answer("250 2.1.0 OK")
+                answers.send("250 2.1.0 OK")
             elif verb == "RCPT":
                 recipients.append(_address(command))
-                answer("250 2.1.5 OK")
+                answers.send("250 2.1.5 OK")
             elif verb == "DATA":
-                answer("354 End data with <CR><LF>.<CR><LF>")
-                lines = []
-                for line in iter(reader.readline, b""):  # type: ignore[attr-defined]
-                    if line == b".\r\n":
-                        break
-                    lines.append(line)
-                else:
-                    return  # the client hung up before the end of the message
-                with self._lock:
-                    self.received.append((sender, list(recipients), b"".join(lines)))
-                self.took_message.set()
-                while self.hold is not None and not self.hold.is_set():
-                    if self._stop.wait(0.02):
-                        return
-                if self.after_data == DROP:
+                if not self._take_message(answers, reader, sender, recipients):
                     return
-                dripping = dripping or self.drip == "after-data"
-                answer(self.after_data)
-            elif verb in ("RSET", "NOOP"):
-                answer("250 2.0.0 OK")
             elif verb == "QUIT":
-                answer("221 2.0.0 Bye")
+                answers.send("221 2.0.0 Bye")
                 return
             else:
-                answer("500 5.5.2 Command not recognised")
+                answers.send("500 5.5.2 Command not recognised")
+
+    def _take_message(self, answers: _Answers, reader: object, sender: str,
+                      recipients: list[str]) -> bool:
+        """Read a message to its end and answer it as asked; False when the connection is to
+        end (the client hung up, the test ended, or the server drops it)."""
+        answers.send("354 End data with <CR><LF>.<CR><LF>")
+        lines = []
+        for line in iter(reader.readline, b""):  # type: ignore[attr-defined]
+            if line == b".\r\n":
+                break
+            lines.append(line)
+        else:
+            return False  # the client hung up before the end of the message
+        with self._lock:
+            self.received.append((sender, list(recipients), b"".join(lines)))
+        self.took_message.set()
+        while self.hold is not None and not self.hold.is_set():
+            if self._stop.wait(0.02):
+                return False
+        if self.after_data == DROP:
+            return False
+        answers.dripping = answers.dripping or self.drip == "after-data"
+        answers.send(self.after_data)
+        return True
+
+
+# The answers to the commands that need nothing but an answer.
+_PLAIN_REPLIES = {"EHLO": "250 127.0.0.1", "HELO": "250 127.0.0.1", "RSET": "250 2.0.0 OK",
+                  "NOOP": "250 2.0.0 OK"}
+
+
+class _Answers:
+    """What RawSmtpServer says to one client: each answer at once, or one byte every
+    ``drip_every`` seconds while dripping."""
+
+    def __init__(self, server: RawSmtpServer, connection: socket.socket) -> None:
+        self.server = server
+        self.connection = connection
+        self.dripping = server.drip == "all"
+
+    def send(self, line: str) -> None:
+        data = (line + "\r\n").encode("ascii")
+        if not self.dripping:
+            self.connection.sendall(data)
+            return
+        for byte in data:
+            if self.server._stop.wait(self.server.drip_every):
+                raise OSError("the test ended")
+            self.connection.sendall(bytes([byte]))
 
 
 def _address(command: str) -> str:

@@ -309,6 +309,28 @@ def test_undescriptive_link_in_hyperlink_field_is_reported(tmp_path: Path) -> No
     assert rules(save(doc, tmp_path)) == ["link-text", "link-text"]
 
 
+def test_a_link_field_is_read_past_fields_nested_in_it_and_fields_that_are_not_links(
+        tmp_path: Path) -> None:
+    doc = base_doc()
+    paragraph = paper.add_paragraph(doc, "")
+    begin, separate, end = (f'<w:r {{ns}}><w:fldChar w:fldCharType="{kind}"/></w:r>'
+                            for kind in ("begin", "separate", "end"))
+    for xml in (
+        begin, '<w:r {ns}><w:instrText> HYPERLINK "https://x.gov.uk" </w:instrText></w:r>',
+        separate, "<w:r {ns}><w:t>click </w:t></w:r>",
+        begin, "<w:r {ns}><w:instrText> PAGE </w:instrText></w:r>", separate,
+        "<w:r {ns}><w:t>4</w:t></w:r>", end,
+        end,
+        begin, "<w:r {ns}><w:instrText> DATE </w:instrText></w:r>", separate,
+        "<w:r {ns}><w:t>here</w:t></w:r>", end,
+    ):
+        paragraph._p.append(parse_xml(xml.format(ns=W_NS)))
+
+    findings = check_paper(save(doc, tmp_path))
+
+    assert [(f.rule, f.location) for f in findings] == [("link-text", "link 'click' (paragraph 2)")]
+
+
 # --------------------------------------------------------------------------- robustness
 
 

@@ -302,6 +302,22 @@ def test_every_kind_of_unusable_file_gets_a_one_line_reason_and_the_batch_goes_o
         ("accepted", True)]
 
 
+def test_a_symbol_no_character_has_shows_nothing_and_the_batch_goes_on(workspace, returned):
+    def add_symbol(root: etree._Element) -> None:
+        sdt = next(s for s in root.iter(controls.SDT) if controls.tag_of(s) == "rationale")
+        text = next(sdt.iter(controls.w("t")))
+        run = text.getparent()
+        symbol = etree.SubElement(run, controls.w("sym"))
+        symbol.set(controls.w("char"), "FFFFFFFFFFFFFFFFFFFF")
+
+    odd = rewrite_document(returned[0], add_symbol,
+                           target=returned[0].with_name("odd symbol.docx"))
+
+    result = collect(workspace, [odd, returned[1]])
+
+    assert [o.outcome for o in result.outcomes] == ["accepted", "accepted"]
+
+
 def test_enormous_text_in_a_field_is_rejected(workspace, explore_forms):
     answers = complete_answers(workspace, "explore", explore_forms[0].partnership_id)
     answers["rationale"] = "x" * 25000

@@ -25,6 +25,7 @@ from keyring.backend import KeyringBackend
 
 import generator.store as store_module
 from generator.cli import main
+from generator.errors import MailboxError
 from generator.forms.issue import IssuedForm, issue_forms
 from generator.lock import WorkspaceBusy
 from generator.register import read_register
@@ -533,6 +534,51 @@ def test_a_workspace_without_mailbox_settings_says_where_to_set_them(workspace):
     assert one_line_error(workspace) == (
         f"Error: {workspace.config_path} has no [mailbox] section, so the mailbox cannot be "
         "read; add one (see 'Taking returns from the mailbox' in the README)")
+
+
+SETTINGS = {"host": "mail.example.gov.uk", "user": "partnerships@example.gov.uk"}
+
+
+@pytest.mark.parametrize(("changed", "problem"), [
+    ({"host": ""}, "host is not set to the mail server's name; set it (see 'Taking returns "
+                   "from the mailbox' in the README)"),
+    ({"host": 12}, 'host must be text in quotes, such as ""'),
+    ({"security": "plain"}, "security 'plain' is not one of tls, starttls, none"),
+    ({"security": "none"}, "security 'none' would send the password for "
+                           "partnerships@example.gov.uk unencrypted to mail.example.gov.uk; use "
+                           'security = "tls" (port 993) or "starttls" (port 143)'),
+    ({"port": "993"}, "port '993' is not a port number (993 for tls, 143 for starttls)"),
+    ({"port": 70000}, "port '70000' is not a port number (993 for tls, 143 for starttls)"),
+    ({"user": ""}, "user is not set to the mailbox's user name; set it (see 'Taking returns "
+                   "from the mailbox' in the README)"),
+    ({"password_from": "file"}, "password_from 'file' is not one of environment, keyring, "
+                                "oauth2"),
+    ({"timeout": True}, "timeout must be a number of seconds, such as 30"),
+    ({"folder": " "}, "folder is empty; name the folder returns arrive in"),
+    ({"needs_attention_folder": "INBOX"}, "needs_attention_folder is the folder being read; "
+                                          "name another folder, or leave it empty to leave "
+                                          "messages where they are"),
+    ({"password_from": "oauth2"}, 'token_command is empty; with password_from = "oauth2" it '
+                                  "must name the command that prints an access token (IT "
+                                  "sets it)"),
+])
+def test_each_mailbox_setting_that_cannot_work_is_named_with_what_to_put(workspace, changed,
+                                                                       problem):
+    ws = Workspace(workspace.root, {"mailbox": {**SETTINGS, **changed}})
+
+    with pytest.raises(MailboxError) as error:
+        mailbox_settings(ws)
+
+    assert str(error.value) == f"{ws.config_path}: [mailbox] {problem}"
+
+
+def test_mailbox_settings_left_out_take_their_defaults(workspace):
+    settings = mailbox_settings(Workspace(workspace.root, {"mailbox": {
+        **SETTINGS, "security": "SSL", "password_env": "", "timeout": 2.5}}))
+
+    assert (settings.port, settings.security, settings.folder, settings.password_from,
+            settings.password_env, settings.timeout, settings.ca_file) == (
+        993, "tls", "INBOX", "environment", "PARTNERSHIPS_IMAP_PASSWORD", 2.5, None)
 
 
 # --------------------------------------------------------------------------- the command

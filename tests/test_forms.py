@@ -85,6 +85,35 @@ def test_every_answer_is_a_locked_content_control_tagged_with_its_field_id(works
     assert controls.is_multiline(tags["rationale"])
 
 
+def _control(*properties: str) -> etree._Element:
+    """A content control whose properties (w:sdtPr) hold these elements, in this order."""
+    sdt = etree.Element(controls.SDT)
+    pr = etree.SubElement(sdt, controls.SDT_PR)
+    etree.SubElement(pr, controls.w("alias"))
+    for name in properties:
+        etree.SubElement(pr, name)
+    return sdt
+
+
+@pytest.mark.parametrize(("element", "kind"), [
+    (controls.w("text"), "text"), (controls.w("dropDownList"), "dropdown"),
+    (controls.w("comboBox"), "combobox"), (controls.w("date"), "date"),
+    (controls.w14("checkbox"), "checkbox"), (controls.w15("repeatingSection"), "repeating"),
+    (controls.w15("repeatingSectionItem"), "repeating_item"), (controls.w("group"), "group"),
+])
+def test_a_control_is_the_kind_its_properties_say(element, kind):
+    assert controls.kind_of(_control(element)) == kind
+
+
+def test_a_control_without_a_kind_in_its_properties_is_rich_text():
+    assert controls.kind_of(_control()) == "richtext"
+    assert controls.kind_of(etree.Element(controls.SDT)) == "richtext"
+
+
+def test_the_first_kind_in_a_controls_properties_is_its_kind():
+    assert controls.kind_of(_control(controls.w("date"), controls.w("text"))) == "date"
+
+
 def test_issuing_again_never_overwrites_an_earlier_form(workspace, explore_forms):
     first_bytes = {f.path: f.path.read_bytes() for f in explore_forms}
 

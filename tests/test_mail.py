@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import smtplib
 import socket
 import time
 from email.message import EmailMessage
@@ -27,7 +28,7 @@ from generator.mail.message import (
     safe_filename,
     write_drafts,
 )
-from generator.mail.smtp import SendResult, SmtpSettings, send_all
+from generator.mail.smtp import SendResult, SmtpSettings, _failure_reason, send_all
 from generator.mail.texts import TEMPLATE_NAMES, default_template_text, render_text
 
 from smtp_support import DROP, RawSmtpServer, Recorder, parse, smtp_server
@@ -132,6 +133,23 @@ def test_check_address_explains_what_is_wrong(address: str, reason: str) -> None
     result = check_address(address)
     assert result is not None
     assert reason in result
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("a" * 65 + "@example.org", "has more than 64 characters before the @"),
+        ("a@" + "b" * 64 + ".org",
+         f"domain '{'b' * 64}.org' has a part longer than 63 characters"),
+        ("a@" + ("b" * 60 + ".") * 5 + "org", "is too long (more than 254 characters)"),
+        ("jane@example-.org", "domain 'example-.org' has a part starting or ending with a hyphen"),
+        ("jane@☃.net", None),
+        ("=?utf-8?q?x?=@example.org",
+         "is not a valid address (missing trailing whitespace after encoded-word)"),
+    ],
+)
+def test_check_address_says_exactly_what_is_wrong(address: str, reason: str | None) -> None:
+    assert check_address(address) == reason
 
 
 # --------------------------------------------------------------------------- messages
@@ -871,3 +889,20 @@ def test_default_query_template_lists_each_problem() -> None:
     _, body = render_text(default_template_text("query"), CONTEXTS["query"])
 
     assert "- Question 3: needs an answer\n" in body
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"5.1.1 No such user")}),
+     "recipient refused: a@example.org (550 5.1.1 No such user)"),
+    (smtplib.SMTPSenderRefused(552, b"5.3.4 Message too big", "me@example.org"),
+     "the email is too large for the mail server (552 5.3.4 Message too big)"),
+    (smtplib.SMTPSenderRefused(553, b"5.7.1 Not yours", "me@example.org"),
+     "sender address team@example.org refused (553 5.7.1 Not yours)"),
+    (smtplib.SMTPDataError(554, b"5.6.0 Message refused"),
+     "message rejected by the mail server (554 5.6.0 Message refused)"),
+    (smtplib.SMTPResponseException(451, b"4.3.0 Try later"),
+     "mail server error (451 4.3.0 Try later)"),
+    (smtplib.SMTPNotSupportedError("no STARTTLS"), "mail server error (no STARTTLS)"),
+])
+def test_each_refusal_of_the_mail_server_is_said_in_words(error, reason) -> None:
+    assert _failure_reason(error, "team@example.org") == reason

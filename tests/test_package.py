@@ -345,6 +345,18 @@ def test_html_is_refused() -> None:
     refused(raw, NotAWordDocument, "is a web page (HTML)")
 
 
+@pytest.mark.parametrize(("raw", "says"), [
+    (b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=x\r\n",
+     "is a single-file web page (.mht)"),
+    (b"MIME-Version: 1.0\r\nFrom: jane@example.org\r\n", "is an email message"),
+    (b'<?xml version="1.0"?>\n<pkg:package xmlns:pkg="http://schemas.microsoft.com/office/'
+     b'2006/xmlPackage"/>', "is a Word XML Document (.xml)"),
+    (b'<?xml version="1.0"?>\n<answers/>', "is an XML file, not a Word document"),
+])
+def test_other_text_files_are_refused_saying_what_they_are(raw: bytes, says: str) -> None:
+    refused(raw, NotAWordDocument, says)
+
+
 def test_plain_text_is_refused() -> None:
     refused(b"Name: Riverside Youth Trust\r\nScore: 3\r\n", NotAWordDocument, "plain text")
 

@@ -8,6 +8,7 @@ report) and P005 (one high risk); P003 left outstanding and P004 rejected.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,13 @@ from typing import Any
 import docx
 import pytest
 
+from generator.council_year import long_date
 from generator.demo import example_answers
 from generator.errors import LibreOfficeMissing
 from generator.forms.issue import issue_forms
 from generator.office.accessibility import check_paper
 from generator.papers.committee import PaperResult, compile_cgb
+from generator.papers.committee.figures import gather_cgb
 from generator.register import read_register
 from generator.workspace import Workspace, init_workspace
 
@@ -191,3 +194,33 @@ def test_cgb_with_no_returns_says_so_and_names_every_partnership(tmp_path: Path)
     missing = support.table_starting(result.docx, "Partnership", "Status", "Detail")
     assert [row[0].split()[0] for row in missing[1:]] == DELIVERING
     assert all(len(table) >= 2 for table in support.tables(result.docx))
+
+
+def test_each_partnership_is_given_the_state_of_its_return_in_words(built: Built) -> None:
+    data = gather_cgb(built.ws, today=TODAY)
+    states = {e.partnership.id: (e.state, e.state_text) for e in data.entries}
+    received = long_date(dt.date.today())
+
+    assert states["P002"] == ("accepted", f"Return accepted ({received})")
+    assert states["P003"] == ("outstanding",
+                              "2026-Q4 return outstanding: due on 23 December 2026")
+    assert states["P004"] == ("rejected",
+                              f"2026-Q4 return rejected: the form returned on {received} had 1 "
+                              "problem to fix, and no corrected form has been accepted")
+
+
+def test_a_period_with_no_forms_issued_names_each_partnership_not_issued(built: Built) -> None:
+    data = gather_cgb(built.ws, period="2027-Q1", today=TODAY)
+
+    assert {(e.state, e.state_text) for e in data.entries} == {
+        ("not issued", "No monitoring form was issued for 2027-Q1")}
+    assert [e.partnership.id for e in data.entries] == DELIVERING
+
+
+def test_the_notes_name_the_partnerships_with_no_return_and_the_parts_to_complete(
+        built: Built) -> None:
+    assert built.result.notes == [
+        "2 partnerships with no accepted return for 2026-Q4: P003 Environmental Health "
+        "Out-of-Hours Cover (outstanding); P004 Legal Services Partnership (rejected)",
+        "6 parts of the paper still to be completed by the report author (edit texts/cgb.txt "
+        "and compile again, or complete them in Word)"]

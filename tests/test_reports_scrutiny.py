@@ -257,6 +257,15 @@ def test_sections_of_the_committee_paper_are_in_order(built: Built) -> None:
                             "Environmental implications"]
 
 
+def test_the_notes_name_the_gaps_and_the_parts_to_complete(built: Built) -> None:
+    assert built.result.notes == [
+        "3 partnerships without an accepted 2026/27 review, named in 'Gaps in this report': "
+        "P002 Revenues and Benefits Partnership (outstanding); P004 Legal Services Partnership "
+        "(rejected); P005 Trade Waste Collection Service (earlier cycle only)",
+        "6 parts of the paper still to be completed by the report author (edit "
+        "texts/scrutiny.txt and compile again, or complete them in Word)"]
+
+
 def test_front_sheet_shows_committee_and_placeholders_for_unwritten_parts(built: Built) -> None:
     front = dict(row for row in support.table_starting(built.result.docx, "Item", "Detail")[1:])
     assert front["Committee"] == "Scrutiny Committee"

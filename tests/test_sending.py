@@ -248,6 +248,17 @@ def test_send_with_resend_prepares_the_forms_again_under_new_keys(workspace, rev
     assert len(list(workspace.path("outbox").glob("*.eml"))) == 8
 
 
+def test_send_with_resend_sends_a_form_again_only_once_a_day(workspace, review_forms):
+    send_drafts(workspace)
+    send_drafts(workspace, resend=True)
+
+    third = prepare_send(workspace, "review", resend=True, today=TODAY)
+
+    assert third.emails == []
+    assert len(third.held) == 5
+    assert all(n.message.endswith("; it was already sent again today") for n in third.held)
+
+
 def test_send_holds_back_a_form_already_returned(workspace, review_forms):
     form = next(f for f in review_forms if f.partnership_id == "P005")
     answers = complete_answers(workspace, "review", "P005")

@@ -11,6 +11,7 @@ without controls are read by column position, with a warning.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,11 +206,7 @@ def extract_answers(document: etree._Element, definition: FormDefinition,
 
     `hidden_styles` are the ids of the file's character styles that hide text.
     """
-    by_tag: dict[str, list[etree._Element]] = {}
-    for sdt in document.iter(SDT):
-        tag = controls.tag_of(sdt)
-        if tag:
-            by_tag.setdefault(tag.strip(), []).append(sdt)
+    by_tag = _controls_by_tag(document)
     raw: dict[str, Any] = {}
     missing: set[str] = set()
     notes: list[Problem] = []
@@ -218,7 +215,7 @@ def extract_answers(document: etree._Element, definition: FormDefinition,
         known.add(f.id)
         if f.type == "table":
             known.update(f"{f.id}.{c.id}" for c in f.columns)
-            rows, table_notes, found = _read_table(document, f, by_tag, hidden_styles)
+            rows, table_notes, found = _read_table(f, by_tag, hidden_styles)
             if not found:
                 missing.add(f.id)
             raw[f.id] = rows
@@ -247,74 +244,110 @@ def answer_rows(document: etree._Element, f: Field,
                 hidden_styles: frozenset[str] = frozenset()) -> list[etree._Element]:
     """The table rows (w:tr) holding a table field's answers, in the order they are read and
     numbered in problems (row 1 first), rows added without answer boxes included."""
+    trs: list[etree._Element] = []
+    _read_table(f, _controls_by_tag(document), hidden_styles, trs)
+    return trs
+
+
+def _controls_by_tag(document: etree._Element) -> dict[str, list[etree._Element]]:
+    """The tagged content controls of a document by their tag, in document order."""
     by_tag: dict[str, list[etree._Element]] = {}
     for sdt in document.iter(SDT):
         tag = controls.tag_of(sdt)
         if tag:
             by_tag.setdefault(tag.strip(), []).append(sdt)
-    trs: list[etree._Element] = []
-    _read_table(document, f, by_tag, hidden_styles, trs)
-    return trs
+    return by_tag
 
 
-def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree._Element]],
+def _read_table(f: Field, by_tag: dict[str, list[etree._Element]],
                 hidden_styles: frozenset[str], trs: list[etree._Element] | None = None
                 ) -> tuple[list[dict[str, Any]], list[Problem], bool]:
     """The rows of a table field, notes about them and whether its controls were found;
     `trs`, when given, receives the w:tr of each row read."""
     trs = [] if trs is None else trs
-    columns = {c.id: c for c in f.columns}
-    prefix = f.id + "."
-    rows_by_tr: dict[Any, dict[str, Any]] = {}
-    tables: list[Any] = []
-    positions: dict[int, str] = {}
-    for tag, sdts in by_tag.items():
-        if not tag.startswith(prefix) or tag[len(prefix):] not in columns:
-            continue
-        column = columns[tag[len(prefix):]]
-        for sdt in sdts:
-            tr = next(sdt.iterancestors(w("tr")), None)
-            if tr is None:
-                continue
-            if tr not in rows_by_tr:
-                rows_by_tr[tr] = {}
-            rows_by_tr[tr][column.id] = _control_value(sdt, column, hidden_styles)
-            tc = next(sdt.iterancestors(w("tc")), None)
-            if tc is not None:
-                positions[list(tr).index(tc)] = column.id
-            tbl = tr.getparent()
-            while tbl is not None and tbl.tag != w("tbl"):
-                tbl = tbl.getparent()
-            if tbl is not None and tbl not in tables:
-                tables.append(tbl)
-    if not rows_by_tr:
+    tagged = _TaggedRows.find(f, by_tag, hidden_styles)
+    if not tagged.rows:
         return [], [], False
     notes: list[Problem] = []
     rows: list[dict[str, Any]] = []
-    for tbl in tables:
-        started = False
-        for tr in tbl.iter(w("tr")):
-            if tr in rows_by_tr:
-                started = True
-                rows.append(rows_by_tr[tr])
+    for tbl in tagged.tables:
+        for tr in _rows_from_the_first_answer(tbl, tagged.rows):
+            if tr in tagged.rows:
+                rows.append(tagged.rows[tr])
                 trs.append(tr)
-            elif started and next(tr.iterancestors(w("tbl"))) is tbl:
-                # A row added without the form's controls: read its cells by position.
-                row = {}
-                for tc in tr.findall(w("tc")):
-                    column_id = positions.get(list(tr).index(tc))
-                    text = controls.visible_text(tc, hidden_styles).strip()
-                    if column_id and text:
-                        row[column_id] = text
-                if any(row.values()):
-                    rows.append(row)
-                    trs.append(tr)
-                    notes.append(Problem(
-                        f.id, f.label,
-                        f"row {len(rows)} was added without the form's answer boxes; it was "
-                        "read by column position: please check it", severity="warning",
-                        row=len(rows)))
+                continue
+            # A row added without the form's controls: read its cells by position.
+            row = tagged.by_position(tr, hidden_styles)
+            if any(row.values()):
+                rows.append(row)
+                trs.append(tr)
+                notes.append(Problem(
+                    f.id, f.label,
+                    f"row {len(rows)} was added without the form's answer boxes; it was "
+                    "read by column position: please check it", severity="warning",
+                    row=len(rows)))
     return rows, notes, True
+
+
+@dataclass
+class _TaggedRows:
+    """Where a table field's answer boxes are: the answers of each table row (w:tr) that
+    holds them, the tables (w:tbl) those rows are in, and which column each cell position
+    holds."""
+
+    rows: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    tables: list[Any] = field(default_factory=list)
+    positions: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def find(cls, f: Field, by_tag: dict[str, list[etree._Element]],
+             hidden_styles: frozenset[str]) -> _TaggedRows:
+        found = cls()
+        columns = {c.id: c for c in f.columns}
+        prefix = f.id + "."
+        for tag, sdts in by_tag.items():
+            column = columns.get(tag[len(prefix):]) if tag.startswith(prefix) else None
+            if column is None:
+                continue
+            for sdt in sdts:
+                found.add(sdt, column, hidden_styles)
+        return found
+
+    def add(self, sdt: etree._Element, column: Field, hidden_styles: frozenset[str]) -> None:
+        """Read one answer box of a column into the answers of its row."""
+        tr = next(sdt.iterancestors(w("tr")), None)
+        if tr is None:
+            return
+        self.rows.setdefault(tr, {})[column.id] = _control_value(sdt, column, hidden_styles)
+        tc = next(sdt.iterancestors(w("tc")), None)
+        if tc is not None:
+            self.positions[list(tr).index(tc)] = column.id
+        tbl = next(tr.iterancestors(w("tbl")), None)
+        if tbl is not None and tbl not in self.tables:
+            self.tables.append(tbl)
+
+    def by_position(self, tr: etree._Element, hidden_styles: frozenset[str]) -> dict[str, Any]:
+        """The text of a row's cells, each under the column its position holds."""
+        row = {}
+        for tc in tr.findall(w("tc")):
+            column_id = self.positions.get(list(tr).index(tc))
+            text = controls.visible_text(tc, hidden_styles).strip()
+            if column_id and text:
+                row[column_id] = text
+        return row
+
+
+def _rows_from_the_first_answer(tbl: etree._Element, tagged: dict[Any, dict[str, Any]]
+                                ) -> Iterator[etree._Element]:
+    """The rows of a table from the first holding answer boxes (the header rows before it
+    are left out): rows of tables nested in its cells only when they hold answer boxes."""
+    started = False
+    for tr in tbl.iter(w("tr")):
+        if tr in tagged:
+            started = True
+            yield tr
+        elif started and next(tr.iterancestors(w("tbl"))) is tbl:
+            yield tr
 
 
 def static_text(docx_bytes: bytes) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -62,47 +63,66 @@ def coerce(f: Field, raw: Any) -> tuple[Any, str | None]:
     if len(text) > f.max_length:
         return text, (f"is {len(text):,} characters long; the most this answer takes is "
                       f"{f.max_length:,}: shorten it or attach a document instead")
-    if f.type == "choice":
-        choice = f.choice_for(text)
-        if choice is None:
-            allowed = ", ".join(c.label for c in f.choices)
-            return text, (f"{_shown(text)} is not one of the choices ({allowed}); "
-                          "pick one from the list")
-        return choice.value, None
-    if f.type == "date":
-        # Day first, as in the UK; an ISO date (2026-11-04) is what the reader gives for a
-        # date it could read. A date that does not exist (30/02/2026) is never accepted.
-        parsed = parse_shown_date(text)
-        if parsed is not None:
-            return parsed.isoformat(), None
-        why = impossible_date(text)
-        if why:
-            return text, (f"{_shown(text)} is not a real date ({why}); pick one from the "
-                          "calendar or type DD/MM/YYYY")
-        return text, (f"{_shown(text)} is not a date; pick one from the calendar or "
-                      "type DD/MM/YYYY")
-    if f.type == "money":
-        try:
-            return parse_money(text), None
-        except TooLarge as exc:
-            return text, str(exc)
-        except MoneyError:
-            return text, (f"{_shown(text)} is not an amount of money; type a number of pounds "
-                          "such as 12500 or £12,500")
-    if f.type in ("number", "integer"):
-        try:
-            return parse_number(text, integer=f.type == "integer"), None
-        except TooLarge as exc:
-            return text, str(exc)
-        except MoneyError:
-            kind = "a whole number" if f.type == "integer" else "a number"
-            return text, f"{_shown(text)} is not {kind}; type digits such as 3"
-    if f.type == "email":
-        cleaned = text.strip()
-        if not EMAIL.match(cleaned):
-            return text, f"{_shown(text)} is not an email address (expected name@example.org)"
-        return cleaned, None
-    return text, None
+    typed = _TYPED.get(f.type)
+    return typed(f, text) if typed is not None else (text, None)
+
+
+def _choice(f: Field, text: str) -> tuple[Any, str | None]:
+    choice = f.choice_for(text)
+    if choice is None:
+        allowed = ", ".join(c.label for c in f.choices)
+        return text, (f"{_shown(text)} is not one of the choices ({allowed}); "
+                      "pick one from the list")
+    return choice.value, None
+
+
+def _date(_f: Field, text: str) -> tuple[Any, str | None]:
+    # Day first, as in the UK; an ISO date (2026-11-04) is what the reader gives for a
+    # date it could read. A date that does not exist (30/02/2026) is never accepted.
+    parsed = parse_shown_date(text)
+    if parsed is not None:
+        return parsed.isoformat(), None
+    why = impossible_date(text)
+    if why:
+        return text, (f"{_shown(text)} is not a real date ({why}); pick one from the "
+                      "calendar or type DD/MM/YYYY")
+    return text, (f"{_shown(text)} is not a date; pick one from the calendar or "
+                  "type DD/MM/YYYY")
+
+
+def _money(_f: Field, text: str) -> tuple[Any, str | None]:
+    try:
+        return parse_money(text), None
+    except TooLarge as exc:
+        return text, str(exc)
+    except MoneyError:
+        return text, (f"{_shown(text)} is not an amount of money; type a number of pounds "
+                      "such as 12500 or £12,500")
+
+
+def _number(f: Field, text: str) -> tuple[Any, str | None]:
+    try:
+        return parse_number(text, integer=f.type == "integer"), None
+    except TooLarge as exc:
+        return text, str(exc)
+    except MoneyError:
+        kind = "a whole number" if f.type == "integer" else "a number"
+        return text, f"{_shown(text)} is not {kind}; type digits such as 3"
+
+
+def _email(_f: Field, text: str) -> tuple[Any, str | None]:
+    cleaned = text.strip()
+    if not EMAIL.match(cleaned):
+        return text, f"{_shown(text)} is not an email address (expected name@example.org)"
+    return cleaned, None
+
+
+# How the text of an answer becomes the typed answer, by field type; text types keep the
+# text as it is.
+_TYPED: dict[str, Callable[[Field, str], tuple[Any, str | None]]] = {
+    "choice": _choice, "date": _date, "money": _money, "number": _number, "integer": _number,
+    "email": _email,
+}
 
 
 def _empty(value: Any) -> bool:

@@ -87,6 +87,20 @@ def check_address(address: str) -> str | None:
     domain names are accepted; non-ASCII characters before the @ are not, because most
     mail servers cannot deliver to them.
     """
+    whole = _whole_address_problem(address)
+    if whole is not None:
+        return whole
+    local, domain = address.split("@")
+    if not local:
+        return "has nothing before the @"
+    if not domain:
+        return "has nothing after the @"
+    return _local_part_problem(local) or _domain_problem(domain) or _parsing_problem(
+        local, domain)
+
+
+def _whole_address_problem(address: str) -> str | None:
+    """What is wrong with the address as a whole: empty, spaces, several addresses, no @."""
     if not isinstance(address, str) or not address.strip():
         return "is empty"
     if address != address.strip():
@@ -105,11 +119,11 @@ def check_address(address: str) -> str | None:
         return "has more than one @"
     if len(address) > 254:
         return "is too long (more than 254 characters)"
-    local, domain = address.split("@")
-    if not local:
-        return "has nothing before the @"
-    if not domain:
-        return "has nothing after the @"
+    return None
+
+
+def _local_part_problem(local: str) -> str | None:
+    """What is wrong with the part before the @."""
     if not local.isascii():
         return "has accented or non-English characters before the @"
     if len(local) > 64:
@@ -119,6 +133,11 @@ def check_address(address: str) -> str | None:
     if not _LOCAL_ALLOWED.match(local):
         bad = sorted({ch for ch in local if not _LOCAL_ALLOWED.match(ch)})
         return "has characters not allowed before the @: " + " ".join(bad)
+    return None
+
+
+def _domain_problem(domain: str) -> str | None:
+    """What is wrong with the domain, said with the domain as typed."""
     if "." not in domain:
         return f"domain '{domain}' has no dot"
     ascii_domain = _ascii_domain(domain)
@@ -127,23 +146,36 @@ def check_address(address: str) -> str | None:
     labels = ascii_domain.split(".")
     if any(not label for label in labels):
         return f"domain '{domain}' has a dot at the start or end, or two dots together"
-    for label in labels:
-        if not _LABEL_ALLOWED.match(label):
-            return f"domain '{domain}' has characters that are not allowed"
-        if label.startswith("-") or label.endswith("-"):
-            return f"domain '{domain}' has a part starting or ending with a hyphen"
-        if len(label) > 63:
-            return f"domain '{domain}' has a part longer than 63 characters"
+    label_problem = next(filter(None, (_label_problem(label) for label in labels)), None)
+    if label_problem is not None:
+        return f"domain '{domain}' {label_problem}"
     if labels[-1].isdigit():
         return f"domain '{domain}' ends in a number, not a name like .org or .uk"
+    return None
+
+
+def _label_problem(label: str) -> str | None:
+    """What is wrong with one part of a domain (between its dots)."""
+    if not _LABEL_ALLOWED.match(label):
+        return "has characters that are not allowed"
+    if label.startswith("-") or label.endswith("-"):
+        return "has a part starting or ending with a hyphen"
+    if len(label) > 63:
+        return "has a part longer than 63 characters"
+    return None
+
+
+def _parsing_problem(local: str, domain: str) -> str | None:
+    """Whether the email parsers read the address back as it is (a last check)."""
+    address = f"{local}@{_ascii_domain(domain)}"
     try:
-        parsed = Address(addr_spec=f"{local}@{ascii_domain}")
+        parsed = Address(addr_spec=address)
     except (HeaderParseError, ValueError, IndexError) as exc:
         return f"is not a valid address ({exc})"
-    if parsed.addr_spec != f"{local}@{ascii_domain}":
+    if parsed.addr_spec != address:
         return "is not a valid address"
-    name, addr = parseaddr(f"{local}@{ascii_domain}")
-    if name or addr != f"{local}@{ascii_domain}":
+    name, addr = parseaddr(address)
+    if name or addr != address:
         return "is not a valid address"
     return None
 

@@ -221,6 +221,11 @@ class DeliveryResult:
 # --------------------------------------------------------------------------- the register
 
 
+def _named(issued: Issued) -> str:
+    """The partnership a form was issued to, as messages name it: "P001 Building Control"."""
+    return f"{issued.partnership_id} {issued.partnership_name}"
+
+
 def _address_text(contact: Contact, reason: str) -> str:
     if reason == "is empty":
         return f"{contact.cell}: the Business Manager email is empty"
@@ -262,6 +267,14 @@ class _Planner:
         own = self.ws.path("texts") / name
         return self.ws.text(name), str(own) if own.exists() else name
 
+    def hold(self, issued: Issued, message: str) -> None:
+        """Leave a form out of the plan on purpose, saying why (``plan.held``)."""
+        self.plan.held.append(Note(issued.partnership_id, (issued.issue_id,), message))
+
+    def problem(self, issued: Issued, message: str) -> None:
+        """Leave a form out of the plan for a fault the officer must fix (``plan.problems``)."""
+        self.plan.problems.append(Note(issued.partnership_id, (issued.issue_id,), message))
+
     def form_attachment(self, issued: Issued) -> Attachment | None:
         """The issued form as an attachment, or None (and a problem) if its file is gone.
 
@@ -272,11 +285,10 @@ class _Planner:
             with path.open("rb"):
                 pass
         except OSError as exc:
-            self.plan.problems.append(Note(
-                issued.partnership_id, (issued.issue_id,),
-                f"{issued.partnership_id} {issued.partnership_name}: the issued {issued.form_type}"
-                f" form {path} cannot be read ({exc.strerror or exc}); issue it again with "
-                f"'partnerships forms {issued.form_type} --id {issued.partnership_id}'"))
+            self.problem(issued, f"{_named(issued)}: the issued {issued.form_type} form {path} "
+                                 f"cannot be read ({exc.strerror or exc}); issue it again with "
+                                 f"'partnerships forms {issued.form_type} --id "
+                                 f"{issued.partnership_id}'")
             return None
         return Attachment(safe_filename(path.name, default="form.docx"),
                           content_type=_content_type(path.name), load=path.read_bytes)
@@ -286,19 +298,15 @@ class _Planner:
         contact = self.contacts.get(issued.partnership_id)
         register = self.ws.path("register").name
         if contact is None:
-            self.plan.problems.append(Note(
-                issued.partnership_id, (issued.issue_id,),
-                f"{issued.partnership_id} {issued.partnership_name} is no longer in {register}; "
-                f"nothing was prepared for its {issued.form_type} form"))
+            self.problem(issued, f"{_named(issued)} is no longer in {register}; nothing was "
+                                 f"prepared for its {issued.form_type} form")
             return None
         reason = check_address(contact.address)
         if reason:
             who = contact.name or "its Business Manager"
-            self.plan.problems.append(Note(
-                issued.partnership_id, (issued.issue_id,),
-                f"{_address_text(contact, reason)} ({issued.partnership_id} "
-                f"{issued.partnership_name}); nothing was prepared for {who} ({what}). "
-                f"Correct the address in {register} and run the command again"))
+            self.problem(issued, f"{_address_text(contact, reason)} ({_named(issued)}); nothing "
+                                 f"was prepared for {who} ({what}). Correct the address in "
+                                 f"{register} and run the command again")
             return None
         return contact
 
@@ -342,6 +350,19 @@ class _Planner:
             "due_date": long_date(due, weekday=True) if due else "",
             "issue_id": issued.issue_id,
         }
+
+    def email(self, kind: str, key: str, contact: Contact,
+              members: list[tuple[Issued, Attachment]], forms: list[dict[str, Any]],
+              template: str, source: str, **extra: Any) -> PlannedEmail:
+        """One email to a Business Manager with each of their forms (``members``) attached,
+        its text from ``template`` with ``forms`` (each form's context) and ``extra``."""
+        context = {**self.common_context(forms, [i.due_date for i, _ in members if i.due_date]),
+                   "recipient_name": contact.name or "Business Manager", **extra}
+        subject, body = render_text(template, context, source_name=source)
+        return PlannedEmail(
+            kind, OutgoingEmail(key, contact.name, contact.address, subject, body,
+                                tuple(attachment for _, attachment in members)),
+            _issue_ids(members), tuple(issued.partnership_id for issued, _ in members))
 
     def recorded(self, issue_id: str, kind: str, key_prefix: str | None = None
                  ) -> list[dict[str, Any]]:
@@ -451,55 +472,59 @@ def prepare_send(ws: Workspace, form_type: str, *, resend: bool = False,
         resent: set[str] = set()
         for issued in issued_forms:
             row = states[issued.issue_id]
-            label = f"{issued.partnership_id} {issued.partnership_name}"
             if row.state == "replaced by a later issue":
                 continue
             if row.state in RETURNED_STATES:
-                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                      f"{label}: the {form_type} form was already returned on "
-                                      f"{row.returned_at} ({row.state}); it is not sent again"))
+                planner.hold(issued, f"{_named(issued)}: the {form_type} form was already "
+                                     f"returned on {row.returned_at} ({row.state}); it is not "
+                                     "sent again")
                 continue
             records = planner.recorded(issued.issue_id, "send")
-            busy = [r for r in records if r["state"] == "claimed"]
-            if busy:
-                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                      f"{label}: {_in_progress(busy[0], what='the form is')}"))
+            held = _not_sent_again(records, resend=resend, today=today)
+            if held:
+                planner.hold(issued, f"{_named(issued)}: {held}")
                 continue
             if records:
-                earlier = records[-1]
-                resent_today = any(str(r["key"]).endswith(f":resend:{today.isoformat()}")
-                                   for r in records)
-                if resend and not resent_today:
-                    resent.add(issued.issue_id)
-                else:
-                    said = _earlier(earlier, what="the form was", check=CHECK_SENT_ITEMS)
-                    if resend:
-                        said += "; it was already sent again today"
-                    elif earlier["state"] != "unknown":
-                        said += "; use --resend to send it again"
-                    plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                          f"{label}: {said}"))
-                    continue
+                resent.add(issued.issue_id)
             attachment = planner.form_attachment(issued)
             if attachment is not None:
                 due.append((issued, attachment))
         template, source = planner.template("send.txt")
         for contact, members in planner.group(due, f"the {form_type} form"):
-            issue_ids = tuple(sorted(issued.issue_id for issued, _ in members))
+            issue_ids = _issue_ids(members)
             key = "send:" + ",".join(issue_ids)
-            if resent & set(issue_ids):
+            if resent.intersection(issue_ids):
                 key += f":resend:{today.isoformat()}"
             forms = [planner.form_context(issued, att) for issued, att in members]
-            context = {**planner.common_context(
-                forms, [i.due_date for i, _ in members if i.due_date]),
-                "recipient_name": contact.name or "Business Manager", "form_type": form_type}
-            subject, body = render_text(template, context, source_name=source)
-            plan.emails.append(PlannedEmail(
-                "send",
-                OutgoingEmail(key, contact.name, contact.address, subject, body,
-                              tuple(att for _, att in members)),
-                issue_ids, tuple(issued.partnership_id for issued, _ in members)))
+            plan.emails.append(planner.email("send", key, contact, members, forms, template,
+                                             source, form_type=form_type))
     return plan
+
+
+def _not_sent_again(records: list[dict[str, Any]], *, resend: bool, today: dt.date
+                    ) -> str | None:
+    """Why a form is held back by its earlier sends (``records``, oldest first), or None
+    when it goes: it was never sent, or ``resend`` asks for it again (once a day)."""
+    busy = [r for r in records if r["state"] == "claimed"]
+    if busy:
+        return _in_progress(busy[0], what="the form is")
+    if not records:
+        return None
+    resent_today = any(str(r["key"]).endswith(f":resend:{today.isoformat()}") for r in records)
+    if resend and not resent_today:
+        return None
+    earlier = records[-1]
+    said = _earlier(earlier, what="the form was", check=CHECK_SENT_ITEMS)
+    if resend:
+        return said + "; it was already sent again today"
+    if earlier["state"] != "unknown":
+        return said + "; use --resend to send it again"
+    return said
+
+
+def _issue_ids(members: list[tuple[Issued, Attachment]]) -> tuple[str, ...]:
+    """The issues of the forms one email carries, in order."""
+    return tuple(sorted(issued.issue_id for issued, _ in members))
 
 
 # --------------------------------------------------------------------------- chase
@@ -530,22 +555,18 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
                 continue
             issued = store.issued(row.issue)
             assert issued is not None
-            label = f"{issued.partnership_id} {issued.partnership_name}"
+            label = f"{_named(issued)} ({issued.form_type})"
             kind = "chase" if row.state == "overdue" else "query"
             records = planner.recorded(issued.issue_id, kind, f"{kind}:{day}:")
             busy = [r for r in records if r["state"] == "claimed"]
             what = "a reminder" if kind == "chase" else "a query"
             if busy:
-                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                      f"{label} ({issued.form_type}): "
-                                      f"{_in_progress(busy[0], what=what + ' is')}"))
+                planner.hold(issued, f"{label}: {_in_progress(busy[0], what=what + ' is')}")
                 continue
             if records:
                 said = _earlier(records[-1], what=f"{what} was",
                                 check="check Sent Items")
-                plan.held.append(Note(issued.partnership_id, (issued.issue_id,),
-                                      f"{label} ({issued.form_type}): {said}; not repeated "
-                                      "today"))
+                planner.hold(issued, f"{label}: {said}; not repeated today")
                 continue
             if row.state == "overdue":
                 attachment = planner.form_attachment(issued)
@@ -558,21 +579,13 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
 
         template, source = planner.template("chase.txt")
         for contact, members in planner.group(overdue, "a reminder"):
-            issue_ids = tuple(sorted(issued.issue_id for issued, _ in members))
             forms = []
             for issued, attachment in members:
                 days = (today - dt.date.fromisoformat(str(issued.due_date))).days
                 forms.append({**planner.form_context(issued, attachment), "days_overdue": days})
-            context = {**planner.common_context(
-                forms, [i.due_date for i, _ in members if i.due_date]),
-                "recipient_name": contact.name or "Business Manager"}
-            subject, body = render_text(template, context, source_name=source)
-            plan.emails.append(PlannedEmail(
-                "chase",
-                OutgoingEmail(f"chase:{day}:" + ",".join(issue_ids), contact.name,
-                              contact.address, subject, body,
-                              tuple(att for _, att in members)),
-                issue_ids, tuple(issued.partnership_id for issued, _ in members)))
+            key = f"chase:{day}:" + ",".join(_issue_ids(members))
+            plan.emails.append(planner.email("chase", key, contact, members, forms, template,
+                                             source))
 
         template, source = planner.template("query.txt")
         for contact, members in planner.group(queries, "a query about a rejected return"):
@@ -850,21 +863,15 @@ class _Delivery:
         return self._send(planned, claim, data)
 
     def _claim(self, planned: PlannedEmail, message_id: str) -> SendClaim | DeliveryResult:
-        pick = None
-        if self.mailer is None:
-            def pick(reserved: set[str]) -> str:
-                return str(draft_path(self.outbox, planned.email, reserved))
+        """Claim the email in the store, or the result saying why it is not sent.
 
+        When claims of runs that have gone stand in the way, they are settled and the claim
+        is tried once more.
+        """
         claim = SendClaim(None, {})
         for _attempt in range(2):
             try:
-                if self.mailer is None:
-                    self.outbox.mkdir(parents=True, exist_ok=True)
-                claim = self.store.claim_send(
-                    key=planned.email.key, kind=planned.kind, issue_ids=list(planned.issue_ids),
-                    to_address=planned.email.to_address,
-                    via="draft" if self.mailer is None else "smtp", claimer=self.claimer,
-                    message_id=message_id, pick_path=pick)
+                claim = self._ask_store(planned, message_id)
             except (sqlite3.Error, OSError) as exc:
                 return self._stop(planned, explain_failure(exc))
             if claim.send_id is not None:
@@ -878,6 +885,26 @@ class _Delivery:
                     _settle(self.store, row)
             except (sqlite3.Error, OSError) as exc:
                 return self._stop(planned, explain_failure(exc))
+        return self._blocked(planned, claim)
+
+    def _ask_store(self, planned: PlannedEmail, message_id: str) -> SendClaim:
+        """Claim the email's forms in the store (and, for a draft, its file name)."""
+        pick = None
+        if self.mailer is None:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+
+            def pick(reserved: set[str]) -> str:
+                return str(draft_path(self.outbox, planned.email, reserved))
+
+        return self.store.claim_send(
+            key=planned.email.key, kind=planned.kind, issue_ids=list(planned.issue_ids),
+            to_address=planned.email.to_address,
+            via="draft" if self.mailer is None else "smtp", claimer=self.claimer,
+            message_id=message_id, pick_path=pick)
+
+    def _blocked(self, planned: PlannedEmail, claim: SendClaim) -> DeliveryResult:
+        """The result for an email whose forms another run holds: skipped when it holds them
+        all, else not sent, naming the partnerships of the forms it holds."""
         first = next(iter(claim.blocked.values()))
         if set(claim.blocked) == set(planned.issue_ids):
             return _result(planned, skipped=True,

@@ -355,43 +355,59 @@ def _transaction(
     that, a lost answer raises _MaybeSent: the server may have taken it.
     """
     try:
-        smtp.ehlo_or_helo_if_needed()
-        options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
-        code, resp = smtp.mail(sender, options)
-        if code != 250:
-            if code == 421:
-                raise _Retry(_reply_text(code, resp))
-            _reset(smtp)
-            raise smtplib.SMTPSenderRefused(code, resp, sender)
-        refused: dict[str, tuple[int, bytes]] = {}
-        for recipient in recipients:
-            code, resp = smtp.rcpt(recipient)
-            if code not in (250, 251):
-                refused[recipient] = (code, resp)
-            if code == 421:
-                raise _Retry(_refused_text(refused))
-        if len(refused) == len(recipients):
-            _reset(smtp)
-            raise smtplib.SMTPRecipientsRefused(refused)
-        smtp.putcmd("data")
-        code, resp = smtp.getreply()
-        if code != 354:
-            if code == 421:
-                raise _Retry(_reply_text(code, resp))
-            _reset(smtp)
-            raise smtplib.SMTPDataError(code, resp)
-        body = re.sub(rb"(?m)^\.", b"..", data)  # a line starting with "." gets another
-        if not body.endswith(b"\r\n"):
-            body += b"\r\n"
-        # sendall either hands over every byte, the final "." last, or raises: if it raises,
-        # the server cannot have the end of the message, so it did not take it.
-        smtp.send(body + b".\r\n")
+        refused = _hand_over(smtp, sender, recipients, data)
     except smtplib.SMTPServerDisconnected as exc:
         raise _Retry("the mail server closed the connection") from exc
     except smtplib.SMTPException:
         raise  # a refusal (smtplib's exceptions are OSErrors too)
     except OSError as exc:  # includes timeouts and resets
         raise _Retry(f"the connection to the mail server failed ({exc})") from exc
+    _confirm(smtp, where)
+    return refused
+
+
+def _hand_over(smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes
+               ) -> dict[str, tuple[int, bytes]]:
+    """MAIL, RCPT and DATA up to the final "."; the refused copy recipients."""
+    smtp.ehlo_or_helo_if_needed()
+    options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    code, resp = smtp.mail(sender, options)
+    if code != 250:
+        raise _refusal(smtp, code, resp, smtplib.SMTPSenderRefused(code, resp, sender))
+    refused: dict[str, tuple[int, bytes]] = {}
+    for recipient in recipients:
+        code, resp = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, resp)
+        if code == 421:
+            raise _Retry(_refused_text(refused))
+    if len(refused) == len(recipients):
+        _reset(smtp)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    smtp.putcmd("data")
+    code, resp = smtp.getreply()
+    if code != 354:
+        raise _refusal(smtp, code, resp, smtplib.SMTPDataError(code, resp))
+    body = re.sub(rb"(?m)^\.", b"..", data)  # a line starting with "." gets another
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    # sendall either hands over every byte, the final "." last, or raises: if it raises,
+    # the server cannot have the end of the message, so it did not take it.
+    smtp.send(body + b".\r\n")
+    return refused
+
+
+def _refusal(smtp: smtplib.SMTP, code: int, resp: bytes, refusal: Exception) -> Exception:
+    """What a reply refusing a step means: try again (421, the server is closing the
+    connection), or `refusal`, the transaction abandoned."""
+    if code == 421:
+        return _Retry(_reply_text(code, resp))
+    _reset(smtp)
+    return refusal
+
+
+def _confirm(smtp: smtplib.SMTP, where: str) -> None:
+    """The server's answer to the whole message: taken, refused, or in doubt (_MaybeSent)."""
     try:
         code, resp = smtp.getreply()
     except smtplib.SMTPServerDisconnected as exc:
@@ -405,7 +421,7 @@ def _transaction(
         raise _MaybeSent(f"the connection to {where} failed after the email was handed over, "
                          f"before it was confirmed ({exc})") from exc
     if 200 <= code < 300:
-        return refused
+        return
     if code == 421:
         raise _Retry(_reply_text(code, resp))
     if 400 <= code < 600:
@@ -424,16 +440,16 @@ def _refused_text(refused: Mapping[str, tuple[int, bytes]]) -> str:
 def _failure_reason(exc: smtplib.SMTPException, sender: str) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return _refused_text(exc.recipients)
+    if not isinstance(exc, smtplib.SMTPResponseException):
+        return f"mail server error ({exc})"
+    reply = _reply_text(exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPSenderRefused) and exc.smtp_code == 552:
+        return f"the email is too large for the mail server ({reply})"
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        reply = _reply_text(exc.smtp_code, exc.smtp_error)
-        if exc.smtp_code == 552:
-            return f"the email is too large for the mail server ({reply})"
         return f"sender address {sender} refused ({reply})"
     if isinstance(exc, smtplib.SMTPDataError):
-        return f"message rejected by the mail server ({_reply_text(exc.smtp_code, exc.smtp_error)})"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"mail server error ({_reply_text(exc.smtp_code, exc.smtp_error)})"
-    return f"mail server error ({exc})"
+        return f"message rejected by the mail server ({reply})"
+    return f"mail server error ({reply})"
 
 
 class Mailer:

@@ -38,7 +38,6 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
 
 from lxml import etree
 
@@ -319,13 +318,67 @@ class _Styles:
 # --------------------------------------------------------------------------- checks
 
 
-class _ComplexField(TypedDict):
-    """A complex field (w:fldChar begin ... end) being read, in `_Checker._links_in`."""
+# What a link may hold instead of text: a picture.
+_LINK_OBJECTS = {_w("drawing"), _w("pict")}
 
-    instr: str
-    display: bool
-    text: str
-    obj: bool
+
+@dataclass
+class _ComplexField:
+    """A complex field (w:fldChar begin, its code, separate, what it shows, end) being read."""
+
+    code: str = ""
+    showing: bool = False  # past its separate mark: reading what it shows
+    text: str = ""
+    has_object: bool = False
+
+    @property
+    def hyperlink(self) -> bool:
+        return self.code.strip().upper().startswith("HYPERLINK")
+
+    def read(self, node: etree._Element) -> None:
+        """Take in a node of a run inside the field: part of its code, or of what it shows."""
+        if not self.showing:
+            if node.tag == _w("instrText"):
+                self.code += node.text or ""
+        elif node.tag == _w("t"):
+            self.text += node.text or ""
+        elif node.tag in _LINK_OBJECTS:
+            self.has_object = True
+
+
+class _OpenFields:
+    """The complex fields open at a point of a paragraph, innermost last."""
+
+    def __init__(self) -> None:
+        self.fields: list[_ComplexField] = []
+
+    def mark(self, kind: str | None) -> _ComplexField | None:
+        """Take a field's begin, separate or end mark; the field, when it ends."""
+        if kind == "begin":
+            self.fields.append(_ComplexField())
+        elif kind == "separate" and self.fields:
+            self.fields[-1].showing = True
+        elif kind == "end" and self.fields:
+            return self.fields.pop()
+        return None
+
+    def read(self, node: etree._Element) -> None:
+        if self.fields:
+            self.fields[-1].read(node)
+
+
+def _complex_hyperlinks(paragraph: etree._Element
+                        ) -> Iterator[tuple[etree._Element, str, bool]]:
+    """(the run ending it, shown text, holds a picture) for each HYPERLINK complex field."""
+    open_fields = _OpenFields()
+    for run in _iter(paragraph, {_w("r")}):
+        for node in run:
+            if node.tag != _w("fldChar"):
+                open_fields.read(node)
+                continue
+            ended = open_fields.mark(node.get(_w("fldCharType")))
+            if ended is not None and ended.hyperlink:
+                yield run, ended.text, ended.has_object
 
 
 class _Checker:
@@ -748,33 +801,12 @@ class _Checker:
 
     def _links_in(self, paragraph: etree._Element) -> Iterator[tuple[etree._Element, str, bool]]:
         """(element, display text, contains a picture) for each hyperlink in a paragraph."""
-        objects = {_w("drawing"), _w("pict")}
         for link in _iter(paragraph, {_w("hyperlink")}):
-            yield link, _text(link), next(_iter(link, objects), None) is not None
+            yield link, _text(link), next(_iter(link, _LINK_OBJECTS), None) is not None
         for field in _iter(paragraph, {_w("fldSimple")}):
             if (field.get(_w("instr")) or "").strip().upper().startswith("HYPERLINK"):
-                yield field, _text(field), next(_iter(field, objects), None) is not None
-        # complex fields: begin, instrText..., separate, display runs..., end
-        stack: list[_ComplexField] = []
-        for run in _iter(paragraph, {_w("r")}):
-            for node in run:
-                if node.tag == _w("fldChar"):
-                    kind = node.get(_w("fldCharType"))
-                    if kind == "begin":
-                        stack.append({"instr": "", "display": False, "text": "", "obj": False})
-                    elif kind == "separate" and stack:
-                        stack[-1]["display"] = True
-                    elif kind == "end" and stack:
-                        complex_field = stack.pop()
-                        if complex_field["instr"].strip().upper().startswith("HYPERLINK"):
-                            yield run, complex_field["text"], complex_field["obj"]
-                elif stack and node.tag == _w("instrText") and not stack[-1]["display"]:
-                    stack[-1]["instr"] += node.text or ""
-                elif stack and stack[-1]["display"]:
-                    if node.tag == _w("t"):
-                        stack[-1]["text"] += node.text or ""
-                    elif node.tag in objects:
-                        stack[-1]["obj"] = True
+                yield field, _text(field), next(_iter(field, _LINK_OBJECTS), None) is not None
+        yield from _complex_hyperlinks(paragraph)
 
     def result(self) -> list[Finding]:
         return [finding for _, _, finding in sorted(self.findings, key=lambda f: (f[0], f[1]))]

@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeGuard
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -106,6 +107,27 @@ def _format_categories(axes: Axes, categories: Sequence[str]) -> None:
         axes.set_xticklabels(labels, fontsize=_FONT_SIZE)
 
 
+def _label_axes(axes: Axes, categories: Sequence[str], *, title: str, ylabel: str,
+                xlabel: str) -> None:
+    """The title, the axis labels and the category labels; no box around the plot."""
+    axes.set_title(_wrap(title, 70))
+    axes.set_ylabel(ylabel)
+    if xlabel:
+        axes.set_xlabel(xlabel)
+    _format_categories(axes, categories)
+    axes.spines[["top", "right"]].set_visible(False)
+
+
+def _legend(axes: Axes) -> None:
+    """The legend, to the right of the plot."""
+    axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def _count(value: float) -> str:
+    """A count as a label shows it: whole numbers without decimals, others with one."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
 def bar_chart(
     categories: Sequence[str],
     series: Mapping[str, Sequence[float | None]],
@@ -126,6 +148,19 @@ def bar_chart(
     if not categories or not series:
         return _no_data_chart(title)
     figure, axes = _new_figure()
+    vertical = _grouped_bars(axes, categories, series, value_format)
+    _label_axes(axes, categories, title=title, ylabel=ylabel, xlabel=xlabel)
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: value_format.format(y)))
+    axes.margins(y=0.3 if vertical else 0.15)
+    if len(series) > 1:
+        _legend(axes)
+    return _png(figure)
+
+
+def _grouped_bars(axes: Axes, categories: Sequence[str],
+                  series: Mapping[str, Sequence[float | None]], value_format: str) -> bool:
+    """Draw one bar per series side by side in each category, each with its value written
+    on it; True when the values are written vertically (they would not fit across)."""
     count = len(series)
     width = 0.8 / count
     all_labels: list[list[str]] = []
@@ -156,17 +191,7 @@ def bar_chart(
         axes.bar_label(
             bars, labels=labels, padding=2, fontsize=_FONT_SIZE, rotation=90 if vertical else 0
         )
-    axes.set_title(_wrap(title, 70))
-    axes.set_ylabel(ylabel)
-    if xlabel:
-        axes.set_xlabel(xlabel)
-    _format_categories(axes, categories)
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: value_format.format(y)))
-    axes.margins(y=0.3 if vertical else 0.15)
-    axes.spines[["top", "right"]].set_visible(False)
-    if count > 1:
-        axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _png(figure)
+    return vertical
 
 
 def stacked_bar_chart(
@@ -188,45 +213,62 @@ def stacked_bar_chart(
     if not categories or not series:
         return _no_data_chart(title)
     figure, axes = _new_figure()
+    _stacked_bars(axes, categories, series)
+    _label_axes(axes, categories, title=title, ylabel=ylabel, xlabel=xlabel)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _legend(axes)
+    return _png(figure)
+
+
+def _stacked_bars(axes: Axes, categories: Sequence[str],
+                  series: Mapping[str, Sequence[float | None]]) -> None:
+    """Draw the series stacked in each category, each non-zero segment with its value."""
     bottoms = [0.0] * len(categories)
     for index, (name, raw) in enumerate(series.items()):
         values = [0.0 if math.isnan(v) else v for v in _values(raw)]
-        colour = _colour(name, index)
         bars = axes.bar(
             range(len(categories)),
             values,
             0.6,
             bottom=bottoms,
             label=str(name),
-            color=colour,
+            color=_colour(name, index),
             edgecolor="black",
             linewidth=0.5,
             hatch=_HATCHES[index % len(_HATCHES)],
         )
-        labels = [f"{v:,.0f}" if v == int(v) else f"{v:,.1f}" for v in values]
-        labels = [label if v else "" for label, v in zip(labels, values, strict=True)]
         axes.bar_label(
             bars,
-            labels=labels,
+            labels=[_count(v) if v else "" for v in values],
             label_type="center",
             fontsize=_FONT_SIZE,
             color="black",
             bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none"},
         )
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
-    axes.set_title(_wrap(title, 70))
-    axes.set_ylabel(ylabel)
-    if xlabel:
-        axes.set_xlabel(xlabel)
-    _format_categories(axes, categories)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _png(figure)
 
 
 def _plural(count: int, noun: tuple[str, str]) -> str:
     return f"{count} {noun[0] if count == 1 else noun[1]}"
+
+
+def _description(chart: str, categories: Sequence[str],
+                 series: Mapping[str, Sequence[float | None]], *, title: str,
+                 noun: tuple[str, str], category: Callable[[int], str]) -> str:
+    """Alt text: what the chart is, then a sentence per category, `category(i)` after its
+    name ("No data." when there is nothing to show)."""
+    _check(categories, series)
+    head = f"{chart}: {title.strip().rstrip('.')}"
+    if not categories or not series:
+        return f"{head}. No data."
+    sentences = [f"{head} for {_plural(len(categories), noun)}."]
+    sentences += [f"{name}: {category(i)}." for i, name in enumerate(categories)]
+    return " ".join(sentences)
+
+
+def _reported(value: float | None) -> TypeGuard[float]:
+    """A value given (not None, not NaN)."""
+    return value is not None and not math.isnan(float(value))
 
 
 def describe_bar_chart(
@@ -243,23 +285,13 @@ def describe_bar_chart(
     Budget £120,000, Forecast £125,000. ..." `noun` is the (singular, plural) name of
     the categories. Missing values are "not reported".
     """
-    _check(categories, series)
-    head = f"Bar chart: {title.strip().rstrip('.')}"
-    if not categories or not series:
-        return f"{head}. No data."
-    sentences = [f"{head} for {_plural(len(categories), noun)}."]
-    for i, category in enumerate(categories):
-        parts = []
-        for name, values in series.items():
-            value = values[i]
-            shown = (
-                "not reported"
-                if value is None or math.isnan(float(value))
-                else value_format.format(value)
-            )
-            parts.append(f"{name} {shown}")
-        sentences.append(f"{category}: {', '.join(parts)}.")
-    return " ".join(sentences)
+    def amounts(i: int) -> str:
+        shown = [(name, values[i]) for name, values in series.items()]
+        return ", ".join(f"{name} {value_format.format(value)}" if _reported(value)
+                         else f"{name} not reported" for name, value in shown)
+
+    return _description("Bar chart", categories, series, title=title, noun=noun,
+                        category=amounts)
 
 
 def describe_stacked_bar_chart(
@@ -274,21 +306,12 @@ def describe_stacked_bar_chart(
     E.g. "Stacked bar chart: Ratings by principle for 5 principles. Leadership: Green 3,
     Amber 1, Red 0, Not rated 2 (total 6). ..."
     """
-    _check(categories, series)
-    head = f"Stacked bar chart: {title.strip().rstrip('.')}"
-    if not categories or not series:
-        return f"{head}. No data."
-    sentences = [f"{head} for {_plural(len(categories), noun)}."]
-    for i, category in enumerate(categories):
-        parts = []
-        total = 0.0
-        for name, values in series.items():
-            value = values[i]
-            if value is None or math.isnan(float(value)):
-                parts.append(f"{name} not reported")
-                continue
-            total += float(value)
-            parts.append(f"{name} {value:,.0f}" if value == int(value) else f"{name} {value:,.1f}")
-        total_text = f"{total:,.0f}" if total == int(total) else f"{total:,.1f}"
-        sentences.append(f"{category}: {', '.join(parts)} (total {total_text}).")
-    return " ".join(sentences)
+    def counts(i: int) -> str:
+        shown = [(name, values[i]) for name, values in series.items()]
+        parts = [f"{name} {_count(value)}" if _reported(value) else f"{name} not reported"
+                 for name, value in shown]
+        total = sum((float(value) for _, value in shown if _reported(value)), 0.0)
+        return f"{', '.join(parts)} (total {_count(total)})"
+
+    return _description("Stacked bar chart", categories, series, title=title, noun=noun,
+                        category=counts)

@@ -40,30 +40,19 @@ def alias_of(sdt: etree._Element) -> str | None:
     return alias.get(w("val")) if alias is not None else None
 
 
+# The kind of a control, by the element of its properties (w:sdtPr) that makes it that kind.
+_KINDS = {w("text"): "text", w("dropDownList"): "dropdown", w("comboBox"): "combobox",
+          w("date"): "date", w14("checkbox"): "checkbox", w15("repeatingSection"): "repeating",
+          w15("repeatingSectionItem"): "repeating_item", w("group"): "group"}
+
+
 def kind_of(sdt: etree._Element) -> str:
-    """One of text, dropdown, combobox, date, checkbox, repeating, repeating_item, richtext."""
+    """One of text, dropdown, combobox, date, checkbox, repeating, repeating_item, group or
+    richtext (a control with none of those properties)."""
     pr = sdt.find(SDT_PR)
     if pr is None:
         return "richtext"
-    for child in pr:
-        name = child.tag
-        if name == w("text"):
-            return "text"
-        if name == w("dropDownList"):
-            return "dropdown"
-        if name == w("comboBox"):
-            return "combobox"
-        if name == w("date"):
-            return "date"
-        if name == w14("checkbox"):
-            return "checkbox"
-        if name == w15("repeatingSection"):
-            return "repeating"
-        if name == w15("repeatingSectionItem"):
-            return "repeating_item"
-        if name == w("group"):
-            return "group"
-    return "richtext"
+    return next((_KINDS[child.tag] for child in pr if child.tag in _KINDS), "richtext")
 
 
 def is_multiline(sdt: etree._Element) -> bool:
@@ -117,37 +106,37 @@ def _collect_text(el: etree._Element, out: list[str], fields: list[bool],
             continue
         if tag == w("fldChar"):
             _track_field(child.get(w("fldCharType")), fields)
-        elif tag in _SKIPPED:
+        elif tag in _SKIPPED or tag == w("softHyphen"):
             continue
         elif tag == w("r") and is_hidden(child, hidden_styles):
             # Nothing of a hidden run is shown, but a field it opens or closes still counts.
             for mark in child.iter(w("fldChar")):
                 _track_field(mark.get(w("fldCharType")), fields)
-        elif tag in _SHOWN_LEAVES and True in fields:
-            continue
-        elif tag == w("t"):
-            out.append(child.text or "")
-        elif tag in (w("br"), w("cr")):
-            # A page or column break inside an answer is still a break between lines.
-            out.append("\n")
-        elif tag == w("tab"):
-            out.append("\t")
-        elif tag == w("noBreakHyphen"):
-            out.append("\u2011")
-        elif tag == w("softHyphen"):
-            continue
-        elif tag == w("sym"):
-            char = child.get(w("char"))
-            if char:
-                try:
-                    out.append(chr(int(char, 16)))
-                except ValueError:
-                    pass
-        elif tag == w("p"):
-            _collect_text(child, out, fields, hidden_styles)
-            out.append(_PARAGRAPH_END)
+        elif tag in _SHOWN_LEAVES:
+            shown = _leaf_text(child) if True not in fields else None
+            if shown is not None:
+                out.append(shown)
         else:
             _collect_text(child, out, fields, hidden_styles)
+            if tag == w("p"):
+                out.append(_PARAGRAPH_END)
+
+
+# What each leaf of a run shows, when it is always the same. A page or column break inside
+# an answer is still a break between lines.
+_LEAF_TEXT = {w("br"): "\n", w("cr"): "\n", w("tab"): "\t", w("noBreakHyphen"): "\u2011"}
+
+
+def _leaf_text(leaf: etree._Element) -> str | None:
+    """The text a leaf of a run (w:t, w:br, w:sym...) shows; None for a symbol it cannot."""
+    if leaf.tag == w("t"):
+        return leaf.text or ""
+    if leaf.tag == w("sym"):
+        try:
+            return chr(int(leaf.get(w("char")) or "", 16))
+        except (ValueError, OverflowError):  # not hex, or beyond any character (110000+)
+            return None
+    return _LEAF_TEXT[leaf.tag]
 
 
 _OFF = ("0", "false", "off")

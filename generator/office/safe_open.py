@@ -39,6 +39,7 @@ from generator.errors import (
     UnreadableFile,
 )
 from generator.office.xml import clean, parse_xml
+from generator.wording import file_size
 
 __all__ = ["MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_RATIO", "MAX_TOTAL_BYTES", "WordPackage",
            "open_package"]
@@ -340,7 +341,7 @@ def _load(source: Path | bytes, name: str | None) -> tuple[bytes, Path | None, s
             ) from exc
     if len(data) > MAX_TOTAL_BYTES:
         raise OversizedFile(
-            f"{display} is over {_size(MAX_TOTAL_BYTES)}, too large for a form; "
+            f"{display} is over {file_size(MAX_TOTAL_BYTES)}, too large for a form; "
             "ask the sender to remove large pictures and send it again"
         )
     return data, path, display
@@ -351,44 +352,52 @@ def _refuse_if_not_zip(data: bytes, display: str) -> None:
         raise EmptyFile(f"{display} is empty (0 bytes): {_RESEND}")
     if data.startswith(_CFB_SIGNATURE):
         raise _compound_file_error(data, display)
-    if data.startswith(b"PK"):
-        return
+    if not data.startswith(b"PK"):
+        raise _not_a_zip_error(data, display)
+
+
+def _not_a_zip_error(data: bytes, display: str) -> NotAWordDocument:
+    """What a file that is not a zip archive is instead, by its first bytes."""
     if b"%PDF-" in data[:1024]:
-        raise NotAWordDocument(
+        return NotAWordDocument(
             f"{display} is a PDF, not a Word document (whatever its name says); {_RETURN_FORM}, "
             "not a PDF"
         )
     picture = _picture_kind(data)
     if picture:
-        raise NotAWordDocument(
+        return NotAWordDocument(
             f"{display} is a picture ({picture}), not a Word document; {_RETURN_FORM}, "
             "not a photo or scan"
         )
     text = _as_text(data[:4096])
     if text is None:
-        raise NotAWordDocument(
+        return NotAWordDocument(
             f"{display} is not a Word document (unrecognised file type); {_RETURN_FORM}"
         )
-    start = text.lstrip("\ufeff \t\r\n").lower()
+    return _text_file_error(text.lstrip("\ufeff \t\r\n").lower(), display)
+
+
+def _text_file_error(start: str, display: str) -> NotAWordDocument:
+    """What a text file is, by its start (lower-cased): RTF, an email or web page, XML."""
     if start.startswith("{\\rtf"):
-        raise NotAWordDocument(f"{display} is a Rich Text Format (.rtf) file; {_RESAVE}")
+        return NotAWordDocument(f"{display} is a Rich Text Format (.rtf) file; {_RESAVE}")
     if "mime-version:" in start[:2048]:
         if "multipart/related" in start:
-            raise NotAWordDocument(f"{display} is a single-file web page (.mht); {_RESAVE}")
-        raise NotAWordDocument(
+            return NotAWordDocument(f"{display} is a single-file web page (.mht); {_RESAVE}")
+        return NotAWordDocument(
             f"{display} is an email message, not a Word document; save the form attached to it "
             "and send that instead"
         )
     if start.startswith("<!doctype html") or "<html" in start[:2048]:
-        raise NotAWordDocument(f"{display} is a web page (HTML), not a Word document; {_RESAVE}")
+        return NotAWordDocument(f"{display} is a web page (HTML), not a Word document; {_RESAVE}")
     if start.startswith("<?xml") or start.startswith("<"):
         if any(
             marker in start
             for marker in ("<pkg:package", "/office/2006/xmlpackage", "/office/word/2003/wordml")
         ):
-            raise NotAWordDocument(f"{display} is a Word XML Document (.xml); {_RESAVE}")
-        raise NotAWordDocument(f"{display} is an XML file, not a Word document; {_RETURN_FORM}")
-    raise NotAWordDocument(f"{display} is a plain text file, not a Word document; {_RETURN_FORM}")
+            return NotAWordDocument(f"{display} is a Word XML Document (.xml); {_RESAVE}")
+        return NotAWordDocument(f"{display} is an XML file, not a Word document; {_RETURN_FORM}")
+    return NotAWordDocument(f"{display} is a plain text file, not a Word document; {_RETURN_FORM}")
 
 
 def _compound_file_error(data: bytes, display: str) -> UnreadableFile:
@@ -613,8 +622,8 @@ def _open_zip(data: bytes, display: str) -> _PartReader:
         if info.file_size > MAX_MEMBER_BYTES:
             raise OversizedFile(
                 f"{display} {_BOMB}: its part {shown} would decompress to "
-                f"{_size(info.file_size)}, over the {_size(MAX_MEMBER_BYTES)} limit per part; "
-                f"{_SHRINK}"
+                f"{file_size(info.file_size)}, over the {file_size(MAX_MEMBER_BYTES)} limit per "
+                f"part; {_SHRINK}"
             )
         if info.file_size > _RATIO_APPLIES_ABOVE and info.file_size > MAX_RATIO * max(
             info.compress_size, 1
@@ -628,7 +637,7 @@ def _open_zip(data: bytes, display: str) -> _PartReader:
         if total > MAX_TOTAL_BYTES:
             raise OversizedFile(
                 f"{display} {_BOMB}: its parts would decompress to over "
-                f"{_size(MAX_TOTAL_BYTES)} in total; {_SHRINK}"
+                f"{file_size(MAX_TOTAL_BYTES)} in total; {_SHRINK}"
             )
         members[_key(name)] = _locate(data, info, display)
     _refuse_overlaps(members.values(), display)
@@ -725,14 +734,6 @@ def _foreign_zip(
     )
 
 
-def _size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.0f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
-
-
 def _local(element: etree._Element) -> str:
     return etree.QName(element).localname
 
@@ -742,12 +743,17 @@ def _all_text(element: etree._Element) -> str:
     return "".join(cast(Iterator[str], element.itertext()))
 
 
+def _elements(root: etree._Element | None) -> Iterator[etree._Element]:
+    """The child elements of `root`, leaving out comments and processing instructions; none
+    when there is no `root`."""
+    if root is not None:
+        yield from (child for child in root if isinstance(child.tag, str))
+
+
 def _content_type_maps(root: etree._Element) -> tuple[dict[str, str], dict[str, str]]:
     overrides: dict[str, str] = {}
     defaults: dict[str, str] = {}
-    for child in root:
-        if not isinstance(child.tag, str):
-            continue  # comments and processing instructions
+    for child in _elements(root):
         kind = _local(child)
         content_type = (child.get("ContentType") or "").strip().lower()
         if kind == "Override" and child.get("PartName"):
@@ -765,12 +771,8 @@ def _relationship_targets(root: etree._Element | None) -> dict[str, str]:
     External targets are skipped: they are never followed.
     """
     targets: dict[str, str] = {}
-    if root is None:
-        return targets
-    for rel in root:
-        if not isinstance(rel.tag, str) or _local(rel) != "Relationship":
-            continue
-        if (rel.get("TargetMode") or "").lower() == "external":
+    for rel in _elements(root):
+        if _local(rel) != "Relationship" or (rel.get("TargetMode") or "").lower() == "external":
             continue
         kind = (rel.get("Type") or "").rstrip("/").rsplit("/", 1)[-1].replace("-", "").lower()
         target = _resolve_target(rel.get("Target") or "")
@@ -791,35 +793,23 @@ def _resolve_target(target: str) -> str | None:
 
 
 def _custom_properties(root: etree._Element | None) -> dict[str, str]:
+    """Each named custom property, with the text of its value."""
     properties: dict[str, str] = {}
-    if root is None:
-        return properties
-    for prop in root:
-        if not isinstance(prop.tag, str) or _local(prop) != "property" or not prop.get("name"):
-            continue
-        values = [child for child in prop if isinstance(child.tag, str)]
-        properties[prop.get("name", "")] = _all_text(values[0]) if values else ""
+    for prop in _elements(root):
+        if _local(prop) == "property" and prop.get("name"):
+            value = next(_elements(prop), None)
+            properties[prop.get("name", "")] = _all_text(value) if value is not None else ""
     return properties
 
 
 def _core_properties(root: etree._Element | None) -> dict[str, str]:
-    properties: dict[str, str] = {}
-    if root is None:
-        return properties
-    for child in root:
-        if not isinstance(child.tag, str):
-            continue
-        key = _local(child)
-        value = _all_text(child).strip()
-        if key in _CORE_KEYS and value:
-            properties[key] = value
-    return properties
+    """The core properties the toolkit reads (_CORE_KEYS) that are not empty."""
+    texts = ((_local(child), _all_text(child).strip()) for child in _elements(root))
+    return {key: value for key, value in texts if key in _CORE_KEYS and value}
 
 
 def _app_name(root: etree._Element | None) -> str | None:
-    if root is None:
-        return None
-    for child in root:
-        if isinstance(child.tag, str) and _local(child) == "Application":
+    for child in _elements(root):
+        if _local(child) == "Application":
             return _all_text(child).strip() or None
     return None

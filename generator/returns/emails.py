@@ -49,6 +49,7 @@ from generator.errors import (
     UnreadableFile,
     WinmailAttachment,
 )
+from generator.wording import file_size
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -133,8 +134,8 @@ def read_saved_email(data: bytes, name: str, *, limits: EmailLimits = DEFAULT_LI
 
 def too_large(size: int, limits: EmailLimits = DEFAULT_LIMITS) -> EmailTooLarge:
     """The refusal of an email of `size` bytes, over the limit (checked before it is read)."""
-    return EmailTooLarge(f"the email is too large to read ({_size(size)}, over the "
-                         f"{_size(limits.max_bytes)} limit); {_SAVE_FORMS}")
+    return EmailTooLarge(f"the email is too large to read ({file_size(size)}, over the "
+                         f"{file_size(limits.max_bytes)} limit); {_SAVE_FORMS}")
 
 
 def message_headers(data: bytes) -> tuple[str, str]:
@@ -565,11 +566,3 @@ def _transfer_decoder(headless: email.message.Message, encoding: str
 
 def _is_word(filename: str) -> bool:
     return filename.lower().endswith(WORD_SUFFIXES)
-
-
-def _size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.0f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"

@@ -39,7 +39,7 @@ import socket
 import sqlite3
 import ssl
 import subprocess
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,70 +103,109 @@ class MailboxSettings:
 
 def mailbox_settings(ws: Workspace) -> MailboxSettings:
     """The workspace's [mailbox] settings, checked; MailboxError says what to fix."""
-    section = ws.config.get("mailbox")
-    where = f"{ws.config_path}: [mailbox]"
-    if not isinstance(section, dict):
-        raise MailboxError(f"{ws.config_path} has no [mailbox] section, so the mailbox cannot "
-                           f"be read; add one ({_SETTINGS_HELP})")
+    section = _MailboxSection(ws)
+    host = section.host()
+    security = section.security()
+    port = section.port(security)
+    user = section.user()
+    if security == "none" and not is_loopback(host):
+        raise section.fail(f"security 'none' would send the password for {user} unencrypted "
+                           f"to {host}; use security = \"tls\" (port 993) or \"starttls\" "
+                           "(port 143)")
+    password_from = section.choice("password_from", "environment", PASSWORD_SOURCES)
+    timeout = section.timeout()
+    ca_text = section.text("ca_file")
+    settings = MailboxSettings(
+        host=host, port=port, security=security, user=user,
+        folder=section.text("folder", "INBOX"), password_from=password_from,
+        password_env=section.text("password_env", DEFAULT_PASSWORD_ENV) or DEFAULT_PASSWORD_ENV,
+        keyring_service=section.text("keyring_service", DEFAULT_KEYRING_SERVICE)
+        or DEFAULT_KEYRING_SERVICE,
+        token_command=section.text("token_command"),
+        processed_folder=section.text("processed_folder"),
+        needs_attention_folder=section.text("needs_attention_folder"),
+        ca_file=(ws.root / ca_text).resolve() if ca_text else None, timeout=timeout)
+    section.check_together(settings)
+    return settings
 
-    def text(key: str, default: str = "") -> str:
-        value = section.get(key, default)
+
+class _MailboxSection:
+    """The [mailbox] table of a workspace's settings, each value checked as it is read; every
+    refusal names the setting and what to put."""
+
+    def __init__(self, ws: Workspace) -> None:
+        section = ws.config.get("mailbox")
+        if not isinstance(section, dict):
+            raise MailboxError(f"{ws.config_path} has no [mailbox] section, so the mailbox "
+                               f"cannot be read; add one ({_SETTINGS_HELP})")
+        self.values: dict[str, Any] = section
+        self.where = f"{ws.config_path}: [mailbox]"
+
+    def fail(self, problem: str) -> MailboxError:
+        return MailboxError(f"{self.where} {problem}")
+
+    def text(self, key: str, default: str = "") -> str:
+        value = self.values.get(key, default)
         if not isinstance(value, str):
-            raise MailboxError(f'{where} {key} must be text in quotes, such as "{default}"')
+            raise self.fail(f'{key} must be text in quotes, such as "{default}"')
         return value.strip()
 
-    host = text("host")
-    if not host or any(c.isspace() for c in host):
-        raise MailboxError(f"{where} host is not set to the mail server's name; set it "
-                           f"({_SETTINGS_HELP})")
-    security = text("security", "tls").lower()
-    security = "tls" if security == "ssl" else security
-    if security not in SECURITY_CHOICES:
-        raise MailboxError(f"{where} security '{security}' is not one of "
-                           f"{', '.join(SECURITY_CHOICES)}")
-    port = section.get("port", 993 if security == "tls" else 143)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise MailboxError(f"{where} port '{port}' is not a port number (993 for tls, 143 for "
-                           "starttls)")
-    user = text("user")
-    if not user:
-        raise MailboxError(f"{where} user is not set to the mailbox's user name; set it "
-                           f"({_SETTINGS_HELP})")
-    if security == "none" and not is_loopback(host):
-        raise MailboxError(f"{where} security 'none' would send the password for {user} "
-                           f"unencrypted to {host}; use security = \"tls\" (port 993) or "
-                           "\"starttls\" (port 143)")
-    password_from = text("password_from", "environment").lower()
-    if password_from not in PASSWORD_SOURCES:
-        raise MailboxError(f"{where} password_from '{password_from}' is not one of "
-                           f"{', '.join(PASSWORD_SOURCES)}")
-    timeout = section.get("timeout", 30)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise MailboxError(f"{where} timeout must be a number of seconds, such as 30")
-    ca_text = text("ca_file")
-    ca_file = (ws.root / ca_text).resolve() if ca_text else None
-    settings = MailboxSettings(
-        host=host, port=port, security=security, user=user, folder=text("folder", "INBOX"),
-        password_from=password_from,
-        password_env=text("password_env", DEFAULT_PASSWORD_ENV) or DEFAULT_PASSWORD_ENV,
-        keyring_service=text("keyring_service", DEFAULT_KEYRING_SERVICE)
-        or DEFAULT_KEYRING_SERVICE,
-        token_command=text("token_command"), processed_folder=text("processed_folder"),
-        needs_attention_folder=text("needs_attention_folder"), ca_file=ca_file,
-        timeout=float(timeout))
-    if not settings.folder:
-        raise MailboxError(f"{where} folder is empty; name the folder returns arrive in")
-    for key in ("processed_folder", "needs_attention_folder"):
-        if getattr(settings, key) == settings.folder:
-            raise MailboxError(f"{where} {key} is the folder being read; name another folder, "
-                               "or leave it empty to leave messages where they are")
-    if password_from == "oauth2" and not settings.token_command:
-        raise MailboxError(f"{where} token_command is empty; with password_from = \"oauth2\" "
-                           "it must name the command that prints an access token (IT sets it)")
-    if ca_file is not None and not ca_file.is_file():
-        raise MailboxError(f"{where} ca_file {ca_file} does not exist; name the council's "
-                           "certificate authority file, or leave it empty")
-    return settings
+    def choice(self, key: str, default: str, choices: Sequence[str]) -> str:
+        value = self.text(key, default).lower()
+        if value not in choices:
+            raise self.fail(f"{key} '{value}' is not one of {', '.join(choices)}")
+        return value
+
+    def host(self) -> str:
+        host = self.text("host")
+        if not host or any(c.isspace() for c in host):
+            raise self.fail(f"host is not set to the mail server's name; set it "
+                            f"({_SETTINGS_HELP})")
+        return host
+
+    def security(self) -> str:
+        security = self.text("security", "tls").lower()
+        security = "tls" if security == "ssl" else security
+        if security not in SECURITY_CHOICES:
+            raise self.fail(f"security '{security}' is not one of "
+                            f"{', '.join(SECURITY_CHOICES)}")
+        return security
+
+    def port(self, security: str) -> int:
+        port = self.values.get("port", 993 if security == "tls" else 143)
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise self.fail(f"port '{port}' is not a port number (993 for tls, 143 for "
+                            "starttls)")
+        return port
+
+    def user(self) -> str:
+        user = self.text("user")
+        if not user:
+            raise self.fail(f"user is not set to the mailbox's user name; set it "
+                            f"({_SETTINGS_HELP})")
+        return user
+
+    def timeout(self) -> float:
+        timeout = self.values.get("timeout", 30)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise self.fail("timeout must be a number of seconds, such as 30")
+        return float(timeout)
+
+    def check_together(self, settings: MailboxSettings) -> None:
+        """What the settings must be together: folders to move to that are not the folder
+        read, a token command for OAuth2, a certificate file that is there."""
+        if not settings.folder:
+            raise self.fail("folder is empty; name the folder returns arrive in")
+        for key in ("processed_folder", "needs_attention_folder"):
+            if getattr(settings, key) == settings.folder:
+                raise self.fail(f"{key} is the folder being read; name another folder, or "
+                                "leave it empty to leave messages where they are")
+        if settings.password_from == "oauth2" and not settings.token_command:
+            raise self.fail("token_command is empty; with password_from = \"oauth2\" it must "
+                            "name the command that prints an access token (IT sets it)")
+        if settings.ca_file is not None and not settings.ca_file.is_file():
+            raise self.fail(f"ca_file {settings.ca_file} does not exist; name the council's "
+                            "certificate authority file, or leave it empty")
 
 
 # --------------------------------------------------------------------------- credentials

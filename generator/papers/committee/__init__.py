@@ -4,9 +4,10 @@ the Corporate Governance Board, each a Word paper with an Excel data annex (and 
     compile_scrutiny(ws, cycle="2026/27", pdf=False) -> PaperResult
     compile_cgb(ws, period="2026-Q4", pdf=False) -> PaperResult
 
-Modules: `data` gathers what the returns say (and the gaps), `scrutiny` and `cgb` write the
-papers, `annex` the Excel data annex, `common` the shared parts (officer-written text, front
-sheet, tables), `template` builds `templates/committee-paper.docx`.
+Modules: `figures` gathers what the returns say (and the gaps), `scrutiny` and `cgb` write the
+papers on `layout.CommitteePaper` (what both share: front sheet, sections, implications,
+saving), `officer_text` reads the officer-written text, `tables` and `annex` make the tables
+and the Excel data annex, `template` builds `templates/committee-paper.docx`.
 """
 
 from generator.papers.committee.cgb import compile_cgb

@@ -9,6 +9,7 @@ and last the partnerships with no accepted return for the period, each named wit
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from docx.document import Document as DocumentObject
 
 from generator.council_year import long_date, period_text
 from generator.fileio import safe_filename
+from generator.framework import Scale
 from generator.office import word as paper
+from generator.papers.committee import layout
 from generator.papers.committee.figures import (
     DECLINED,
     CgbData,
@@ -35,52 +38,24 @@ from generator.papers.committee.figures import (
     text_answer,
     total,
 )
-from generator.papers.committee.layout import (
-    ANNEX_NOTES,
-    PaperResult,
-    add_budget_chart,
-    finish_paper,
-    front_sheet,
-    officer_values,
-    open_committee_paper,
-    output_paths,
-    write_numbered,
-    write_pieces,
-)
-from generator.papers.committee.officer_text import OfficerText, Piece, exempt_piece
-from generator.papers.committee.tables import Table, with_total
+from generator.papers.committee.tables import NOT_ANSWERED, Table, risk_table, with_total
 from generator.store import Return
 from generator.vocabulary import BUDGET_COMMENTARY, KPIS
 from generator.wording import plural
 from generator.workspace import Workspace
 
-NOT_ANSWERED = "Not answered"
 EXCEPTION_KINDS = ("Red KPI", "KPI declined", "Budget overspend", "High risk")
 
 
 def compile_cgb(ws: Workspace, *, period: str | None = None, pdf: bool = False,
-                today: dt.date | None = None) -> PaperResult:
+                today: dt.date | None = None) -> layout.PaperResult:
     """Write `cgb-update-<period>.docx` and `.xlsx` (and `.pdf` if asked) into reports/.
 
     Never overwrites an earlier paper; a missing LibreOffice is a note, not an error.
     """
-    today = today or dt.date.today()
-    data = gather_cgb(ws, period=period, today=today)
-    committee = str(ws.setting("committees", "cgb", "") or "Corporate Governance Board")
-    officer = OfficerText.from_workspace(ws, "cgb.txt", officer_values(
-        ws, committee=committee, period=data.period,
-        previous_period=data.previous_period or "the previous period"))
-    notes = officer.notes()
+    data = gather_cgb(ws, period=period, today=today or dt.date.today())
     stem = safe_filename(f"cgb-update-{data.period.replace('/', '-')}")
-    if data.missing:
-        notes.append(f"{plural(len(data.missing), 'partnership')} with no accepted return for "
-                     f"{data.period}: " + "; ".join(f"{e.partnership.id} {e.partnership.name} "
-                                                    f"({e.state})" for e in data.missing))
-    with ws.writing("report cgb", note=notes.append):
-        docx_path, xlsx_path, _ = output_paths(ws.path("reports"), stem)
-        update = _Update(ws, data, officer, committee, xlsx_path.name)
-        return finish_paper(update.document(), docx_path, xlsx_path, update.annex_tables(),
-                            update.about(), officer, notes, pdf=pdf)
+    return _Update(ws, data).save(stem, pdf=pdf)
 
 
 @dataclass(frozen=True)
@@ -108,16 +83,20 @@ def _return_of(entry: MonitoringEntry) -> Return:
     return entry.ret
 
 
-class _Update:
-    def __init__(self, ws: Workspace, data: CgbData, officer: OfficerText, committee: str,
-                 annex_name: str) -> None:
-        self.ws = ws
+class _Update(layout.CommitteePaper):
+    kind = "cgb"
+    default_committee = "Corporate Governance Board"
+    what = "update"
+
+    def __init__(self, ws: Workspace, data: CgbData) -> None:
+        super().__init__(ws, f"Partnership monitoring update {data.period}", period=data.period,
+                         previous_period=data.previous_period or "the previous period")
         self.data = data
-        self.officer = officer
-        self.committee = committee
-        self.annex_name = annex_name
-        self.title = f"Partnership monitoring update {data.period}"
-        self.rag = data.scale_of(KPIS, "rag")
+
+    @functools.cached_property
+    def rag(self) -> Scale:
+        """The scale of the indicators' RAG ratings."""
+        return self.data.scale_of(KPIS, "rag")
 
     # ---- figures --------------------------------------------------------------------------
 
@@ -223,14 +202,8 @@ class _Update:
                      rows, rag=(4,), widths_cm=(3.2, 3.8, 2.2, 2.2, 2.2, 2.9))
 
     def risks_table(self) -> Table:
-        rows: list[list[object]] = [
-            [f"{r.partnership.id} {r.partnership.name}", r.description, r.likelihood, r.impact,
-             r.score, r.band, r.mitigation or NOT_ANSWERED, r.owner or NOT_ANSWERED]
-            for r in self.risks()]
-        return Table("Risks", f"Risks reported for {self.data.period}, highest score first",
-                     ["Partnership", "Risk", "Likelihood", "Impact", "Score", "Band",
-                      "Mitigation", "Owner"], rows,
-                     widths_cm=(2.4, 2.6, 2.0, 1.5, 1.3, 1.5, 3.3, 1.9))
+        return risk_table("Risks", f"Risks reported for {self.data.period}, highest score first",
+                          self.risks())
 
     def budgets_table(self) -> Table:
         rows: list[list[object]] = []
@@ -298,97 +271,52 @@ class _Update:
                 self.risks_table(), self.budgets_table(), self.issues_table(),
                 self.opportunities_table(), self.lessons_table(), self.missing_table()]
 
-    def about(self) -> list[tuple[str, object]]:
-        return [("Paper", self.title), ("Council", self.ws.council),
-                ("Committee", self.committee), ("Period", period_text(self.data.period)),
+    def left_out(self) -> tuple[Sequence[MonitoringEntry], str]:
+        return self.data.missing, f"with no accepted return for {self.data.period}"
+
+    def coverage(self) -> list[tuple[str, object]]:
+        return [("Period", period_text(self.data.period)),
                 ("Compared with", self.data.previous_period or "Not applicable"),
                 ("Compiled on", self.data.today),
                 ("Partnerships expected to return", len(self.data.entries)),
                 ("Accepted returns", len(self.data.returned)),
-                ("Without an accepted return", len(self.data.missing)),
-                *ANNEX_NOTES]
+                ("Without an accepted return", len(self.data.missing))]
 
     # ---- the document ---------------------------------------------------------------------
 
-    def document(self) -> DocumentObject:
+    def document(self, annex_name: str) -> DocumentObject:
         data = self.data
-        doc = open_committee_paper(self.ws)
-        paper.set_document_metadata(
-            doc, title=self.title, subject=f"{self.committee}: partnership monitoring update, "
-            f"{data.period}", author=self.ws.council or "Council",
-            keywords="partnerships; monitoring; exceptions")
-        paper.add_heading(doc, self.title, 0)
-        exempt, paragraph = exempt_piece(self.officer.value("exempt"))
-        if paragraph is not None:
-            paper.add_paragraph(doc, f"Not for publication: this report contains exempt "
-                                     f"information under paragraph {paragraph} of Part 1 of "
-                                     "Schedule 12A to the Local Government Act 1972.")
-        council = self.ws.council
-        paper.add_paragraph(doc, f"{council}: report to the {self.committee}" if council
-                            else f"Report to the {self.committee}")
-        front_sheet(doc, [
-            ("Report title", Piece(self.title)),
-            ("Committee", Piece(self.committee)),
-            ("Date of meeting", self.officer.value("meeting date",
-                                                   hint="the date of the meeting")),
-            ("Report of", self.officer.value("report of", hint="the responsible officer")),
-            ("Contact officer", self.officer.value("contact officer",
-                                                   hint="the contact officer")),
-            ("Wards affected", self.officer.value("wards affected", hint="the wards affected")),
-            ("Exempt", exempt),
-            ("Period covered", Piece(period_text(data.period))),
-        ])
-        paper.add_heading(doc, "Purpose of the report", 1)
-        write_pieces(doc, self.officer.pieces("purpose"))
-        paper.add_heading(doc, "Recommendations", 1)
-        write_numbered(doc, self.officer.items("recommendations"))
+        doc = self.opening(subject=f"{self.committee}: partnership monitoring update, "
+                                   f"{data.period}",
+                           keywords="partnerships; monitoring; exceptions",
+                           period_covered=period_text(data.period))
         paper.add_heading(doc, "Summary", 1)
         self.summary(doc)
 
-        paper.add_heading(doc, "Exceptions", 1)
-        paper.add_paragraph(doc, "Indicators rated Red, indicators whose rating fell since "
-                                 f"{data.previous_period or 'the previous period'}, forecast "
-                                 "overspends and risks scored high or very high (likelihood "
-                                 "times impact of 10 or more).")
-        self.exceptions_table().add_to(doc)
-
-        paper.add_heading(doc, "Performance", 1)
-        self.performance_table().add_to(doc)
-        self.kpi_table().add_to(doc)
-
-        paper.add_heading(doc, "Risks", 1)
-        paper.add_paragraph(doc, "Each risk is scored likelihood (1 to 5) times impact (1 to 5):"
-                                 " low 1 to 4, medium 5 to 9, high 10 to 15, very high 16 to 25.")
-        self.risks_table().add_to(doc)
-
-        paper.add_heading(doc, "Budgets", 1)
-        paper.add_paragraph(doc, "The variance is the forecast outturn minus the budget, so a "
-                                 "positive variance is an overspend.")
-        self.budgets_table().add_to(doc)
+        layout.write_section(
+            doc, "Exceptions", self.exceptions_table(),
+            intro="Indicators rated Red, indicators whose rating fell since "
+                  f"{data.previous_period or 'the previous period'}, forecast overspends and "
+                  "risks scored high or very high (likelihood times impact of 10 or more).")
+        layout.write_section(doc, "Performance", self.performance_table(), self.kpi_table())
+        layout.write_section(doc, "Risks", self.risks_table(),
+                             intro=f"Each risk is scored {layout.RISK_SCORING}.")
+        layout.write_section(
+            doc, "Budgets", self.budgets_table(),
+            intro="The variance is the forecast outturn minus the budget, so a positive variance "
+                  "is an overspend.")
         self.budget_chart(doc)
-
-        paper.add_heading(doc, "Issues, opportunities and lessons learned", 1)
-        self.issues_table().add_to(doc)
-        self.opportunities_table().add_to(doc)
-        self.lessons_table().add_to(doc)
-
-        paper.add_heading(doc, f"Partnerships with no return for {data.period}", 1)
-        if data.missing:
-            paper.add_paragraph(doc, "These partnerships have no accepted monitoring return for "
-                                     "the period, so they are not in the figures above:")
-            paper.add_bullets(doc, [f"{_name(e)}: {e.state_text}." for e in data.missing])
-        else:
-            paper.add_paragraph(doc, "None: every partnership expected to return has an "
-                                     f"accepted {data.period} return." if data.entries else
-                                     "None: no partnership is expected to return.")
-        self.missing_table().add_to(doc)
-
-        self.implications(doc)
-        paper.add_heading(doc, "Appendices", 1)
-        paper.add_bullets(doc, [f"Appendix A: data annex, the tables of this update in Excel "
-                                f"({self.annex_name})"])
-        paper.add_heading(doc, "Background papers", 1)
-        write_pieces(doc, self.officer.pieces("background papers") or [Piece("None.")])
+        layout.write_section(doc, "Issues, opportunities and lessons learned",
+                             self.issues_table(), self.opportunities_table(), self.lessons_table())
+        layout.write_gaps(
+            doc, f"Partnerships with no return for {data.period}", data.missing,
+            intro="These partnerships have no accepted monitoring return for the period, so they "
+                  "are not in the figures above:",
+            none=f"None: every partnership expected to return has an accepted {data.period} "
+                 "return." if data.entries else "None: no partnership is expected to return.",
+            table=self.missing_table())
+        self.implications(doc, financial=self.financial_figures(), risk=self.risk_figures())
+        self.closing(doc, annex_name)
         return doc
 
     def summary(self, doc: DocumentObject) -> None:
@@ -407,33 +335,25 @@ class _Update:
                 f"{e.partnership.name} ({e.state})" for e in data.missing) + ".")
         points.append(f"Compiled on {long_date(data.today)}.")
         paper.add_bullets(doc, points)
-        write_pieces(doc, self.officer.pieces("executive summary"))
+        layout.write_pieces(doc, self.officer.pieces("executive summary"))
 
     def budget_chart(self, doc: DocumentObject) -> None:
-        add_budget_chart(doc, [self.budget(e) for e in self.data.returned],
+        layout.add_budget_chart(doc, [self.budget(e) for e in self.data.returned],
                          f"Budget against forecast outturn by partnership, {self.data.period}")
 
-    def implications(self, doc: DocumentObject) -> None:
-        paper.add_heading(doc, "Implications", 1)
-        figures = []
+    def financial_figures(self) -> list[str]:
         budgets = [self.budget(e) for e in self.data.returned]
-        if budgets:
-            budget, forecast, variance = (_money_text(total(values)) for values in (
-                (b.budget for b in budgets), (b.forecast for b in budgets),
-                (b.variance for b in budgets)))
-            figures.append(f"The returns give budgets totalling {budget} and a forecast "
-                           f"outturn of {forecast}: a variance of {variance}.")
+        if not budgets:
+            return []
+        budget, forecast, variance = (_money_text(total(values)) for values in (
+            (b.budget for b in budgets), (b.forecast for b in budgets),
+            (b.variance for b in budgets)))
+        return [f"The returns give budgets totalling {budget} and a forecast outturn of "
+                f"{forecast}: a variance of {variance}."]
+
+    def risk_figures(self) -> list[str]:
+        if not self.data.returned:
+            return []
         high = [r for r in self.risks() if r.high]
-        for key, title, extra in (
-            ("financial implications", "Financial implications", figures),
-            ("legal implications", "Legal implications", []),
-            ("risk implications", "Risk implications",
-             [f"{plural(len(high), 'risk')} {'is' if len(high) == 1 else 'are'} scored high or "
-              "very high (see Exceptions and Risks)."] if self.data.returned else []),
-            ("equalities implications", "Equalities implications", []),
-            ("environmental implications", "Environmental implications", []),
-        ):
-            pieces = [Piece(text) for text in extra] + self.officer.pieces(key)
-            if pieces:
-                paper.add_heading(doc, title, 2)
-                write_pieces(doc, pieces)
+        return [f"{plural(len(high), 'risk')} {'is' if len(high) == 1 else 'are'} scored high or "
+                "very high (see Exceptions and Risks)."]

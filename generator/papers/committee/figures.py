@@ -27,7 +27,7 @@ from generator.errors import ReportError
 from generator.formdefs import FormDefinition, load_definition
 from generator.framework import Framework, Phase, Scale
 from generator.money import stored_money, tidy_amount
-from generator.register import Partnership, read_register
+from generator.register import Partnership, Register, read_register
 from generator.returns.tracker import StatusRow, status_rows
 from generator.store import Return, Store
 from generator.vocabulary import (
@@ -314,16 +314,45 @@ def _gap_words(row: StatusRow, what: str) -> tuple[str, str]:
     return OUTSTANDING, f"{what} outstanding: due on {due}" if due else f"{what} outstanding"
 
 
-# --------------------------------------------------------------------------- scrutiny
+def _accepted_words(ret: Return, what: str) -> tuple[str, str]:
+    """(state, words) for an accepted return: "<what> accepted (with warnings) (date)"."""
+    warned = ret.outcome == "warnings"
+    return (ACCEPTED_WARNINGS if warned else ACCEPTED,
+            f"{what} accepted{' with warnings' if warned else ''} ({long_date(ret.received_at)})")
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """What both papers read besides the store: the framework, the definitions of the forms
+    they read and the register."""
+
+    framework: Framework
+    definitions: dict[str, FormDefinition]
+    register: Register
+
+    @classmethod
+    def read(cls, ws: Workspace) -> _Sources:
+        framework = ws.framework()
+        return cls(framework, _definitions(ws, framework),
+                   read_register(ws.path("register"), framework))
 
 
 @dataclass
-class ReviewEntry:
-    """One in-scope partnership in the annual report."""
+class Entry:
+    """A partnership in a paper: the state of its review or return, and that in words."""
 
     partnership: Partnership
     state: str
     state_text: str
+
+
+# --------------------------------------------------------------------------- scrutiny
+
+
+@dataclass
+class ReviewEntry(Entry):
+    """One in-scope partnership in the annual report."""
+
     review: Return | None = None
     previous: Return | None = None
     earlier: Return | None = None
@@ -402,10 +431,8 @@ def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
     today = today or dt.date.today()
     cycle = normal_cycle(cycle or ws.cycle)
     before = previous_cycle(cycle)
-    framework = ws.framework()
-    definitions = _definitions(ws, framework)
-    established = definitions[REVIEW].phase
-    register = read_register(ws.path("register"), framework)
+    sources = _Sources.read(ws)
+    register = sources.register
     with Store(ws.path("store")) as store:
         current = _latest(store.current_returns(form_type=REVIEW, cycle=cycle))
         previous = _latest(store.current_returns(form_type=REVIEW, cycle=before)) \
@@ -414,49 +441,50 @@ def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
         rows = [r for r in status_rows(store, cycle=cycle, today=today) if r.form == REVIEW]
         monitoring = {p.id: store.latest_accepted(p.id, MONITORING) for p in register.in_scope}
     earlier = _latest(r for r in accepted if (r.cycle or "") < cycle)
+    established = sources.definitions[REVIEW].phase
     entries = []
     for p in register.in_scope:
         entry = ReviewEntry(p, ACCEPTED, "", current.get(p.id), previous.get(p.id),
                             earlier.get(p.id), monitoring.get(p.id))
-        if entry.review is not None:
-            warned = entry.review.outcome == "warnings"
-            entry.state = ACCEPTED_WARNINGS if warned else ACCEPTED
-            entry.state_text = (f"{cycle} review accepted"
-                                f"{' with warnings' if warned else ''} "
-                                f"({long_date(entry.review.received_at)})")
-        else:
-            row = _issue_state([r for r in rows if r.partnership_id == p.id])
-            if row is not None:
-                entry.state, entry.state_text = _gap_words(row, f"{cycle} review")
-            elif entry.earlier is not None:
-                entry.state = EARLIER_CYCLE
-                entry.state_text = (f"No {cycle} review was issued; the latest accepted review "
-                                    f"is from {entry.earlier.cycle} and is not current")
-            elif p.phase != established:
-                entry.state = NOT_DUE
-                entry.state_text = (f"In the {p.phase} phase: an annual review is due once the "
-                                    "partnership is delivering")
-            else:
-                entry.state = NOT_ISSUED
-                entry.state_text = f"No {cycle} review has been issued"
-            if entry.earlier is not None and entry.state != EARLIER_CYCLE:
-                entry.state_text += (f"; the latest accepted review is from "
-                                     f"{entry.earlier.cycle}")
+        entry.state, entry.state_text = _review_state(
+            entry, [r for r in rows if r.partnership_id == p.id], cycle, established)
         entries.append(entry)
-    return ScrutinyData(cycle, before, framework, definitions, entries, register.out_of_scope,
-                        today)
+    return ScrutinyData(cycle, before, sources.framework, sources.definitions, entries,
+                        register.out_of_scope, today)
+
+
+def _review_state(entry: ReviewEntry, rows: list[StatusRow], cycle: str,
+                  established: str) -> tuple[str, str]:
+    """(state, words) of a partnership's review for the cycle: accepted, or why there is none.
+
+    `rows` are the status of the review forms issued to it for the cycle; `established` is
+    the phase in which a review is due.
+    """
+    if entry.review is not None:
+        return _accepted_words(entry.review, f"{cycle} review")
+    row = _issue_state(rows)
+    if row is not None:
+        state, words = _gap_words(row, f"{cycle} review")
+    elif entry.earlier is not None:
+        return EARLIER_CYCLE, (f"No {cycle} review was issued; the latest accepted review is "
+                               f"from {entry.earlier.cycle} and is not current")
+    elif entry.partnership.phase != established:
+        state, words = NOT_DUE, (f"In the {entry.partnership.phase} phase: an annual review is "
+                                 "due once the partnership is delivering")
+    else:
+        state, words = NOT_ISSUED, f"No {cycle} review has been issued"
+    if entry.earlier is not None:
+        words += f"; the latest accepted review is from {entry.earlier.cycle}"
+    return state, words
 
 
 # --------------------------------------------------------------------------- CGB
 
 
 @dataclass
-class MonitoringEntry:
+class MonitoringEntry(Entry):
     """One partnership in the monitoring update for a period."""
 
-    partnership: Partnership
-    state: str
-    state_text: str
     ret: Return | None = None
     previous: Return | None = None
 
@@ -491,10 +519,7 @@ def gather_cgb(ws: Workspace, *, period: str | None = None,
     today = today or dt.date.today()
     period = normal_period(period or ws.period)
     before = previous_period(period)
-    framework = ws.framework()
-    definitions = _definitions(ws, framework)
-    established = definitions[MONITORING].phase
-    register = read_register(ws.path("register"), framework)
+    sources = _Sources.read(ws)
     with Store(ws.path("store")) as store:
         accepted = store.current_returns(form_type=MONITORING)
         issued = [i for i in store.all_issued(form_type=MONITORING)
@@ -504,23 +529,26 @@ def gather_cgb(ws: Workspace, *, period: str | None = None,
     this = _latest(r for r in accepted if _return_period(r) == period)
     last = _latest(r for r in accepted if before and _return_period(r) == before)
     asked = {i.partnership_id for i in issued}
+    established = sources.definitions[MONITORING].phase
     entries = []
-    for p in register.in_scope:
+    for p in sources.register.in_scope:
         if p.phase != established and p.id not in asked and p.id not in this:
             continue
         entry = MonitoringEntry(p, ACCEPTED, "", this.get(p.id), last.get(p.id))
-        if entry.ret is not None:
-            warned = entry.ret.outcome == "warnings"
-            entry.state = ACCEPTED_WARNINGS if warned else ACCEPTED
-            entry.state_text = (f"Return accepted{' with warnings' if warned else ''} "
-                                f"({long_date(entry.ret.received_at)})")
-        else:
-            row = _issue_state([r for r in rows if r.partnership_id == p.id])
-            if row is not None:
-                entry.state, entry.state_text = _gap_words(row, f"{period} return")
-            else:
-                entry.state = NOT_ISSUED
-                entry.state_text = f"No monitoring form was issued for {period}"
+        entry.state, entry.state_text = _monitoring_state(
+            entry, [r for r in rows if r.partnership_id == p.id], period)
         entries.append(entry)
-    return CgbData(period, before, framework, definitions, entries, today,
-                   register.out_of_scope)
+    return CgbData(period, before, sources.framework, sources.definitions, entries, today,
+                   sources.register.out_of_scope)
+
+
+def _monitoring_state(entry: MonitoringEntry, rows: list[StatusRow],
+                      period: str) -> tuple[str, str]:
+    """(state, words) of a partnership's monitoring return for the period: accepted, or why
+    there is none (`rows`: the status of the forms issued to it for the period)."""
+    if entry.ret is not None:
+        return _accepted_words(entry.ret, "Return")
+    row = _issue_state(rows)
+    if row is not None:
+        return _gap_words(row, f"{period} return")
+    return NOT_ISSUED, f"No monitoring form was issued for {period}"

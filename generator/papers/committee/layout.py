@@ -1,8 +1,10 @@
 """What both committee papers share in their layout: the paper itself, the front sheet, the
-officer's text written in, the budget chart, and saving the paper with its annex."""
+officer's text written in, the implications, the budget chart, and saving the paper with its
+annex (`CommitteePaper`, which each paper builds on)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +20,13 @@ from generator.office import word as paper
 from generator.office.excel import workbook_bytes
 from generator.office.libreoffice import convert
 from generator.papers.committee.annex import annex_workbook
-from generator.papers.committee.figures import Finance
+from generator.papers.committee.figures import Entry, Finance
 from generator.papers.committee.officer_text import (
     PLACEHOLDER_PREFIX,
     SECTIONS,
     OfficerText,
     Piece,
+    exempt_piece,
 )
 from generator.papers.committee.tables import Table, compact_table
 from generator.wording import plural
@@ -199,10 +202,151 @@ def add_budget_chart(doc: DocumentObject, shown: Sequence[Finance], title: str,
     paper.add_picture_with_alt(doc, png, alt_text=alt, title=title, caption=caption)
 
 
+# How a risk is scored, as both papers and their annexes say it.
+RISK_SCORING = ("likelihood (1 to 5) times impact (1 to 5): low 1 to 4, medium 5 to 9, "
+                "high 10 to 15, very high 16 to 25")
+
 # What the annex's About sheet says of the figures, the same in both papers.
 ANNEX_NOTES: list[tuple[str, object]] = [
     ("Money", "Pounds sterling; variance is forecast minus budget (a positive variance is an "
               "overspend)"),
-    ("Risk score", "Likelihood (1 to 5) times impact (1 to 5): low 1 to 4, medium 5 to 9, "
-                   "high 10 to 15, very high 16 to 25"),
+    ("Risk score", RISK_SCORING.capitalize()),
 ]
+
+
+def write_section(doc: DocumentObject, heading: str, *tables: Table, intro: str = "") -> None:
+    """A section of a paper: its heading, a paragraph saying what it shows, and its tables."""
+    paper.add_heading(doc, heading, 1)
+    if intro:
+        paper.add_paragraph(doc, intro)
+    for table in tables:
+        table.add_to(doc)
+
+
+def write_gaps(doc: DocumentObject, heading: str, gaps: Sequence[Entry],
+               *, intro: str, none: str, table: Table) -> None:
+    """The partnerships a paper's figures leave out, each with the reason (`intro` first), or
+    `none` when there are none; then the table of them."""
+    paper.add_heading(doc, heading, 1)
+    if gaps:
+        paper.add_paragraph(doc, intro)
+        paper.add_bullets(doc, [f"{e.partnership.id} {e.partnership.name}: {e.state_text}."
+                                for e in gaps])
+    else:
+        paper.add_paragraph(doc, none)
+    table.add_to(doc)
+
+
+# The implications every paper gives, in order: the officer's text, after any figures.
+IMPLICATIONS = ("financial implications", "legal implications", "risk implications",
+                "equalities implications", "environmental implications")
+
+
+class CommitteePaper(ABC):
+    """What both committee papers share: the committee and the officer's text for it, the
+    opening (front sheet, purpose, recommendations), the implications, the closing sections,
+    the annex's About sheet and saving the paper with its annex. Each paper writes its own
+    sections, tables and figures."""
+
+    kind: str  # "cgb" or "scrutiny": its texts/<kind>.txt, [committees] <kind>, report <kind>
+    default_committee: str
+    what: str  # what the paper calls itself in its appendices: "report", "update"
+
+    def __init__(self, ws: Workspace, title: str, **values: str) -> None:
+        self.ws = ws
+        self.title = title
+        self.committee = str(ws.setting("committees", self.kind, "") or self.default_committee)
+        self.officer = OfficerText.from_workspace(ws, f"{self.kind}.txt", officer_values(
+            ws, committee=self.committee, **values))
+
+    @abstractmethod
+    def document(self, annex_name: str) -> DocumentObject:
+        """The paper; `annex_name` is the file name of its Excel annex."""
+
+    @abstractmethod
+    def annex_tables(self) -> list[Table]:
+        """The tables of the annex, one sheet each."""
+
+    @abstractmethod
+    def coverage(self) -> list[tuple[str, object]]:
+        """What the paper covers, for the annex's About sheet: its period and its counts."""
+
+    def about(self) -> list[tuple[str, object]]:
+        """The annex's About sheet."""
+        return [("Paper", self.title), ("Council", self.ws.council),
+                ("Committee", self.committee), *self.coverage(), *ANNEX_NOTES]
+
+    def opening(self, *, subject: str, keywords: str, period_covered: str) -> DocumentObject:
+        """A new paper with its properties, its title, the front sheet, the purpose and the
+        recommendations."""
+        doc = open_committee_paper(self.ws)
+        paper.set_document_metadata(doc, title=self.title, subject=subject,
+                                    author=self.ws.council or "Council", keywords=keywords)
+        paper.add_heading(doc, self.title, 0)
+        self.front(doc, period_covered)
+        paper.add_heading(doc, "Purpose of the report", 1)
+        write_pieces(doc, self.officer.pieces("purpose"))
+        paper.add_heading(doc, "Recommendations", 1)
+        write_numbered(doc, self.officer.items("recommendations"))
+        return doc
+
+    def front(self, doc: DocumentObject, period_covered: str) -> None:
+        """The exempt notice (when exempt), who the report is to, and the front sheet."""
+        exempt, paragraph = exempt_piece(self.officer.value("exempt"))
+        if paragraph is not None:
+            paper.add_paragraph(doc, f"Not for publication: this report contains exempt "
+                                     f"information under paragraph {paragraph} of Part 1 of "
+                                     "Schedule 12A to the Local Government Act 1972.")
+        council = self.ws.council
+        paper.add_paragraph(doc, f"{council}: report to the {self.committee}" if council
+                            else f"Report to the {self.committee}")
+        front_sheet(doc, [
+            ("Report title", Piece(self.title)),
+            ("Committee", Piece(self.committee)),
+            ("Date of meeting", self.officer.value("meeting date",
+                                                   hint="the date of the meeting")),
+            ("Report of", self.officer.value("report of", hint="the responsible officer")),
+            ("Contact officer", self.officer.value("contact officer",
+                                                   hint="the contact officer")),
+            ("Wards affected", self.officer.value("wards affected", hint="the wards affected")),
+            ("Exempt", exempt),
+            ("Period covered", Piece(period_covered)),
+        ])
+
+    def implications(self, doc: DocumentObject, *, financial: Sequence[str],
+                     risk: Sequence[str]) -> None:
+        """Each implication the figures or the officer's text give: the figures first."""
+        paper.add_heading(doc, "Implications", 1)
+        figures = {"financial implications": financial, "risk implications": risk}
+        for key in IMPLICATIONS:
+            pieces = [Piece(text) for text in figures.get(key, ())] + self.officer.pieces(key)
+            if pieces:
+                paper.add_heading(doc, key.capitalize(), 2)
+                write_pieces(doc, pieces)
+
+    def closing(self, doc: DocumentObject, annex_name: str,
+                appendices: Sequence[str] = ()) -> None:
+        """The list of appendices (the data annex first) and the background papers."""
+        paper.add_heading(doc, "Appendices", 1)
+        paper.add_bullets(doc, [f"Appendix A: data annex, the tables of this {self.what} in "
+                                f"Excel ({annex_name})", *appendices])
+        paper.add_heading(doc, "Background papers", 1)
+        write_pieces(doc, self.officer.pieces("background papers") or [Piece("None.")])
+
+    @abstractmethod
+    def left_out(self) -> tuple[Sequence[Entry], str]:
+        """The partnerships the paper's figures leave out, and why in a phrase ("with no
+        accepted return for 2026-Q4"), for the officer's notes."""
+
+    def save(self, stem: str, *, pdf: bool) -> PaperResult:
+        """Write the paper and its annex into reports/ under free names starting `stem`; the
+        result's notes say what the officer's text lacks and which partnerships are left out."""
+        notes = self.officer.notes()
+        entries, why = self.left_out()
+        if entries:
+            notes.append(f"{plural(len(entries), 'partnership')} {why}: " + "; ".join(
+                f"{e.partnership.id} {e.partnership.name} ({e.state})" for e in entries))
+        with self.ws.writing(f"report {self.kind}", note=notes.append):
+            docx_path, xlsx_path, _ = output_paths(self.ws.path("reports"), stem)
+            return finish_paper(self.document(xlsx_path.name), docx_path, xlsx_path,
+                                self.annex_tables(), self.about(), self.officer, notes, pdf=pdf)

@@ -21,6 +21,7 @@ from generator.framework import Principle
 from generator.money import stored_money, tidy_amount
 from generator.office import charts
 from generator.office import word as paper
+from generator.papers.committee import layout
 from generator.papers.committee.figures import (
     DECLINED,
     IMPROVED,
@@ -43,20 +44,13 @@ from generator.papers.committee.figures import (
     top_risks,
     total,
 )
-from generator.papers.committee.layout import (
-    ANNEX_NOTES,
-    PaperResult,
-    add_budget_chart,
-    finish_paper,
-    front_sheet,
-    officer_values,
-    open_committee_paper,
-    output_paths,
-    write_numbered,
-    write_pieces,
+from generator.papers.committee.tables import (
+    NOT_ANSWERED,
+    Table,
+    compact_table,
+    risk_table,
+    with_total,
 )
-from generator.papers.committee.officer_text import OfficerText, Piece, exempt_piece
-from generator.papers.committee.tables import Table, compact_table, with_total
 from generator.vocabulary import (
     BENEFITS_ACHIEVED,
     CASHABLE_SAVINGS,
@@ -74,34 +68,18 @@ from generator.wording import number_word, plural
 from generator.workspace import Workspace
 
 TOP_RISKS = 10
-NOT_ANSWERED = "Not answered"
 
 
 def compile_scrutiny(ws: Workspace, *, cycle: str | None = None, pdf: bool = False,
-                     today: dt.date | None = None) -> PaperResult:
+                     today: dt.date | None = None) -> layout.PaperResult:
     """Write `scrutiny-report-<cycle>.docx` and `.xlsx` (and `.pdf` if asked) into reports/.
 
     Never overwrites an earlier paper: a second run writes `...-2.docx`. A missing LibreOffice
     is a note in the result, not an error.
     """
-    today = today or dt.date.today()
-    data = gather_scrutiny(ws, cycle=cycle, today=today)
-    committee = str(ws.setting("committees", "scrutiny", "") or "Scrutiny Committee")
-    officer = OfficerText.from_workspace(ws, "scrutiny.txt", officer_values(
-        ws, committee=committee, cycle=data.cycle,
-        previous_cycle=data.previous_cycle or "the previous year"))
-    notes = officer.notes()
+    data = gather_scrutiny(ws, cycle=cycle, today=today or dt.date.today())
     stem = safe_filename(f"scrutiny-report-{data.cycle.replace('/', '-')}")
-    if data.gaps:
-        notes.append(f"{plural(len(data.gaps), 'partnership')} without an accepted "
-                     f"{data.cycle} review, named in 'Gaps in this report': " + "; ".join(
-                         f"{e.partnership.id} {e.partnership.name} ({e.state})"
-                         for e in data.gaps))
-    with ws.writing("report scrutiny", note=notes.append):
-        docx_path, xlsx_path, _ = output_paths(ws.path("reports"), stem)
-        report = _Report(ws, data, officer, committee, xlsx_path.name)
-        return finish_paper(report.document(), docx_path, xlsx_path, report.annex_tables(),
-                            report.about(), officer, notes, pdf=pdf)
+    return _Report(ws, data).save(stem, pdf=pdf)
 
 
 def _name(entry: ReviewEntry) -> str:
@@ -171,15 +149,15 @@ def _cell_with_direction(value: Rating, travel: str) -> str:
     return f"{value.cell}\n{travel}" if travel else value.cell
 
 
-class _Report:
-    def __init__(self, ws: Workspace, data: ScrutinyData, officer: OfficerText,
-                 committee: str, annex_name: str) -> None:
-        self.ws = ws
+class _Report(layout.CommitteePaper):
+    kind = "scrutiny"
+    default_committee = "Scrutiny Committee"
+    what = "report"
+
+    def __init__(self, ws: Workspace, data: ScrutinyData) -> None:
+        super().__init__(ws, f"Annual report on partnerships {data.cycle}", cycle=data.cycle,
+                         previous_cycle=data.previous_cycle or "the previous year")
         self.data = data
-        self.officer = officer
-        self.committee = committee
-        self.annex_name = annex_name
-        self.title = f"Annual report on partnerships {data.cycle}"
         self.reviews = {e.partnership.id: _Review(e, data) for e in data.reviewed}
         self.principles = data.framework.principles
 
@@ -278,15 +256,8 @@ class _Report:
                      total=bool(rows), widths_cm=(2.8, 1.9, 1.9, 2.0, 1.9, 3.6, 2.4))
 
     def risks_table(self) -> Table:
-        rows: list[list[object]] = [
-            [f"{r.partnership.id} {r.partnership.name}", r.description, r.likelihood, r.impact,
-             r.score, r.band, r.mitigation or NOT_ANSWERED, r.owner or NOT_ANSWERED]
-            for r in top_risks(self._risks(), TOP_RISKS)]
-        return Table("Top risks", f"Top {TOP_RISKS} risks across the partnerships by score "
-                     "(likelihood times impact)",
-                     ["Partnership", "Risk", "Likelihood", "Impact", "Score", "Band",
-                      "Mitigation", "Owner"], rows,
-                     widths_cm=(2.4, 2.6, 2.0, 1.5, 1.3, 1.5, 3.3, 1.9))
+        return risk_table("Top risks", f"Top {TOP_RISKS} risks across the partnerships by score "
+                          "(likelihood times impact)", top_risks(self._risks(), TOP_RISKS))
 
     def gaps_table(self) -> Table:
         rows: list[list[object]] = [[_name(e), e.partnership.phase, e.state.capitalize(),
@@ -362,70 +333,36 @@ class _Report:
         ]
         return tables
 
-    def about(self) -> list[tuple[str, object]]:
-        return [("Paper", self.title), ("Council", self.ws.council),
-                ("Committee", self.committee), ("Cycle", self.data.cycle),
+    def left_out(self) -> tuple[Sequence[ReviewEntry], str]:
+        return (self.data.gaps,
+                f"without an accepted {self.data.cycle} review, named in 'Gaps in this report'")
+
+    def coverage(self) -> list[tuple[str, object]]:
+        return [("Cycle", self.data.cycle),
                 ("Compared with", self.data.previous_cycle or "Not applicable"),
                 ("Compiled on", self.data.today),
                 ("Partnerships due a review", len(self.data.expected)),
                 ("Accepted reviews", len(self.data.reviewed)),
-                ("Without an accepted review", len(self.data.gaps)),
-                *ANNEX_NOTES]
+                ("Without an accepted review", len(self.data.gaps))]
 
     # ---- the document ---------------------------------------------------------------------
 
-    def document(self) -> DocumentObject:
-        doc = open_committee_paper(self.ws)
-        paper.set_document_metadata(
-            doc, title=self.title, subject=f"{self.committee}: annual report on the "
-            f"Council's partnerships, {self.data.cycle}", author=self.ws.council or "Council",
-            keywords="partnerships; annual report; scrutiny")
-        paper.add_heading(doc, self.title, 0)
-        self.front(doc)
-        paper.add_heading(doc, "Purpose of the report", 1)
-        write_pieces(doc, self.officer.pieces("purpose"))
-        paper.add_heading(doc, "Recommendations", 1)
-        write_numbered(doc, self.officer.items("recommendations"))
+    def document(self, annex_name: str) -> DocumentObject:
+        doc = self.opening(subject=f"{self.committee}: annual report on the Council's "
+                                   f"partnerships, {self.data.cycle}",
+                           keywords="partnerships; annual report; scrutiny",
+                           period_covered=f"The council year {self.data.cycle}")
         paper.add_heading(doc, "Executive summary", 1)
         self.executive_summary(doc)
         paper.add_heading(doc, "Background", 1)
         self.background(doc)
         self.body(doc)
-        self.implications(doc)
-        paper.add_heading(doc, "Appendices", 1)
-        appendices = [f"Appendix A: data annex, the tables of this report in Excel "
-                      f"({self.annex_name})"]
-        appendices += [f"Appendix {_letter(i + 1)}: {_name(e)}"
-                       for i, e in enumerate(self.data.expected)]
-        paper.add_bullets(doc, appendices)
-        paper.add_heading(doc, "Background papers", 1)
-        background = self.officer.pieces("background papers")
-        write_pieces(doc, background or [Piece("None.")])
+        self.implications(doc, financial=self.financial_figures(), risk=self.risk_figures())
+        self.closing(doc, annex_name, [f"Appendix {_letter(i + 1)}: {_name(e)}"
+                                       for i, e in enumerate(self.data.expected)])
         for i, entry in enumerate(self.data.expected):
             self.appendix(doc, _letter(i + 1), entry)
         return doc
-
-    def front(self, doc: DocumentObject) -> None:
-        exempt, paragraph = exempt_piece(self.officer.value("exempt"))
-        if paragraph is not None:
-            paper.add_paragraph(doc, f"Not for publication: this report contains exempt "
-                                     f"information under paragraph {paragraph} of Part 1 of "
-                                     "Schedule 12A to the Local Government Act 1972.")
-        council = self.ws.council
-        paper.add_paragraph(doc, f"{council}: report to the {self.committee}" if council
-                            else f"Report to the {self.committee}")
-        front_sheet(doc, [
-            ("Report title", Piece(self.title)),
-            ("Committee", Piece(self.committee)),
-            ("Date of meeting", self.officer.value("meeting date", hint="the date of the "
-                                                   "meeting")),
-            ("Report of", self.officer.value("report of", hint="the responsible officer")),
-            ("Contact officer", self.officer.value("contact officer",
-                                                   hint="the contact officer")),
-            ("Wards affected", self.officer.value("wards affected", hint="the wards affected")),
-            ("Exempt", exempt),
-            ("Period covered", Piece(f"The council year {self.data.cycle}")),
-        ])
 
     def executive_summary(self, doc: DocumentObject) -> None:
         data = self.data
@@ -482,7 +419,7 @@ class _Report:
                           f"{'is' if len(data.not_due) == 1 else 'are'} listed for completeness; "
                           "no annual review is due from them yet.")
         paper.add_bullets(doc, points)
-        write_pieces(doc, self.officer.pieces("executive summary"))
+        layout.write_pieces(doc, self.officer.pieces("executive summary"))
 
     def background(self, doc: DocumentObject) -> None:
         framework = self.data.framework
@@ -512,23 +449,17 @@ class _Report:
 
     def body(self, doc: DocumentObject) -> None:
         data = self.data
-        paper.add_heading(doc, "Summary of partnerships", 1)
-        paper.add_paragraph(doc, "Every in-scope partnership in the register, with its overall "
-                                 "assessment and recommendation from its accepted annual "
-                                 "review, or why there is none.")
-        self.summary_table().add_to(doc)
-
-        paper.add_heading(doc, "Gaps in this report", 1)
-        if data.gaps:
-            paper.add_paragraph(doc, f"These partnerships have no accepted {data.cycle} review, "
-                                     "so their ratings, indicators and savings are not in this "
-                                     "report's figures:")
-            paper.add_bullets(doc, [f"{_name(e)}: {e.state_text}." for e in data.gaps])
-        else:
-            paper.add_paragraph(doc, "None: every partnership due a review has an accepted "
-                                     f"{data.cycle} review." if data.expected else
-                                     "None: no partnership is due an annual review.")
-        self.gaps_table().add_to(doc)
+        layout.write_section(
+            doc, "Summary of partnerships", self.summary_table(),
+            intro="Every in-scope partnership in the register, with its overall assessment and "
+                  "recommendation from its accepted annual review, or why there is none.")
+        layout.write_gaps(
+            doc, "Gaps in this report", data.gaps,
+            intro=f"These partnerships have no accepted {data.cycle} review, so their ratings, "
+                  "indicators and savings are not in this report's figures:",
+            none=f"None: every partnership due a review has an accepted {data.cycle} review."
+            if data.expected else "None: no partnership is due an annual review.",
+            table=self.gaps_table())
         if data.not_due:
             paper.add_paragraph(doc, "Not yet due, listed for completeness: " + "; ".join(
                 f"{_name(e)} ({e.partnership.phase} phase)" for e in data.not_due) + ".")
@@ -546,25 +477,20 @@ class _Report:
                                                      for p in self.principles) + ".")
         self.principle_chart(doc)
 
-        paper.add_heading(doc, "Performance", 1)
-        paper.add_paragraph(doc, "An indicator rated Green in the review met its target; Amber "
-                                 "or Red did not.")
-        self.performance_table().add_to(doc)
-
-        paper.add_heading(doc, "Finance and value for money", 1)
-        paper.add_paragraph(doc, "Budget and forecast outturn come from each partnership's "
-                                 "latest accepted monitoring return; the variance is the "
-                                 "forecast minus the budget, so a positive variance is an "
-                                 "overspend. Savings and benefits come from the annual review.")
-        self.finance_table().add_to(doc)
+        layout.write_section(
+            doc, "Performance", self.performance_table(),
+            intro="An indicator rated Green in the review met its target; Amber or Red did not.")
+        layout.write_section(
+            doc, "Finance and value for money", self.finance_table(),
+            intro="Budget and forecast outturn come from each partnership's latest accepted "
+                  "monitoring return; the variance is the forecast minus the budget, so a "
+                  "positive variance is an overspend. Savings and benefits come from the annual "
+                  "review.")
         self.budget_chart(doc)
-
-        paper.add_heading(doc, "Top risks", 1)
-        paper.add_paragraph(doc, "Each risk is scored likelihood (1 to 5) times impact (1 to 5):"
-                                 " low 1 to 4, medium 5 to 9, high 10 to 15, very high 16 to 25."
-                                 " Risks come from the annual review, or from the latest "
-                                 "monitoring return where there is no current review.")
-        self.risks_table().add_to(doc)
+        layout.write_section(
+            doc, "Top risks", self.risks_table(),
+            intro=f"Each risk is scored {layout.RISK_SCORING}. Risks come from the annual review, "
+                  "or from the latest monitoring return where there is no current review.")
 
     def principle_chart(self, doc: DocumentObject) -> None:
         if not self.data.reviewed:
@@ -590,11 +516,10 @@ class _Report:
 
     def budget_chart(self, doc: DocumentObject) -> None:
         title = "Budget against forecast outturn by partnership"
-        add_budget_chart(doc, [self._finance(e) for e in self.data.expected], title,
+        layout.add_budget_chart(doc, [self._finance(e) for e in self.data.expected], title,
                          caption=f"{title}, from the latest monitoring returns")
 
-    def implications(self, doc: DocumentObject) -> None:
-        paper.add_heading(doc, "Implications", 1)
+    def financial_figures(self) -> list[str]:
         finance = [self._finance(e) for e in self.data.expected]
 
         def money(values: Iterable[float | None]) -> str:
@@ -610,21 +535,12 @@ class _Report:
         if self.data.reviewed:
             figures.append(f"The {self.data.cycle} reviews report cashable savings of "
                            f"{money(f.savings for f in finance)}.")
+        return figures
+
+    def risk_figures(self) -> list[str]:
         high = [r for r in self._risks() if r.high]
-        for key, title, extra in (
-            ("financial implications", "Financial implications", figures),
-            ("legal implications", "Legal implications", []),
-            ("risk implications", "Risk implications",
-             [f"{plural(len(high), 'partnership risk')} {'is' if len(high) == 1 else 'are'} "
-              "scored high or very high (see Top risks)."]),
-            ("equalities implications", "Equalities implications", []),
-            ("environmental implications", "Environmental implications", []),
-        ):
-            pieces = [Piece(text) for text in extra] + self.officer.pieces(key)
-            if not pieces:
-                continue
-            paper.add_heading(doc, title, 2)
-            write_pieces(doc, pieces)
+        return [f"{plural(len(high), 'partnership risk')} {'is' if len(high) == 1 else 'are'} "
+                "scored high or very high (see Top risks)."]
 
     def appendix(self, doc: DocumentObject, letter: str, entry: ReviewEntry) -> None:
         p = entry.partnership

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
@@ -12,10 +12,12 @@ from docx.table import Table as DocxTable
 
 from generator.money import tidy_amount
 from generator.office import word as paper
+from generator.papers.committee.figures import Risk
 from generator.vocabulary import rag_colours
 
 TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
 NO_RETURNS = "No returns yet"
+NOT_ANSWERED = "Not answered"
 EXCEL_MONEY = '"£"#,##0'
 EXCEL_MONEY_PENCE = '"£"#,##0.00'
 EXCEL_PERCENT = "0%"
@@ -98,5 +100,12 @@ def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> 
     return [*rows, total]
 
 
-
-
+def risk_table(sheet: str, caption: str, risks: Iterable[Risk]) -> Table:
+    """Risks with their scores, one row each: the risk table of both papers."""
+    rows: list[list[object]] = [
+        [f"{r.partnership.id} {r.partnership.name}", r.description, r.likelihood, r.impact,
+         r.score, r.band, r.mitigation or NOT_ANSWERED, r.owner or NOT_ANSWERED]
+        for r in risks]
+    return Table(sheet, caption, ["Partnership", "Risk", "Likelihood", "Impact", "Score", "Band",
+                                  "Mitigation", "Owner"], rows,
+                 widths_cm=(2.4, 2.6, 2.0, 1.5, 1.3, 1.5, 3.3, 1.9))
