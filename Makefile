@@ -7,6 +7,7 @@ test:
 lint:
 	ruff check generator tests benchmarks
 	mypy generator
+	lint-imports
 
 bench:
 	python -m benchmarks
