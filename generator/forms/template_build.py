@@ -28,8 +28,9 @@ from generator.errors import TemplateError
 from generator.fileio import atomic_write_bytes
 from generator.formdefs import Field, FormDefinition, Section, load_definition
 from generator.formdefs import form_types as all_form_types
+from generator.office import controls
 from generator.office.controls import CHECKED_GLYPH, DATE_FORMAT, UNCHECKED_GLYPH
-from generator.office.ns import W14_NS, W15_NS, w, w14, w15
+from generator.office.ns import W14_NS, W15_NS, w, w14
 from generator.office.xml import SAFE_PARSER
 from generator.office.zipio import copy_package
 from generator.workspace import Workspace
@@ -282,23 +283,8 @@ class _Builder:
         self.mark_header(header)
         for cell, column in zip(prototype.cells, f.columns, strict=True):
             self.control(cell.paragraphs[0], column, f"{f.id}.{column.id}", column.label)
-        tr = prototype._tr
-        tbl = tr.getparent()
-        section = etree.Element(w("sdt"))
-        section_pr = etree.SubElement(section, w("sdtPr"))
-        etree.SubElement(section_pr, w("alias")).set(w("val"), f.label[:60])
-        etree.SubElement(section_pr, w("tag")).set(w("val"), f.id)
-        etree.SubElement(section_pr, w("id")).set(w("val"), str(self.sdt_id()))
-        etree.SubElement(section_pr, w("lock")).set(w("val"), "sdtLocked")
-        etree.SubElement(section_pr, w15("repeatingSection"))
-        section_content = etree.SubElement(section, w("sdtContent"))
-        item = etree.SubElement(section_content, w("sdt"))
-        item_pr = etree.SubElement(item, w("sdtPr"))
-        etree.SubElement(item_pr, w("id")).set(w("val"), str(self.sdt_id()))
-        etree.SubElement(item_pr, w15("repeatingSectionItem"))
-        item_content = etree.SubElement(item, w("sdtContent"))
-        tbl.replace(tr, section)
-        item_content.append(tr)
+        ids = iter(self.sdt_id, None)
+        controls.wrap_repeating_row(prototype._tr, f.id, f.label, ids)
 
 
 def _declare_namespaces(docx_bytes: bytes) -> bytes:
