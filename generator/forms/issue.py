@@ -31,7 +31,7 @@ from generator.register import Partnership, Register, read_register
 from generator.store import Issued, Store, now_iso
 from generator.workspace import Workspace
 
-NONE_ON_RECORD = "None on record"
+NOT_ANSWERED = "not answered"
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,23 @@ class IssueResult:
     skipped: list[str] = field(default_factory=list)  # partnership ids already issued the form
 
 
+@dataclass
+class CarriedForward:
+    """What earlier accepted returns give a new form."""
+
+    previous: dict[str, str] = field(default_factory=dict)
+    """The earlier answer shown beside each box ('' when there is no earlier return)."""
+    prefill: dict[str, Any] = field(default_factory=dict)
+    """Answers and table rows the new form starts with."""
+    missing: list[str] = field(default_factory=list)
+    """The form types with earlier answers to show but no accepted return on record."""
+
+
 def carried_forward(definition: FormDefinition, partnership_id: str, store: Store | None
-                    ) -> tuple[dict[str, str], dict[str, Any]]:
-    """What an earlier accepted return shows (`previous`) and pre-fills (`prefill`)."""
-    previous: dict[str, str] = {}
-    prefill: dict[str, Any] = {}
+                    ) -> CarriedForward:
+    """What an earlier accepted return shows beside the boxes and pre-fills."""
+    carried = CarriedForward()
+    previous, prefill = carried.previous, carried.prefill
     cache: dict[str, Any] = {}
 
     def latest(form_type: str) -> Any:
@@ -65,9 +77,14 @@ def carried_forward(definition: FormDefinition, partnership_id: str, store: Stor
     for f in definition.fields.values():
         if f.previous_from:
             earlier = latest(f.previous_from)
-            shown = display_value(f, earlier.answers.get(f.id)) if earlier else ""
-            previous[f.id] = f"{shown} ({earlier.cycle})" if shown else NONE_ON_RECORD
-            if earlier and shown and f.type in ("text", "multiline"):
+            if earlier is None:
+                previous[f.id] = ""
+                if f.previous_from not in carried.missing:
+                    carried.missing.append(f.previous_from)
+                continue
+            shown = display_value(f, earlier.answers.get(f.id)) or NOT_ANSWERED
+            previous[f.id] = f"{shown} ({earlier.cycle})"
+            if shown != NOT_ANSWERED and f.type in ("text", "multiline"):
                 prefill[f.id] = earlier.answers.get(f.id)
         if f.type == "table" and f.prefill_from:
             earlier = latest(f.prefill_from)
@@ -75,7 +92,7 @@ def carried_forward(definition: FormDefinition, partnership_id: str, store: Stor
                 columns = {c.id for c in f.columns}
                 prefill[f.id] = [{k: v for k, v in row.items() if k in columns}
                                  for row in earlier.answers[f.id]]
-    return previous, prefill
+    return carried
 
 
 def select_partnerships(register: Register, definition: FormDefinition,
@@ -126,16 +143,27 @@ def form_job(ws: Workspace, definition: FormDefinition, partnership: Partnership
     period = ws.period if definition.per_period else ""
     identity = Identity(form_type, definition.version, partnership.id, ws.cycle, issue_id,
                         due.isoformat(), period)
-    previous, prefill = carried_forward(definition, partnership.id, store)
+    carried = carried_forward(definition, partnership.id, store)
     context = {
         "p": partnership.context(),
         "form": {"type": form_type, "version": definition.version, "title": definition.title,
                  "cycle": ws.cycle, "issue": issue_id, "due_text": long_date(due, weekday=True),
-                 "period": period},
-        "previous": previous,
+                 "period": period, "earlier_note": earlier_note(ws, carried.missing)},
+        "previous": carried.previous,
     }
-    return FormJob(partnership.id, identity, context, prefill,
+    return FormJob(partnership.id, identity, context, carried.prefill,
                    f"{definition.title}: {partnership.name}")
+
+
+def earlier_note(ws: Workspace, missing: list[str]) -> str:
+    """The one line saying no earlier answers are shown, naming the forms not on record."""
+    if not missing:
+        return ""
+    titles = [load_definition(form_type, framework=ws.framework(),
+                              forms_dir=ws.forms_dir).title for form_type in missing]
+    named = " or ".join(f'"{title}"' for title in titles)
+    return (f"No {named} form has been accepted for this partnership yet, so no earlier "
+            "answers are shown beside the boxes.")
 
 
 # Rendering is the CPU-bound part of issuing, so a large batch is rendered by worker

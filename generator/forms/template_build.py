@@ -28,6 +28,7 @@ from generator.errors import TemplateError
 from generator.fileio import atomic_write_bytes
 from generator.formdefs import Field, FormDefinition, Section, load_definition
 from generator.formdefs import form_types as all_form_types
+from generator.framework import typed_as
 from generator.office import controls
 from generator.office.controls import CHECKED_GLYPH, DATE_FORMAT, UNCHECKED_GLYPH
 from generator.office.ns import W14_NS, W15_NS, w, w14
@@ -61,6 +62,7 @@ ABOUT_ROWS = [
     ("Form reference", "{{ form.issue }}"),
 ]
 
+REQUIRED_NOTE = "Answers marked * are required."
 HOW_TO = (
     "Type your answers in the grey boxes, choose from the drop-down lists and tick the boxes. "
     "The boxes cannot be deleted; please leave them in place. To add a row to a table, click in "
@@ -200,10 +202,13 @@ class _Builder:
             cell.add_paragraph(f.help, style=HELP_STYLE)
 
     def previous_line(self, cell: _Cell, f: Field, key_expr: str) -> None:
+        """The earlier answer beside the box; no line at all when there is none to show."""
         if f.previous_from:
-            cell.add_paragraph(
-                "Last accepted answer: {{ previous[" + key_expr + "] }}", style=PREVIOUS_STYLE
-            )
+            shown = "previous[" + key_expr + "]"
+            cell.add_paragraph("{%p if " + shown + " %}")
+            cell.add_paragraph("Last accepted answer: {{ " + shown + " }}",
+                               style=PREVIOUS_STYLE)
+            cell.add_paragraph("{%p endif %}")
 
     def build(self) -> bytes:
         d = self.definition
@@ -219,6 +224,12 @@ class _Builder:
             row.cells[1].paragraphs[0].add_run(value)
         doc.add_heading("How to complete this form", level=2)
         doc.add_paragraph(HOW_TO)
+        doc.add_paragraph(REQUIRED_NOTE, style=HELP_STYLE)
+        if any(f.previous_from for f in d.fields.values()):
+            # Said once here, not as "none on record" beside every box of a first-year form.
+            doc.add_paragraph("{%p if form.earlier_note %}")
+            doc.add_paragraph("{{ form.earlier_note }}", style=PREVIOUS_STYLE)
+            doc.add_paragraph("{%p endif %}")
         for section in d.sections:
             doc.add_heading(section.title, level=1)
             if section.intro:
@@ -235,8 +246,8 @@ class _Builder:
                     self.previous_line(row.cells[1], f, f"'{f.id}'")
             for f in section.fields:
                 if f.type == "table":
-                    self.repeating_table(f)
-        doc.add_paragraph("Answers marked * are required.", style=HELP_STYLE)
+                    # A table named as its section is not given the same heading again.
+                    self.repeating_table(f, heading=not typed_as(f.label, section.title))
         buffer = io.BytesIO()
         doc.save(buffer)
         return _declare_namespaces(buffer.getvalue())
@@ -269,10 +280,11 @@ class _Builder:
             key = key.replace("{id}", "' ~ item.id ~ '")
             self.previous_line(cell, f, key)
 
-    def repeating_table(self, f: Field) -> None:
+    def repeating_table(self, f: Field, *, heading: bool = True) -> None:
         """A table whose rows the person adds: a repeating-section control around one row."""
         doc = self.document
-        doc.add_heading(f.label, level=2)
+        if heading:
+            doc.add_heading(f.label, level=2)
         if f.help:
             doc.add_paragraph(f.help, style=HELP_STYLE)
         widths = [17.0 / len(f.columns)] * len(f.columns)

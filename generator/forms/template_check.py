@@ -44,11 +44,13 @@ def render_sample(template: Path, definition: FormDefinition) -> etree._Element:
     """The template rendered for a sample partnership, as a document tree."""
     compiled = CompiledTemplate(template, definition)
     framework = definition.framework
-    previous = {f.id: "None on record" for f in definition.fields.values() if f.previous_from}
+    previous = {f.id: "Sample answer (2025/26)" for f in definition.fields.values()
+                if f.previous_from}
     context = {**framework_context(framework), "p": SAMPLE.context(),
                "form": {"type": definition.type, "version": definition.version,
                         "title": definition.title, "cycle": "2026/27", "issue": "SAMPLE",
-                        "due_text": "Friday 1 January 2027", "period": "2026-Q3"},
+                        "due_text": "Friday 1 January 2027", "period": "2026-Q3",
+                        "earlier_note": ""},
                "previous": previous}
     data = compiled.render(context, Identity(definition.type, definition.version, "P000",
                                              "2026/27", "SAMPLE"))

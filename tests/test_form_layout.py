@@ -1,0 +1,56 @@
+"""How an issued form reads from top to bottom: the slips a Business Manager noticed."""
+
+from __future__ import annotations
+
+import pytest
+from docx import Document
+
+from generator.formdefs import form_types
+from generator.forms.issue import issue_forms
+from generator.office import controls
+
+from conftest import TODAY
+from support import document_xml
+
+
+def all_text(path) -> str:
+    return "\n".join(controls.visible_text(p) for p in document_xml(path).iter(controls.w("p")))
+
+
+def body_paragraphs(path) -> list[tuple[str, str]]:
+    """The form's own paragraphs (not those in tables), as (style name, text)."""
+    return [(p.style.name, p.text) for p in Document(str(path)).paragraphs]
+
+
+def issued(workspace, form_type, partnership_id=None):
+    return issue_forms(workspace, form_type, partnership_id=partnership_id,
+                       today=TODAY).written[0]
+
+
+@pytest.mark.parametrize("form_type", form_types())
+def test_the_note_on_required_answers_comes_before_the_first_question(workspace, form_type):
+    paragraphs = body_paragraphs(issued(workspace, form_type).path)
+    texts = [text for _, text in paragraphs]
+    headings = [text for style, text in paragraphs if style == "Heading 1"]
+
+    first_section = texts.index(headings[1])  # headings[0] is "About this partnership"
+    assert texts.index("Answers marked * are required.") < first_section
+
+
+@pytest.mark.parametrize("form_type", form_types())
+def test_no_heading_repeats_the_one_before_it(workspace, form_type):
+    headings = [text for style, text in body_paragraphs(issued(workspace, form_type).path)
+                if style.startswith("Heading")]
+
+    repeated = [a for a, b in zip(headings, headings[1:], strict=False) if a == b]
+    assert repeated == []
+
+
+@pytest.mark.parametrize("form_type", ["design", "review"])
+def test_a_form_with_no_earlier_return_says_so_once(workspace, form_type):
+    partnership = "P006" if form_type == "design" else "P001"
+    text = all_text(issued(workspace, form_type, partnership).path)
+
+    assert "None on record" not in text
+    assert "Last accepted answer" not in text
+    assert text.count("so no earlier answers are shown") == 1
