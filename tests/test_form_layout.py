@@ -54,3 +54,26 @@ def test_a_form_with_no_earlier_return_says_so_once(workspace, form_type):
     assert "None on record" not in text
     assert "Last accepted answer" not in text
     assert text.count("so no earlier answers are shown") == 1
+
+
+# The principles' titles as the Partnership Strategy (November 2024) gives them.
+STRATEGY_PRINCIPLES = [
+    "Partnerships can only work between willing partners",
+    "Partnerships work best where there is a shared culture and values",
+    "Fair distribution of which authority should host, focused on which is best placed to "
+    "deliver as each opportunity arises",
+    "Partnership to be considered only where optimal to service delivery – it may be "
+    "unsuitable to deliver core services with partners",
+    "Partnership to be ‘right sized’",
+    "Partnership to create benefit (financial and/or non-cashable) with value for money at the "
+    "heart of partnership working",
+    "Partnerships that support building capacity through bringing skills",
+    "Partnerships are more effective where the same IT systems are used by each partner",
+]
+
+
+@pytest.mark.parametrize(("number", "title"), list(enumerate(STRATEGY_PRINCIPLES, start=1)))
+def test_each_principle_is_shown_with_the_strategys_title_in_full(explore_forms, number, title):
+    text = all_text(explore_forms[0].path)
+
+    assert f"{number}. {title}" in text

@@ -51,8 +51,7 @@ def test_the_form_is_prefilled_with_register_data(explore_forms):
     assert "Kingsmead Borough Council" in text
     assert "Sofia Grant-Lewis (sofia.grant-lewis@example.org)" in text
     assert "Provision of goods or services to or from another authority" in text
-    assert "Principle 4. Partnership only where optimal to service delivery" in text or \
-        "4. Partnership only where optimal to service delivery" in text
+    assert "4. Partnership to be considered only where optimal to service delivery" in text
 
 
 def test_the_form_identity_is_in_its_document_properties(explore_forms):
