@@ -40,6 +40,17 @@ KPI_NAMES = ["Applications processed within target", "Customer satisfaction",
              "Cost per case", "Calls answered within 60 seconds", "Inspections completed"]
 RISK_NAMES = ["Loss of key staff", "IT system changeover delayed", "Partner withdraws",
               "Demand higher than forecast"]
+ACTIONS = ["Agree the fee schedule for next year with the partners",
+           "Move both councils onto one case management system",
+           "Report unit costs to the joint board every quarter",
+           "Review the Inter-Authority Agreement before its notice date"]
+# Answers the register cannot give, said as a Business Manager would.
+KNOWN_ANSWERS = {
+    "s151_officer": "Helen Shaw, Chief Finance Officer",
+    "monitoring_officer": "Mark Adeyemi, Head of Legal Services",
+    "notice_period": "Twelve months, to end on 31 March",
+    "unit_cost_measure": "per case",
+}
 
 
 # Money answers made from the partnership's budget in the register, when it has one.
@@ -51,6 +62,8 @@ def example_value(f: Field, partnership: Partnership, rng: random.Random,
     """A plausible answer of the field's type, as a Business Manager might give."""
     if f.id in ("completed_by", "head_of_service", "period"):
         return _known_answer(f.id, partnership, today)
+    if f.id in KNOWN_ANSWERS:
+        return KNOWN_ANSWERS[f.id]
     if f.id in _FROM_BUDGET and partnership.budget:
         return _budget_line(f.id, partnership.budget, partnership.contribution, rng)
     if f.id == "cashable_savings":
@@ -105,7 +118,9 @@ def example_row(f: Field, partnership: Partnership, rng: random.Random, today: d
                 index: int) -> dict[str, Any]:
     row = {}
     for column in f.columns:
-        if column.id in ("name", "description", "issue", "opportunity", "action"):
+        if column.id == "action" and f.id != "issues":
+            row[column.id] = ACTIONS[index % len(ACTIONS)]
+        elif column.id in ("name", "description", "issue", "opportunity", "action"):
             names = KPI_NAMES if f.id == "kpis" else RISK_NAMES
             row[column.id] = names[index % len(names)]
         elif column.id in ("target", "actual"):

@@ -90,7 +90,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         "P005": quiet(ws, "P005", "2026-Q4", risks=[risk("Vehicle breakdowns", 3, 4)],
                       budget=30000.5, forecast=30000),
     }
-    del q4["P004"]["budget"]  # a required answer left empty: rejected
+    q4["P004"]["budget"] = None  # a required answer cleared (it starts as the register's): rejected
     outcomes = support.take_in(ws, issue_forms(ws, "monitoring", today=TODAY).written, q4)
     assert sorted(outcomes) == ["accepted", "accepted", "accepted", "rejected"]
     return Built(ws, compile_cgb(ws, today=TODAY))

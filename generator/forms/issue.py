@@ -88,11 +88,19 @@ def carried_forward(definition: FormDefinition, partnership_id: str, store: Stor
                 prefill[f.id] = earlier.answers.get(f.id)
         if f.type == "table" and f.prefill_from:
             earlier = latest(f.prefill_from)
-            if earlier and earlier.answers.get(f.id):
+            rows = earlier.answers.get(f.prefill_field or f.id) if earlier else None
+            if rows:
                 columns = {c.id for c in f.columns}
                 prefill[f.id] = [{k: v for k, v in row.items() if k in columns}
-                                 for row in earlier.answers[f.id]]
+                                 for row in rows]
     return carried
+
+
+def from_register(definition: FormDefinition, partnership: Partnership) -> dict[str, Any]:
+    """The answers a form starts with from the partnership's row of the register."""
+    found = {f.id: getattr(partnership, f.from_register) for f in definition.fields.values()
+             if f.from_register}
+    return {field_id: value for field_id, value in found.items() if value not in (None, "")}
 
 
 def select_partnerships(register: Register, definition: FormDefinition,
@@ -150,8 +158,10 @@ def form_job(ws: Workspace, definition: FormDefinition, partnership: Partnership
                  "cycle": ws.cycle, "issue": issue_id, "due_text": long_date(due, weekday=True),
                  "period": period, "earlier_note": earlier_note(ws, carried.missing)},
         "previous": carried.previous,
+        "decisions": ws.decisions_context(),
     }
-    return FormJob(partnership.id, identity, context, carried.prefill,
+    prefill = {**from_register(definition, partnership), **carried.prefill}
+    return FormJob(partnership.id, identity, context, prefill,
                    f"{definition.title}: {partnership.name}")
 
 

@@ -254,6 +254,12 @@ class _Builder:
 
     def repeating_items(self, section: Section) -> None:
         """A table with one row per framework entry (principle, clause...), via a Jinja row loop."""
+        if section.items is not None:
+            raise TemplateError(
+                f"{self.definition.source}: section '{section.id}' lists the entries it asks "
+                "about ('items'), as an archived definition does to read returns of an older "
+                "form; a template is built from a current definition, which asks about every "
+                f"entry of the framework's {section.for_each}")
         fields = [f for f in section.fields if f.type != "table"]
         heading = ITEM_HEADINGS.get(section.for_each or "", "Item")
         widths = [6.0] + [11.0 / len(fields)] * len(fields)
@@ -269,8 +275,9 @@ class _Builder:
         loop_end.cells[0].paragraphs[0].add_run("{%tr endfor %}")
         first = body.cells[0]
         first.paragraphs[0].add_run("{{ item.number }}. {{ item.title }}").bold = True
-        if section.for_each == "principles":
+        if section.for_each in ("principles", "objectives"):
             first.add_paragraph("{{ item.statement }}", style=HELP_STYLE)
+        if section.for_each == "principles":
             first.add_paragraph("Consider: {{ item.considerations|join('; ') }}", style=HELP_STYLE)
         for cell, f in zip(body.cells[1:], fields, strict=True):
             tag = _jinja_pattern(f.id)

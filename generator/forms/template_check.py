@@ -51,7 +51,8 @@ def render_sample(template: Path, definition: FormDefinition) -> etree._Element:
                         "title": definition.title, "cycle": "2026/27", "issue": "SAMPLE",
                         "due_text": "Friday 1 January 2027", "period": "2026-Q3",
                         "earlier_note": ""},
-               "previous": previous}
+               "previous": previous,
+               "decisions": {"key_decision_threshold": "£100,000"}}
     data = compiled.render(context, Identity(definition.type, definition.version, "P000",
                                              "2026/27", "SAMPLE"))
     return etree.fromstring(read_part(data, "word/document.xml"), SAFE_PARSER)
