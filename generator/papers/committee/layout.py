@@ -254,8 +254,8 @@ def write_numbered(doc: DocumentObject, pieces: Sequence[Piece]) -> None:
     """A numbered list; placeholder items keep their number and the placeholder style."""
     if not pieces:
         return
-    paper.add_numbered(doc, [p.shown for p in pieces])
-    for paragraph, piece in zip(doc.paragraphs[-len(pieces):], pieces, strict=True):
+    paragraphs = paper.add_numbered(doc, [p.shown for p in pieces])
+    for paragraph, piece in zip(paragraphs, pieces, strict=True):
         if piece.placeholder:
             mark_placeholder_runs(doc, paragraph.runs)
 
@@ -330,8 +330,7 @@ class Table:
 
 def compact_table(doc: DocumentObject, table: DocxTable) -> None:
     """Cells in the template's "Table Text" style (restyleable), else in 9pt text."""
-    style = next((s for s in doc.styles if s.type == WD_STYLE_TYPE.PARAGRAPH
-                  and (s.name or "").casefold() == TABLE_TEXT_STYLE.casefold()), None)
+    style = paper.find_style(doc, TABLE_TEXT_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     for row in table.rows:
         for cell in row.cells:
             for cell_paragraph in cell.paragraphs:
