@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
 from docx.document import Document as DocumentObject
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm
+from docx.shared import Cm, Pt, RGBColor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from generator.office import charts
 from generator.office import word as paper
+from generator.papers.committee.template import style_document
 
 
 def _narrow_landscape_template(tmp_path: Path) -> Path:
@@ -80,3 +89,138 @@ def test_a_numbered_list_returns_its_own_paragraphs() -> None:
     added = paper.add_numbered(doc, ["First", "Second"])
 
     assert [p.text for p in added] == ["First", "Second"]
+
+
+# --------------------------------------------------------------------------- tables
+#
+# The reference: the table built through python-docx's own API, cell by cell, as
+# generator.office.word.add_table did before it wrote the table's XML in one piece.
+
+
+def _insert_in_order(parent: Any, child: Any, successors: Sequence[str]) -> None:
+    for tag in successors:
+        found = parent.find(qn(tag))
+        if found is not None:
+            found.addprevious(child)
+            return
+    parent.append(child)
+
+
+def _plain_table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[object]],
+                 *, caption: str, col_widths_cm: Sequence[float] | None = None,
+                 number_formats: dict[int, str] | None = None, rag_columns: Sequence[int] = (),
+                 cell_style: str | None = None, cell_font_pt: float | None = None,
+                 bold_last_row: bool = False) -> None:
+    formats = dict(number_formats or {})
+    ncols = len(headers)
+    numeric = {c for c in range(ncols) if c in formats or (
+        any(row[c] is not None for row in rows)
+        and all(row[c] is None or paper._is_number(row[c]) for row in rows))}
+    clean_caption = paper._clean(caption).replace("\n", " ").strip()
+    caption_par = doc.add_paragraph(style=paper.find_style(doc, "Caption",
+                                                           WD_STYLE_TYPE.PARAGRAPH))
+    caption_par.add_run(clean_caption)
+    caption_par.paragraph_format.keep_with_next = True
+    table = doc.add_table(rows=1 + len(rows), cols=ncols)
+    grid = paper.find_style(doc, "Table Grid", WD_STYLE_TYPE.TABLE)
+    if grid is not None:
+        table.style = grid
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    tbl_pr = table._tbl.tblPr
+    look = tbl_pr.find(qn("w:tblLook"))
+    look.set(qn("w:firstRow"), "1")
+    look.set(qn("w:lastRow"), "0")
+    names = ", ".join(paper._clean(h).replace("\n", " ") for h in headers)
+    for tag, value in (("w:tblCaption", clean_caption),
+                       ("w:tblDescription", f"{clean_caption}. Columns: {names}.")):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), value)
+        tbl_pr.append(element)
+    header_row = table.rows[0]
+    tr_pr = header_row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+    tr_pr.append(OxmlElement("w:tblHeader"))
+    for c, (cell, header) in enumerate(zip(header_row.cells, headers, strict=True)):
+        paragraph = cell.paragraphs[0]
+        paragraph.add_run(paper._clean(header)).bold = True
+        if c in numeric:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for row_values, table_row in zip(rows, table.rows[1:], strict=True):
+        for c, (cell, value) in enumerate(zip(table_row.cells, row_values, strict=True)):
+            text = paper.format_value(value, formats.get(c))
+            paragraph = cell.paragraphs[0]
+            run = paragraph.add_run(text)
+            if c in numeric or paper._is_number(value):
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            rating = paper.rag_rating(text) if c in rag_columns else None
+            if rating is not None:
+                fill, colour = paper.RAG_FILLS[rating]
+                shd = OxmlElement("w:shd")
+                shd.set(qn("w:val"), "clear")
+                shd.set(qn("w:color"), "auto")
+                shd.set(qn("w:fill"), fill)
+                cell._tc.get_or_add_tcPr().append(shd)
+                run.font.color.rgb = RGBColor.from_string(colour)
+    if col_widths_cm is not None:
+        table.autofit = False
+        for grid_col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), col_widths_cm,
+                                   strict=True):
+            grid_col.set(qn("w:w"), str(Cm(width).twips))
+        for table_row in table.rows:
+            for cell, width in zip(table_row.cells, col_widths_cm, strict=True):
+                cell.width = Cm(width)
+    style = paper.find_style(doc, cell_style, WD_STYLE_TYPE.PARAGRAPH) if cell_style else None
+    for table_row in table.rows:
+        for cell in table_row.cells:
+            for cell_paragraph in cell.paragraphs:
+                if style is not None:
+                    cell_paragraph.style = style
+                elif cell_font_pt is not None:
+                    for run in cell_paragraph.runs:
+                        run.font.size = Pt(cell_font_pt)
+    if bold_last_row:
+        for cell in table.rows[-1].cells:
+            for run in cell.paragraphs[0].runs:
+                run.bold = True
+
+
+_cell_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_values = st.one_of(_cell_text, st.none(), st.integers(-10**7, 10**7),
+                    st.floats(-1e6, 1e6, allow_nan=False),
+                    st.sampled_from(["Green", "Amber: 2 late", "Red", "Not rated", "Redhill",
+                                     " lead\tand\ntrail ", "a & b < c > \"d\""]))
+
+
+@st.composite
+def _tables(draw: st.DrawFn) -> dict[str, Any]:
+    ncols = draw(st.integers(1, 4))
+    rows = draw(st.lists(st.lists(_values, min_size=ncols, max_size=ncols), max_size=4))
+    columns = st.integers(0, ncols - 1)
+    return {
+        "headers": draw(st.lists(_cell_text.filter(str.strip), min_size=ncols, max_size=ncols)),
+        "rows": rows,
+        "caption": draw(_cell_text.filter(str.strip)),
+        "col_widths_cm": draw(st.one_of(st.none(), st.lists(st.floats(0.5, 8), min_size=ncols,
+                                                            max_size=ncols))),
+        "number_formats": draw(st.dictionaries(columns, st.sampled_from(["money", "percent"]),
+                                               max_size=2)),
+        "rag_columns": draw(st.lists(columns, max_size=2, unique=True)),
+        "cell_style": draw(st.sampled_from([None, "Caption", "No Such Style"])),
+        "cell_font_pt": draw(st.sampled_from([None, 9, 10.5])),
+        "bold_last_row": draw(st.booleans()),
+    }
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=_tables(), template=st.sampled_from(["default", "committee"]))
+def test_a_table_written_in_one_piece_is_the_table_python_docx_builds_cell_by_cell(
+        table: dict[str, Any], template: str) -> None:
+    theirs, ours = paper.open_paper(None), paper.open_paper(None)
+    if template == "committee":
+        for doc in (theirs, ours):
+            style_document(doc, council="Example Council")
+
+    _plain_table(theirs, **table)
+    paper.add_table(ours, **table)
+
+    assert ours.element.body.xml == theirs.element.body.xml

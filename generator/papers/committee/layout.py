@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from docx.document import Document as DocumentObject
-from docx.enum.style import WD_STYLE_TYPE
-from docx.shared import Pt
 from docx.table import Table as DocxTable
 
 from generator.errors import ReportError, ToolkitError, WorkspaceError
@@ -30,6 +28,7 @@ from generator.workspace import Workspace, bundled_templates_dir
 
 TEMPLATE_NAME = "committee-paper.docx"
 TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
+TABLE_TEXT_PT = 9
 MARKER = "TO COMPLETE:"
 PLACEHOLDER_PREFIX = "[To be completed by the report author: "
 NO_RETURNS = "No returns yet"
@@ -277,8 +276,8 @@ def mark_placeholder_cells(doc: DocumentObject, table: DocxTable) -> None:
 
 def front_sheet(doc: DocumentObject, rows: Sequence[tuple[str, Piece]]) -> None:
     table = paper.add_table(doc, ["Item", "Detail"], [[k, v.shown] for k, v in rows],
-                            caption="Report details", col_widths_cm=[4.5, 12])
-    compact_table(doc, table)
+                            caption="Report details", col_widths_cm=[4.5, 12],
+                            cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT)
     mark_placeholder_cells(doc, table)
 
 
@@ -316,32 +315,10 @@ class Table:
         return formats
 
     def add_to(self, doc: DocumentObject) -> DocxTable:
-        table = paper.add_table(doc, self.headers, self.rows, caption=self.caption,
-                                number_formats=self.word_formats(), rag_columns=self.rag,
-                                col_widths_cm=self.widths_cm)
-        compact_table(doc, table)
-        if self.total:
-            for cell in table.rows[-1].cells:
-                for cell_paragraph in cell.paragraphs:
-                    for run in cell_paragraph.runs:
-                        run.bold = True
-        return table
-
-
-def compact_table(doc: DocumentObject, table: DocxTable) -> None:
-    """Cells in the template's "Table Text" style (restyleable), else in 9pt text."""
-    style = paper.find_style(doc, TABLE_TEXT_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    for row in table.rows:
-        for cell in row.cells:
-            for cell_paragraph in cell.paragraphs:
-                if style is not None:
-                    # Set the style id directly: python-docx's `paragraph.style = ...` looks
-                    # through every style of the document on each call, which made a paper
-                    # for 1,000 partnerships take most of a minute.
-                    cell_paragraph._p.style = style.style_id
-                else:
-                    for run in cell_paragraph.runs:
-                        run.font.size = Pt(9)
+        return paper.add_table(doc, self.headers, self.rows, caption=self.caption,
+                               number_formats=self.word_formats(), rag_columns=self.rag,
+                               col_widths_cm=self.widths_cm, cell_style=TABLE_TEXT_STYLE,
+                               cell_font_pt=TABLE_TEXT_PT, bold_last_row=self.total)
 
 
 def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> list[list[object]]:

@@ -44,12 +44,13 @@ from generator.papers.committee.figures import (
 )
 from generator.papers.committee.layout import (
     ANNEX_NOTES,
+    TABLE_TEXT_PT,
+    TABLE_TEXT_STYLE,
     OfficerText,
     PaperResult,
     Piece,
     Table,
     add_budget_chart,
-    compact_table,
     exempt_piece,
     finish_paper,
     front_sheet,
@@ -665,7 +666,7 @@ class _Report:
         answers = review.answers
         vfm = rating(self.data.scale("yes_partly_no"), answers.get("vfm_assessment")).label
         savings = money(answers.get("cashable_savings"))
-        vfm_table = paper.add_table(doc, ["Question", "Answer"], [
+        paper.add_table(doc, ["Question", "Answer"], [
             ["Benefits achieved this year", text_answer(answers, "benefits_achieved")
              or NOT_ANSWERED],
             ["Cashable savings this year", paper.format_value(savings, "money_pence" if
@@ -674,8 +675,8 @@ class _Report:
             ["Non-cashable benefits", text_answer(answers, "non_cashable_benefits")
              or NOT_ANSWERED],
             ["Does the partnership provide value for money?", vfm],
-        ], caption=f"{review.entry.partnership.name}: value for money", col_widths_cm=[5, 11.5])
-        compact_table(doc, vfm_table)
+        ], caption=f"{review.entry.partnership.name}: value for money", col_widths_cm=[5, 11.5],
+            cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT)
         paper.add_heading(doc, "Performance", 2)
         self.kpi_detail(review).add_to(doc)
         summary = text_answer(answers, "kpi_summary")
