@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter
-
 from generator.errors import RegisterError
 from generator.fileio import atomic_write_bytes
 from generator.framework import Framework
@@ -174,6 +171,10 @@ EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 def read_register(path: Path, framework: Framework) -> Register:
     """Read and validate the register; raise RegisterError listing every problem found."""
+    # Imported here: openpyxl takes longer to import than most commands take to run.
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
     name = path.name
     if not path.exists():
         raise RegisterError(f"{path}: register not found")
@@ -334,6 +335,8 @@ def example_rows() -> list[dict[str, Any]]:
 
 def write_register(path: Path, rows: list[dict[str, Any]]) -> None:
     """Write a register workbook with the standard columns (used for the example register)."""
+    import openpyxl
+
     from generator.office.excel import add_table_sheet, save_workbook_atomic
 
     workbook = openpyxl.Workbook()

@@ -30,6 +30,7 @@ from generator.framework import Framework
 from generator.office import controls
 from generator.register import Partnership, Register, format_money, read_register
 from generator.store import Issued, Store, now_iso
+from generator.wording import long_date
 from generator.workspace import Workspace
 
 NONE_ON_RECORD = "None on record"
@@ -57,10 +58,6 @@ def new_issue_id(form_type: str, partnership_id: str, cycle: str) -> str:
     The random part has 64 bits, so a reference cannot be guessed from another one.
     """
     return f"{partnership_id}-{form_type}-{cycle.replace('/', '')}-{secrets.token_hex(8)}"
-
-
-def long_date(value: dt.date) -> str:
-    return f"{value:%A} {value.day} {value:%B %Y}"
 
 
 def display_value(f: Field, value: Any) -> str:

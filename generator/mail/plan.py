@@ -51,14 +51,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter
-
 from generator import fileio
 from generator.errors import MailError, RegisterError, ToolkitError
 from generator.failures import explain_failure
 from generator.formdefs import FormDefinition, load_definition
-from generator.forms.issue import long_date
 from generator.mail.message import (
     DOCX_CONTENT_TYPE,
     Attachment,
@@ -77,6 +73,7 @@ from generator.mail.message import (
 from generator.register import SHEET, _header_key, _text
 from generator.returns.tracker import status_rows
 from generator.store import Issued, Return, SendClaim, Store
+from generator.wording import long_date
 from generator.workspace import Workspace
 
 __all__ = [
@@ -244,6 +241,10 @@ def read_contacts(ws: Workspace) -> dict[str, Contact]:
     address is taken as written (whitespace collapsed, as the register reader does), so that
     :func:`prepare_send` can report a bad address by its cell and still email everyone else.
     """
+    # Imported here: a command that never reads the register need not import openpyxl.
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
     path = ws.path("register")
     if not path.exists():
         raise RegisterError(f"{path}: register not found")

@@ -25,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.errors import ToolkitError
 from generator.fileio import atomic_write_bytes
-from generator.office.word import RAG_FILLS, rag_rating
+from generator.office.rag import RAG_FILLS, rag_rating
 
 __all__ = [
     "DATETIME_FORMAT",

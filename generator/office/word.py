@@ -45,6 +45,7 @@ from lxml import etree
 from generator.errors import ReportError
 from generator.fileio import atomic_write_bytes
 from generator.office.accessibility import MIN_CONTRAST, contrast_ratio, link_text_problem
+from generator.office.rag import RAG_FILLS, rag_rating
 
 __all__ = [
     "NOT_REPORTED",
@@ -73,16 +74,6 @@ __all__ = [
     "set_document_metadata",
 ]
 
-#: RAG rating -> (fill colour, text colour), hex RRGGBB without "#".
-#: Contrast ratios (WCAG 2.x formula): Red 6.5:1, Amber 12.8:1, Green 6.2:1, Grey 14.9:1.
-#: "Grey" is used for "Not rated". The rating word is always written in the cell too.
-RAG_FILLS: dict[str, tuple[str, str]] = {
-    "Red": ("C00000", "FFFFFF"),
-    "Amber": ("FFC000", "000000"),
-    "Green": ("00703C", "FFFFFF"),
-    "Grey": ("D9D9D9", "000000"),
-}
-
 #: What an empty value (None, NaN) is shown as in a table: words, not a dash.
 NOT_REPORTED = "Not reported"
 
@@ -100,7 +91,6 @@ NUMBER_FORMATS: dict[str, str] = {
 PLACEHOLDER_STYLE = "Author Placeholder"
 _PLACEHOLDER_PREFIX = "[To be completed by the report author: "
 
-_RAG_WORD = re.compile(r"^\s*(green|amber|red|grey|gray|not rated)\b", re.IGNORECASE)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _DOCX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _DOTX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
@@ -145,23 +135,6 @@ def find_style(doc: DocumentObject, name: str, style_type: WD_STYLE_TYPE) -> Any
     of a large paper (measured on the Scrutiny report at 1,000 partnerships: 9 s).
     """
     return _find_style(doc, name, style_type)
-
-
-def rag_rating(text: object) -> str | None:
-    """The RAG_FILLS key for a cell whose text starts with a rating word, else None.
-
-    "Green", "Amber", "Red" map to themselves; "Not rated" and "Grey" map to "Grey".
-    The word must stand alone ("Redhill" is not a rating).
-    """
-    if text is None:
-        return None
-    match = _RAG_WORD.match(str(text))
-    if not match:
-        return None
-    word = match.group(1).lower()
-    if word in ("grey", "gray", "not rated"):
-        return "Grey"
-    return word.capitalize()
 
 
 def format_value(value: object, number_format: str | None = None) -> str:
