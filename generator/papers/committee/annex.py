@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import openpyxl
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 
 from generator.office.excel import add_table_sheet, save_workbook_atomic
-from generator.office.word import RAG_FILLS, rag_rating
 from generator.papers.committee.layout import Table
 
 
@@ -26,18 +25,9 @@ def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object
     add_table_sheet(workbook, "About", ["Item", "Detail"], [list(row) for row in about],
                     col_widths={"Item": 28, "Detail": 90})
     for table in tables:
-        rag_headers = [table.headers[c] for c in table.rag]
         sheet = add_table_sheet(workbook, table.sheet, table.headers, table.rows,
                                 number_formats=table.excel_formats(),
-                                rag_column=rag_headers[0] if rag_headers else None)
-        for column in table.rag[1:]:
-            for row in range(2, len(table.rows) + 2):
-                cell = sheet.cell(row=row, column=column + 1)
-                rating = rag_rating(cell.value) if isinstance(cell.value, str) else None
-                if rating is not None:
-                    fill, colour = RAG_FILLS[rating]
-                    cell.fill = PatternFill(fill_type="solid", start_color=fill, end_color=fill)
-                    cell.font = Font(color=colour)
+                                rag_columns=[table.headers[c] for c in table.rag])
         if table.total:
             for cell in sheet[len(table.rows) + 1]:
                 cell.font = Font(bold=True, color=cell.font.color)
