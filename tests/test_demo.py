@@ -79,9 +79,8 @@ def test_the_demo_command_prints_the_scrutiny_report_last(tmp_path):
     assert "scrutiny-report-" in last and last.endswith(".docx")
 
 
-def test_running_the_demo_again_uses_a_new_folder(tmp_path):
-    first = run_demo(tmp_path / "demo")
-    second = run_demo(tmp_path / "demo")
+def test_running_the_demo_again_uses_a_new_folder(demo):
+    again = run_demo(demo.workspace, today=dt.date(2026, 11, 25))
 
-    assert first.workspace != second.workspace
-    assert second.workspace.name == "demo-2"
+    assert again.workspace != demo.workspace
+    assert again.workspace.name == f"{demo.workspace.name}-2"
