@@ -211,7 +211,7 @@ def _tables(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=_tables(), template=st.sampled_from(["default", "committee"]))
 def test_a_table_written_in_one_piece_is_the_table_python_docx_builds_cell_by_cell(
         table: dict[str, Any], template: str) -> None:
