@@ -9,6 +9,7 @@ line printed passes through `printable`, so text from outside cannot drive the t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -72,7 +73,15 @@ class _Commands(click.Group):
 
 def _workspace(ctx: click.Context) -> Workspace:
     folder = ctx.obj.get("workspace") if ctx.obj else None
-    return open_workspace(folder) if folder else find_workspace()
+    ws = open_workspace(folder) if folder else find_workspace()
+    warning = ws.sync_warning()
+    if warning:
+        _echo(f"warning: {warning}", err=True)
+    return ws
+
+
+def _note(text: str) -> None:
+    _echo(f"note: {text}", err=True)
 
 
 def _progress(label: str, quiet: bool) -> Callable[[Iterable[T]], Iterator[T]]:
@@ -247,12 +256,15 @@ def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str
     from generator.forms.template_build import write_template
 
     framework, forms_dir = None, None
+    writing: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if into is None:
         ws = _workspace(ctx)
         into, framework, forms_dir = ws.path("templates"), ws.framework(), ws.forms_dir
-    for form_type in form_types or FORM_TYPES:
-        definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
-        _echo(str(write_template(definition, into, replace=replace)))
+        writing = ws.writing("templates build", note=_note)
+    with writing:
+        for form_type in form_types or FORM_TYPES:
+            definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
+            _echo(str(write_template(definition, into, replace=replace)))
 
 
 @templates.command("check")
@@ -390,8 +402,10 @@ def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -
 
     ws = _workspace(ctx)
     cycle = cycle or ws.cycle
-    output = output or unused_path(ws.path("reports") / f"answers-{cycle.replace('/', '-')}.xlsx")
-    path, count = export_answers(ws, output, cycle=cycle)
+    with ws.writing("export", note=_note):
+        output = output or unused_path(
+            ws.path("reports") / f"answers-{cycle.replace('/', '-')}.xlsx")
+        path, count = export_answers(ws, output, cycle=cycle)
     _echo(f"{path} ({count} accepted return(s))")
 
 
@@ -410,17 +424,63 @@ def status_command(ctx: click.Context, cycle: str | None, as_xlsx: bool, as_json
     ws = _workspace(ctx)
     with Store(ws.path("store")) as store:
         rows = status_rows(store, cycle=cycle)
+        journal = store.journal_mode
+    # Never waits for the writer lock: the tracker is rewritten whole from one reading of the
+    # store and replaces the old one in one step, so two at once leave one complete tracker.
     tracker = write_tracker(rows, ws.path("reports") / "tracker.xlsx") if as_xlsx else None
     if as_json:
         _echo_json([r.to_json() for r in rows])
+        _echo(ws.sharing(journal), err=True)
         return
     for r in rows:
         returned = f"returned {r.returned_at}" if r.returned_at else "not returned"
         _echo(f"{r.partnership_id:<6} {r.form:<10} {r.state:<24} issued {r.issued_at} for "
                    f"{r.sent_to} ({r.sent}), due {r.due_date or '-'}, {returned}. "
                    f"{r.detail}".rstrip())
+    _echo(ws.sharing(journal), err=True)
     if tracker is not None:
         _echo(f"Tracker written: {tracker}", err=True)
+
+
+@main.command("unlock")
+@click.option("--yes", "-y", is_flag=True, help="Clear the lock without asking (for scripts).")
+@click.pass_context
+@_fail_on_toolkit_errors
+def unlock_command(ctx: click.Context, yes: bool) -> None:
+    """Clear the workspace's lock left by a command that never finished.
+
+    Says who holds it and since when, and asks first. Clear it only when that command is no
+    longer running: a lock left behind is also cleared by the next command, by itself, once
+    its holder's process is gone (same computer) or after [workspace] lock_stale_hours.
+    """
+    from generator.lock import clear_lock, current_holder, lock_file
+
+    ws = _workspace(ctx)
+    if not lock_file(ws.root).exists():
+        _echo("No command holds the workspace's lock, so there is nothing to clear. "
+              "Nothing was changed.")
+        return
+    holder = current_holder(ws.root)
+    if holder is None:
+        _echo(f"The workspace's lock file ({lock_file(ws.root)}) cannot be read: a command "
+              "stopped while taking it, or one is taking it this moment.")
+    else:
+        _echo(f"{holder.describe()}.")
+        if holder.running_here():
+            _echo(f"That command is still running on this computer (process {holder.pid}).")
+        elif holder.on_this_computer():
+            _echo("That command is no longer running: it ended without finishing (the next "
+                  "command would also clear its lock by itself).")
+    question = ("Clear the lock? Only if that command is no longer running: two commands "
+                "changing the workspace at once can lose work")
+    if not yes and not click.confirm(question, default=False, err=True):
+        _echo("The lock was kept. Nothing was changed.", err=True)
+        sys.exit(1)
+    if not clear_lock(ws.root, holder):
+        _echo("The lock was not cleared: it changed meanwhile (another command took it or "
+              "cleared it). Run 'partnerships unlock' again to see who holds it now.", err=True)
+        sys.exit(1)
+    _echo("The lock was cleared: other commands can change the workspace again.")
 
 
 @main.group("report")

@@ -3,15 +3,19 @@
 A file is first written in full to a temporary file and only then given its name. Inside a
 workspace the temporary file lives in the workspace's private folder (`.partnerships/tmp`,
 on the same drive, so the final rename is atomic), never in a folder an officer looks at;
-its name carries the writing process's id, so a later run can remove what a run that died
-half-way left behind (`clean_scratch`).
+its name carries the writing process's id and a tag of its computer, so a later run can
+remove what a run that died half-way left behind (`clean_scratch`) without touching what a
+command on another computer sharing the workspace is writing now.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
 import re
+import socket
 import sys
 import tempfile
 import time
@@ -57,9 +61,19 @@ def _temp_location(path: Path) -> tuple[Path, str]:
     """Where to write the temporary file for `path`, and its name prefix."""
     scratch = scratch_folder_for(path)
     if scratch is not None and _same_device(scratch, path.parent):
-        return scratch, f"{os.getpid()}-"
+        return scratch, _scratch_prefix()
     # Outside a workspace (or on another drive): beside the file, hidden by its dot.
     return path.parent, f".{os.getpid()}-{path.name}."
+
+
+@functools.cache
+def _computer_tag() -> str:
+    """Eight hex digits standing for this computer in the names of temporary files."""
+    return hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
+
+
+def _scratch_prefix() -> str:
+    return f"{os.getpid()}-{_computer_tag()}-"
 
 
 def _same_device(a: Path, b: Path) -> bool:
@@ -73,7 +87,9 @@ def clean_scratch(root: Path, *, older_than: float = 24 * 3600) -> list[Path]:
     """Remove temporary files a run that ended early left in the workspace at `root`.
 
     A temporary file is removed when the process that wrote it is no longer running, or
-    when it is older than `older_than` seconds (a process id may have been reused).
+    when it is older than `older_than` seconds (a process id may have been reused). One
+    written on another computer (a workspace on a network drive) is removed only by age:
+    that computer's processes cannot be seen from here.
     """
     scratch = root / PRIVATE_FOLDER / SCRATCH_FOLDER
     removed: list[Path] = []
@@ -93,12 +109,17 @@ def clean_scratch(root: Path, *, older_than: float = 24 * 3600) -> list[Path]:
 
 
 def _writer_alive(path: Path, now: float, older_than: float) -> bool:
-    pid_text = path.name.split("-", 1)[0]
+    pid_text, _, rest = path.name.partition("-")
+    tag, tagged, _ = rest.partition("-")
     try:
         age = now - path.stat().st_mtime
     except OSError:
         return True  # gone already: another run is cleaning it
-    return pid_text.isdigit() and pid_alive(int(pid_text)) and age <= older_than
+    if age > older_than:
+        return False
+    if tagged and tag != _computer_tag():
+        return True  # written on another computer
+    return pid_text.isdigit() and pid_alive(int(pid_text))
 
 
 _TOGETHER = ".together.json"
@@ -139,7 +160,7 @@ def write_together(items: list[tuple[Path, bytes]]) -> None:
     try:
         scratch = scratch_folder_for(items[0][0]) if items else None
         if scratch is not None:
-            fd, name = tempfile.mkstemp(dir=scratch, prefix=f"{os.getpid()}-", suffix=_TOGETHER)
+            fd, name = tempfile.mkstemp(dir=scratch, prefix=_scratch_prefix(), suffix=_TOGETHER)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump([str(path) for path, _ in items], handle)
                 handle.flush()

@@ -10,6 +10,7 @@ seconds and then says, in one line, who is working in the workspace.
 A command killed before it could remove its lock leaves the file behind. The next command
 takes such a lock over, with a note, when its holder's process is gone (same computer) or it
 is older than the stale limit (another computer, whose processes cannot be seen from here).
+`clear_lock` removes one at an officer's request (`partnerships unlock`).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from generator.errors import ToolkitError
-from generator.fileio import pid_alive, private_folder
+from generator.council_year import long_time
+from generator.errors import WorkspaceBusy
+from generator.fileio import PRIVATE_FOLDER, pid_alive, private_folder
 
 LOCK_NAME = "writer.lock"
 DEFAULT_WAIT_SECONDS = 5.0
@@ -36,10 +38,6 @@ DEFAULT_STALE_SECONDS = 12 * 3600
 _POLL_SECONDS = 0.1
 # A takeover is a few file operations; a takeover file older than this was left by a crash.
 _TAKEOVER_STALE_SECONDS = 10.0
-
-
-class WorkspaceBusy(ToolkitError):
-    """Another command is writing to the workspace and did not finish in time."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +51,13 @@ class Holder:
     since: str  # ISO 8601, UTC
     token: str
 
+    def on_this_computer(self) -> bool:
+        return self.computer == _this_computer()
+
+    def running_here(self) -> bool:
+        """Whether the holder is a process still running on this computer."""
+        return self.on_this_computer() and pid_alive(self.pid)
+
     def describe(self) -> str:
         """'jane on PC-123 has been running "partnerships collect" since 30 November 2026,
         13:05'."""
@@ -62,10 +67,9 @@ class Holder:
 
 def _when(iso: str) -> str:
     try:
-        moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
+        return long_time(dt.datetime.fromisoformat(iso.replace("Z", "+00:00")))
     except ValueError:
         return iso
-    return f"{moment.day} {moment:%B %Y, %H:%M}"
 
 
 def _this_computer() -> str:
@@ -207,6 +211,18 @@ def _release(key: Path, path: Path) -> None:
             path.unlink()
 
 
+def lock_file(root: Path) -> Path:
+    """The writer lock's file in the workspace at `root` (which may not exist)."""
+    return root / PRIVATE_FOLDER / LOCK_NAME
+
+
 def current_holder(root: Path) -> Holder | None:
-    """Who holds the workspace's writer lock now, or None."""
-    return _read(root / ".partnerships" / LOCK_NAME)
+    """Who holds the workspace's writer lock now, or None (no lock, or one unreadable)."""
+    return _read(lock_file(root))
+
+
+def clear_lock(root: Path, holder: Holder | None) -> bool:
+    """Remove the workspace's lock if it is still the one `holder` names (None: a lock file
+    that cannot be read); False when there is none, or another command holds it now."""
+    path = lock_file(root)
+    return path.exists() and _take_over(path, holder)

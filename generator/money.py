@@ -1,18 +1,16 @@
-"""Reading amounts of money and numbers as people type them."""
+"""Money and numbers: read as people type them, rounded and written as councils show them.
+
+One parser (`parse_money`, `parse_number`), one rounding (`tidy_amount`), one way of writing
+pounds (`format_money`) and one wording for an amount nobody gave (`NOT_GIVEN`).
+"""
 
 from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
-
-class MoneyError(ValueError):
-    """Text that is not an amount of money or a number."""
-
-
-class TooLarge(MoneyError):
-    """A number beyond any sane figure (or beyond what a float can hold)."""
-
+from generator.errors import MoneyError, TooLarge
 
 # No partnership of a district council comes near these: a larger figure is a typing slip
 # (or a hostile file), and beyond about 1e308 a float becomes infinity, which JSON, Excel
@@ -82,3 +80,32 @@ def parse_number(value: object, *, integer: bool = False) -> float | int:
             raise MoneyError(f'"{value}" is not a whole number')
         return int(number)
     return int(number) if number.is_integer() and "." not in text else number
+
+
+# What a form, a paper or an email says for an amount nobody gave.
+NOT_GIVEN = "Not given"
+
+
+def tidy_amount(value: float) -> float | int:
+    """An amount rounded to the penny; a whole number of pounds as an int (12500, not 12500.0)."""
+    value = round(value, 2)
+    return int(value) if float(value).is_integer() else value
+
+
+def format_money(value: float | None) -> str:
+    """'£12,500' for whole pounds, '£7,250.50' otherwise; NOT_GIVEN for None."""
+    if value is None:
+        return NOT_GIVEN
+    return f"£{value:,.0f}" if float(value).is_integer() else f"£{value:,.2f}"
+
+
+def stored_money(value: Any) -> float | int | None:
+    """An amount as kept in the store (a number, or text as typed long ago), or None."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return value
+    try:
+        return parse_money(value)
+    except MoneyError:
+        return None

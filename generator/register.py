@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import RegisterError
-from generator.fileio import atomic_write_bytes
+from generator.errors import MoneyError, RegisterError
 from generator.framework import Framework
-from generator.money import MoneyError, parse_money
+from generator.money import format_money, parse_money
 
 SHEET = "Partnerships"
 EXAMPLE_DATA = Path(__file__).parent / "data" / "example_register.toml"
@@ -120,12 +119,6 @@ class Register:
 
     def get(self, partnership_id: str) -> Partnership | None:
         return next((p for p in self.partnerships if p.id == partnership_id), None)
-
-
-def format_money(value: float | None) -> str:
-    if value is None:
-        return "Not given"
-    return f"£{value:,.0f}" if float(value).is_integer() else f"£{value:,.2f}"
 
 
 def _norm(text: object) -> str:
@@ -360,4 +353,4 @@ def write_example_register(path: Path) -> None:
 
 
 __all__ = ["COLUMNS", "Partnership", "Register", "read_register", "write_register",
-           "write_example_register", "format_money", "atomic_write_bytes"]
+           "write_example_register"]

@@ -169,12 +169,31 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1, _v2_issue_state, _v3_send_claims, _v4_originals_apart]
 
 
+WAL = "wal"
+ROLLBACK = "delete"
+
+
+def journal_mode_for(path: Path) -> str:
+    """SQLite's rollback journal for a store on a network drive or in a synced folder, else WAL.
+
+    WAL keeps recent changes in a second file and in memory shared by the programs using the
+    store, so every one of them must be on one computer: two PCs using one store over a share
+    can lose changes without an error. A sync client copies files one by one, whenever it
+    likes: with the rollback journal the store is one complete file after every change.
+    """
+    from generator.drives import locate
+
+    where = locate(path.parent)
+    return ROLLBACK if where.network or where.sync else WAL
+
+
 def _use_journal_mode(db: sqlite3.Connection, mode: str) -> None:
     """Put the store in `mode` unless it is already; wait while another connection holds it.
 
     Changing the journal mode needs the store to itself, and SQLite reports "database is
     locked" at once rather than waiting (measured: two commands opening a new store at the
-    same moment); the mode is kept in the file, so only the first opening changes it.
+    same moment); the mode is kept in the file, so only the first opening changes it. Leaving
+    WAL, what is still only in the write-ahead log is first copied into the store itself.
     """
     deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
     while True:
@@ -182,7 +201,9 @@ def _use_journal_mode(db: sqlite3.Connection, mode: str) -> None:
         if current == mode:
             return
         try:
-            db.execute(f"PRAGMA journal_mode={mode}")
+            if current == WAL:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            db.execute(f"PRAGMA journal_mode={mode}").fetchall()
             return
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -296,15 +317,26 @@ class Store:
             # before "the store is busy" is reported.
             self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
             self.db.row_factory = sqlite3.Row
-            _use_journal_mode(self.db, "wal")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            mode = journal_mode_for(path)
+            _use_journal_mode(self.db, mode)
+            # With a rollback journal, only FULL makes a commit durable when the power fails.
+            self.db.execute(f"PRAGMA synchronous={'NORMAL' if mode == WAL else 'FULL'}")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc):
+                raise StoreError(f"{path}: the store is busy: another program has it open and "
+                                 "did not let go in time. Nothing was changed; try again when "
+                                 "it ends") from None
             raise StoreError(f"{path}: cannot open the store: {exc}") from None
 
     def close(self) -> None:
         self.db.close()
+
+    @property
+    def journal_mode(self) -> str:
+        """The journal the store uses now: 'wal' or 'delete' (SQLite's rollback journal)."""
+        return str(self.db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
     def __enter__(self) -> Store:
         return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import shutil
 import tomllib
 from collections.abc import Callable, Iterator
@@ -16,12 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.council_year import current_cycle, current_period
+from generator.drives import Location, locate
 from generator.errors import WorkspaceError
-from generator.fileio import atomic_write_text, clean_scratch
+from generator.fileio import atomic_write_text, clean_scratch, private_folder
 from generator.formdefs import FORMS_DIR
 from generator.framework import BUNDLED_FRAMEWORK, Framework, load_framework
 
 CONFIG_NAME = "partnerships.toml"
+# Remembers the sync folder the officer was last warned about, so the warning comes once.
+SYNC_WARNED = "sync-warned.txt"
 PACKAGE_DIR = Path(__file__).parent
 TEXTS_DIR = PACKAGE_DIR / "data" / "texts"
 EMAIL_DIR = PACKAGE_DIR / "data" / "email"
@@ -34,19 +39,6 @@ def bundled_templates_dir() -> Path:
             return candidate
     raise WorkspaceError("the toolkit's Word templates are missing from this installation; "
                          "reinstall it (pip install .)")
-
-
-def current_cycle(today: dt.date | None = None) -> str:
-    """The council year (April to March) containing `today`, as '2026/27'."""
-    today = today or dt.date.today()
-    start = today.year if today.month >= 4 else today.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def current_period(today: dt.date | None = None) -> str:
-    """The calendar quarter containing `today`, as '2026-Q4'."""
-    today = today or dt.date.today()
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
 
 
 CONFIG_TEMPLATE = """\
@@ -178,6 +170,44 @@ class Workspace:
                                  f"of {'hours' if key.endswith('hours') else 'seconds'}, "
                                  f"such as {default:g}")
         return float(value)
+
+    @functools.cached_property
+    def location(self) -> Location:
+        """Where the workspace is: on a network drive, in a folder a sync client copies."""
+        return locate(self.root)
+
+    def sync_warning(self) -> str | None:
+        """A warning that a sync client copies the workspace: once for each sync folder."""
+        sync = self.location.sync
+        if sync is None:
+            return None
+        marker = private_folder(self.root) / SYNC_WARNED
+        with contextlib.suppress(OSError):
+            if marker.read_text(encoding="utf-8") == sync.folder:
+                return None
+        with contextlib.suppress(OSError):
+            atomic_write_text(marker, sync.folder)
+        return (f"the workspace is inside {sync.folder}, which {sync.client} keeps in sync: "
+                "it may copy store.sqlite while a command is writing to it, or bring back an "
+                "older copy from another computer, and returns or the record of emails sent "
+                "would be lost. Move the workspace to a network drive or a folder that is not "
+                "synced (see 'Sharing a workspace' in the README); this warning is not repeated")
+
+    def sharing(self, journal_mode: str) -> str:
+        """One line: where the workspace is and the journal the store uses there."""
+        journal = ("a write-ahead log (WAL)" if journal_mode == "wal"
+                   else "a rollback journal")
+        where = self.location
+        if where.network:
+            return (f"The workspace is on {where.network}: the store uses {journal}, so "
+                    "officers on several computers can share it, one changing command at a "
+                    "time.")
+        if where.sync is not None:
+            return (f"The workspace is in {where.sync.folder}, which {where.sync.client} keeps "
+                    f"in sync: the store uses {journal}, so it is one complete file between "
+                    "commands, but see 'Sharing a workspace' in the README.")
+        return (f"The workspace is on a local disk: the store uses {journal}; share it with "
+                "other computers only from a network drive.")
 
     def text(self, name: str) -> str:
         """An editable text of the workspace (email or report wording), or the bundled one."""

@@ -16,9 +16,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def command(workspace: Path, *args: str) -> list[str]:
-    """The command line running `partnerships --workspace WS ARGS` from this checkout."""
-    return [sys.executable, "-m", "generator", "--workspace", str(workspace), *args]
+def command(workspace: Path, *args: str, share: Path | None = None) -> list[str]:
+    """The command line running `partnerships --workspace WS ARGS` from this checkout; with
+    `share`, on a computer that sees that folder as an SMB share (tests/shares.py)."""
+    program = [sys.executable, str(REPO / "tests" / "shares.py"), str(share)] if share else [
+        sys.executable, "-m", "generator"]
+    return [*program, "--workspace", str(workspace), *args]
 
 
 def environment() -> dict[str, str]:
@@ -28,16 +31,17 @@ def environment() -> dict[str, str]:
     return env
 
 
-def start(workspace: Path, *args: str) -> subprocess.Popen[str]:
+def start(workspace: Path, *args: str, share: Path | None = None) -> subprocess.Popen[str]:
     """Start the command; its output is captured as text."""
-    return subprocess.Popen(command(workspace, *args), cwd=REPO, env=environment(),
+    return subprocess.Popen(command(workspace, *args, share=share), cwd=REPO, env=environment(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             encoding="utf-8")
 
 
-def run(workspace: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(workspace: Path, *args: str, timeout: float = 120,
+        share: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the command to its end."""
-    return subprocess.run(command(workspace, *args), cwd=REPO, env=environment(),
+    return subprocess.run(command(workspace, *args, share=share), cwd=REPO, env=environment(),
                           capture_output=True, text=True, encoding="utf-8", timeout=timeout)
 
 

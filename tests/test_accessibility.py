@@ -16,6 +16,7 @@ from generator.errors import ReportError
 from generator.office import charts
 from generator.office import word as paper
 from generator.office.accessibility import Finding, check_paper, contrast_ratio, format_findings
+from generator.vocabulary import rag_colours
 
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 R_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -85,7 +86,7 @@ def test_paper_built_with_paper_module_passes(tmp_path: Path) -> None:
         ],
         caption="Budgets and ratings",
         number_formats={1: "money"},
-        rag_columns=[2],
+        colour_columns=[2], colour_of=rag_colours,
     )
     paper.add_heading(doc, "Detail", 3)
     categories = ["Building Control", "Waste"]
@@ -337,7 +338,8 @@ def test_check_paper_non_word_file_raises_report_error(tmp_path: Path) -> None:
         check_paper(path)
 
 
-def test_check_paper_does_not_expand_external_entities(tmp_path: Path) -> None:
+def test_check_paper_refuses_a_paper_declaring_entities_and_never_expands_them(
+        tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET", encoding="utf-8")
     good = save(base_doc(), tmp_path, "good.docx")
@@ -351,9 +353,14 @@ def test_check_paper_does_not_expand_external_entities(tmp_path: Path) -> None:
         for info in src.infolist():
             data = body.encode() if info.filename == "word/document.xml" else src.read(info)
             dst.writestr(info, data)
-    findings = check_paper(evil)
-    assert "TOP-SECRET" not in format_findings(findings)
-    assert [f.rule for f in findings] == ["empty-heading"]
+    with pytest.raises(ReportError) as caught:
+        check_paper(evil)
+
+    assert "TOP-SECRET" not in str(caught.value)
+    assert str(caught.value) == (
+        "evil.docx was not opened: word/document.xml declares a DTD or entities; Word never "
+        "writes these, so the file was tampered with; save the paper again from Word and check "
+        "the saved copy")
 
 
 def test_contrast_ratio_matches_wcag_examples() -> None:

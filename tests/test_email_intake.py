@@ -19,10 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.returns import emails as email_intake
-from generator.returns.emails import (
+from generator.errors import (
     DamagedEmail,
-    EmailLimits,
     EmailTooLarge,
     EncryptedEmail,
     LinkedAttachment,
@@ -30,9 +28,9 @@ from generator.returns.emails import (
     NoWordAttachment,
     TooManyParts,
     WinmailAttachment,
-    parse_date,
-    read_saved_email,
 )
+from generator.returns import emails as email_intake
+from generator.returns.emails import EmailLimits, parse_date, read_saved_email
 
 from msg_support import FileAttachment, OutlookMessage, compound_file, msg_bytes
 

@@ -32,18 +32,11 @@ import generator.forms.issue as forms_module
 from generator.demo import example_answers
 from generator.formdefs import FormDefinition
 from generator.forms.fill import fill_form
-from generator.forms.issue import (
-    FormJob,
-    IssuedForm,
-    form_job,
-    framework_context,
-    issue_forms,
-    static_lines,
-    static_text,
-)
-from generator.forms.read import extract_answers, read_form
-from generator.forms.render import CUSTOM_PROPS_PART, CompiledTemplate, fill_controls
+from generator.forms.issue import FormJob, IssuedForm, form_job, framework_context, issue_forms
+from generator.forms.read import extract_answers, read_form, static_lines, static_text
+from generator.forms.render import CompiledTemplate, fill_controls
 from generator.forms.validate import validate_answers
+from generator.office.docprops import CUSTOM_PROPS_PART
 from generator.office.safe_open import open_package
 from generator.register import Partnership, read_register
 from generator.store import Store

@@ -107,3 +107,31 @@ def test_files_written_together_are_both_there_after_a_normal_run(tmp_path):
     write_together([(tmp_path / "paper.docx", b"paper"), (tmp_path / "paper.xlsx", b"annex")])
 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["paper.docx", "paper.xlsx"]
+
+
+def test_a_temporary_file_another_computer_is_writing_into_a_shared_workspace_is_left_alone(
+        tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    from generator.fileio import clean_scratch
+
+    (tmp_path / "partnerships.toml").write_text("", encoding="utf-8")
+    # A command on another PC, half-way through writing a report into the shared workspace
+    # (stopped here, so its process id is not a running process on this computer).
+    script = textwrap.dedent(f"""
+        import os, socket
+        socket.gethostname = lambda: "PC-FINANCE-07"
+        import generator.fileio as fileio
+        fileio.os.replace = lambda source, target: os._exit(9)
+        fileio.atomic_write_bytes(fileio.Path({str(tmp_path / "report.docx")!r}), b"report")
+    """)
+    stopped = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1])
+    assert stopped.returncode == 9
+    (being_written,) = (tmp_path / ".partnerships" / "tmp").iterdir()
+
+    removed = clean_scratch(tmp_path)
+
+    assert removed == []
+    assert being_written.exists()

@@ -17,7 +17,8 @@ from lxml import etree
 from generator.forms.issue import IssuedForm, issue_forms
 from generator.forms.read import FormReading, read_form
 from generator.office import controls
-from generator.office.controls import SDT, SDT_CONTENT, W_NS
+from generator.office.controls import SDT, SDT_CONTENT
+from generator.office.ns import W_NS
 from generator.workspace import Workspace
 
 from conftest import TODAY

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
 from generator.cli import main
-from generator.errors import RegisterError
+from generator.errors import MoneyError, RegisterError
 from generator.forms.issue import issue_forms
-from generator.money import MoneyError, parse_money, parse_number
+from generator.money import parse_money, parse_number
 from generator.register import COLUMNS, example_rows, read_register, write_register
 from generator.returns.collect import collect
 

@@ -21,10 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator.errors import ToolkitError, UnreadableFile
-from generator.office import safe_open as package
-from generator.office.safe_open import (
-    SAFE_PARSER,
+from generator.errors import (
     DamagedFile,
     EmptyFile,
     LegacyWordFile,
@@ -33,10 +30,12 @@ from generator.office.safe_open import (
     OversizedFile,
     PasswordProtectedFile,
     TamperedFile,
-    WordPackage,
-    open_package,
-    parse_xml,
+    ToolkitError,
+    UnreadableFile,
 )
+from generator.office import safe_open as package
+from generator.office.safe_open import WordPackage, open_package
+from generator.office.xml import SAFE_PARSER, parse_xml
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}

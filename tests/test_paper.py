@@ -18,6 +18,7 @@ from generator.errors import ReportError
 from generator.office import charts
 from generator.office import word as paper
 from generator.office.accessibility import contrast_ratio
+from generator.vocabulary import RAG_FILLS, rag_colours
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
@@ -327,10 +328,10 @@ def test_add_table_default_number_formatting_uses_thousands_separators() -> None
 
 
 def test_add_table_shades_rag_cells_and_keeps_the_word() -> None:
-    _, table = make_table(rag_columns=[2])
+    _, table = make_table(colour_columns=[2], colour_of=rag_colours)
     for row, rating in zip(table.rows[1:], ["Green", "Red", "Grey"], strict=True):
         cell = row.cells[2]
-        fill, text = paper.RAG_FILLS[rating]
+        fill, text = RAG_FILLS[rating]
         shd = cell._tc.tcPr.find(qn("w:shd"))
         assert shd.get(qn("w:fill")) == fill
         assert str(cell.paragraphs[0].runs[0].font.color.rgb) == text
@@ -340,13 +341,14 @@ def test_add_table_shades_rag_cells_and_keeps_the_word() -> None:
 def test_add_table_leaves_cell_without_rating_word_unshaded() -> None:
     doc = paper.open_paper(None)
     table = paper.add_table(
-        doc, ["Area", "Rating"], [["Redhill", "Redhill office"]], caption="x", rag_columns=[1]
+        doc, ["Area", "Rating"], [["Redhill", "Redhill office"]], caption="x",
+        colour_columns=[1], colour_of=rag_colours
     )
     assert table.rows[1].cells[1]._tc.tcPr.find(qn("w:shd")) is None
 
 
 def test_add_table_never_merges_cells() -> None:
-    _, table = make_table(rag_columns=[2], col_widths_cm=[6, 4, 4])
+    _, table = make_table(colour_columns=[2], colour_of=rag_colours, col_widths_cm=[6, 4, 4])
     xml = etree.tostring(table._tbl).decode()
     assert "gridSpan" not in xml and "vMerge" not in xml and "hMerge" not in xml
     assert all(len(row.cells) == 3 for row in table.rows)
@@ -378,28 +380,6 @@ def test_add_table_cell_text_is_not_interpreted(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- RAG and values
-
-
-def test_rag_fills_meet_wcag_contrast() -> None:
-    for fill, text in paper.RAG_FILLS.values():
-        assert contrast_ratio(text, fill) >= 4.5
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Green", "Green"),
-        ("amber - improving", "Amber"),
-        ("Red", "Red"),
-        ("Not rated", "Grey"),
-        ("Grey", "Grey"),
-        ("Redhill", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_rag_rating_reads_the_word_at_the_start(text: str | None, expected: str | None) -> None:
-    assert paper.rag_rating(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,12 @@ import pytest
 
 from generator.demo import example_answers
 from generator.forms.issue import issue_forms
-from generator.office.word import RAG_FILLS
 from generator.papers.committee import PaperResult, compile_cgb, compile_scrutiny
 from generator.papers.committee.annex import write_annex
 from generator.papers.committee.layout import Table
 from generator.register import read_register
 from generator.returns.collect import collect
+from generator.vocabulary import RAG_FILLS
 from generator.workspace import Workspace, init_workspace
 
 import support

@@ -16,9 +16,9 @@ import docx
 import pytest
 
 from generator.demo import example_answers
+from generator.errors import LibreOfficeMissing
 from generator.forms.issue import issue_forms
 from generator.office.accessibility import check_paper
-from generator.office.libreoffice import LibreOfficeMissing
 from generator.papers.committee import PaperResult, compile_cgb
 from generator.register import read_register
 from generator.workspace import Workspace, init_workspace

@@ -26,7 +26,7 @@ from generator.forms.issue import IssuedForm, issue_forms
 from generator.forms.read import FormReading, read_form
 from generator.office import controls
 from generator.office.controls import SDT, SDT_CONTENT, SDT_PR, w
-from generator.office.safe_open import SAFE_PARSER
+from generator.office.xml import SAFE_PARSER
 from generator.register import example_rows, read_register, write_register
 from generator.workspace import Workspace
 

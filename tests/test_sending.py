@@ -18,8 +18,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
 from generator.cli import main
+from generator.council_year import long_date
 from generator.errors import MailError
-from generator.forms.issue import IssuedForm, issue_forms, long_date
+from generator.forms.issue import IssuedForm, issue_forms
 from generator.mail.message import DOCX_CONTENT_TYPE
 from generator.mail.plan import deliver, prepare_chase, prepare_send
 from generator.register import example_rows, write_register
@@ -138,7 +139,7 @@ def test_send_draft_is_marked_unsent_and_addressed_from_the_register(workspace, 
     assert owen["X-Unsent"] == "1"
     assert owen["To"].addresses[0].display_name == "Owen Marsh"
     assert owen["From"].addresses[0].addr_spec == "partnerships@example.org"
-    due = long_date(TODAY + dt.timedelta(days=28))
+    due = long_date(TODAY + dt.timedelta(days=28), weekday=True)
     assert owen["Subject"] == f"Mole Valley District Council: partnership forms to return by {due}"
 
 
@@ -153,7 +154,7 @@ def test_send_draft_body_lists_each_form_with_its_reason_due_date_and_how_to_ret
             assert f'{form.partnership_name}: Annual review of an existing partnership' in body
             assert f'(file "{form.path.name}")' in body
     assert "for the annual review of existing partnerships" in body
-    assert f"return it by {long_date(TODAY + dt.timedelta(days=28))}" in body
+    assert f"return it by {long_date(TODAY + dt.timedelta(days=28), weekday=True)}" in body
     assert "reply to this email with the Word files attached" in body
     assert "partnerships@example.org" in body
 
@@ -176,7 +177,8 @@ def test_send_takes_subject_and_body_from_the_workspace_copy_of_send_txt(workspa
 
     owen = drafts(workspace)[OWEN]
     assert owen["Subject"] == "Forms for Owen Marsh"
-    assert body_text(owen) == f"* P002\n* P004\nBy {long_date(TODAY + dt.timedelta(days=28))}.\n"
+    due = long_date(TODAY + dt.timedelta(days=28), weekday=True)
+    assert body_text(owen) == f"* P002\n* P004\nBy {due}.\n"
 
 
 def test_send_records_each_draft_in_the_store(workspace, review_forms):
@@ -345,7 +347,7 @@ def test_chase_reminds_each_business_manager_of_overdue_forms_with_them_attached
     for form in overdue_forms:
         if form.partnership_id in ("P002", "P004"):
             assert f'(file "{form.path.name}", 10 days overdue)' in body
-    assert f"due by {long_date(TODAY - dt.timedelta(days=10))}" in body
+    assert f"due by {long_date(TODAY - dt.timedelta(days=10), weekday=True)}" in body
     assert attachments(owen) == issued_files(overdue_forms, "P002", "P004")
     assert sorted(drafts(workspace)) == REVIEW_MANAGERS
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from generator.office import charts
 from generator.office import word as paper
 from generator.papers.committee.template import style_document
+from generator.vocabulary import rag_colours
 
 
 def _narrow_landscape_template(tmp_path: Path) -> Path:
@@ -108,7 +109,9 @@ def _insert_in_order(parent: Any, child: Any, successors: Sequence[str]) -> None
 
 def _plain_table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[object]],
                  *, caption: str, col_widths_cm: Sequence[float] | None = None,
-                 number_formats: dict[int, str] | None = None, rag_columns: Sequence[int] = (),
+                 number_formats: dict[int, str] | None = None,
+                 colour_columns: Sequence[int] = (),
+                 colour_of: Callable[[str], tuple[str, str] | None] | None = None,
                  cell_style: str | None = None, cell_font_pt: float | None = None,
                  bold_last_row: bool = False) -> None:
     formats = dict(number_formats or {})
@@ -152,9 +155,9 @@ def _plain_table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Seq
             run = paragraph.add_run(text)
             if c in numeric or paper._is_number(value):
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            rating = paper.rag_rating(text) if c in rag_columns else None
-            if rating is not None:
-                fill, colour = paper.RAG_FILLS[rating]
+            colours = colour_of(text) if colour_of and c in colour_columns else None
+            if colours is not None:
+                fill, colour = colours
                 shd = OxmlElement("w:shd")
                 shd.set(qn("w:val"), "clear")
                 shd.set(qn("w:color"), "auto")
@@ -204,7 +207,8 @@ def _tables(draw: st.DrawFn) -> dict[str, Any]:
                                                             max_size=ncols))),
         "number_formats": draw(st.dictionaries(columns, st.sampled_from(["money", "percent"]),
                                                max_size=2)),
-        "rag_columns": draw(st.lists(columns, max_size=2, unique=True)),
+        "colour_columns": draw(st.lists(columns, max_size=2, unique=True)),
+        "colour_of": draw(st.sampled_from([None, rag_colours])),
         "cell_style": draw(st.sampled_from([None, "Caption", "No Such Style"])),
         "cell_font_pt": draw(st.sampled_from([None, 9, 10.5])),
         "bold_last_row": draw(st.booleans()),

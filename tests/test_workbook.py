@@ -12,7 +12,6 @@ import pytest
 from lxml import etree
 
 from generator.errors import ToolkitError
-from generator.office import word as paper
 from generator.office.accessibility import contrast_ratio
 from generator.office.excel import (
     MAX_CELL_TEXT,
@@ -20,6 +19,7 @@ from generator.office.excel import (
     safe_sheet_title,
     save_workbook_atomic,
 )
+from generator.vocabulary import RAG_FILLS, rag_colours
 
 S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 FORMULA_LIKE = ["=1+1", "@SUM(A1)", "-2+3", "+44", '=HYPERLINK("http://x","y")', "\t=1", "#N/A"]
@@ -136,11 +136,12 @@ def test_rag_column_is_filled_and_keeps_the_word(tmp_path: Path) -> None:
         ["Waste", "Green"],
         ["ICT", "Not rated"],
     ]
-    path = write(tmp_path, ["Partnership", "Rating"], rows, rag_column="Rating")
+    path = write(tmp_path, ["Partnership", "Rating"], rows, colour_columns=["Rating"],
+                 colour_of=rag_colours)
     ws = openpyxl.load_workbook(path)["Data"]
     for r, key in enumerate(["Red", "Amber", "Green", "Grey"], start=2):
         cell = ws.cell(row=r, column=2)
-        fill, text = paper.RAG_FILLS[key]
+        fill, text = RAG_FILLS[key]
         assert cell.value == rows[r - 2][1]
         assert cell.fill.fgColor.rgb[-6:] == fill
         assert cell.font.color.rgb[-6:] == text
@@ -151,13 +152,14 @@ def test_cells_that_look_alike_each_get_the_whole_look(tmp_path: Path) -> None:
     rows = [[f"Partnership {n}", "Red", "Green", "=not a formula\nsecond line", 1234.5,
              dt.date(2026, 11, n)] for n in range(1, 6)]
     path = write(tmp_path, ["Name", "Rating", "Trend", "Note", "Budget", "Due"], rows,
-                 rag_columns=["Rating", "Trend"], number_formats={"Budget": '"£"#,##0'})
+                 colour_columns=["Rating", "Trend"], colour_of=rag_colours,
+                 number_formats={"Budget": '"£"#,##0'})
     ws = openpyxl.load_workbook(path)["Data"]
 
     for r in range(2, 7):
         rating, trend, note, budget, due = (ws.cell(row=r, column=c) for c in range(2, 7))
-        assert rating.fill.fgColor.rgb[-6:] == paper.RAG_FILLS["Red"][0]
-        assert trend.fill.fgColor.rgb[-6:] == paper.RAG_FILLS["Green"][0]
+        assert rating.fill.fgColor.rgb[-6:] == RAG_FILLS["Red"][0]
+        assert trend.fill.fgColor.rgb[-6:] == RAG_FILLS["Green"][0]
         assert note.quotePrefix and note.alignment.wrap_text
         assert note.fill.fill_type is None
         assert budget.number_format == '"£"#,##0' and not budget.quotePrefix

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import io
-import zipfile
 from typing import Any
 
 from lxml import etree
@@ -19,7 +17,11 @@ from lxml import etree
 from generator.formdefs import FormDefinition
 from generator.forms.render import set_value
 from generator.office import controls
-from generator.office.controls import SDT, w, w15
+from generator.office.controls import SDT
+from generator.office.docprops import set_core_properties
+from generator.office.ns import w, w15
+from generator.office.xml import SAFE_PARSER
+from generator.office.zipio import copy_package
 
 
 def _by_tag(root: etree._Element) -> dict[str, list[etree._Element]]:
@@ -97,32 +99,15 @@ def _fill_table(root: etree._Element, table_id: str, f: Any, rows: list[dict[str
 def fill_form(docx_bytes: bytes, definition: FormDefinition, answers: dict[str, Any], *,
               author: str = "A. Person", modified: dt.datetime | None = None) -> bytes:
     """A copy of the form with `answers` filled in and saved, as Word would save it."""
-    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
-    out = io.BytesIO()
     stamp = (modified or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "word/document.xml":
-                root = etree.fromstring(data)
-                fill_document(root, definition, answers)
-                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
-                                      standalone=True)
-            elif info.filename == "docProps/core.xml":
-                data = _touch_core(data, author, stamp)
-            target.writestr(info, data)
-    return out.getvalue()
 
+    def filled(data: bytes) -> bytes:
+        root = etree.fromstring(data, SAFE_PARSER)
+        fill_document(root, definition, answers)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
-def _touch_core(data: bytes, author: str, stamp: str) -> bytes:
-    root = etree.fromstring(data)
-    cp = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
-    dcterms = "http://purl.org/dc/terms/"
-    for qname, value in ((f"{{{cp}}}lastModifiedBy", author), (f"{{{dcterms}}}modified", stamp)):
-        el = root.find(qname)
-        if el is None:
-            el = etree.SubElement(root, qname)
-            if qname.startswith(f"{{{dcterms}}}"):
-                el.set("{http://www.w3.org/2001/XMLSchema-instance}type", "dcterms:W3CDTF")
-        el.text = value
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return copy_package(docx_bytes, {
+        "word/document.xml": filled,
+        "docProps/core.xml": lambda data: set_core_properties(
+            data, {"lastModifiedBy": author, "modified": stamp}),
+    })

@@ -20,17 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
+from generator.council_year import long_date
 from generator.errors import InvalidRequest, ToolkitError
 from generator.fileio import safe_filename, unused_path, write_new
 from generator.formdefs import Field, FormDefinition, load_definition
+from generator.forms.read import static_lines
 from generator.forms.render import CompiledTemplate, Identity
 from generator.framework import Framework
-from generator.office import controls
-from generator.register import Partnership, Register, format_money, read_register
+from generator.money import format_money
+from generator.register import Partnership, Register, read_register
 from generator.store import Issued, Store, now_iso
-from generator.wording import long_date
 from generator.workspace import Workspace
 
 NONE_ON_RECORD = "None on record"
@@ -116,28 +115,6 @@ def carried_forward(definition: FormDefinition, partnership_id: str, store: Stor
     return previous, prefill
 
 
-def static_text(docx_bytes: bytes) -> list[str]:
-    """The text of every paragraph outside the answer boxes, to spot text typed outside them."""
-    import io
-    import zipfile
-
-    xml = zipfile.ZipFile(io.BytesIO(docx_bytes)).read("word/document.xml")
-    return static_lines(etree.fromstring(xml))
-
-
-def static_lines(root: etree._Element) -> list[str]:
-    """The non-empty text of each paragraph of a document tree, leaving out answer boxes."""
-    lines = []
-    for p in root.iter(controls.w("p")):
-        if next(p.iterancestors(controls.SDT), None) is not None:
-            continue
-        text = "".join(controls.visible_text(child) for child in p
-                       if child.tag != controls.SDT).strip()
-        if text:
-            lines.append(" ".join(text.split()))
-    return lines
-
-
 def select_partnerships(register: Register, definition: FormDefinition,
                         partnership_id: str | None) -> tuple[list[Partnership], list[str]]:
     """The partnerships a form goes to, and notices about those left out."""
@@ -190,7 +167,7 @@ def form_job(ws: Workspace, definition: FormDefinition, partnership: Partnership
     context = {
         "p": partnership.context(),
         "form": {"type": form_type, "version": definition.version, "title": definition.title,
-                 "cycle": ws.cycle, "issue": issue_id, "due_text": long_date(due),
+                 "cycle": ws.cycle, "issue": issue_id, "due_text": long_date(due, weekday=True),
                  "period": period},
         "previous": previous,
     }
@@ -327,8 +304,8 @@ def issue_forms(ws: Workspace, form_type: str, *, partnership_id: str | None = N
     today = today or dt.date.today()
     due = due or today + dt.timedelta(days=ws.due_days)
     if due < today:
-        raise InvalidRequest(f"the due date {long_date(due)} is in the past; give a date from "
-                             f"today ({long_date(today)}) onwards")
+        raise InvalidRequest(f"the due date {long_date(due, weekday=True)} is in the past; give "
+                             f"a date from today ({long_date(today, weekday=True)}) onwards")
     if not partnerships:
         return result
     # Compiled before anything is written, so a broken template is reported first.

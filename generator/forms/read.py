@@ -17,14 +17,17 @@ from typing import Any
 
 from lxml import etree
 
-from generator.errors import FrameworkError, UnreadableFile
+from generator.errors import DamagedFile, FrameworkError, UnreadableFile
 from generator.formdefs import FORM_TYPES, Field, FormDefinition, load_definition
 from generator.forms.render import Identity
 from generator.forms.validate import Problem, validate_answers
 from generator.framework import Framework
 from generator.office import controls
-from generator.office.controls import SDT, w
-from generator.office.safe_open import DamagedFile, WordPackage, open_package
+from generator.office.controls import SDT
+from generator.office.ns import w
+from generator.office.safe_open import WordPackage, open_package
+from generator.office.xml import SAFE_PARSER
+from generator.office.zipio import read_part
 
 GENERIC_PLACEHOLDERS = {"Click or tap here to enter text.", "Click here to enter text.",
                         "Choose an item.", "Click or tap to enter a date.",
@@ -309,3 +312,22 @@ def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree
                         f"row {len(rows)} was added without the form's answer boxes; it was "
                         "read by column position: please check it", severity="warning"))
     return rows, notes, True
+
+
+def static_text(docx_bytes: bytes) -> list[str]:
+    """The text of every paragraph outside the answer boxes, to spot text typed outside them."""
+    return static_lines(etree.fromstring(read_part(docx_bytes, "word/document.xml"),
+                                         SAFE_PARSER))
+
+
+def static_lines(root: etree._Element) -> list[str]:
+    """The non-empty text of each paragraph of a document tree, leaving out answer boxes."""
+    lines = []
+    for p in root.iter(w("p")):
+        if next(p.iterancestors(controls.SDT), None) is not None:
+            continue
+        text = "".join(controls.visible_text(child) for child in p
+                       if child.tag != controls.SDT).strip()
+        if text:
+            lines.append(" ".join(text.split()))
+    return lines

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from pathlib import Path
 
 import docx
@@ -26,16 +25,10 @@ from lxml import etree
 from generator.errors import TemplateError
 from generator.fileio import atomic_write_bytes
 from generator.formdefs import Field, FormDefinition, Section
-from generator.office.controls import (
-    CHECKED_GLYPH,
-    DATE_FORMAT,
-    UNCHECKED_GLYPH,
-    W14_NS,
-    W15_NS,
-    w,
-    w14,
-    w15,
-)
+from generator.office.controls import CHECKED_GLYPH, DATE_FORMAT, UNCHECKED_GLYPH
+from generator.office.ns import W14_NS, W15_NS, w, w14, w15
+from generator.office.xml import SAFE_PARSER
+from generator.office.zipio import copy_package
 
 PLACEHOLDER_STYLE = "Placeholder Text"
 HELP_STYLE = "Form Help"
@@ -306,19 +299,11 @@ class _Builder:
 
 def _declare_namespaces(docx_bytes: bytes) -> bytes:
     """Declare w14/w15 on the document root and mark them ignorable, as Word does."""
-    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "word/document.xml":
-                data = _patch_root(data)
-            if info.filename == "docProps/thumbnail.jpeg":
-                continue
-            if info.filename == "_rels/.rels":
-                data = re.sub(rb'<Relationship [^>]*thumbnail[^>]*/>', b"", data)
-            target.writestr(info.filename, data)
-    return out.getvalue()
+    return copy_package(docx_bytes, {
+        "word/document.xml": _patch_root,
+        "docProps/thumbnail.jpeg": None,
+        "_rels/.rels": lambda data: re.sub(rb'<Relationship [^>]*thumbnail[^>]*/>', b"", data),
+    })
 
 
 def _patch_root(xml: bytes) -> bytes:
@@ -331,7 +316,7 @@ def _patch_root(xml: bytes) -> bytes:
     if 'xmlns:w14="' not in root_tag:
         root_tag += f' xmlns:w14="{W14_NS}"'
     root_tag = re.sub(r'mc:Ignorable="[^"]*"', 'mc:Ignorable="w14 w15 wp14"', root_tag)
-    tree = etree.fromstring(xml[:start] + root_tag.encode("utf-8") + xml[end:])
+    tree = etree.fromstring(xml[:start] + root_tag.encode("utf-8") + xml[end:], SAFE_PARSER)
     # Every prefix named in mc:Ignorable must stay declared, used or not.
     etree.cleanup_namespaces(tree, top_nsmap={"w14": W14_NS, "w15": W15_NS},
                              keep_ns_prefixes=[p for p in tree.nsmap if p])

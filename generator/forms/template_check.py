@@ -7,8 +7,6 @@ controls made by the framework loops (one per principle, clause...) included.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -20,6 +18,8 @@ from generator.forms.issue import framework_context
 from generator.forms.render import CompiledTemplate, Identity
 from generator.office import controls
 from generator.office.controls import SDT
+from generator.office.xml import SAFE_PARSER
+from generator.office.zipio import read_part
 from generator.register import Partnership
 
 EXPECTED_KIND = {"choice": "dropdown", "checkbox": "checkbox", "date": "date"}
@@ -50,7 +50,7 @@ def render_sample(template: Path, definition: FormDefinition) -> etree._Element:
                "previous": previous}
     data = compiled.render(context, Identity(definition.type, definition.version, "P000",
                                              "2026/27", "SAMPLE"))
-    return etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
+    return etree.fromstring(read_part(data, "word/document.xml"), SAFE_PARSER)
 
 
 def check_template(template: Path, definition: FormDefinition) -> list[str]:

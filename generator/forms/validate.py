@@ -11,8 +11,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from generator.errors import MoneyError, TooLarge
 from generator.formdefs import Field, FormDefinition
-from generator.money import MoneyError, TooLarge, parse_money, parse_number
+from generator.money import parse_money, parse_number
 from generator.office.controls import impossible_date, parse_shown_date
 
 EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")

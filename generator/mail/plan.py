@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import fileio
+from generator.council_year import long_date
 from generator.errors import MailError, RegisterError, ToolkitError
 from generator.failures import explain_failure
 from generator.formdefs import FormDefinition, load_definition
@@ -73,7 +74,6 @@ from generator.mail.message import (
 from generator.register import SHEET, _header_key, _text
 from generator.returns.tracker import status_rows
 from generator.store import Issued, Return, SendClaim, Store
-from generator.wording import long_date
 from generator.workspace import Workspace
 
 __all__ = [
@@ -384,7 +384,7 @@ class _Planner:
         return {
             "council": self.ws.council,
             "forms": forms,
-            "due_date": long_date(dt.date.fromisoformat(earliest)) if earliest
+            "due_date": long_date(dt.date.fromisoformat(earliest), weekday=True) if earliest
             else "the date given on the form",
             "sender_name": self.sender_name,
             "return_instructions": _return_instructions(self.sender_address, len(forms)),
@@ -400,7 +400,7 @@ class _Planner:
             "form_title": definition.title,
             "reason": definition.reason or definition.title,
             "filename": attachment.filename,
-            "due_date": long_date(due) if due else "",
+            "due_date": long_date(due, weekday=True) if due else "",
             "issue_id": issued.issue_id,
         }
 
@@ -442,12 +442,7 @@ def _return_instructions(sender_address: str, count: int) -> str:
 
 
 def _when(row: dict[str, Any]) -> str:
-    stamp = row.get("sent_at") or row.get("prepared_at") or ""
-    try:
-        day = dt.date.fromisoformat(str(stamp)[:10])
-    except ValueError:
-        return str(stamp)
-    return f"{day.day} {day:%B %Y}"
+    return long_date(str(row.get("sent_at") or row.get("prepared_at") or ""))
 
 
 def _earlier(row: dict[str, Any], *, what: str, check: str) -> str:

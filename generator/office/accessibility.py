@@ -26,15 +26,15 @@ Text colours and sizes are resolved from the run, its character style, the parag
 style (with base styles) and the document defaults; table style formatting is not
 considered. Text colour "auto" counts as black.
 
-The package is read with zipfile and lxml only: no entities, no network, no DTDs,
-size limits on every part.
+The package is opened as returned forms are (`generator.office.safe_open`): its contents
+checked before anything is decompressed, no entities, no network, no DTDs, size limits on
+every part.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-import zipfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,37 +42,32 @@ from typing import TypedDict
 
 from lxml import etree
 
-from generator.errors import ReportError
+from generator.errors import ReportError, UnreadableFile
+from generator.office.ns import (
+    A_NS,
+    ADEC_NS,
+    DC_NS,
+    MC_NS,
+    PKG_REL_NS,
+    R_NS,
+    V_NS,
+    W_NS,
+    WP_NS,
+)
+from generator.office.safe_open import open_package
 
 __all__ = ["Finding", "check_paper", "contrast_ratio", "format_findings", "link_text_problem"]
 
 MIN_CONTRAST = 4.5
 MIN_CONTRAST_LARGE = 3.0
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
-A = "http://schemas.openxmlformats.org/drawingml/2006/main"
-MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-V = "urn:schemas-microsoft-com:vml"
-PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-DC = "http://purl.org/dc/elements/1.1/"
-ADEC = "http://schemas.microsoft.com/office/drawing/2017/decorative"
+W, R, WP, A, MC, V = W_NS, R_NS, WP_NS, A_NS, MC_NS, V_NS
+PKG_REL, DC, ADEC = PKG_REL_NS, DC_NS, ADEC_NS
 
 _OFFICE_DOCUMENT = "/officeDocument"
 _CORE_PROPERTIES = "/metadata/core-properties"
 _SECONDARY_PARTS = ("header", "footer", "footnotes", "endnotes")
 
-_MAX_PART_BYTES = 200 * 1024 * 1024
-_MAX_ENTRIES = 10_000
-
-_SAFE_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-)
 
 _HEADING = re.compile(r"^heading ([1-9])$")
 _BAD_LINK_TEXT = {
@@ -177,34 +172,27 @@ def _shading_colour(shd: etree._Element | None) -> str | None:
 
 
 class _Package:
-    """The parts of a .docx needed for the checks, parsed safely."""
+    """The parts of a .docx needed for the checks, opened with the same safe opener and limits
+    as returned forms (a paper given to `report check` may come from anywhere)."""
 
     def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise ReportError(f"File not found: {path}")
         try:
-            self._zip = zipfile.ZipFile(path)
-        except FileNotFoundError:
-            raise ReportError(f"File not found: {path}") from None
-        except (zipfile.BadZipFile, OSError):
-            raise ReportError(f"{path} is not a Word document (.docx)") from None
+            self._word = open_package(path)
+        except UnreadableFile as exc:
+            raise _cannot_check(exc) from None
         self.path = path
-        infos = self._zip.infolist()
-        if len(infos) > _MAX_ENTRIES:
-            raise ReportError(f"{path} has too many parts to be a committee paper")
-        self._sizes = {info.filename: info.file_size for info in infos}
 
     def close(self) -> None:
-        self._zip.close()
+        """Nothing to close: the package was read into memory when it was opened."""
 
     def xml(self, name: str) -> etree._Element | None:
         """Parse part `name`, or None if it does not exist."""
-        if name not in self._sizes:
-            return None
-        if self._sizes[name] > _MAX_PART_BYTES:
-            raise ReportError(f"{self.path}: part {name} is too large to check")
         try:
-            return etree.fromstring(self._zip.read(name), _SAFE_PARSER)
-        except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError) as exc:
-            raise ReportError(f"{self.path}: part {name} cannot be read: {exc}") from None
+            return self._word.part_xml(name)
+        except UnreadableFile as exc:
+            raise _cannot_check(exc) from None
 
     def rels(self, part: str) -> list[tuple[str, str, str, str]]:
         """(id, type, target part name or URL, target mode) for each relationship of `part`."""
@@ -223,6 +211,13 @@ class _Package:
                     target = posixpath.normpath(posixpath.join(folder, target))
             result.append((rel.get("Id", ""), rel.get("Type", ""), target, mode))
         return result
+
+
+def _cannot_check(exc: UnreadableFile) -> ReportError:
+    # The opener's advice (its message's last clause) is for returned forms ("ask the
+    # sender..."); a paper is the officer's own, so keep what it found, with a paper's advice.
+    found = str(exc).rsplit("; ", 1)[0]
+    return ReportError(f"{found}; save the paper again from Word and check the saved copy")
 
 
 def _iter(
@@ -577,7 +572,7 @@ class _Checker:
                     where,
                     f"Text #{fg} on #{bg} has a contrast ratio of {ratio:.1f}:1; at least "
                     f"{MIN_CONTRAST}:1 is needed. Use a darker fill with white text or a lighter "
-                    "fill with black text (paper.RAG_FILLS are compliant).",
+                    "fill with black text.",
                 ),
             )
 

@@ -15,23 +15,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
-W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
-NS = {"w": W_NS, "w14": W14_NS, "w15": W15_NS}
-
-
-def w(tag: str) -> str:
-    return f"{{{W_NS}}}{tag}"
-
-
-def w14(tag: str) -> str:
-    return f"{{{W14_NS}}}{tag}"
-
-
-def w15(tag: str) -> str:
-    return f"{{{W15_NS}}}{tag}"
-
+from generator.office.ns import XML_NS, w, w14, w15
 
 SDT, SDT_PR, SDT_CONTENT = w("sdt"), w("sdtPr"), w("sdtContent")
 CHECKED_GLYPH, UNCHECKED_GLYPH = "\u2612", "\u2610"
@@ -311,7 +295,7 @@ def make_runs(text: str, rpr: etree._Element | None = None) -> list[etree._Eleme
             if chunk:
                 t = etree.SubElement(run, w("t"))
                 t.text = chunk
-                t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+                t.set(f"{{{XML_NS}}}space", "preserve")
     return [run]
 
 

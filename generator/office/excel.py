@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import copy
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +28,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.errors import ToolkitError
 from generator.fileio import atomic_write_bytes
-from generator.office.rag import RAG_FILLS, rag_rating
+
+# What colours a cell from its text: (fill, text colour) as hex RRGGBB, or None.
+CellColours = Callable[[str], tuple[str, str] | None]
 
 __all__ = [
     "DATETIME_FORMAT",
@@ -109,8 +111,8 @@ def add_table_sheet(
     rows: Iterable[Sequence[object]],
     *,
     number_formats: Mapping[str, str] | None = None,
-    rag_column: str | None = None,
-    rag_columns: Sequence[str] = (),
+    colour_columns: Sequence[str] = (),
+    colour_of: CellColours | None = None,
     col_widths: Mapping[str, float] | None = None,
 ) -> Worksheet:
     """Add a sheet holding a table: bold frozen header row, auto filter, sensible widths.
@@ -123,9 +125,8 @@ def add_table_sheet(
       other values are written as their text.
     - `number_formats` maps a header to an Excel number format, e.g.
       {"Budget (£)": '"£"#,##0'}, applied to that column's numbers and dates.
-    - `rag_column` (or several, `rag_columns`) names the header of a column whose cells
-      start with a rating word (Red/Amber/Green/Not rated): those get RAG_FILLS fill and
-      text colours.
+    - `colour_columns` names the headers of columns whose cells `colour_of` colours: it
+      maps a cell's text to (fill, text colour) as hex RRGGBB, or None to leave it plain.
     - `col_widths` maps a header to a width in characters; other columns are sized
       from their contents (8 to 60 characters).
     Raises ValueError for no headers, a row of the wrong length, or a header name in
@@ -141,15 +142,13 @@ def add_table_sheet(
     for option, names in (
         ("number_formats", formats),
         ("col_widths", widths),
-        ("rag_column", [rag_column] if rag_column is not None else []),
-        ("rag_columns", rag_columns),
+        ("colour_columns", list(colour_columns)),
     ):
         unknown = [name for name in names if name not in index_of]
         if unknown:
             raise ValueError(f"{option} names columns not in the headers: {', '.join(unknown)}")
     column_format = {index_of[name]: fmt for name, fmt in formats.items()}
-    rag_indexes = {index_of[name] for name in
-                   ([rag_column] if rag_column is not None else []) + list(rag_columns)}
+    coloured = {index_of[name] for name in colour_columns} if colour_of else set()
 
     blank = _is_blank_default_sheet(wb)
     if blank is not None:
@@ -167,18 +166,11 @@ def add_table_sheet(
         cell.font = bold
         cell.alignment = header_alignment
 
-    rag_styles = {
-        key: (
-            PatternFill(fill_type="solid", start_color=fill, end_color=fill),
-            Font(color=text),
-        )
-        for key, (fill, text) in RAG_FILLS.items()
-    }
     wrap = Alignment(wrap_text=True, vertical="top")
-    # Each look (number format, wrapping, rating, quote prefix) is set through openpyxl once
+    # Each look (number format, wrapping, colours, quote prefix) is set through openpyxl once
     # per sheet and copied to the cells that share it: setting a style hashes the whole style
     # object to find it in the workbook (1.6 s of the Scrutiny annex at 1,000 partnerships).
-    looks: dict[tuple[str | None, bool, str | None, bool], StyleArray] = {}
+    looks: dict[tuple[str | None, bool, tuple[str, str] | None, bool], StyleArray] = {}
     r = 1
     for r, row in enumerate(rows, start=2):
         if len(row) != ncols:
@@ -189,8 +181,8 @@ def add_table_sheet(
             if shown is None:
                 continue
             longest[c] = max(longest[c], max(len(line) for line in shown.split("\n")))
-            look = (number_format, "\n" in shown,
-                    rag_rating(shown) if c in rag_indexes else None, bool(cell.quotePrefix))
+            colours = colour_of(shown) if colour_of is not None and c in coloured else None
+            look = (number_format, "\n" in shown, colours, bool(cell.quotePrefix))
             if look[:3] == (None, False, None):
                 continue
             if look in looks:
@@ -200,8 +192,10 @@ def add_table_sheet(
                 cell.number_format = number_format
             if look[1]:
                 cell.alignment = wrap
-            if look[2] is not None:
-                cell.fill, cell.font = rag_styles[look[2]]
+            if colours is not None:
+                fill, text = colours
+                cell.fill = PatternFill(fill_type="solid", start_color=fill, end_color=fill)
+                cell.font = Font(color=text)
             looks[look] = copy(cast(Any, cell)._style)
     last_row = r
 

@@ -11,15 +11,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from generator.errors import ToolkitError
+from generator.errors import LibreOfficeMissing, ToolkitError
 
 CANDIDATES = ("soffice", "libreoffice")
 WINDOWS_PATHS = (Path("C:/Program Files/LibreOffice/program/soffice.exe"),
                  Path("C:/Program Files (x86)/LibreOffice/program/soffice.exe"))
 
 
-class LibreOfficeMissing(ToolkitError):
-    """LibreOffice is not installed (or not found on PATH)."""
+
 
 
 def find_soffice() -> Path | None:

@@ -22,81 +22,33 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from generator.errors import UnreadableFile
-
-__all__ = [
-    "MAX_MEMBERS",
-    "MAX_MEMBER_BYTES",
-    "MAX_RATIO",
-    "MAX_TOTAL_BYTES",
-    "MAX_XML_TAGS",
-    "SAFE_PARSER",
-    "DamagedFile",
-    "EmptyFile",
-    "LegacyWordFile",
-    "MacroEnabledFile",
-    "NotAWordDocument",
-    "OversizedFile",
-    "PasswordProtectedFile",
-    "TamperedFile",
-    "WordPackage",
-    "open_package",
-    "parse_xml",
-]
-
-# lxml parsers are not thread-safe: share this one within a thread only.
-SAFE_PARSER: etree.XMLParser = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    huge_tree=False,
-    remove_blank_text=False,
+from generator.errors import (
+    DamagedFile,
+    EmptyFile,
+    LegacyWordFile,
+    MacroEnabledFile,
+    NotAWordDocument,
+    OversizedFile,
+    PasswordProtectedFile,
+    TamperedFile,
+    UnreadableFile,
 )
+from generator.office.xml import clean, parse_xml
+
+__all__ = ["MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_RATIO", "MAX_TOTAL_BYTES", "WordPackage",
+           "open_package"]
 
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200
 MAX_MEMBERS = 2000
-MAX_XML_TAGS = 1_000_000
 # Small XML parts legitimately compress far better than MAX_RATIO; they cannot do harm anyway.
 _RATIO_APPLIES_ABOVE = 1024 * 1024
-
-
-class EmptyFile(UnreadableFile):
-    """The file has no bytes at all."""
-
-
-class LegacyWordFile(UnreadableFile):
-    """The file is an old binary Word 97-2003 .doc, not a .docx."""
-
-
-class PasswordProtectedFile(UnreadableFile):
-    """The file is encrypted with a password."""
-
-
-class NotAWordDocument(UnreadableFile):
-    """The file is something else: a PDF, a web page, a workbook, a plain zip..."""
-
-
-class DamagedFile(UnreadableFile):
-    """The file is truncated or corrupt (bad zip, failed checksum, malformed XML)."""
-
-
-class MacroEnabledFile(UnreadableFile):
-    """The file carries macros (.docm), which the toolkit refuses."""
-
-
-class OversizedFile(UnreadableFile):
-    """The file, or what it would decompress to, is over a size limit (a possible zip bomb)."""
-
-
-class TamperedFile(UnreadableFile):
-    """The file contains something Word never writes (path tricks, duplicates, DTDs)."""
 
 
 _RESEND = "ask the sender to attach the form again"
@@ -205,14 +157,6 @@ _STRICT_TO_TRANSITIONAL: tuple[tuple[str, str], ...] = tuple(
     )
 )
 
-_DTD_MARKERS: tuple[bytes, ...] = tuple(
-    marker.encode(encoding)
-    for marker in ("<!doctype", "<!entity")
-    for encoding in ("ascii", "utf-16-le", "utf-16-be")
-)
-# Searched case-insensitively in place: lowering a copy of a large part doubled its memory.
-_DTD_PATTERN = re.compile(b"|".join(re.escape(m) for m in _DTD_MARKERS), re.IGNORECASE)
-
 _CORE_KEYS = frozenset(
     {
         "title",
@@ -251,49 +195,6 @@ _ZIP_ERRORS = (
     KeyError,
     OverflowError,
 )
-
-
-def parse_xml(data: bytes, part_name: str) -> etree._Element:
-    """Parse one XML part of an untrusted file and return its root element.
-
-    Refuses any DTD or entity declaration (in UTF-8, UTF-16 or any other encoding lxml knows)
-    with `TamperedFile`, and turns a parse error into `DamagedFile` naming `part_name`; both
-    subclass `UnreadableFile`. Entities are never expanded and nothing is ever fetched.
-    """
-    if _DTD_PATTERN.search(data):
-        raise TamperedFile(_dtd_message(part_name))
-    # Memory for the parsed tree grows with the number of elements, not the part's size: a
-    # part of tiny runs takes some 20 times its size. No form comes near this many tags.
-    tags = data.count(b"<")
-    if tags > MAX_XML_TAGS:
-        raise OversizedFile(
-            f"{_clean(part_name)} holds {tags:,} XML tags, far more than any form (the limit "
-            f"is {MAX_XML_TAGS:,})"
-        )
-    try:
-        root = etree.fromstring(data, SAFE_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise DamagedFile(
-            f"{_clean(part_name)} is not well-formed XML ({_parser_detail(exc)})"
-        ) from exc
-    # A DTD hidden by an exotic encoding (UTF-32, EBCDIC) slips past the byte scan above.
-    # lxml-stubs' DocInfo lacks `doctype`, which lxml's DocInfo has; hence the cast.
-    docinfo = cast(Any, root.getroottree().docinfo)
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise TamperedFile(_dtd_message(part_name))
-    return root
-
-
-def _parser_detail(exc: etree.XMLSyntaxError) -> str:
-    # lxml appends "(<string>, line N)", which means nothing to a Business Manager.
-    return _clean(re.sub(r"\s*\(<string>, line \d+\)\s*$", "", str(exc)), 120)
-
-
-def _dtd_message(part_name: str) -> str:
-    return (
-        f"{_clean(part_name)} declares a DTD or entities; Word never writes these, "
-        "so the file was tampered with"
-    )
 
 
 @dataclass
@@ -392,7 +293,7 @@ def open_package(source: Path | bytes, name: str | None = None) -> WordPackage:
     if main_type not in _WORD_MAIN_TYPES:
         raise NotAWordDocument(
             f"{display} is not a Word document (its main part has the content type "
-            f"{_clean(main_type or 'unknown', 80)}); {_RETURN_FORM}"
+            f"{clean(main_type or 'unknown', 80)}); {_RETURN_FORM}"
         )
 
     document = reader.parse(main)
@@ -424,17 +325,17 @@ def _load(source: Path | bytes, name: str | None) -> tuple[bytes, Path | None, s
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
         path = None
-        display = _clean(name) or "The file"
+        display = clean(name) or "The file"
     else:
         path = Path(source)
-        display = _clean(name if name else path.name) or "The file"
+        display = clean(name if name else path.name) or "The file"
         try:
             with path.open("rb") as handle:
                 # One byte past the limit tells "too big" apart without reading a huge file.
                 data = handle.read(MAX_TOTAL_BYTES + 1)
         except OSError as exc:
             raise UnreadableFile(
-                f"{display} cannot be read ({_clean(exc.strerror or str(exc), 80)}); "
+                f"{display} cannot be read ({clean(exc.strerror or str(exc), 80)}); "
                 "check the file exists and is not open in another program"
             ) from exc
     if len(data) > MAX_TOTAL_BYTES:
@@ -443,12 +344,6 @@ def _load(source: Path | bytes, name: str | None) -> tuple[bytes, Path | None, s
             "ask the sender to remove large pictures and send it again"
         )
     return data, path, display
-
-
-def _clean(text: str | None, limit: int = 100) -> str:
-    """Make untrusted text (file and part names, parser messages) safe for a one-line message."""
-    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text or "").split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
 
 
 def _refuse_if_not_zip(data: bytes, display: str) -> None:
@@ -641,7 +536,7 @@ class _PartReader:
 
     def _inflate(self, member: _Member) -> bytes:
         info = member.info
-        part = _clean(info.orig_filename)
+        part = clean(info.orig_filename)
         raw = memoryview(self._data)[member.start : member.end]
         if info.compress_type == zipfile.ZIP_STORED:
             content = bytes(raw)
@@ -694,7 +589,7 @@ def _open_zip(data: bytes, display: str) -> _PartReader:
     total = 0
     for info in infos:
         name = info.orig_filename
-        shown = _clean(name, 60)
+        shown = clean(name, 60)
         if _unsafe_member_name(name):
             raise TamperedFile(
                 f"{display} contains a part with an unsafe name ({shown!r}); Word never writes "
@@ -770,7 +665,7 @@ def _locate(data: bytes, info: zipfile.ZipInfo, display: str) -> _Member:
         # Tools that read local headers and tools that read the directory would see different
         # files: a classic way to smuggle content past a scanner.
         raise TamperedFile(
-            f"{display} names the part {_clean(info.orig_filename, 60)} differently in two places "
+            f"{display} names the part {clean(info.orig_filename, 60)} differently in two places "
             f"inside its zip; Word never does this, so the file was tampered with; {_FRESH_COPY}"
         )
     start = name_start + name_length + extra_length

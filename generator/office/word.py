@@ -3,8 +3,8 @@
 Every helper here produces output that meets the Public Sector Bodies Accessibility
 Regulations 2018 (WCAG 2.2 AA) as far as a document generator can: real heading
 styles, tables with a marked and repeating header row and no merged cells, alt text
-on every picture, document title/subject/language, RAG ratings written in words as
-well as colour, and colour pairs with a contrast ratio of at least 4.5:1.
+on every picture, document title/subject/language, shaded cells whose words still say what
+the colour says, and colour pairs with a contrast ratio of at least 4.5:1.
 `generator.office.accessibility.check_paper` checks the result.
 
 Text passed to these helpers is user data: it is never interpreted (no markup, no
@@ -19,7 +19,7 @@ import math
 import re
 import weakref
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -45,13 +45,12 @@ from lxml import etree
 from generator.errors import ReportError
 from generator.fileio import atomic_write_bytes
 from generator.office.accessibility import MIN_CONTRAST, contrast_ratio, link_text_problem
-from generator.office.rag import RAG_FILLS, rag_rating
+from generator.office.zipio import copy_package, read_part
 
 __all__ = [
     "NOT_REPORTED",
     "NUMBER_FORMATS",
     "PLACEHOLDER_STYLE",
-    "RAG_FILLS",
     "add_bullets",
     "add_heading",
     "add_link",
@@ -69,7 +68,6 @@ __all__ = [
     "format_value",
     "last_section",
     "open_paper",
-    "rag_rating",
     "save_atomic",
     "set_document_metadata",
 ]
@@ -263,18 +261,10 @@ def darken_low_contrast_styles(doc: DocumentObject) -> list[str]:
 
 def _as_document_package(data: bytes) -> bytes:
     """Return the package bytes, turning a .dotx template into a .docx in memory."""
-    with zipfile.ZipFile(io.BytesIO(data)) as src:
-        content_types = src.read("[Content_Types].xml")
-        if _DOTX_CT.encode() not in content_types:
-            return data
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-            for info in src.infolist():
-                payload = src.read(info.filename)
-                if info.filename == "[Content_Types].xml":
-                    payload = payload.replace(_DOTX_CT.encode(), _DOCX_CT.encode())
-                dst.writestr(info, payload)
-        return out.getvalue()
+    if _DOTX_CT.encode() not in read_part(data, "[Content_Types].xml"):
+        return data
+    return copy_package(data, {"[Content_Types].xml": lambda types: types.replace(
+        _DOTX_CT.encode(), _DOCX_CT.encode())})
 
 
 def _drop_unused_content_rels(doc: DocumentObject) -> None:
@@ -547,7 +537,8 @@ def add_table(
     caption: str,
     col_widths_cm: Sequence[float] | None = None,
     number_formats: Mapping[int, str] | None = None,
-    rag_columns: Sequence[int] = (),
+    colour_columns: Sequence[int] = (),
+    colour_of: Callable[[str], tuple[str, str] | None] | None = None,
     description: str | None = None,
     cell_style: str | None = None,
     cell_font_pt: float | None = None,
@@ -562,8 +553,8 @@ def add_table(
       split across pages; w:tblLook firstRow=1.
     - Values are formatted by `format_value`: `number_formats` maps a column index to a
       NUMBER_FORMATS key or pattern; numbers are right-aligned; None is "Not reported".
-    - Cells in `rag_columns` whose text starts with a rating word get the RAG_FILLS
-      fill and text colour; other cells in those columns are left plain.
+    - Cells in `colour_columns` are shaded as `colour_of` says: it maps the cell's text to
+      (fill, text colour) as hex RRGGBB, or None to leave the cell plain. The words stay.
     - Every cell's paragraph is in `cell_style` when the template has that paragraph style;
       otherwise, with `cell_font_pt`, its text is that size. `bold_last_row` makes the last
       row (a total) bold.
@@ -584,7 +575,7 @@ def add_table(
         if len(row) != ncols:
             raise ValueError(f"row {i} has {len(row)} cells but the table has {ncols} columns")
     formats = dict(number_formats or {})
-    for index in [*formats, *rag_columns]:
+    for index in [*formats, *colour_columns]:
         if not 0 <= index < ncols:
             raise ValueError(f"column index {index} is outside the table (0..{ncols - 1})")
     if col_widths_cm is not None:
@@ -592,7 +583,7 @@ def add_table(
             raise ValueError(f"{len(col_widths_cm)} column widths given for {ncols} columns")
         if any(w <= 0 for w in col_widths_cm):
             raise ValueError("column widths must be positive")
-    rag_set = set(rag_columns)
+    coloured = set(colour_columns) if colour_of is not None else set()
     numeric_cols = {
         c
         for c in range(ncols)
@@ -625,11 +616,12 @@ def add_table(
             if cell_font_pt is not None and paragraph_style is None else "")
     tc_w = [f'<w:tcW w:type="dxa" w:w="{w}"/>' for w in twips]
 
-    def cell(c: int, text: str, *, right: bool, bold: bool, rating: str | None) -> str:
+    def cell(c: int, text: str, *, right: bool, bold: bool,
+             colours: tuple[str, str] | None) -> str:
         ppr = p_style + ('<w:jc w:val="right"/>' if right else "")
         shading = colour = ""
-        if rating is not None:
-            fill, text_colour = RAG_FILLS[rating]
+        if colours is not None:
+            fill, text_colour = colours
             shading = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>'
             colour = f'<w:color w:val="{text_colour}"/>'
         rpr = ("<w:b/>" if bold else "") + colour + size
@@ -651,7 +643,7 @@ def add_table(
                f'<w:tblDescription w:val="{_attr(_clean(description))}"/></w:tblPr><w:tblGrid>')
     xml.extend(f'<w:gridCol w:w="{w}"/>' for w in twips)
     xml.append("</w:tblGrid><w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>")
-    xml.extend(cell(c, _clean(header), right=c in numeric_cols, bold=True, rating=None)
+    xml.extend(cell(c, _clean(header), right=c in numeric_cols, bold=True, colours=None)
                for c, header in enumerate(headers))
     xml.append("</w:tr>")
     last = len(rows) - 1
@@ -661,7 +653,7 @@ def add_table(
         for c, value in enumerate(row_values):
             text = format_value(value, formats.get(c))
             xml.append(cell(c, text, right=c in numeric_cols or _is_number(value), bold=bold,
-                            rating=rag_rating(text) if c in rag_set else None))
+                            colours=colour_of(text) if colour_of and c in coloured else None))
         xml.append("</w:tr>")
     xml.append("</w:tbl>")
     tbl = parse_xml("".join(xml))

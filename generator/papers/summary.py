@@ -18,6 +18,7 @@ from generator.formdefs import FormDefinition
 from generator.forms.issue import display_value
 from generator.office import word as paper
 from generator.office.excel import add_table_sheet, save_workbook_atomic
+from generator.vocabulary import rag_colours
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def write_summary(definition: FormDefinition, rows: Sequence[SummaryRow], folder
                           display_value(definition.fields[c], r.answers.get(c)))
             for c in principle_ids] for r in rows]
         paper.add_table(doc, short, matrix, caption="Assessment against each principle",
-                        rag_columns=list(range(2, len(short))))
+                        colour_columns=list(range(2, len(short))),
+                        colour_of=rag_colours)
         if definition.framework is not None:
             paper.add_paragraph(doc, "Key: " + "; ".join(
                 f"P{p.number} {p.title}" for p in definition.framework.principles))

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.council_year import long_date
 from generator.errors import ToolkitError, UnreadableFile
 from generator.failures import explain_failure
-from generator.forms.issue import static_lines
-from generator.forms.read import FormReading, read_package
+from generator.forms.read import FormReading, read_package, static_lines
 from generator.forms.render import Identity
 from generator.forms.validate import Problem
 from generator.office.safe_open import open_package
@@ -383,8 +383,7 @@ def _address(sender: str) -> str:
 
 
 def _duplicate(name: str, earlier: Return) -> Outcome:
-    taken = parse_time(earlier.received_at)
-    when = f"{taken:%d %B %Y}" if taken else earlier.received_at[:10]
+    when = long_date(earlier.received_at)
     return Outcome(name, "duplicate", earlier.partnership_id, earlier.form_type,
                    earlier.issue_id, [f"the same file was taken in on {when} "
                                       f"({earlier.outcome}); nothing changed"], earlier.id)

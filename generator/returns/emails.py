@@ -37,7 +37,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from generator.errors import UnreadableFile
+from generator.errors import (
+    DamagedEmail,
+    EmailTooLarge,
+    EmptyAttachment,
+    EncryptedEmail,
+    LinkedAttachment,
+    NestedTooDeep,
+    NoWordAttachment,
+    TooManyParts,
+    UnreadableFile,
+    WinmailAttachment,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -75,42 +86,6 @@ class EmailLimits:
 
 
 DEFAULT_LIMITS = EmailLimits()
-
-
-class EmailTooLarge(UnreadableFile):
-    """The saved email is over the size limit."""
-
-
-class TooManyParts(UnreadableFile):
-    """The saved email has more attachments or parts than the limits, or absurd nesting."""
-
-
-class NestedTooDeep(UnreadableFile):
-    """A message is forwarded inside more messages than the depth limit."""
-
-
-class EncryptedEmail(UnreadableFile):
-    """An S/MIME encrypted or opaque-signed message (application/pkcs7-mime)."""
-
-
-class WinmailAttachment(UnreadableFile):
-    """The attachments are hidden in winmail.dat (TNEF, Outlook's rich text format)."""
-
-
-class LinkedAttachment(UnreadableFile):
-    """A Word file attached as a link to a copy online, which is never fetched."""
-
-
-class EmptyAttachment(UnreadableFile):
-    """A Word attachment with no bytes."""
-
-
-class DamagedEmail(UnreadableFile):
-    """The email, or a message inside it, cannot be read: a damaged or mislabelled file."""
-
-
-class NoWordAttachment(UnreadableFile):
-    """Nothing in the email is a Word file."""
 
 
 @dataclass(frozen=True)

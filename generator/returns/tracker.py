@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.store import Store
+from generator.vocabulary import rag_colours
 from generator.wording import plural
 
 RAG_OF_STATE = {"accepted": "Green", "accepted with warnings": "Green", "outstanding": "Amber",
@@ -122,9 +123,9 @@ def write_tracker(rows: list[StatusRow], path: Path) -> Path:
         body.append([r.partnership_id, r.partnership_name, r.form, r.issue, r.cycle,
                      _date(r.issued_at), r.sent_to, r.sent, _date(r.due_date), _date(r.returned_at),
                      r.rag, r.state.capitalize(), r.detail])
-    add_table_sheet(workbook, "Tracker", headers, body, rag_column="RAG",
-                    number_formats={"Issued": "dd/mm/yyyy", "Due": "dd/mm/yyyy",
-                                    "Returned": "dd/mm/yyyy"})
+    dates = {"Issued": "dd/mm/yyyy", "Due": "dd/mm/yyyy", "Returned": "dd/mm/yyyy"}
+    add_table_sheet(workbook, "Tracker", headers, body, colour_columns=["RAG"],
+                    colour_of=rag_colours, number_formats=dates)
     save_workbook_atomic(workbook, path)
     return path
 

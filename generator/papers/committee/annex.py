@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 
 from generator.office.excel import add_table_sheet, save_workbook_atomic
 from generator.papers.committee.layout import Table
+from generator.vocabulary import rag_colours
 
 
 def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object]]
@@ -27,7 +28,8 @@ def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object
     for table in tables:
         sheet = add_table_sheet(workbook, table.sheet, table.headers, table.rows,
                                 number_formats=table.excel_formats(),
-                                rag_columns=[table.headers[c] for c in table.rag])
+                                colour_columns=[table.headers[c] for c in table.rag],
+                                colour_of=rag_colours)
         if table.total:
             for cell in sheet[len(table.rows) + 1]:
                 cell.font = Font(bold=True, color=cell.font.color)

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
 
+from generator.council_year import long_date, period_text
 from generator.fileio import safe_filename
+from generator.money import stored_money, tidy_amount
 from generator.office import word as paper
 from generator.papers.committee.figures import (
     DECLINED,
@@ -28,10 +30,6 @@ from generator.papers.committee.figures import (
     gather_cgb,
     kpi_counts,
     kpis_of,
-    long_date,
-    money,
-    period_text,
-    plural,
     risks_of,
     text_answer,
 )
@@ -53,6 +51,7 @@ from generator.papers.committee.layout import (
     write_pieces,
 )
 from generator.store import Return
+from generator.wording import plural
 from generator.workspace import Workspace
 
 NOT_ANSWERED = "Not answered"
@@ -101,9 +100,6 @@ def _money_text(value: object) -> str:
     return paper.format_value(value, "money_pence" if pence else "money")
 
 
-def _round(value: float) -> float | int:
-    value = round(value, 2)
-    return int(value) if float(value).is_integer() else value
 
 
 def _return_of(entry: MonitoringEntry) -> Return:
@@ -150,11 +146,11 @@ class _Update:
         self, entry: MonitoringEntry
     ) -> tuple[float | None, float | None, float | None, float | None]:
         assert entry.ret is not None
-        budget = money(entry.ret.answers.get("budget"))
-        forecast = money(entry.ret.answers.get("forecast"))
+        budget = stored_money(entry.ret.answers.get("budget"))
+        forecast = stored_money(entry.ret.answers.get("forecast"))
         if budget is None or forecast is None:
             return budget, forecast, None, None
-        variance = _round(forecast - budget)
+        variance = tidy_amount(forecast - budget)
         return budget, forecast, variance, (variance / budget if budget else None)
 
     def exceptions(self) -> list[ExceptionItem]:
@@ -431,7 +427,7 @@ class _Update:
         budgets = [self.budget(e) for e in self.data.returned]
         if budgets:
             def total(index: int) -> str:
-                return _money_text(_round(sum(value for value in (b[index] for b in budgets)
+                return _money_text(tidy_amount(sum(value for value in (b[index] for b in budgets)
                                               if isinstance(value, int | float))))
 
             figures.append(f"The returns give budgets totalling {total(0)} and a forecast "

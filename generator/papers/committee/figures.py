@@ -12,11 +12,17 @@ Nothing here writes a document: the papers and the data annex are built from the
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.council_year import (
+    long_date,
+    normal_cycle,
+    normal_period,
+    previous_cycle,
+    previous_period,
+)
 from generator.framework import Framework, Scale
 from generator.register import Partnership, read_register
 from generator.returns.tracker import StatusRow, status_rows
@@ -47,89 +53,7 @@ NOT_ISSUED = "not issued"
 NOT_DUE = "not due"
 GAP_STATES = (OUTSTANDING, OVERDUE, REJECTED, EARLIER_CYCLE, NOT_ISSUED)
 
-_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                 "ten", "eleven", "twelve")
-_QUARTER_MONTHS = {1: "January to March", 2: "April to June", 3: "July to September",
-                   4: "October to December"}
-
-
 # --------------------------------------------------------------------------- small helpers
-
-
-def number_word(count: int) -> str:
-    """'three' for 3 (up to twelve), else the digits."""
-    return _NUMBER_WORDS[count] if 0 <= count < len(_NUMBER_WORDS) else f"{count:,}"
-
-
-def plural(count: int, singular: str, many: str | None = None) -> str:
-    return f"{count:,} {singular if count == 1 else (many or singular + 's')}"
-
-
-def long_date(value: dt.date | str | None) -> str:
-    """'20 November 2026' from a date or an ISO date/time text; '' for None."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        text = value
-        try:
-            value = dt.date.fromisoformat(text[:10])
-        except ValueError:
-            return text
-    return f"{value.day} {value:%B %Y}"
-
-
-def normal_cycle(cycle: str) -> str:
-    """A council year as '2026/27' when it looks like one ('2026-27', '2026/2027')."""
-    match = re.fullmatch(r"\s*(\d{4})\s*[/-]\s*(\d{2}|\d{4})\s*", cycle or "")
-    if not match or int(match.group(2)[-2:]) != (int(match.group(1)) + 1) % 100:
-        return (cycle or "").strip()
-    return f"{match.group(1)}/{match.group(2)[-2:]}"
-
-
-def previous_cycle(cycle: str) -> str | None:
-    """The council year before `cycle`: '2025/26' for '2026/27'; None if it is not a year."""
-    match = re.fullmatch(r"\s*(\d{4})\s*[/-]\s*(\d{2}|\d{4})\s*", cycle or "")
-    if not match:
-        return None
-    start = int(match.group(1)) - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def normal_period(period: str | None) -> str:
-    """A monitoring period as 'YYYY-Qn' when it looks like one ('2026 q4' -> '2026-Q4')."""
-    text = " ".join(str(period or "").split())
-    match = re.fullmatch(r"(\d{4})\s*[-/ ]?\s*[Qq]\s*([1-4])", text)
-    return f"{match.group(1)}-Q{match.group(2)}" if match else text
-
-
-def previous_period(period: str) -> str | None:
-    """The quarter before `period`: '2026-Q3' for '2026-Q4', '2025-Q4' for '2026-Q1'."""
-    match = re.fullmatch(r"(\d{4})-Q([1-4])", normal_period(period))
-    if not match:
-        return None
-    year, quarter = int(match.group(1)), int(match.group(2))
-    return f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"
-
-
-def period_text(period: str) -> str:
-    """'2026-Q4 (October to December 2026)'; other periods as they are."""
-    match = re.fullmatch(r"(\d{4})-Q([1-4])", normal_period(period))
-    if not match:
-        return period
-    return f"{match.group(0)} ({_QUARTER_MONTHS[int(match.group(2))]} {match.group(1)})"
-
-
-def money(value: Any) -> float | int | None:
-    """A stored money answer as a number, or None when not given."""
-    if isinstance(value, bool) or value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return value
-    try:
-        number = float(str(value).replace("£", "").replace(",", "").strip())
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else number
 
 
 def _key(text: object) -> str:

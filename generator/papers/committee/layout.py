@@ -17,13 +17,15 @@ from typing import Any
 from docx.document import Document as DocumentObject
 from docx.table import Table as DocxTable
 
-from generator.errors import ReportError, ToolkitError, WorkspaceError
+from generator.errors import LibreOfficeMissing, ReportError, ToolkitError, WorkspaceError
 from generator.fileio import unused_path, write_together
+from generator.money import tidy_amount
 from generator.office import charts
 from generator.office import word as paper
 from generator.office.excel import workbook_bytes
-from generator.office.libreoffice import LibreOfficeMissing, convert
-from generator.papers.committee.figures import plural
+from generator.office.libreoffice import convert
+from generator.vocabulary import rag_colours
+from generator.wording import plural
 from generator.workspace import Workspace, bundled_templates_dir
 
 TEMPLATE_NAME = "committee-paper.docx"
@@ -316,9 +318,10 @@ class Table:
 
     def add_to(self, doc: DocumentObject) -> DocxTable:
         return paper.add_table(doc, self.headers, self.rows, caption=self.caption,
-                               number_formats=self.word_formats(), rag_columns=self.rag,
-                               col_widths_cm=self.widths_cm, cell_style=TABLE_TEXT_STYLE,
-                               cell_font_pt=TABLE_TEXT_PT, bold_last_row=self.total)
+                               number_formats=self.word_formats(), colour_columns=self.rag,
+                               colour_of=rag_colours, col_widths_cm=self.widths_cm,
+                               cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
+                               bold_last_row=self.total)
 
 
 def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> list[list[object]]:
@@ -330,13 +333,10 @@ def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> 
     for column in columns:
         values = [value for value in (row[column] for row in rows)
                   if isinstance(value, int | float) and not isinstance(value, bool)]
-        total[column] = _tidy(sum(values)) if values else None
+        total[column] = tidy_amount(sum(values)) if values else None
     return [*rows, total]
 
 
-def _tidy(value: float) -> float | int:
-    value = round(value, 2)
-    return int(value) if float(value).is_integer() else value
 
 
 # --------------------------------------------------------------------------- outputs

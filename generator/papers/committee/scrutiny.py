@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
 
+from generator.council_year import long_date
 from generator.fileio import safe_filename
 from generator.framework import Principle
+from generator.money import stored_money, tidy_amount
 from generator.office import charts
 from generator.office import word as paper
 from generator.papers.committee.figures import (
@@ -33,10 +35,6 @@ from generator.papers.committee.figures import (
     gather_scrutiny,
     kpi_counts,
     kpis_of,
-    long_date,
-    money,
-    number_word,
-    plural,
     rating,
     risks_of,
     text_answer,
@@ -61,6 +59,7 @@ from generator.papers.committee.layout import (
     write_numbered,
     write_pieces,
 )
+from generator.wording import number_word, plural
 from generator.workspace import Workspace
 
 TOP_RISKS = 10
@@ -184,15 +183,15 @@ class _Report:
         budget = forecast = None
         sources = []
         if entry.monitoring is not None:
-            budget = money(entry.monitoring.answers.get("budget"))
-            forecast = money(entry.monitoring.answers.get("forecast"))
+            budget = stored_money(entry.monitoring.answers.get("budget"))
+            forecast = stored_money(entry.monitoring.answers.get("forecast"))
             sources.append(f"monitoring return {entry.monitoring.period or ''}".strip())
         else:
             sources.append("no monitoring return")
-        variance = _round(forecast - budget) if budget is not None and forecast is not None \
+        variance = tidy_amount(forecast - budget) if budget is not None and forecast is not None \
             else None
         review = self.reviews.get(entry.partnership.id)
-        savings = money(review.answers.get("cashable_savings")) if review else None
+        savings = stored_money(review.answers.get("cashable_savings")) if review else None
         sources.append(f"{self.data.cycle} review" if review else
                        f"no accepted {self.data.cycle} review")
         return budget, forecast, variance, savings, "; ".join(sources)
@@ -464,7 +463,7 @@ class _Report:
         savings = sum(f[3] for f in finance if isinstance(f[3], int | float))
         if data.reviewed:
             points.append(f"Cashable savings reported in the reviews total "
-                          f"{paper.format_value(_round(savings), 'money')}.")
+                          f"{paper.format_value(tidy_amount(savings), 'money')}.")
         high = [r for r in self._risks() if r.high]
         points.append(f"{plural(len(high), 'risk')} {'is' if len(high) == 1 else 'are'} scored "
                       "high or very high.")
@@ -595,7 +594,7 @@ class _Report:
         def total(index: int) -> str:
             values = [value for value in (f[index] for f in finance)
                       if isinstance(value, int | float)]
-            return paper.format_value(_round(sum(values)), "money")
+            return paper.format_value(tidy_amount(sum(values)), "money")
 
         figures = []
         if any(f[0] is not None for f in finance):
@@ -665,7 +664,7 @@ class _Report:
         paper.add_heading(doc, "Value for money", 2)
         answers = review.answers
         vfm = rating(self.data.scale("yes_partly_no"), answers.get("vfm_assessment")).label
-        savings = money(answers.get("cashable_savings"))
+        savings = stored_money(answers.get("cashable_savings"))
         paper.add_table(doc, ["Question", "Answer"], [
             ["Benefits achieved this year", text_answer(answers, "benefits_achieved")
              or NOT_ANSWERED],
@@ -696,7 +695,7 @@ class _Report:
         points.append(f"Performance: {counts.met} of {plural(counts.reported, 'indicator')} met "
                       "their target.")
         vfm = rating(self.data.scale("yes_partly_no"), answers.get("vfm_assessment")).label
-        savings = money(answers.get("cashable_savings"))
+        savings = stored_money(answers.get("cashable_savings"))
         points.append(f"Value for money: {vfm}. Cashable savings: "
                       f"{paper.format_value(savings, 'money')}.")
         risks = top_risks(review.risks(), 1)
@@ -710,9 +709,6 @@ class _Report:
         paper.add_bullets(doc, points)
 
 
-def _round(value: float) -> float | int:
-    value = round(value, 2)
-    return int(value) if float(value).is_integer() else value
 
 
 __all__ = ["compile_scrutiny"]
