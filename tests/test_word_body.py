@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,51 @@ def test_a_table_written_in_one_piece_is_the_table_python_docx_builds_cell_by_ce
     paper.add_table(ours, **table)
 
     assert ours.element.body.xml == theirs.element.body.xml
+
+
+# --------------------------------------------------------------------------- large papers
+
+
+def _document_xml(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return package.read("word/document.xml")
+
+
+def _paper(*, spill: bool, png: bytes) -> bytes:
+    doc = paper.open_paper(None)
+    style_document(doc, council="Example Council")
+    written = paper.spill_body(doc) if spill else None
+    paper.add_heading(doc, "Annual report", 0)
+    for n in range(6):
+        paper.add_heading(doc, f"Appendix {n}: Partnership {n} – café", 1)
+        paper.add_paragraph(doc, f"Line one\ttabbed\nline two of {n}")
+        paper.add_numbered(doc, ["First", "Second"])
+        paper.add_table(doc, ["Item", "Rating"], [["Overall", "Green"], ["Risks", None]],
+                        caption=f"Partnership {n}", colour_columns=[1], colour_of=rag_colours)
+        if n == 2:
+            paper.add_picture_with_alt(doc, png, alt_text="A chart", title="Spend")
+        if written is not None and n % 2:
+            written.flush()
+    paper.add_paragraph(doc, "Added after the last flush.")
+    return paper.document_bytes(doc)
+
+
+def test_a_paper_written_out_as_it_grows_is_the_paper_built_in_memory() -> None:
+    png = charts.bar_chart(["A"], {"Spend": [1]}, title="Spend", ylabel="£")
+
+    written = _document_xml(_paper(spill=True, png=png))
+    built = _document_xml(_paper(spill=False, png=png))
+
+    assert written == built
+
+
+def test_flushed_blocks_leave_the_tree() -> None:
+    doc = paper.open_paper(None)
+    written = paper.spill_body(doc)
+    for n in range(20):
+        paper.add_paragraph(doc, f"Paragraph {n}")
+    written.flush()
+    paper.add_paragraph(doc, "Still in memory")
+
+    assert [p.text for p in doc.paragraphs] == ["Still in memory"]
+    assert b"Paragraph 19" in _document_xml(paper.document_bytes(doc))

@@ -17,6 +17,8 @@ import datetime as dt
 import io
 import math
 import re
+import secrets
+import tempfile
 import weakref
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -70,6 +72,8 @@ __all__ = [
     "open_paper",
     "save_atomic",
     "set_document_metadata",
+    "flush_body",
+    "spill_body",
 ]
 
 #: What an empty value (None, NaN) is shown as in a table: words, not a dash.
@@ -825,11 +829,111 @@ def _restarted_num_id(doc: DocumentObject, style: Any) -> int | None:
 # --------------------------------------------------------------------------- saving
 
 
+# --------------------------------------------------------------------------- large papers
+#
+# python-docx keeps a document as one lxml tree until it is saved: the Scrutiny report for
+# 5,000 partnerships took 800 MB of memory for a 2 MB file. A paper that grows with the number
+# of partnerships writes the blocks it has finished into a temporary file as WordprocessingML
+# text (`spill_body`, `BodySpill.flush`) and frees them; `document_bytes` puts the text back
+# where the blocks stood. document.xml comes out byte for byte as python-docx writes it
+# (tests/test_word_body.py builds a paper both ways).
+
+_SPILLS: weakref.WeakKeyDictionary[Any, BodySpill] = weakref.WeakKeyDictionary()
+
+
+class BodySpill:
+    """The finished blocks of a document's body, kept as text outside the tree."""
+
+    def __init__(self, doc: DocumentObject) -> None:
+        self._doc = doc
+        self._file = tempfile.TemporaryFile()
+        self._text = f" body written by {id(self):x}-{secrets.token_hex(8)} "
+        self._marker = etree.Comment(self._text)
+        body = doc.element.body
+        body.insert(0, self._marker)  # flush takes every block after it: it stays first
+
+    @property
+    def marker(self) -> bytes:
+        return f"<!--{self._text}-->".encode("ascii")
+
+    def flush(self) -> None:
+        """Write every block added since the last flush to the file and take it out of the tree.
+
+        Blocks written are no longer in `doc.paragraphs` or `doc.tables`; blocks added later
+        follow them in the document.
+        """
+        body = self._doc.element.body
+        if self._marker.getnext() is None:
+            return
+        end = _body_end(self._doc)
+        if end is not None:
+            body.remove(end)
+        try:
+            if self._marker.getnext() is None:
+                return
+            # The body serialised whole, so that each block carries exactly the namespace
+            # declarations it has in the document; only the body's own tags are cut off.
+            text = etree.tostring(body, encoding="UTF-8", xml_declaration=False)
+        finally:
+            if end is not None:
+                body.append(end)
+        start = text.index(self.marker) + len(self.marker)
+        stop = text.rindex(b"</")
+        self._file.write(text[start:stop])
+        if end is not None:
+            body.remove(end)
+        try:
+            # Deleted by position, with no Python proxy held for them, so that lxml frees them
+            # at once: removing an element held by a proxy moves its namespaces over node by
+            # node (measured: 1.5 s for a table of 1,000 rows, 5.9 s for 2,000).
+            del body[1:]
+        finally:
+            if end is not None:
+                body.append(end)
+
+    def splice(self, package: bytes, member: str) -> bytes:
+        """`package` (the .docx python-docx saved) with the written blocks back in `member`."""
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(package)) as src, \
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                data = src.read(info)
+                if info.filename != member:
+                    dst.writestr(info, data)
+                    continue
+                head, tail = data.split(self.marker, 1)
+                with dst.open(info, "w") as part:
+                    part.write(head)
+                    self._file.seek(0)
+                    while chunk := self._file.read(1 << 20):
+                        part.write(chunk)
+                    part.write(tail)
+        return out.getvalue()
+
+
+def spill_body(doc: DocumentObject) -> BodySpill:
+    """Start writing `doc`'s finished blocks out of memory; call `flush()` as blocks finish."""
+    spill = _SPILLS.get(doc.element)
+    if spill is None:
+        spill = _SPILLS[doc.element] = BodySpill(doc)
+    return spill
+
+
+def flush_body(doc: DocumentObject) -> None:
+    """Write out `doc`'s finished blocks if it writes them out as it grows (`spill_body`)."""
+    spill = _SPILLS.get(doc.element)
+    if spill is not None:
+        spill.flush()
+
+
 def document_bytes(doc: DocumentObject) -> bytes:
-    """The paper as the bytes of a .docx file."""
+    """The paper as the bytes of a .docx file (with any blocks written out put back)."""
     buffer = io.BytesIO()
     doc.save(buffer)
-    return buffer.getvalue()
+    spill = _SPILLS.get(doc.element)
+    if spill is None:
+        return buffer.getvalue()
+    return spill.splice(buffer.getvalue(), doc.part.partname.membername)
 
 
 def save_atomic(doc: DocumentObject, path: Path) -> None:
@@ -840,10 +944,9 @@ def save_atomic(doc: DocumentObject, path: Path) -> None:
     open in Word).
     """
     path = Path(path)
-    buffer = io.BytesIO()
-    doc.save(buffer)
+    data = document_bytes(doc)
     try:
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_bytes(path, data)
     except OSError as exc:
         raise ReportError(
             f"Cannot save {path}: {exc.strerror or exc}. "

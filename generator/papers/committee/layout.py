@@ -8,8 +8,9 @@ author, so nothing unfinished can pass for finished text.
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -316,12 +317,16 @@ class Table:
         formats.update({self.headers[c]: EXCEL_PERCENT for c in self.percent})
         return formats
 
-    def add_to(self, doc: DocumentObject) -> DocxTable:
-        return paper.add_table(doc, self.headers, self.rows, caption=self.caption,
-                               number_formats=self.word_formats(), colour_columns=self.rag,
-                               colour_of=rag_colours, col_widths_cm=self.widths_cm,
-                               cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
-                               bold_last_row=self.total)
+    def add_to(self, doc: DocumentObject) -> None:
+        """Add the table to the paper; a paper that writes out its finished parts
+        (`paper.spill_body`) writes the table out at once: at 5,000 partnerships one summary
+        table is some 100 MB as a tree."""
+        paper.add_table(doc, self.headers, self.rows, caption=self.caption,
+                        number_formats=self.word_formats(), colour_columns=self.rag,
+                        colour_of=rag_colours, col_widths_cm=self.widths_cm,
+                        cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
+                        bold_last_row=self.total)
+        paper.flush_body(doc)
 
 
 def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> list[list[object]]:
@@ -366,7 +371,8 @@ def make_pdf(docx_path: Path, notes: list[str]) -> Path | None:
     return None
 
 
-def finish_paper(doc: DocumentObject, docx_path: Path, xlsx_path: Path,
+def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], docx_path: Path,
+                 xlsx_path: Path,
                  annex_tables: Sequence[Table], about: Sequence[tuple[str, object]],
                  officer: OfficerText, notes: list[str], *, pdf: bool) -> PaperResult:
     """Save the paper and its annex, note what the author has still to write, make the PDF."""
@@ -374,6 +380,12 @@ def finish_paper(doc: DocumentObject, docx_path: Path, xlsx_path: Path,
     from generator.papers.committee.annex import annex_workbook
 
     annex = workbook_bytes(annex_workbook(annex_tables, about=about))
+    if callable(doc):
+        # Built after the annex, whose workbook is gone by then: the two at once took 140 MB
+        # more at 5,000 partnerships. An openpyxl workbook refers to itself (sheets to their
+        # workbook, cells to their sheet), so it is only gone once the cycle collector has run.
+        gc.collect()
+        doc = doc()
     try:
         # The paper and its annex are published together: both are saved, or neither.
         write_together([(docx_path, paper.document_bytes(doc)), (xlsx_path, annex)])

@@ -89,7 +89,7 @@ def compile_scrutiny(ws: Workspace, *, cycle: str | None = None, pdf: bool = Fal
     with ws.writing("report scrutiny", note=notes.append):
         docx_path, xlsx_path, _ = output_paths(ws.path("reports"), stem)
         report = _Report(ws, data, officer, committee, xlsx_path.name)
-        return finish_paper(report.document(), docx_path, xlsx_path, report.annex_tables(),
+        return finish_paper(report.document, docx_path, xlsx_path, report.annex_tables(),
                             report.about(), officer, notes, pdf=pdf)
 
 
@@ -369,6 +369,8 @@ class _Report:
             doc, title=self.title, subject=f"{self.committee}: annual report on the "
             f"Council's partnerships, {self.data.cycle}", author=self.ws.council or "Council",
             keywords="partnerships; annual report; scrutiny")
+        # Finished parts go out of memory as the paper grows: it grows with the partnerships.
+        written = paper.spill_body(doc)
         paper.add_heading(doc, self.title, 0)
         self.front(doc)
         paper.add_heading(doc, "Purpose of the report", 1)
@@ -380,6 +382,7 @@ class _Report:
         paper.add_heading(doc, "Background", 1)
         self.background(doc)
         self.body(doc)
+        written.flush()
         self.implications(doc)
         paper.add_heading(doc, "Appendices", 1)
         appendices = [f"Appendix A: data annex, the tables of this report in Excel "
@@ -392,6 +395,7 @@ class _Report:
         write_pieces(doc, background or [Piece("None.")])
         for i, entry in enumerate(self.data.expected):
             self.appendix(doc, _letter(i + 1), entry)
+            written.flush()
         return doc
 
     def front(self, doc: DocumentObject) -> None:
