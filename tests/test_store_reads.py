@@ -173,6 +173,22 @@ def test_reads_of_a_few_thousand_forms_are_served_by_indexes(tmp_path: Path, rea
     assert all(not steps for steps in scans.values()), scans
 
 
+def test_taking_a_return_in_looks_up_its_partnership_s_returns_not_all_of_its_form(
+        tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite") as store:
+        _fill(store)
+        with _statements(store) as statements:
+            store.add_return(
+                issue_id="P00042-review-42", partnership_id="P00042", form_type="review",
+                version=1, cycle="2025/26", period="", file_name="b.docx", sha256="cd" * 32,
+                original=b"x", sender="", doc_modified=None, answers={}, problems=[],
+                outcome="accepted")
+        plans = [row[3] for sql in statements if sql.startswith("SELECT")
+                 for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}")]
+
+    assert plans and not [step for step in plans if "returns_form_cycle" in step], plans
+
+
 def test_status_of_every_cycle_reads_each_table_once_whatever_the_number_of_forms(
         tmp_path: Path) -> None:
     with Store(tmp_path / "store.sqlite") as store:
