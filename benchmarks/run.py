@@ -46,8 +46,9 @@ from benchmarks.fixtures import FORM, TODAY, build_workspace, copy_workspace
 from benchmarks.rss import PeakSampler, process_peak_mb
 from generator.demo import example_answers
 from generator.formdefs import load_definition
+from generator.forms.display import framework_context
 from generator.forms.fill import fill_form
-from generator.forms.issue import IssuedForm, form_job, framework_context, issue_forms
+from generator.forms.issue import IssuedForm, form_job, issue_forms
 from generator.forms.read import read_form
 from generator.register import read_register
 from generator.returns.collect import collect

@@ -9,7 +9,6 @@ line printed passes through `printable`, so text from outside cannot drive the t
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -21,8 +20,8 @@ import click
 
 from generator import __version__
 from generator.errors import InvalidRequest, RegisterError, ToolkitError
-from generator.formdefs import FORM_TYPES
 from generator.terminal import json_dumps, printable
+from generator.wording import plural
 from generator.workspace import Workspace, find_workspace, open_workspace
 
 T = TypeVar("T")
@@ -77,6 +76,12 @@ def _workspace(ctx: click.Context) -> Workspace:
     warning = ws.sync_warning()
     if warning:
         _echo(f"warning: {warning}", err=True)
+    # Notes the workspace gathers while the command runs are printed when it ends.
+    def print_notices() -> None:
+        for notice in ws.notices:
+            _note(notice)
+
+    ctx.call_on_close(print_notices)
     return ws
 
 
@@ -94,6 +99,29 @@ def _progress(label: str, quiet: bool) -> Callable[[Iterable[T]], Iterator[T]]:
             yield from bar
 
     return run
+
+
+def _definitions(ctx: click.Context) -> tuple[Path | None, Any]:
+    """Where the form definitions are: the workspace's, or the bundled ones outside one."""
+    try:
+        ws = _workspace(ctx)
+    except ToolkitError:
+        return None, None
+    return ws.forms_dir, ws.framework()
+
+
+def _form_type(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """Check FORM_TYPE against the forms of the workspace: its definition files."""
+    from generator.formdefs import form_types, unknown_form_type
+
+    if value is None or value == ():
+        return value
+    forms_dir, framework = _definitions(ctx)
+    known = form_types(forms_dir, framework)
+    for one in value if isinstance(value, tuple) else (value,):
+        if one not in known:
+            raise click.BadParameter(printable(unknown_form_type(one, forms_dir, framework)))
+    return value
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -161,7 +189,7 @@ def demo(folder: Path) -> None:
 
 
 @main.command("forms")
-@click.argument("form_type", type=click.Choice(FORM_TYPES))
+@click.argument("form_type", callback=_form_type)
 @click.option("--id", "partnership_id", help="Only this partnership (its register ID).")
 @click.option("--due", callback=_date, help="Return date printed on the form (YYYY-MM-DD).")
 @click.option("--reissue", is_flag=True,
@@ -173,7 +201,6 @@ def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None
                   due: dt.date | None, reissue: bool, quiet: bool) -> None:
     """Generate FORM_TYPE forms for every partnership in its phase (or --id)."""
     from generator.forms.issue import issue_forms
-    from generator.wording import plural
 
     ws = _workspace(ctx)
     result = issue_forms(ws, form_type, partnership_id=partnership_id, due=due,
@@ -194,7 +221,7 @@ def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None
 @_fail_on_toolkit_errors
 def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
     """Read the answers of returned forms and check them against their definitions."""
-    from generator.forms.issue import display_value
+    from generator.forms.display import display_value
     from generator.forms.read import read_form
 
     forms_dir = framework = None
@@ -243,7 +270,7 @@ def templates() -> None:
 @templates.command("build")
 @click.option("--into", type=click.Path(path_type=Path, file_okay=False),
               help="Folder to write into (default: the workspace's templates folder).")
-@click.option("--form", "form_types", multiple=True, type=click.Choice(FORM_TYPES),
+@click.option("--form", "form_types", multiple=True, callback=_form_type,
               help="Only this form type (repeatable).")
 @click.option("--replace", is_flag=True,
               help="Replace existing templates (their restyling is lost).")
@@ -252,51 +279,36 @@ def templates() -> None:
 def templates_build(ctx: click.Context, into: Path | None, form_types: tuple[str, ...],
                     replace: bool) -> None:
     """Write the Word template of each form from its form definition."""
-    from generator.formdefs import load_definition
-    from generator.forms.template_build import write_template
+    from generator.forms.template_build import build_templates
 
-    framework, forms_dir = None, None
-    writing: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-    if into is None:
-        ws = _workspace(ctx)
-        into, framework, forms_dir = ws.path("templates"), ws.framework(), ws.forms_dir
-        writing = ws.writing("templates build", note=_note)
-    with writing:
-        for form_type in form_types or FORM_TYPES:
-            definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
-            _echo(str(write_template(definition, into, replace=replace)))
+    try:
+        ws: Workspace | None = _workspace(ctx)
+    except ToolkitError:
+        ws = None  # with --into, templates can be built from the bundled definitions
+    for path in build_templates(ws, form_types, into=into, replace=replace):
+        _echo(str(path))
 
 
 @templates.command("check")
 @click.argument("template", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--form", "form_type", type=click.Choice(FORM_TYPES),
+@click.option("--form", "form_type", callback=_form_type,
               help="The form the template is for (default: from its file name).")
 @click.pass_context
 @_fail_on_toolkit_errors
 def templates_check(ctx: click.Context, template: Path, form_type: str | None) -> None:
     """Compare TEMPLATE with its form definition; exit 1 if anything differs."""
-    from generator.formdefs import load_definition
-    from generator.forms.template_check import check_template
+    from generator.forms.template_check import check_template_file
 
-    form_type = form_type or template.stem.split(".")[0].split("-")[0]
-    if form_type not in FORM_TYPES:
-        raise click.BadParameter(f"cannot tell the form type from '{template.name}'; "
-                                 "give --form", param_hint="--form")
-    framework, forms_dir = None, None
-    try:
-        ws = _workspace(ctx)
-        framework, forms_dir = ws.framework(), ws.forms_dir
-    except ToolkitError:
-        pass
-    definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
-    findings = check_template(template, definition)
+    forms_dir, framework = _definitions(ctx)
+    definition, findings = check_template_file(template, form_type, forms_dir=forms_dir,
+                                               framework=framework)
     for finding in findings:
         _echo(f"{template.name}: {finding}")
     if findings:
-        _echo(f"{len(findings)} problem(s) found.", err=True)
+        _echo(f"{plural(len(findings), 'problem')} found.", err=True)
         sys.exit(1)
-    _echo(f"{template.name}: matches the {form_type} form definition "
-               f"(version {definition.version}).")
+    _echo(f"{template.name}: matches the {definition.type} form definition "
+          f"(version {definition.version}).")
 
 
 @main.group()
@@ -326,24 +338,37 @@ def _echo_json(data: Any) -> None:
 
 
 @main.command("collect")
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(path_type=Path, exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--mailbox", is_flag=True,
+              help="Read the [mailbox] folder over IMAP instead of files (see README).")
 @click.option("--as", "as_issue", metavar="ISSUE_ID",
               help="Take in ONE file whose identity was stripped, as this issued form.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @_fail_on_toolkit_errors
-def collect_command(ctx: click.Context, paths: tuple[Path, ...], as_issue: str | None,
-                    as_json: bool, quiet: bool) -> None:
-    """Take in returned forms: .docx files, folders (searched recursively) and saved emails."""
-    from generator.returns.collect import collect
-
+def collect_command(ctx: click.Context, paths: tuple[Path, ...], mailbox: bool,
+                    as_issue: str | None, as_json: bool, quiet: bool) -> None:
+    """Take in returned forms: .docx files, folders (searched recursively) and saved emails,
+    or with --mailbox the messages in the mailbox folder not read before."""
+    if mailbox and (paths or as_issue):
+        raise click.UsageError("--mailbox reads the mailbox folder: give it no files and no --as")
+    if not mailbox and not paths:
+        raise click.UsageError("give the files or folders to take in, or --mailbox")
     if as_issue and (len(paths) != 1 or paths[0].is_dir()):
         raise click.UsageError("--as takes exactly one file, after you have checked it")
     ws = _workspace(ctx)
-    result = collect(ws, list(paths), as_issue=as_issue,
-                     progress=_progress("Taking in returns", quiet or as_json))
+    result: Any
+    if mailbox:
+        from generator.returns.mailbox import collect_mailbox
+
+        result = collect_mailbox(ws, progress=_progress("Reading the mailbox",
+                                                        quiet or as_json))
+    else:
+        from generator.returns.collect import collect
+
+        result = collect(ws, list(paths), as_issue=as_issue,
+                         progress=_progress("Taking in returns", quiet or as_json))
     if as_json:
         _echo_json([o.to_json() for o in result.outcomes]
                    + [{"file": i.path, "outcome": "ignored", "partnership": None, "form": None,
@@ -364,6 +389,28 @@ def collect_command(ctx: click.Context, paths: tuple[Path, ...], as_issue: str |
         sys.exit(1)
 
 
+@main.command("annotate")
+@click.argument("reference", metavar="RETURN")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="The file to write (default: the outbox, named after the returned file).")
+@click.pass_context
+@_fail_on_toolkit_errors
+def annotate_command(ctx: click.Context, reference: str, output: Path | None) -> None:
+    """Write a returned form with a comment on each problem, to send back for correction.
+
+    RETURN is the return's number that 'history' shows (12 for #12) or the reference
+    printed on the form (its latest return).
+    """
+    from generator.returns.corrections import write_annotated
+    from generator.wording import plural
+
+    copy = write_annotated(_workspace(ctx), reference, output)
+    ret = copy.ret
+    _echo(str(copy.path))
+    _echo(f"Return #{ret.id} ({ret.partnership_id} {ret.form_type}, {ret.outcome}): "
+          f"{plural(copy.comments, 'comment')} added; the answers are as returned.", err=True)
+
+
 @main.command("history")
 @click.argument("partnership_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -371,11 +418,9 @@ def collect_command(ctx: click.Context, paths: tuple[Path, ...], as_issue: str |
 @_fail_on_toolkit_errors
 def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> None:
     """Show every return of a partnership over time, superseded ones included."""
-    from generator.store import Store
+    from generator.returns.tracker import partnership_history
 
-    ws = _workspace(ctx)
-    with Store(ws.path("store")) as store:
-        returns = store.history(partnership_id)
+    partnership_id, returns = partnership_history(_workspace(ctx), partnership_id)
     if as_json:
         _echo_json([{k: v for k, v in vars(r).items() if k != "answers"} for r in returns])
         return
@@ -397,16 +442,10 @@ def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> N
 @_fail_on_toolkit_errors
 def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -> None:
     """Write the accepted answers of a cycle to Excel, one sheet per form type."""
-    from generator.fileio import unused_path
     from generator.returns.export import export_answers
 
-    ws = _workspace(ctx)
-    cycle = cycle or ws.cycle
-    with ws.writing("export", note=_note):
-        output = output or unused_path(
-            ws.path("reports") / f"answers-{cycle.replace('/', '-')}.xlsx")
-        path, count = export_answers(ws, output, cycle=cycle)
-    _echo(f"{path} ({count} accepted return(s))")
+    path, count = export_answers(_workspace(ctx), output, cycle=cycle)
+    _echo(f"{path} ({plural(count, 'accepted return')})")
 
 
 @main.command("status")
@@ -557,7 +596,7 @@ def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
 
 
 @main.command("send")
-@click.argument("form_type", type=click.Choice(FORM_TYPES))
+@click.argument("form_type", callback=_form_type)
 @click.option("--id", "partnership_id", help="Only this partnership (its register ID).")
 @click.option("--smtp", is_flag=True,
               help="Send through the [smtp] mail server instead of writing .eml drafts.")

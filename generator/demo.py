@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.fileio import write_new
-from generator.formdefs import Field, FormDefinition, load_definition
+from generator.formdefs import Field, FormDefinition, form_types, load_definition
 from generator.forms.fill import fill_form
 from generator.forms.issue import issue_forms
 from generator.papers.summary import SummaryRow, write_summary
@@ -23,6 +23,7 @@ from generator.register import Partnership, read_register
 from generator.returns.collect import collect
 from generator.returns.tracker import status_rows, write_tracker
 from generator.store import Store
+from generator.vocabulary import MONITORING, REVIEW
 from generator.workspace import Workspace, init_workspace
 
 TRICKY_TEXT = ('Costs & savings shared 50/50 < "fair share" — see {{ notes }} and {% raw %}.\n'
@@ -201,28 +202,30 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     cycle, period = ws.cycle, ws.period
 
     ws.config["cycle"]["current"] = previous_cycle(cycle)
-    count = _round(ws, "review", today=today, seed=seed + 1, result=result)
+    count = _round(ws, REVIEW, today=today, seed=seed + 1, result=result)
     say(f"Last year ({ws.cycle}): {count} annual reviews issued, filled and collected")
     ws.config["cycle"]["current"] = cycle
     ws.config["cycle"]["period"] = previous_period(period)
-    count = _round(ws, "monitoring", today=today, seed=seed + 2, result=result)
+    count = _round(ws, MONITORING, today=today, seed=seed + 2, result=result)
     say(f"Last quarter ({ws.period}): {count} monitoring returns issued, filled and collected")
     ws.config["cycle"]["period"] = period
 
     outstanding = ["P005"]
-    for form_type in ("explore", "design", "agreement", "review", "monitoring"):
-        skip = outstanding if form_type == "review" else ()
+    forms = form_types(ws.forms_dir, ws.framework())
+    for form_type in forms:
+        skip = outstanding if form_type == REVIEW else ()
         count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip)
         note = f" ({', '.join(skip)} left outstanding)" if skip else ""
         say(f"This cycle ({cycle}): {count} {form_type} form(s) issued, filled as each "
             f"Business Manager would, and collected{note}")
 
     framework = ws.framework()
-    definition = load_definition("explore", framework=framework, forms_dir=ws.forms_dir)
+    # The summary of the first form of the framework: the Explore checklist.
+    definition = load_definition(forms[0], framework=framework, forms_dir=ws.forms_dir)
     register = read_register(ws.path("register"), framework)
     rows = []
     with Store(ws.path("store")) as store:
-        for ret in store.current_returns(form_type="explore", cycle=cycle):
+        for ret in store.current_returns(form_type=definition.type, cycle=cycle):
             partnership = register.get(ret.partnership_id or "")
             rows.append(SummaryRow(ret.partnership_id or "",
                                    partnership.name if partnership else "",

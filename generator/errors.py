@@ -116,6 +116,10 @@ class MailError(ToolkitError):
     """An email could not be prepared or sent."""
 
 
+class MailboxError(ToolkitError):
+    """The mailbox cannot be read: its settings, the credentials, the server or the folder."""
+
+
 class ReportError(ToolkitError):
     """A committee paper cannot be compiled."""
 

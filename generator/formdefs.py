@@ -2,11 +2,16 @@
 
 Each form type has a TOML file in `data/forms/` (the current version) and may keep older
 versions in `data/forms/archive/TYPE.vN.toml`, so that a return of an older version is still
-read with the definition it was issued with.
+read with the definition it was issued with. The form types are the definition files present:
+a council that adds `framework/forms/exit.toml` (and its template) has an exit form.
+When a definition loads it is checked against the framework (its phase, its scales) and
+against what the committee papers read from it (`generator.vocabulary.PAPER_FIELDS`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -16,9 +21,9 @@ from typing import Any
 
 from generator.errors import FrameworkError
 from generator.framework import Choice, Framework, Scale, load_framework
+from generator.vocabulary import PAPER_FIELDS, PaperField
 
 FORMS_DIR = Path(__file__).parent / "data" / "forms"
-FORM_TYPES = ("explore", "design", "agreement", "review", "monitoring")
 
 SCALAR_TYPES = ("text", "multiline", "choice", "checkbox", "date", "money", "number", "integer",
                 "email")
@@ -73,13 +78,38 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Expected:
+    """Which flag of a framework item makes a rule apply, chosen by another answer.
+
+    For the agreement checklist: when the instrument is an MoU, a clause is expected if its
+    `mou_expected` flag is set, otherwise if its `mandatory` flag is; `wording` says what
+    is expected ("a Memorandum of Understanding") in the message.
+    """
+
+    field: str
+    by_value: dict[str, tuple[str, str]]  # answer -> (item flag, wording)
+    otherwise: tuple[str, str]
+
+    def for_answer(self, answer: Any) -> tuple[str, str]:
+        return self.by_value.get(str(answer), self.otherwise)
+
+
+@dataclass(frozen=True)
 class Rule:
-    """When field `when` has one of the values `values`, field `require` must be answered."""
+    """When field `when` has one of the values `values`, something more is asked.
+
+    Either field `require` must be answered (an error when it is not), or, with `expected`,
+    the rule is a `severity` problem whenever the item it was made for (a principle, a
+    clause) has the flag `expected` chooses. `item` holds that item's flags.
+    """
 
     when: str
     values: tuple[str, ...]
-    require: str
+    require: str | None
     message: str
+    severity: str = "error"
+    expected: Expected | None = None
+    item: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -101,6 +131,8 @@ class FormDefinition:
     phase: str
     purpose: str
     reason: str
+    order: int  # its place among the forms of its phase
+    per_period: bool  # issued once per monitoring period, not once per council year
     sections: tuple[Section, ...]
     fields: dict[str, Field]
     """Every field with ids and labels filled from the framework, in form order."""
@@ -123,13 +155,17 @@ def scope_scale(framework: Framework) -> Scale:
 
 
 def items_for(framework: Framework, for_each: str) -> list[dict[str, Any]]:
-    """The framework entries a repeating section runs over, as format dictionaries."""
+    """The framework entries a repeating section runs over, as format dictionaries.
+
+    Each holds the entry's number, id and title, and any flags the entry carries
+    (an agreement clause's `mandatory`, for example), which rules may test.
+    """
     if for_each == "principles":
         return [{"number": p.number, "id": p.id, "title": p.title} for p in framework.principles]
     if for_each == "objectives":
         return [{"number": o.number, "id": o.id, "title": o.title} for o in framework.objectives]
     entries = getattr(framework, for_each)
-    return [{"number": i + 1, "id": e.id, "title": e.title} for i, e in enumerate(entries)]
+    return [{**vars(e), "number": i + 1} for i, e in enumerate(entries)]
 
 
 def _expand(text: str, item: dict[str, Any]) -> str:
@@ -205,8 +241,30 @@ class _Parser:
         values = t.get("in")
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise self.fail(where, "'in' must be a list of values")
-        return Rule(self.text(t, "when", where), tuple(values), self.text(t, "require", where),
-                    self.text(t, "message", where))
+        severity = self.text(t, "severity", where, "error")
+        if severity not in ("error", "warning"):
+            raise self.fail(where, "'severity' is 'error' (the default) or 'warning'")
+        expected = self.expected(t.get("expected_by"), where) if "expected_by" in t else None
+        require = self.text(t, "require", where) if expected is None else None
+        return Rule(self.text(t, "when", where), tuple(values), require,
+                    self.text(t, "message", where), severity, expected)
+
+    def expected(self, t: Any, where: str) -> Expected:
+        where = f"{where} expected_by"
+        if not isinstance(t, dict):
+            raise self.fail(where, "must be a table with 'field', 'otherwise' and one entry "
+                                   "per answer, each { flag = ..., as = ... }")
+
+        def choice(value: Any, key: str) -> tuple[str, str]:
+            if not isinstance(value, dict):
+                raise self.fail(where, f"'{key}' must be {{ flag = ..., as = ... }}")
+            return (self.text(value, "flag", f"{where} {key}"),
+                    self.text(value, "as", f"{where} {key}"))
+
+        by_value = {key: choice(value, key) for key, value in t.items()
+                    if key not in ("field", "otherwise")}
+        return Expected(self.text(t, "field", where), by_value,
+                        choice(t.get("otherwise"), "otherwise"))
 
 
 def _unique(values: list[str], error: Any) -> None:
@@ -255,10 +313,10 @@ def parse_definition(data: dict[str, Any], source: Path, framework: Framework) -
             for item in items_for(framework, for_each):
                 for f in sfields:
                     add(_replace(f, id=_expand(f.id, item), label=_expand(f.label, item)), where)
-                rules.extend(
-                    Rule(_expand(r.when, item), r.values, _expand(r.require, item), r.message)
-                    for r in srules
-                )
+                rules.extend(_replace(r, when=_expand(r.when, item),
+                                      require=_expand(r.require, item) if r.require else None,
+                                      message=_expand(r.message, item), item=item)
+                             for r in srules)
         else:
             for f in sfields:
                 if "{" in f.id:
@@ -267,16 +325,35 @@ def parse_definition(data: dict[str, Any], source: Path, framework: Framework) -
             rules.extend(srules)
     rules.extend(p.rule(r, f"rules entry {j + 1}") for j, r in enumerate(data.get("rules", [])))
     for rule in rules:
-        for ref in (rule.when, rule.require):
-            if ref not in fields:
+        refs = (rule.when, rule.require, rule.expected.field if rule.expected else None)
+        for ref in refs:
+            if ref is not None and ref not in fields:
                 raise p.fail("rules", f"rule refers to unknown field '{ref}'")
+        if rule.expected is not None:
+            for flag, _ in (*rule.expected.by_value.values(), rule.expected.otherwise):
+                if flag not in rule.item:
+                    raise p.fail("rules", f"rule on '{rule.when}' tests '{flag}', which the "
+                                          "section's items do not have")
+    phase = p.text(form, "phase", "[form]")
+    phases = [ph.id for ph in framework.phases]
+    if phase not in phases:
+        raise p.fail("[form]", f"phase '{phase}' is not a phase of the framework "
+                               f"({', '.join(phases)})")
+    order = form.get("order", 1)
+    per_period = form.get("per_period", False)
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise p.fail("[form]", "'order' must be a whole number")
+    if not isinstance(per_period, bool):
+        raise p.fail("[form]", "'per_period' must be true or false")
     return FormDefinition(
         type=ftype,
         version=version,
         title=p.text(form, "title", "[form]"),
-        phase=p.text(form, "phase", "[form]"),
+        phase=phase,
         purpose=p.text(form, "purpose", "[form]", ""),
         reason=p.text(form, "reason", "[form]", ""),
+        order=order,
+        per_period=per_period,
         sections=tuple(sections),
         fields=fields,
         rules=tuple(rules),
@@ -285,10 +362,7 @@ def parse_definition(data: dict[str, Any], source: Path, framework: Framework) -
     )
 
 
-def _replace(f: Field, **changes: Any) -> Field:
-    from dataclasses import replace
-
-    return replace(f, **changes)
+_replace = dataclasses.replace
 
 
 def definition_path(form_type: str, version: int | None = None,
@@ -307,12 +381,11 @@ def load_definition(form_type: str, version: int | None = None, *,
 
     Asking for the current version number returns the current definition.
     """
-    if form_type not in FORM_TYPES:
-        raise FrameworkError(
-            f"unknown form type '{form_type}'; the form types are {', '.join(FORM_TYPES)}"
-        )
     fw = framework or load_framework()
+    if not definition_path(form_type, None, forms_dir).is_file():
+        raise FrameworkError(unknown_form_type(form_type, forms_dir, fw))
     current = _load(definition_path(form_type, None, forms_dir), fw)
+    check_paper_fields(current)
     if version is None or version == current.version:
         return current
     archived = definition_path(form_type, version, forms_dir)
@@ -329,6 +402,69 @@ def load_definition(form_type: str, version: int | None = None, *,
             f"'partnerships forms {form_type} --id ID' and ask for it to be completed again"
         )
     return _load(archived, fw)
+
+
+def form_types(forms_dir: Path | None = None, framework: Framework | None = None) -> list[str]:
+    """The form types of a workspace: one per definition file, in the order of the phases.
+
+    Within a phase, forms go by their `order` (then their type); a definition that cannot
+    be read goes last, so that loading it reports what is wrong with it.
+    """
+    folder = forms_dir or FORMS_DIR
+    fw = framework or load_framework()
+    phase_number = {phase.id: phase.number for phase in fw.phases}
+
+    def place(path: Path) -> tuple[int, int, str]:
+        try:
+            definition = _load(path, fw)
+        except FrameworkError:
+            return (len(phase_number) + 1, 0, path.stem)
+        return (phase_number.get(definition.phase, 0), definition.order, definition.type)
+
+    return [path.stem for path in sorted(folder.glob("*.toml"), key=place)]
+
+
+def unknown_form_type(form_type: str, forms_dir: Path | None = None,
+                      framework: Framework | None = None) -> str:
+    """The message for a form type with no definition: the known ones, and the likely one."""
+    known = form_types(forms_dir, framework)
+    close = difflib.get_close_matches(form_type.casefold(), known, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"'{form_type}' is not a form of this workspace (the forms are {', '.join(known)}){hint}"
+
+
+def check_paper_fields(definition: FormDefinition) -> None:
+    """Refuse a definition that lost a field the committee papers read, naming the paper.
+
+    A renamed field would otherwise make a paper print "Not answered" for every partnership.
+    """
+    numbers = [p.number for p in definition.framework.principles] if definition.framework \
+        else []
+    for wanted in PAPER_FIELDS:
+        if definition.type not in wanted.forms:
+            continue
+        ids = [wanted.for_principle(n) for n in numbers] if "{number}" in wanted.id \
+            else [wanted.id]
+        for field_id in ids:
+            found = definition.fields.get(field_id)
+            problem = _paper_field_problem(found, wanted)
+            if problem:
+                raise FrameworkError(
+                    f"{definition.source}: field '{field_id}' ({wanted.meaning}) {problem}; "
+                    f"{' and '.join(wanted.papers)} read{'s' if len(wanted.papers) == 1 else ''} "
+                    f"it. Give the field back the id '{field_id}' (its label may say anything)")
+
+
+def _paper_field_problem(found: Field | None, wanted: PaperField) -> str | None:
+    if found is None:
+        return "is missing"
+    kinds = ("text", "multiline") if wanted.kind == "text" else (wanted.kind,)
+    if found.type not in kinds:
+        return f"is a {found.type} field, where a {wanted.kind} field is expected"
+    missing = [c for c in wanted.columns if c not in {column.id for column in found.columns}]
+    if missing:
+        return f"has no column '{missing[0]}'"
+    return None
 
 
 def _load(path: Path, framework: Framework) -> FormDefinition:

@@ -57,6 +57,7 @@ class Choice:
     label: str
     rag: str | None = None
     score: int | None = None
+    flag: bool = False  # the papers point members to answers with this choice
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,8 @@ def parse_framework(data: dict[str, Any], source: Path) -> Framework:
                 raise r.fail(cw, "must be a table with value and label")
             score = c.get("score")
             choices.append(Choice(r.text(c, "value", cw), r.text(c, "label", cw),
-                                  c.get("rag"), score if isinstance(score, int) else None))
+                                  c.get("rag"), score if isinstance(score, int) else None,
+                                  r.boolean(c, "flag", cw, False)))
         r.unique([c.value for c in choices], w)
         r.unique([c.label for c in choices], w + " (label)")
         scales[name] = Scale(name, r.text(t, "title", w), tuple(choices))

@@ -17,10 +17,10 @@ from typing import Any
 from generator.errors import MoneyError, RegisterError
 from generator.framework import Framework
 from generator.money import format_money, parse_money
+from generator.wording import plural
 
 SHEET = "Partnerships"
 EXAMPLE_DATA = Path(__file__).parent / "data" / "example_register.toml"
-PHASES = ("Explore", "Design", "Deliver")
 AGREEMENT_TYPES = {"iaa": "IAA", "mou": "MoU", "none yet": "None yet", "none": "None yet",
                    "": "None yet"}
 REPORT_DEPTHS = {"board": "Board", "summary": "Summary", "": "Summary"}
@@ -162,13 +162,37 @@ def _date(value: object) -> dt.date | None:
 EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
-def read_register(path: Path, framework: Framework) -> Register:
-    """Read and validate the register; raise RegisterError listing every problem found."""
+@dataclass(frozen=True)
+class _Sheet:
+    """The register's sheet as read: its rows by number, and where each column is."""
+
+    path: Path
+    title: str
+    columns: dict[str, int]  # column key -> index
+    rows: list[tuple[int, tuple[Any, ...]]]  # (row number, values) of the rows not blank
+    hidden: set[int]
+
+    def value(self, row: tuple[Any, ...], key: str) -> object:
+        index = self.columns.get(key)
+        return row[index] if index is not None and index < len(row) else None
+
+    def text(self, row: tuple[Any, ...], key: str) -> str:
+        return _text(self.value(row, key))
+
+    def where(self, key: str, row_number: int) -> str:
+        """'register.xlsx, Partnerships!K4': the cell of a column in a row."""
+        from openpyxl.utils import get_column_letter
+
+        return f"{self.path.name}, {self.title}!{get_column_letter(self.columns[key] + 1)}" \
+               f"{row_number}"
+
+
+def _open_sheet(path: Path, required: list[Column]) -> _Sheet:
+    """The register's sheet, its header row matched to the columns; the one place the
+    register file is opened. RegisterError if it cannot be read or lacks a column."""
     # Imported here: openpyxl takes longer to import than most commands take to run.
     import openpyxl
-    from openpyxl.utils import get_column_letter
 
-    name = path.name
     if not path.exists():
         raise RegisterError(f"{path}: register not found")
     try:
@@ -182,119 +206,185 @@ def read_register(path: Path, framework: Framework) -> Register:
         sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
         title = sheet.title
-        hidden_rows = _hidden_rows(path, getattr(sheet, "_worksheet_path", ""))
+        hidden = _hidden_rows(path, getattr(sheet, "_worksheet_path", ""))
     finally:
         workbook.close()
-    problems: list[str] = []
-    notices: list[str] = []
     if not rows:
-        raise RegisterError(f"{name}, {title}: the sheet is empty; row 1 must hold the headers")
+        raise RegisterError(f"{path.name}, {title}: the sheet is empty; row 1 must hold the "
+                            "headers")
     columns: dict[str, int] = {}
     for index, header in enumerate(rows[0]):
         key = _header_key(header)
         if key and key not in columns:
             columns[key] = index
-    missing = [c.header for c in COLUMNS if c.required and c.key not in columns]
+    missing = [c.header for c in required if c.key not in columns]
     if missing:
         raise RegisterError(
-            f"{name}, {title}!1: missing column(s) {', '.join(repr(m) for m in missing)}; "
+            f"{path.name}, {title}!1: missing column(s) {', '.join(repr(m) for m in missing)}; "
             "row 1 must hold the column headers",
-            [f"{name}, {title}!1: missing column '{m}'" for m in missing],
+            [f"{path.name}, {title}!1: missing column '{m}'" for m in missing],
         )
-    in_scope_labels = "; ".join(s.label for s in framework.in_scope)
-    partnerships: list[Partnership] = []
-    seen: dict[str, int] = {}
-    for row_number, row in enumerate(rows[1:], start=2):
-        def cell(key: str, _row: tuple = row) -> object:
-            index = columns.get(key)
-            return _row[index] if index is not None and index < len(_row) else None
+    numbered = [(number, row) for number, row in enumerate(rows[1:], start=2)
+                if any(_text(v) for v in row)]
+    return _Sheet(path, title, columns, numbered, hidden)
 
-        def where(key: str, _row_number: int = row_number) -> str:
-            return f"{name}, {title}!{get_column_letter(columns[key] + 1)}{_row_number}"
 
-        if all(_text(v) == "" for v in row):
-            continue
-        before = len(problems)
-        values: dict[str, Any] = {c.key: _text(cell(c.key)) for c in COLUMNS}
+class _RowReader:
+    """Checks the rows of the register one by one, collecting every problem."""
+
+    def __init__(self, sheet: _Sheet, framework: Framework) -> None:
+        self.sheet = sheet
+        self.framework = framework
+        self.problems: list[str] = []
+        self.notices: list[str] = []
+        self.seen: dict[str, int] = {}
+        self.in_scope_labels = "; ".join(s.label for s in framework.in_scope)
+        # The phases of the framework, by id or title as typed (any case).
+        self.phases = {name.casefold(): phase.id for phase in framework.phases
+                       for name in (phase.id, phase.title)}
+
+    def problem(self, key: str, number: int, message: str) -> None:
+        self.problems.append(f"{self.sheet.where(key, number)}: {message}")
+
+    def partnership(self, number: int, row: tuple[Any, ...]) -> Partnership | None:
+        """The partnership of a row, or None when the row has a problem (recorded)."""
+        sheet = self.sheet
+        before = len(self.problems)
+        values: dict[str, Any] = {c.key: sheet.text(row, c.key) for c in COLUMNS}
         for column in COLUMNS:
-            if column.required and column.key in columns and not values[column.key]:
-                problems.append(f"{where(column.key)}: {column.header} is empty")
-        pid = values["id"]
-        if pid and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", pid):
-            problems.append(f'{where("id")}: ID "{pid}" must be letters, digits, - or _ '
-                            "(up to 32), as it becomes part of file names")
-        elif pid in seen:
-            problems.append(f'{where("id")}: ID "{pid}" is also used in row {seen[pid]}; '
-                            "every partnership needs its own ID")
-        elif pid:
-            seen[pid] = row_number
-        scope = framework.scope_by_label(values["type"]) if values["type"] else None
-        if values["type"] and scope is None:
-            problems.append(f'{where("type")}: type "{values["type"]}" is not a partnership type '
-                            f"of the framework; in-scope types are {in_scope_labels}")
-        elif scope is not None and not scope.in_scope:
-            notices.append(
-                f'{where("type")}: type "{values["type"]}" is out of scope of the strategy '
-                f"({scope.description[0].lower() + scope.description[1:].rstrip('.')}); "
-                f"in-scope types are {in_scope_labels}. Listed, but no form is issued."
-            )
-        phase = values["phase"].capitalize()
-        if values["phase"] and phase not in PHASES:
-            problems.append(f'{where("phase")}: phase "{values["phase"]}" must be one of '
-                            f"{', '.join(PHASES)}")
-        agreement = AGREEMENT_TYPES.get(values["agreement_type"].casefold())
-        if agreement is None:
-            problems.append(f'{where("agreement_type")}: agreement "{values["agreement_type"]}" '
-                            "must be IAA, MoU or None yet")
-        depth = REPORT_DEPTHS.get(values["report_depth"].casefold())
-        if depth is None:
-            problems.append(f'{where("report_depth")}: report depth "{values["report_depth"]}" '
-                            "must be Board or Summary")
-        email = values["bm_email"]
+            if column.required and column.key in sheet.columns and not values[column.key]:
+                self.problem(column.key, number, f"{column.header} is empty")
+        self._check_id(values["id"], number)
+        scope = self._scope(values["type"], number)
+        phase = self._phase(values["phase"], number)
+        agreement = self._choice(values, "agreement_type", AGREEMENT_TYPES, number,
+                                 "agreement", "IAA, MoU or None yet")
+        depth = self._choice(values, "report_depth", REPORT_DEPTHS, number, "report depth",
+                             "Board or Summary")
         for key in ("bm_email", "hos_email"):
             if values[key] and not EMAIL.match(values[key]):
-                problems.append(f'{where(key)}: "{values[key]}" is not an email address '
-                                "(expected name@example.org)")
-        money: dict[str, float | None] = {}
-        for key in ("budget", "contribution"):
-            raw = cell(key)
-            try:
-                money[key] = parse_money(raw) if raw not in (None, "") else None
-            except MoneyError as exc:
-                problems.append(f"{where(key)}: {exc}")
-        dates: dict[str, dt.date | None] = {}
-        for key in ("agreement_date", "next_review"):
-            try:
-                dates[key] = _date(cell(key)) if key in columns else None
-            except ValueError as exc:
-                problems.append(f"{where(key)}: {exc}")
-        if len(problems) > before or scope is None:
-            continue
-        partnerships.append(Partnership(
-            id=pid, name=values["name"], service_area=values["service_area"],
+                self.problem(key, number, f'"{values[key]}" is not an email address (expected '
+                                          "name@example.org)")
+        money = {key: self._money(row, key, number) for key in ("budget", "contribution")}
+        dates = {key: self._date(row, key, number) for key in ("agreement_date", "next_review")}
+        if len(self.problems) > before or scope is None:
+            return None
+        return Partnership(
+            id=values["id"], name=values["name"], service_area=values["service_area"],
             type_id=scope.id, type_label=scope.label, in_scope=scope.in_scope,
-            partners=tuple(p.strip() for p in re.split(r"[;\n]", str(cell("partners") or ""))
-                           if p.strip()),
+            partners=tuple(p.strip() for p in re.split(r"[;\n]", str(sheet.value(row, "partners")
+                                                                     or "")) if p.strip()),
             host=values["host"], agreement_type=agreement or "None yet",
-            agreement_date=dates.get("agreement_date"), phase=phase,
-            bm_name=values["bm_name"], bm_email=email, head_of_service=values["head_of_service"],
-            hos_email=values["hos_email"],
-            budget=money.get("budget"), contribution=money.get("contribution"),
-            next_review=dates.get("next_review"), report_depth=depth or "Summary",
-            row=row_number, hidden=row_number in hidden_rows,
-        ))
-    if problems:
-        count = len(problems)
+            agreement_date=dates["agreement_date"], phase=phase,
+            bm_name=values["bm_name"], bm_email=values["bm_email"],
+            head_of_service=values["head_of_service"], hos_email=values["hos_email"],
+            budget=money["budget"], contribution=money["contribution"],
+            next_review=dates["next_review"], report_depth=depth or "Summary",
+            row=number, hidden=number in sheet.hidden,
+        )
+
+    def _check_id(self, pid: str, number: int) -> None:
+        if pid and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", pid):
+            self.problem("id", number, f'ID "{pid}" must be letters, digits, - or _ (up to 32), '
+                                       "as it becomes part of file names")
+        elif pid in self.seen:
+            self.problem("id", number, f'ID "{pid}" is also used in row {self.seen[pid]}; '
+                                       "every partnership needs its own ID")
+        elif pid:
+            self.seen[pid] = number
+
+    def _scope(self, typed: str, number: int) -> Any:
+        scope = self.framework.scope_by_label(typed) if typed else None
+        if typed and scope is None:
+            self.problem("type", number, f'type "{typed}" is not a partnership type of the '
+                                         f"framework; in-scope types are {self.in_scope_labels}")
+        elif scope is not None and not scope.in_scope:
+            described = scope.description[0].lower() + scope.description[1:].rstrip(".")
+            self.notices.append(
+                f'{self.sheet.where("type", number)}: type "{typed}" is out of scope of the '
+                f"strategy ({described}); in-scope types are {self.in_scope_labels}. Listed, "
+                "but no form is issued.")
+        return scope
+
+    def _phase(self, typed: str, number: int) -> str:
+        phase = self.phases.get(typed.casefold(), typed)
+        if typed and phase not in self.phases.values():
+            self.problem("phase", number, f'phase "{typed}" must be one of '
+                                          f"{', '.join(self.phases.values())}")
+        return phase
+
+    def _choice(self, values: dict[str, Any], key: str, allowed: dict[str, str], number: int,
+                what: str, expected: str) -> str | None:
+        chosen = allowed.get(values[key].casefold())
+        if chosen is None:
+            self.problem(key, number, f'{what} "{values[key]}" must be {expected}')
+        return chosen
+
+    def _money(self, row: tuple[Any, ...], key: str, number: int) -> float | None:
+        raw = self.sheet.value(row, key)
+        try:
+            return parse_money(raw) if raw not in (None, "") else None
+        except MoneyError as exc:
+            self.problem(key, number, str(exc))
+            return None
+
+    def _date(self, row: tuple[Any, ...], key: str, number: int) -> dt.date | None:
+        if key not in self.sheet.columns:
+            return None
+        try:
+            return _date(self.sheet.value(row, key))
+        except ValueError as exc:
+            self.problem(key, number, str(exc))
+            return None
+
+
+def read_register(path: Path, framework: Framework) -> Register:
+    """Read and validate the register; raise RegisterError listing every problem found."""
+    sheet = _open_sheet(path, [c for c in COLUMNS if c.required])
+    reader = _RowReader(sheet, framework)
+    partnerships = [p for number, row in sheet.rows
+                    if (p := reader.partnership(number, row)) is not None]
+    if reader.problems:
+        count = len(reader.problems)
         raise RegisterError(
-            f"{path}: {count} problem{'s' if count != 1 else ''} in the register; fix "
+            f"{path}: {plural(count, 'problem')} in the register; fix "
             f"{'them' if count != 1 else 'it'} in Excel and run the command again",
-            problems,
+            reader.problems,
         )
     if not partnerships:
         raise RegisterError(f"{path}: the register has no partnerships (rows after the headers)")
-    notices.extend(f"{name}, {title}!{p.row}: the row of {p.id} {p.name} is hidden in Excel; it "
-                   "is still a partnership of the register" for p in partnerships if p.hidden)
+    notices = reader.notices + [
+        f"{path.name}, {sheet.title}!{p.row}: the row of {p.id} {p.name} is hidden in Excel; it "
+        "is still a partnership of the register" for p in partnerships if p.hidden]
     return Register(path, partnerships, notices)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A partnership's Business Manager as the register gives them, and where."""
+
+    partnership_id: str
+    name: str
+    address: str
+    cell: str  # the register cell holding the address, e.g. "register.xlsx, Partnerships!K5"
+
+
+def read_contacts(path: Path) -> dict[str, Contact]:
+    """Each partnership's Business Manager name and address, with the address's cell.
+
+    Deliberately lenient, for sending: only the ID, Business Manager and email columns are
+    read, and an address is taken as written, so that a bad address can be reported by its
+    cell while everyone else is still emailed ('register check' reports every problem).
+    """
+    by_key = {c.key: c for c in COLUMNS}
+    sheet = _open_sheet(path, [by_key["id"], by_key["bm_name"], by_key["bm_email"]])
+    contacts: dict[str, Contact] = {}
+    for number, row in sheet.rows:
+        pid = sheet.text(row, "id")
+        if pid and pid not in contacts:
+            contacts[pid] = Contact(pid, sheet.text(row, "bm_name"), sheet.text(row, "bm_email"),
+                                    sheet.where("bm_email", number))
+    return contacts
 
 
 def _hidden_rows(path: Path, sheet_part: str) -> set[int]:

@@ -143,7 +143,37 @@ def _v3_send_claims(db: sqlite3.Connection) -> None:
                        (row[0], issue_id, send_slot(row[1])))
 
 
-def _v4_originals_apart(db: sqlite3.Connection) -> None:
+def _v4_mailbox_messages(db: sqlite3.Connection) -> None:
+    """The messages `collect --mailbox` has read, so that none is taken twice.
+
+    One row per message read from a mailbox folder, by the folder's UIDVALIDITY and the
+    message's UID (a message moved back into the folder has a new UID, so it is read again),
+    with its Message-ID and the SHA-256 of its bytes (which recognise it when the server has
+    renumbered the folder: a new UIDVALIDITY). outcome: processed (every form in it was taken
+    in) or attention (something in it was refused: a rejected form, no form, too large);
+    move_to: the folder it is to be moved to, if any, and moved_at once it was.
+    """
+    _run(db, """
+        CREATE TABLE mailbox_messages (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER NOT NULL,
+            uid INTEGER NOT NULL,
+            message_id TEXT NOT NULL DEFAULT '',
+            sha256 TEXT NOT NULL DEFAULT '',
+            read_at TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('processed', 'attention')),
+            move_to TEXT,
+            moved_at TEXT,
+            UNIQUE (account, folder, uidvalidity, uid)
+        );
+        CREATE INDEX mailbox_messages_identity ON mailbox_messages
+            (account, folder, message_id, sha256)
+    """)
+
+
+def _v5_originals_apart(db: sqlite3.Connection) -> None:
     """Each return's original file moves to a table of its own, and indexes serve the reads.
 
     The files were about 40 KB of each 49 KB returns row, so every scan of returns (status,
@@ -170,7 +200,7 @@ def _v4_originals_apart(db: sqlite3.Connection) -> None:
 
 # Ordered schema changes; the number applied is kept in PRAGMA user_version.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _v1, _v2_issue_state, _v3_send_claims, _v4_originals_apart]
+    _v1, _v2_issue_state, _v3_send_claims, _v4_mailbox_messages, _v5_originals_apart]
 
 
 WAL = "wal"
@@ -362,7 +392,7 @@ class Store:
                 migration(self.db)
                 self.db.execute(f"PRAGMA user_version = {number}")
             applied.append(migration)
-        if _v4_originals_apart in applied:
+        if _v5_originals_apart in applied:
             self._reclaim_free_pages()
 
     def _reclaim_free_pages(self) -> None:
@@ -468,6 +498,11 @@ class Store:
         rows = self.db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE issue_id = ? "
                                "ORDER BY id", (issue_id,)).fetchall()
         return [self._return(r) for r in rows]
+
+    def partnership_ids(self) -> list[str]:
+        """Every partnership a form was issued to."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT partnership_id FROM issued ORDER BY partnership_id")]
 
     def history(self, partnership_id: str) -> list[Return]:
         rows = self.db.execute(f"SELECT {self._COLUMNS} FROM returns WHERE partnership_id = ? "
@@ -594,6 +629,48 @@ class Store:
                         superseded.append(int(other["id"]))
             return Kept(new_id, superseded, None)
 
+    # ---- mailbox -------------------------------------------------------------------------
+
+    def mailbox_messages(self, account: str, folder: str, uidvalidity: int
+                         ) -> dict[int, MailboxMessage]:
+        """The messages already read from a folder as it is numbered now, by UID."""
+        rows = self.db.execute(
+            "SELECT uidvalidity, uid, message_id, sha256, outcome, move_to, moved_at FROM "
+            "mailbox_messages WHERE account = ? AND folder = ? AND uidvalidity = ?",
+            (account, folder, uidvalidity)).fetchall()
+        return {int(r["uid"]): MailboxMessage(**dict(r)) for r in rows}
+
+    def mailbox_read_before(self, account: str, folder: str, uidvalidity: int,
+                            message_id: str, sha256: str) -> MailboxMessage | None:
+        """The very same message as read from the folder before it was renumbered (under
+        another UIDVALIDITY), or None."""
+        row = self.db.execute(
+            "SELECT uidvalidity, uid, message_id, sha256, outcome, move_to, moved_at FROM "
+            "mailbox_messages WHERE account = ? AND folder = ? AND uidvalidity != ? AND "
+            "message_id = ? AND sha256 = ? ORDER BY id DESC LIMIT 1",
+            (account, folder, uidvalidity, message_id, sha256)).fetchone()
+        return MailboxMessage(**dict(row)) if row is not None else None
+
+    def record_mailbox_message(self, account: str, folder: str, message: MailboxMessage
+                               ) -> None:
+        """Record a message as read: only once everything taken from it is kept."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO mailbox_messages (account, folder, uidvalidity, uid, "
+                "message_id, sha256, read_at, outcome, move_to, moved_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (account, folder, message.uidvalidity, message.uid, message.message_id,
+                 message.sha256, now_iso(), message.outcome, message.move_to,
+                 message.moved_at))
+
+    def mailbox_message_moved(self, account: str, folder: str, uidvalidity: int,
+                              uid: int) -> None:
+        """Record that a message read was moved to the folder it was to go to."""
+        with self.transaction() as db:
+            db.execute("UPDATE mailbox_messages SET moved_at = ? WHERE account = ? AND "
+                       "folder = ? AND uidvalidity = ? AND uid = ?",
+                       (now_iso(), account, folder, uidvalidity, uid))
+
     # ---- sending -------------------------------------------------------------------------
 
     def claim_send(self, *, key: str, kind: str, issue_ids: list[str], to_address: str,
@@ -692,6 +769,19 @@ class ReturnState:
     superseded_by: int | None
     received_at: str
     problem_count: int
+
+
+@dataclass(frozen=True)
+class MailboxMessage:
+    """A message `collect --mailbox` has read (see `_v4_mailbox_messages`)."""
+
+    uidvalidity: int
+    uid: int
+    message_id: str
+    sha256: str
+    outcome: str
+    move_to: str | None
+    moved_at: str | None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import functools
 import shutil
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,8 @@ name = "{council}"
 responsible_officer = "Executive Head of Service with responsibility for Partnerships"
 contact_officer = "Partnerships Lead"
 contact_email = "partnerships@example.org"
+# The name shown as the author of the comments on a returned form sent back for correction.
+comments_author = "Partnerships Team"
 
 [committees]
 scrutiny = "Scrutiny Committee"
@@ -91,6 +93,28 @@ user = ""
 password_env = "PARTNERSHIPS_SMTP_PASSWORD"
 # The longest one email may take to send, in seconds; a slower server is given up.
 deadline = 60
+
+[mailbox]
+# Used only by 'partnerships collect --mailbox', which reads the folder returns arrive in.
+host = ""
+# security: "tls" (port 993) or "starttls" (port 143).
+security = "tls"
+port = 993
+user = ""
+folder = "INBOX"
+# Where the password comes from, never from this file: "environment" (the variable named
+# in password_env), "keyring" (the system's keyring, saved there once with
+# 'python -m keyring set partnerships-toolkit USER') or "oauth2" (Microsoft 365: the
+# command in token_command prints an access token; IT sets it up).
+password_from = "environment"
+password_env = "PARTNERSHIPS_IMAP_PASSWORD"
+token_command = ""
+# Leave these empty to leave messages where they are, or name folders (which must exist)
+# to move each message taken in, and each with something refused, once it has been read.
+processed_folder = ""
+needs_attention_folder = ""
+# How long to wait for an answer from the mail server, in seconds.
+timeout = 30
 """
 
 
@@ -98,6 +122,9 @@ deadline = 60
 class Workspace:
     root: Path
     config: dict[str, Any]
+    # What the workspace itself has to say while a command runs (a stale lock cleared, say),
+    # for commands whose results have no notices of their own; the command line prints them.
+    notices: list[str] = field(default_factory=list, compare=False)
 
     def path(self, key: str) -> Path:
         value = self.config.get("paths", {}).get(key)
@@ -159,7 +186,8 @@ class Workspace:
 
         wait = self._seconds("lock_wait_seconds", DEFAULT_WAIT_SECONDS)
         stale = self._seconds("lock_stale_hours", DEFAULT_STALE_SECONDS / 3600) * 3600
-        with writer_lock(self.root, command, wait=wait, stale_after=stale, note=note):
+        with writer_lock(self.root, command, wait=wait, stale_after=stale,
+                         note=note or self.notices.append):
             clean_scratch(self.root)
             yield
 

@@ -1,5 +1,5 @@
-"""Shared fixtures: a fresh workspace from the example register, forms issued from it, and
-LibreOffice to fill them in."""
+"""Shared fixtures: a fresh workspace from the example register, forms issued from it,
+LibreOffice to fill them in, and a real IMAP server (Dovecot) to take them from."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from generator.framework import Framework, load_framework
 from generator.workspace import Workspace, init_workspace
 
 from editors.libreoffice import EditorUnavailable, LibreOfficeEditor
+from imap_support import Dovecot, DovecotUnavailable, Mailbox
 from smtp_support import only_loopback
 
 TODAY = dt.date(2026, 11, 25)
@@ -60,6 +61,28 @@ def libreoffice_editor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lib
         pytest.skip(str(exc))
     yield editor
     editor.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """One Dovecot on 127.0.0.1 for the whole session (see imap_support).
+
+    Skipped where it is not installed or cannot start, unless CI says it must run.
+    """
+    try:
+        server = Dovecot.start()
+    except DovecotUnavailable as exc:
+        if os.environ.get("PARTNERSHIPS_REQUIRE_DOVECOT"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot) -> Mailbox:
+    """An empty mailbox of its own on the session's Dovecot."""
+    return dovecot.new_mailbox()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -54,7 +54,15 @@ def test_an_unknown_form_type_is_a_usage_error_with_exit_2(workspace):
     result = run("--workspace", workspace.root, "forms", "grant-application")
 
     assert result.exit_code == 2
-    assert "'grant-application' is not one of" in result.stderr
+    assert ("'grant-application' is not a form of this workspace (the forms are explore, "
+            "design, agreement, review, monitoring)") in result.stderr
+
+
+def test_a_form_type_typed_in_capitals_suggests_the_form_meant(workspace):
+    result = run("--workspace", workspace.root, "forms", "Review")
+
+    assert result.exit_code == 2
+    assert "did you mean 'review'?" in result.stderr
 
 
 def test_forms_prints_each_path_written(workspace):
@@ -211,3 +219,23 @@ def test_status_text_says_when_each_form_was_issued_for_whom_and_its_state(works
     assert "outstanding" in line
     assert "for Daniel Okafor <daniel.okafor@example.org> (not sent yet)" in line
     assert "not returned" in line
+
+
+def test_history_finds_a_partnership_whatever_the_case_of_its_id(workspace, explore_forms):
+    from support import complete_answers, fill
+
+    form = explore_forms[0]
+    path = fill(workspace, form, complete_answers(workspace, "explore", form.partnership_id))
+    run("--workspace", workspace.root, "collect", path)
+
+    result = run("--workspace", workspace.root, "history", form.partnership_id.lower())
+
+    assert result.exit_code == 0
+    assert "explore 2026/27  accepted" in result.stdout
+
+
+def test_history_of_an_unknown_id_says_it_is_unknown(workspace):
+    result = run("--workspace", workspace.root, "history", "P999")
+
+    assert result.exit_code == 1
+    assert "'P999' is not a partnership of the register" in result.stderr

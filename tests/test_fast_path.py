@@ -31,8 +31,9 @@ from lxml import etree
 import generator.forms.issue as forms_module
 from generator.demo import example_answers
 from generator.formdefs import FormDefinition
+from generator.forms.display import framework_context
 from generator.forms.fill import fill_form
-from generator.forms.issue import FormJob, IssuedForm, form_job, framework_context, issue_forms
+from generator.forms.issue import FormJob, IssuedForm, form_job, issue_forms
 from generator.forms.read import extract_answers, read_form, static_lines, static_text
 from generator.forms.render import CompiledTemplate, fill_controls
 from generator.forms.validate import validate_answers

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import FrameworkError
-from generator.formdefs import FORM_TYPES, load_definition, parse_definition
+from generator.formdefs import form_types, load_definition, parse_definition
 from generator.framework import BUNDLED_FRAMEWORK, load_framework, parse_framework
 
 
@@ -55,7 +55,7 @@ def test_a_scale_choice_without_a_label_is_an_error():
         parse_framework(data, Path("framework.toml"))
 
 
-@pytest.mark.parametrize("form_type", FORM_TYPES)
+@pytest.mark.parametrize("form_type", form_types())
 def test_every_form_definition_loads(form_type):
     definition = load_definition(form_type)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.forms.issue import new_issue_id
+from generator.forms.identity import new_issue_id
 from generator.returns.collect import collect
 from generator.store import Store, in_force_order
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from generator.demo import example_answers
-from generator.formdefs import FORM_TYPES, FormDefinition
+from generator.formdefs import FormDefinition, form_types
 from generator.forms.issue import issue_forms
 from generator.forms.read import read_form
 from generator.office.libreoffice import convert, resave_docx
@@ -50,7 +50,7 @@ def leave_one_untouched(definition: FormDefinition, answers: dict[str, Any]) -> 
     return {k: v for k, v in answers.items() if k != untouched}, untouched
 
 
-@pytest.mark.parametrize("form_type", FORM_TYPES)
+@pytest.mark.parametrize("form_type", form_types())
 def test_form_saved_by_libreoffice_reads_back_identical(workspace: Workspace, tmp_path: Path,
                                                         form_type: str) -> None:
     form = issue_forms(workspace, form_type, today=TODAY).written[0]

@@ -20,19 +20,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from generator.errors import MailError
 from generator.mail.message import (
     DOCX_CONTENT_TYPE,
-    TEMPLATE_NAMES,
     Attachment,
     OutgoingEmail,
-    SendResult,
-    SmtpSettings,
     build_message,
     check_address,
-    default_template_text,
-    render_text,
     safe_filename,
-    send_all,
     write_drafts,
 )
+from generator.mail.smtp import SendResult, SmtpSettings, send_all
+from generator.mail.texts import TEMPLATE_NAMES, default_template_text, render_text
 
 from smtp_support import DROP, RawSmtpServer, Recorder, parse, smtp_server
 
@@ -835,6 +831,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
         "partnership_name": "Healthy Towns",
         "form_title": "Explore form",
         "problems": [{"label": "Question 3", "message": "needs an answer"}],
+        "commented": True,
         "sender_name": "Sam Officer",
     },
 }

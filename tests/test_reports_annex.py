@@ -18,7 +18,7 @@ from generator.demo import example_answers
 from generator.forms.issue import issue_forms
 from generator.papers.committee import PaperResult, compile_cgb, compile_scrutiny
 from generator.papers.committee.annex import write_annex
-from generator.papers.committee.layout import Table
+from generator.papers.committee.tables import Table
 from generator.register import read_register
 from generator.returns.collect import collect
 from generator.vocabulary import RAG_FILLS
@@ -142,11 +142,16 @@ def test_empty_table_gets_a_no_returns_yet_row(tmp_path: Path) -> None:
 
 
 def test_a_budget_chart_of_many_partnerships_shows_the_largest_and_says_so():
+    from dataclasses import replace
+
+    from generator.forms.template_check import SAMPLE
     from generator.office import word as paper
+    from generator.papers.committee.figures import Finance
     from generator.papers.committee.layout import MOST_BARS, add_budget_chart
 
     doc = paper.open_paper(None)
-    shown = [(f"P{n:03d}", f"Partnership {n}", n * 1000.0, n * 1100.0) for n in range(1, 31)]
+    shown = [Finance(replace(SAMPLE, id=f"P{n:03d}", name=f"Partnership {n}"), n * 1000.0,
+                     n * 1100.0) for n in range(1, 31)]
 
     add_budget_chart(doc, shown, "Budget against forecast")
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from generator.demo import example_answers
-from generator.formdefs import FORM_TYPES, PLACEHOLDERS
+from generator.formdefs import PLACEHOLDERS, form_types
 from generator.forms.fill import fill_form
 from generator.forms.issue import IssuedForm, issue_forms
 from generator.forms.read import FormReading, read_form
@@ -109,7 +109,7 @@ CONTRIBUTION_C = {"partner": "Elmbridge", "amount": 3000, "basis": "Agreed 20%"}
 # ---- 1. every form type ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("form_type", FORM_TYPES)
+@pytest.mark.parametrize("form_type", form_types())
 def test_complete_example_answers_read_back_identical(workspace: Workspace,
                                                       form_type: str) -> None:
     form = issue_one(workspace, form_type)
@@ -121,7 +121,7 @@ def test_complete_example_answers_read_back_identical(workspace: Workspace,
     assert reading.errors == []
 
 
-@pytest.mark.parametrize("form_type", FORM_TYPES)
+@pytest.mark.parametrize("form_type", form_types())
 def test_complete_form_carries_only_clause_warnings(workspace: Workspace, form_type: str) -> None:
     form = issue_one(workspace, form_type)
 
@@ -132,7 +132,7 @@ def test_complete_form_carries_only_clause_warnings(workspace: Workspace, form_t
     assert unexpected == []
 
 
-@pytest.mark.parametrize("form_type", FORM_TYPES)
+@pytest.mark.parametrize("form_type", form_types())
 def test_returned_form_keeps_the_identity_it_was_issued_with(workspace: Workspace,
                                                              form_type: str) -> None:
     form = issue_one(workspace, form_type)
@@ -327,7 +327,7 @@ def _empty_answers(ws: Workspace, form_type: str) -> dict[str, Any]:
     return {f.id: empty.get(f.type) for f in definition_for(ws, form_type).fields.values()}
 
 
-@pytest.mark.parametrize("form_type", FORM_TYPES)
+@pytest.mark.parametrize("form_type", form_types())
 def test_untouched_form_reads_every_answer_empty(workspace: Workspace, form_type: str) -> None:
     form = issue_one(workspace, form_type)
 
@@ -575,7 +575,7 @@ def test_stripped_custom_properties_give_one_error_mentioning_as_issue_id(
 
 def test_stripped_custom_properties_read_when_the_identity_is_given(
         workspace: Workspace, design_form: IssuedForm) -> None:
-    from generator.forms.render import Identity
+    from generator.forms.identity import Identity
 
     answers = complete_answers(workspace, design_form)
     path = fill(workspace, design_form, answers)

@@ -21,6 +21,7 @@ from generator.cli import main
 from generator.council_year import long_date
 from generator.errors import MailError
 from generator.forms.issue import IssuedForm, issue_forms
+from generator.forms.read import read_form
 from generator.mail.message import DOCX_CONTENT_TYPE
 from generator.mail.plan import deliver, prepare_chase, prepare_send
 from generator.register import example_rows, write_register
@@ -376,7 +377,7 @@ def test_chase_twice_on_one_day_sends_nothing_twice_but_chases_again_next_day(wo
     assert sorted(e.email.to_address for e in next_day.emails) == REVIEW_MANAGERS
 
 
-def test_chase_queries_a_rejected_return_field_by_field_with_the_returned_file(workspace,
+def test_chase_queries_a_rejected_return_field_by_field_with_the_returned_form(workspace,
                                                                              explore_forms):
     form = next(f for f in explore_forms if f.partnership_id == "P007")
     answers = complete_answers(workspace, "explore", "P007")
@@ -400,7 +401,11 @@ def test_chase_queries_a_rejected_return_field_by_field_with_the_returned_file(w
     for problem in errors:
         assert f"- {problem['label']}: {problem['message']}\n" in body
     assert "- What is the rationale for the partnership?: is required" in body
-    assert attachments(message) == [(returned.name, DOCX_CONTENT_TYPE, returned.read_bytes())]
+    # The returned form goes back as returned, with a comment on each problem (see
+    # test_corrections.py): the same answers, under the returned file's name.
+    ((name, content_type, data),) = attachments(message)
+    assert (name, content_type) == (f"{returned.stem} (with comments).docx", DOCX_CONTENT_TYPE)
+    assert read_form(data).answers == read_form(returned).answers
 
 
 def test_chase_smtp_sends_reminders_and_records_them(workspace, overdue_forms):

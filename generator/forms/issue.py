@@ -8,7 +8,6 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.context
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -23,11 +22,11 @@ from typing import Any
 from generator.council_year import long_date
 from generator.errors import InvalidRequest, ToolkitError
 from generator.fileio import safe_filename, unused_path, write_new
-from generator.formdefs import Field, FormDefinition, load_definition
+from generator.formdefs import FormDefinition, load_definition
+from generator.forms.display import display_value, framework_context
+from generator.forms.identity import Identity, new_issue_id
 from generator.forms.read import static_lines
-from generator.forms.render import CompiledTemplate, Identity
-from generator.framework import Framework
-from generator.money import format_money
+from generator.forms.render import CompiledTemplate
 from generator.register import Partnership, Register, read_register
 from generator.store import Issued, Store, now_iso
 from generator.workspace import Workspace
@@ -49,42 +48,6 @@ class IssueResult:
     written: list[IssuedForm] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # partnership ids already issued the form
-
-
-def new_issue_id(form_type: str, partnership_id: str, cycle: str) -> str:
-    """A unique reference such as 'P007-explore-202627-3f9a2c0d41b7e685'.
-
-    The random part has 64 bits, so a reference cannot be guessed from another one.
-    """
-    return f"{partnership_id}-{form_type}-{cycle.replace('/', '')}-{secrets.token_hex(8)}"
-
-
-def display_value(f: Field, value: Any) -> str:
-    """An answer as a person would read it on a form or in a paper."""
-    if value is None or value == "" or value == []:
-        return ""
-    if f.type == "checkbox":
-        return "Yes" if value else "No"
-    if f.type == "choice":
-        choice = next((c for c in f.choices if c.value == value), None)
-        return choice.label if choice else str(value)
-    if f.type == "date":
-        try:
-            return f"{dt.date.fromisoformat(str(value)):%d/%m/%Y}"
-        except ValueError:
-            return str(value)
-    if f.type == "money" and isinstance(value, int | float):
-        return format_money(value)
-    if f.type == "table":
-        return f"{len(value)} row{'s' if len(value) != 1 else ''}"
-    return str(value)
-
-
-def framework_context(framework: Framework) -> dict[str, Any]:
-    context = framework.context()
-    for key in ("design_expectations", "agreement_clauses"):
-        context[key] = [{**item, "number": n} for n, item in enumerate(context[key], start=1)]
-    return context
 
 
 def carried_forward(definition: FormDefinition, partnership_id: str, store: Store | None
@@ -160,7 +123,7 @@ def form_job(ws: Workspace, definition: FormDefinition, partnership: Partnership
     """The identity, context and carried-forward answers of one partnership's form."""
     form_type = definition.type
     issue_id = issue_id or new_issue_id(form_type, partnership.id, ws.cycle)
-    period = ws.period if form_type == "monitoring" else ""
+    period = ws.period if definition.per_period else ""
     identity = Identity(form_type, definition.version, partnership.id, ws.cycle, issue_id,
                         due.isoformat(), period)
     previous, prefill = carried_forward(definition, partnership.id, store)
@@ -332,7 +295,7 @@ def _not_yet_issued(ws: Workspace, store: Store, definition: FormDefinition,
                     partnerships: list[Partnership], reissue: bool,
                     result: IssueResult) -> list[Partnership]:
     """The partnerships to issue to: those without this form yet, or all when reissuing."""
-    period = ws.period if definition.type == "monitoring" else ""
+    period = ws.period if definition.per_period else ""
     chosen = []
     for partnership in partnerships:
         if partnership.phase != definition.phase:

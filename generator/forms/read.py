@@ -18,8 +18,8 @@ from typing import Any
 from lxml import etree
 
 from generator.errors import DamagedFile, FrameworkError, UnreadableFile
-from generator.formdefs import FORM_TYPES, Field, FormDefinition, load_definition
-from generator.forms.render import Identity
+from generator.formdefs import Field, FormDefinition, load_definition
+from generator.forms.identity import Identity, identity_of
 from generator.forms.validate import Problem, validate_answers
 from generator.framework import Framework
 from generator.office import controls
@@ -83,20 +83,6 @@ def _problem(message: str, field_id: str = "", label: str = "") -> Problem:
     return Problem(field_id, label or "Form", message)
 
 
-def identity_of(package: WordPackage) -> Identity | None:
-    """The identity stamped in a form's custom properties, or None when it is missing."""
-    props = package.custom_properties
-    if not props.get("pt_form") or not props.get("pt_issue"):
-        return None
-    try:
-        version = int(props.get("pt_version", ""))
-    except ValueError:
-        version = 0
-    return Identity(props["pt_form"], version, props.get("pt_partnership", ""),
-                    props.get("pt_cycle", ""), props["pt_issue"], props.get("pt_due", ""),
-                    props.get("pt_period", ""))
-
-
 def read_form(source: Path | bytes, *, name: str | None = None,
               framework: Framework | None = None, forms_dir: Path | None = None,
               identity: Identity | None = None) -> FormReading:
@@ -133,10 +119,6 @@ def read_package(package: WordPackage, label: str, *, framework: Framework | Non
     reading.form, reading.version = found.form, found.version
     reading.partnership, reading.issue = found.partnership, found.issue
     reading.cycle, reading.period = found.cycle, found.period
-    if found.form not in FORM_TYPES:
-        reading.problems.append(_problem(f"form type '{found.form}' is not one the toolkit "
-                                         f"issues ({', '.join(FORM_TYPES)})"))
-        return reading
     if found.version < 1:
         reading.problems.append(_problem(
             "the form's version stamp is missing or damaged, so it cannot be read safely; "
@@ -262,8 +244,26 @@ def extract_answers(document: etree._Element, definition: FormDefinition,
     return raw, missing, notes
 
 
+def answer_rows(document: etree._Element, f: Field,
+                hidden_styles: frozenset[str] = frozenset()) -> list[etree._Element]:
+    """The table rows (w:tr) holding a table field's answers, in the order they are read and
+    numbered in problems (row 1 first), rows added without answer boxes included."""
+    by_tag: dict[str, list[etree._Element]] = {}
+    for sdt in document.iter(SDT):
+        tag = controls.tag_of(sdt)
+        if tag:
+            by_tag.setdefault(tag.strip(), []).append(sdt)
+    trs: list[etree._Element] = []
+    _read_table(document, f, by_tag, hidden_styles, trs)
+    return trs
+
+
 def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree._Element]],
-                hidden_styles: frozenset[str]) -> tuple[list[dict[str, Any]], list[Problem], bool]:
+                hidden_styles: frozenset[str], trs: list[etree._Element] | None = None
+                ) -> tuple[list[dict[str, Any]], list[Problem], bool]:
+    """The rows of a table field, notes about them and whether its controls were found;
+    `trs`, when given, receives the w:tr of each row read."""
+    trs = [] if trs is None else trs
     columns = {c.id: c for c in f.columns}
     prefix = f.id + "."
     rows_by_tr: dict[Any, dict[str, Any]] = {}
@@ -298,6 +298,7 @@ def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree
             if tr in rows_by_tr:
                 started = True
                 rows.append(rows_by_tr[tr])
+                trs.append(tr)
             elif started and next(tr.iterancestors(w("tbl"))) is tbl:
                 # A row added without the form's controls: read its cells by position.
                 row = {}
@@ -308,10 +309,12 @@ def _read_table(document: etree._Element, f: Field, by_tag: dict[str, list[etree
                         row[column_id] = text
                 if any(row.values()):
                     rows.append(row)
+                    trs.append(tr)
                     notes.append(Problem(
                         f.id, f.label,
                         f"row {len(rows)} was added without the form's answer boxes; it was "
-                        "read by column position: please check it", severity="warning"))
+                        "read by column position: please check it", severity="warning",
+                        row=len(rows)))
     return rows, notes, True
 
 

@@ -26,6 +26,7 @@ from lxml import etree
 
 from generator.errors import TemplateError
 from generator.formdefs import Field, FormDefinition
+from generator.forms.identity import Identity
 from generator.money import format_money
 from generator.office import controls
 from generator.office.controls import SDT
@@ -41,27 +42,7 @@ from generator.office.ns import w
 from generator.office.xml import SAFE_PARSER
 from generator.office.zipio import Member, TooLargeForZip, copied_member, new_member, zip_bytes
 
-IDENTITY_KEYS = ("pt_form", "pt_version", "pt_partnership", "pt_cycle", "pt_issue", "pt_due",
-                 "pt_period")
 _RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What an issued form is: stamped into it and recorded in the store."""
-
-    form: str
-    version: int
-    partnership: str
-    cycle: str
-    issue: str
-    due: str = ""
-    period: str = ""
-
-    def properties(self) -> dict[str, str]:
-        return {"pt_form": self.form, "pt_version": str(self.version),
-                "pt_partnership": self.partnership, "pt_cycle": self.cycle,
-                "pt_issue": self.issue, "pt_due": self.due, "pt_period": self.period}
 
 
 def _environment() -> jinja2.Environment:

@@ -9,8 +9,10 @@ its definition.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import docx
@@ -24,11 +26,13 @@ from lxml import etree
 
 from generator.errors import TemplateError
 from generator.fileio import atomic_write_bytes
-from generator.formdefs import Field, FormDefinition, Section
+from generator.formdefs import Field, FormDefinition, Section, load_definition
+from generator.formdefs import form_types as all_form_types
 from generator.office.controls import CHECKED_GLYPH, DATE_FORMAT, UNCHECKED_GLYPH
 from generator.office.ns import W14_NS, W15_NS, w, w14, w15
 from generator.office.xml import SAFE_PARSER
 from generator.office.zipio import copy_package
+from generator.workspace import Workspace
 
 PLACEHOLDER_STYLE = "Placeholder Text"
 HELP_STYLE = "Form Help"
@@ -339,3 +343,27 @@ def write_template(definition: FormDefinition, folder: Path, *, replace: bool = 
                             "replaced. Use --replace to rebuild it from the form definition")
     atomic_write_bytes(path, build_template(definition))
     return path
+
+
+def build_templates(ws: Workspace | None, form_types: Sequence[str] = (), *,
+                    into: Path | None = None, replace: bool = False) -> list[Path]:
+    """Write the template of each form (every form of the workspace by default).
+
+    Into `into`, or the workspace's templates folder (then holding the workspace's writer
+    lock, as any change to a workspace does). Outside a workspace (`ws` None) the bundled
+    definitions are used.
+    """
+    framework = ws.framework() if ws is not None else None
+    forms_dir = ws.forms_dir if ws is not None else None
+    if into is None:
+        if ws is None:
+            raise TemplateError("no folder to write the templates into: name one with --into, "
+                                "or run the command in a workspace")
+        into = ws.path("templates")
+        writing: contextlib.AbstractContextManager[None] = ws.writing("templates build")
+    else:
+        writing = contextlib.nullcontext()
+    with writing:
+        return [write_template(load_definition(form_type, framework=framework,
+                                               forms_dir=forms_dir), into, replace=replace)
+                for form_type in form_types or all_form_types(forms_dir, framework)]

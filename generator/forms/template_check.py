@@ -12,10 +12,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from generator.errors import TemplateError
-from generator.formdefs import Field, FormDefinition
-from generator.forms.issue import framework_context
-from generator.forms.render import CompiledTemplate, Identity
+from generator.errors import InvalidRequest, TemplateError
+from generator.formdefs import Field, FormDefinition, form_types, load_definition
+from generator.forms.display import framework_context
+from generator.forms.identity import Identity
+from generator.forms.render import CompiledTemplate
+from generator.framework import Framework
 from generator.office import controls
 from generator.office.controls import SDT
 from generator.office.xml import SAFE_PARSER
@@ -124,3 +126,18 @@ def _check_table(f: Field, by_tag: dict[str, list[etree._Element]]) -> list[str]
         findings.append(f"table '{f.id}' ({f.label}) rows do not all have every column's "
                         "control")
     return findings
+
+
+def check_template_file(template: Path, form_type: str | None = None, *,
+                        forms_dir: Path | None = None, framework: Framework | None = None
+                        ) -> tuple[FormDefinition, list[str]]:
+    """The definition `template` is checked against, and every way it differs from it.
+
+    The form type is `form_type`, or read from the file name ("review.docx",
+    "review-restyled.docx"); InvalidRequest when neither names a form.
+    """
+    form_type = form_type or template.stem.split(".")[0].split("-")[0]
+    if form_type not in form_types(forms_dir, framework):
+        raise InvalidRequest(f"cannot tell the form type from '{template.name}'; give --form")
+    definition = load_definition(form_type, framework=framework, forms_dir=forms_dir)
+    return definition, check_template(template, definition)

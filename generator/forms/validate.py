@@ -19,15 +19,32 @@ from generator.office.controls import impossible_date, parse_shown_date
 EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
+# Labels of problems that are about the form as a whole, not one answer (field "").
+OUTSIDE_THE_BOXES = "Text outside the answer boxes"
+SENDER = "Sender"
+
+
 @dataclass(frozen=True)
 class Problem:
     field: str
     label: str
     message: str
     severity: str = "error"  # "error" rejects the form; "warning" is told but accepted
+    row: int | None = None  # for a table's cell: the row, counted from 1 as the form shows it
 
-    def to_json(self) -> dict[str, str]:
-        return asdict(self)
+    def to_json(self) -> dict[str, Any]:
+        found = asdict(self)
+        if self.row is None:
+            del found["row"]
+        return found
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Problem:
+        """A problem as `to_json` gave it (as the store keeps it)."""
+        row = data.get("row")
+        return cls(str(data.get("field") or ""), str(data.get("label") or ""),
+                   str(data.get("message") or ""), str(data.get("severity") or "error"),
+                   row if isinstance(row, int) else None)
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -115,12 +132,27 @@ def validate_answers(definition: FormDefinition, raw: dict[str, Any],
             problems.append(Problem(f.id, f.label, error))
         elif f.required and _empty(value) and f.type != "checkbox":
             problems.append(Problem(f.id, f.label, "is required but was left empty"))
-    for rule in definition.rules:
-        if answers.get(rule.when) in rule.values and _empty(answers.get(rule.require)):
-            label = definition.fields[rule.require].label
-            problems.append(Problem(rule.require, label, rule.message))
-    problems.extend(_agreement_flags(definition, answers))
+    problems.extend(_rule_problems(definition, answers))
     return answers, problems
+
+
+def _rule_problems(definition: FormDefinition, answers: dict[str, Any]) -> list[Problem]:
+    """What the definition's rules find: a required answer left empty, or, for a rule
+    with `expected`, an item the chosen answer expects (a clause a chosen kind of
+    agreement should contain, say) that the person marked as missing."""
+    problems = []
+    for rule in definition.rules:
+        if answers.get(rule.when) not in rule.values:
+            continue
+        if rule.require is not None and _empty(answers.get(rule.require)):
+            label = definition.fields[rule.require].label
+            problems.append(Problem(rule.require, label, rule.message, rule.severity))
+        elif rule.expected is not None:
+            flag, wording = rule.expected.for_answer(answers.get(rule.expected.field))
+            if rule.item.get(flag):
+                problems.append(Problem(rule.when, definition.fields[rule.when].label,
+                                        rule.message.replace("{expected}", wording), rule.severity))
+    return problems
 
 
 def _table(f: Field, rows: list[dict[str, Any]], problems: list[Problem]) -> list[dict[str, Any]]:
@@ -134,39 +166,16 @@ def _table(f: Field, rows: list[dict[str, Any]], problems: list[Problem]) -> lis
             row[column.id] = value
             where = f"{f.label}, row {number}, {column.label}"
             if error:
-                problems.append(Problem(f"{f.id}.{column.id}", where, error))
+                problems.append(Problem(f"{f.id}.{column.id}", where, error, row=number))
             elif column.required and _empty(value) and column.type != "checkbox":
                 problems.append(Problem(
                     f"{f.id}.{column.id}", where,
                     "is empty but the rest of the row is filled in; complete it or clear the row",
-                ))
+                    row=number))
         kept.append(row)
     if f.required and not kept:
         problems.append(Problem(f.id, f.label, "needs at least one row"))
     return kept
-
-
-def _agreement_flags(definition: FormDefinition, answers: dict[str, Any]) -> list[Problem]:
-    """Clauses an agreement of the chosen kind should contain but the checklist says are missing."""
-    if definition.type != "agreement" or definition.framework is None:
-        return []
-    instrument = answers.get("instrument")
-    flags = []
-    for number, clause in enumerate(definition.framework.agreement_clauses, start=1):
-        field_id = f"clause_{number}_status"
-        if answers.get(field_id) != "missing":
-            continue
-        expected = clause.mou_expected if instrument == "mou" else clause.mandatory
-        if expected:
-            kind = "a Memorandum of Understanding" if instrument == "mou" else \
-                "an Inter-Authority Agreement"
-            f = definition.fields.get(field_id)
-            flags.append(Problem(
-                field_id, f.label if f else clause.title,
-                f"the clause '{clause.title}' is missing; the strategy expects {kind} to cover it",
-                severity="warning",
-            ))
-    return flags
 
 
 def today_iso() -> str:

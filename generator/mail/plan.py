@@ -45,7 +45,6 @@ import re
 import secrets
 import socket
 import sqlite3
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,32 +52,31 @@ from typing import Any
 
 from generator import fileio
 from generator.council_year import long_date
-from generator.errors import MailError, RegisterError, ToolkitError
+from generator.errors import MailError, ToolkitError
 from generator.failures import explain_failure
 from generator.formdefs import FormDefinition, load_definition
 from generator.mail.message import (
     DOCX_CONTENT_TYPE,
     Attachment,
-    Mailer,
     OutgoingEmail,
-    SmtpSettings,
     build_message,
     check_address,
     draft_message_id,
     draft_path,
     new_message_id,
-    render_text,
     safe_filename,
     write_draft,
 )
-from generator.register import SHEET, _header_key, _text
+from generator.mail.smtp import Mailer, SmtpSettings
+from generator.mail.texts import render_text
+from generator.register import Contact, read_contacts
+from generator.returns.corrections import annotated_copy, annotated_name, returned_name
 from generator.returns.tracker import status_rows
 from generator.store import Issued, Return, SendClaim, Store
 from generator.workspace import Workspace
 
 __all__ = [
     "ChasePlan",
-    "Contact",
     "DeliveryResult",
     "MailPlan",
     "Note",
@@ -89,7 +87,6 @@ __all__ = [
     "password_variable",
     "prepare_chase",
     "prepare_send",
-    "read_contacts",
     "smtp_settings",
 ]
 
@@ -103,16 +100,6 @@ CHECK_SENT_ITEMS = "check Sent Items, then `send --resend` if it is not there"
 
 
 # --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class Contact:
-    """A partnership's Business Manager as the register gives them, and where."""
-
-    partnership_id: str
-    name: str
-    address: str
-    cell: str  # the register cell holding the address, e.g. "register.xlsx, Partnerships!K5"
 
 
 @dataclass(frozen=True)
@@ -234,54 +221,6 @@ class DeliveryResult:
 # --------------------------------------------------------------------------- the register
 
 
-def read_contacts(ws: Workspace) -> dict[str, Contact]:
-    """Each partnership's Business Manager name and address from the register, with its cell.
-
-    Deliberately lenient: only the ID, Business Manager and email columns are read, and an
-    address is taken as written (whitespace collapsed, as the register reader does), so that
-    :func:`prepare_send` can report a bad address by its cell and still email everyone else.
-    """
-    # Imported here: a command that never reads the register need not import openpyxl.
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
-    path = ws.path("register")
-    if not path.exists():
-        raise RegisterError(f"{path}: register not found")
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RegisterError(f"{path}: cannot be read as an Excel workbook (.xlsx): {exc}; save "
-                            "it from Excel as 'Excel Workbook (.xlsx)'") from None
-    try:
-        sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
-        title = sheet.title
-        rows = list(sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
-    columns: dict[str, int] = {}
-    for index, header in enumerate(rows[0] if rows else ()):
-        key = _header_key(header)
-        if key and key not in columns:
-            columns[key] = index
-    missing = [key for key in ("id", "bm_name", "bm_email") if key not in columns]
-    if missing:
-        raise RegisterError(f"{path.name}, {title}!1: the register has no column for "
-                            f"{', '.join(missing)}; row 1 must hold the column headers")
-    contacts: dict[str, Contact] = {}
-    for row_number, row in enumerate(rows[1:], start=2):
-        def cell(key: str, _row: tuple[Any, ...] = row) -> str:
-            index = columns[key]
-            return _text(_row[index]) if index < len(_row) else ""
-
-        pid = cell("id")
-        if not pid or pid in contacts:
-            continue  # 'partnerships register check' reports blank and repeated IDs
-        where = f"{path.name}, {title}!{get_column_letter(columns['bm_email'] + 1)}{row_number}"
-        contacts[pid] = Contact(pid, cell("bm_name"), cell("bm_email"), where)
-    return contacts
-
-
 def _address_text(contact: Contact, reason: str) -> str:
     if reason == "is empty":
         return f"{contact.cell}: the Business Manager email is empty"
@@ -300,7 +239,7 @@ class _Planner:
         self.store = store
         self.plan = plan
         self.today = today
-        self.contacts = read_contacts(ws)
+        self.contacts = read_contacts(ws.path("register"))
         self.framework = ws.framework()
         self.definitions: dict[tuple[str, int], FormDefinition] = {}
         self.sender_name, self.sender_address = _sender(ws)
@@ -476,11 +415,6 @@ def _original(store_path: Path, return_id: int) -> bytes:
         return store.original(return_id)
 
 
-def _returned_name(ret: Return) -> str:
-    """The file name a return came in as (the attachment's, for a saved email)."""
-    return Path(ret.file_name.split(" > ")[-1].replace("\\", "/")).name or "returned form.docx"
-
-
 # --------------------------------------------------------------------------- send
 
 
@@ -652,9 +586,19 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
 
 def _query(planner: _Planner, contact: Contact, issued: Issued, ret: Return, template: str,
            source: str, day: str) -> PlannedEmail:
-    name = safe_filename(_returned_name(ret), default="returned form.docx")
-    attachment = Attachment(name, content_type=_content_type(name),
-                            load=functools.partial(_original, planner.ws.path("store"), ret.id))
+    # The returned form goes back with a comment on each problem; if it cannot be given
+    # comments, the form as returned goes back and the email's list of problems stands alone.
+    try:
+        annotated: bytes | None = annotated_copy(planner.ws, planner.store, ret).data
+    except ToolkitError:
+        annotated = None
+    if annotated is not None:
+        name = annotated_name(ret)
+        load = functools.partial(bytes, annotated)
+    else:
+        name = safe_filename(returned_name(ret), default="returned form.docx")
+        load = functools.partial(_original, planner.ws.path("store"), ret.id)
+    attachment = Attachment(name, content_type=_content_type(name), load=load)
     errors = [p for p in ret.problems if p.get("severity", "error") == "error"] or ret.problems
     problems = [{"label": (p.get("label") or "The form").strip(),
                  "message": (p.get("message") or "").strip(), "field": p.get("field", "")}
@@ -662,7 +606,8 @@ def _query(planner: _Planner, contact: Contact, issued: Issued, ret: Return, tem
     form = planner.form_context(issued, attachment)
     context = {**planner.common_context([form], [issued.due_date] if issued.due_date else []),
                **form, "recipient_name": contact.name or "Business Manager",
-               "problems": problems, "returned_on": _when({"sent_at": ret.received_at})}
+               "problems": problems, "returned_on": _when({"sent_at": ret.received_at}),
+               "commented": annotated is not None}
     subject, body = render_text(template, context, source_name=source)
     return PlannedEmail(
         "query",

@@ -15,7 +15,7 @@ from typing import Any
 import openpyxl
 
 from generator.formdefs import FormDefinition
-from generator.forms.issue import display_value
+from generator.forms.display import display_value
 from generator.office import word as paper
 from generator.office.excel import add_table_sheet, save_workbook_atomic
 from generator.vocabulary import rag_colours

@@ -22,12 +22,17 @@ from typing import Any
 from generator.council_year import long_date
 from generator.errors import ToolkitError, UnreadableFile
 from generator.failures import explain_failure
+from generator.forms.identity import Identity
 from generator.forms.read import FormReading, read_package, static_lines
-from generator.forms.render import Identity
-from generator.forms.validate import Problem
+from generator.forms.validate import OUTSIDE_THE_BOXES, SENDER, Problem
 from generator.office.safe_open import open_package
 from generator.register import read_register
-from generator.returns.emails import EMAIL_SUFFIXES, read_saved_email
+from generator.returns.emails import (
+    DEFAULT_LIMITS,
+    EMAIL_SUFFIXES,
+    EmailLimits,
+    read_saved_email,
+)
 from generator.store import Issued, Return, Store, parse_time
 from generator.wording import plural
 from generator.workspace import Workspace
@@ -175,17 +180,21 @@ def expand(path: Path) -> Iterator[Incoming]:
     if path.suffix.lower() not in EMAIL_SUFFIXES:
         yield Incoming(str(path), data)
         return
-    yield from _email_attachments(path, data)
+    yield from email_incomings(data, str(path))
 
 
-def _email_attachments(path: Path, data: bytes) -> Iterator[Incoming]:
+def email_incomings(data: bytes, name: str, limits: EmailLimits = DEFAULT_LIMITS
+                    ) -> Iterator[Incoming]:
+    """An email (a saved .eml or .msg, or a message read from the mailbox) as one incoming
+    return per Word attachment found in it, each with the sender and date of the message
+    that carried it; or one refused input saying why nothing in it can be taken."""
     try:
-        found = read_saved_email(data, str(path))
+        found = read_saved_email(data, name, limits=limits)
     except UnreadableFile as exc:
-        yield Incoming(str(path), None, error=str(exc))
+        yield Incoming(name, None, error=str(exc))
         return
     except Exception as exc:  # noqa: BLE001 - any malformed email is one rejected input
-        yield Incoming(str(path), None, error=f"the saved email cannot be read ({exc})")
+        yield Incoming(name, None, error=f"the saved email cannot be read ({exc})")
         return
     for attachment in found:
         received = None
@@ -273,7 +282,7 @@ class Collector:
             typed = _outside_text(lines, issued.static_lines)
             for line in typed[:5]:
                 shown = line if len(line) <= 80 else line[:80] + "…"
-                problems.append(Problem("", "Text outside the answer boxes",
+                problems.append(Problem("", OUTSIDE_THE_BOXES,
                                         f'"{shown}" was typed outside the answer boxes and is '
                                         "not read; put it in an answer box if it matters",
                                         severity="warning"))
@@ -360,7 +369,7 @@ class Collector:
         if not expected or sender.casefold() in {a.casefold() for a in expected}:
             return []
         named = " or ".join(expected)
-        return [Problem("", "Sender",
+        return [Problem("", SENDER,
                         f"the email came from {sender}, not from {named} (the Business "
                         "Manager or Executive Head of Service in the register); it was taken "
                         "in, but check it was sent on their behalf", severity="warning")]

@@ -65,8 +65,10 @@ __all__ = [
     "NoWordAttachment",
     "TooManyParts",
     "WinmailAttachment",
+    "message_headers",
     "parse_date",
     "read_saved_email",
+    "too_large",
 ]
 
 EMAIL_SUFFIXES = (".eml", ".msg")
@@ -117,8 +119,7 @@ def read_saved_email(data: bytes, name: str, *, limits: EmailLimits = DEFAULT_LI
     is given back, not only Word ones.
     """
     if len(data) > limits.max_bytes:
-        raise EmailTooLarge(f"the saved email is too large to read ({_size(len(data))}, over "
-                            f"the {_size(limits.max_bytes)} limit); {_SAVE_FORMS}")
+        raise too_large(len(data), limits)
     walk = _Walk(limits, word_only)
     top = _Carrier(name, 0)
     if data.startswith(_CFB_SIGNATURE):
@@ -128,6 +129,22 @@ def read_saved_email(data: bytes, name: str, *, limits: EmailLimits = DEFAULT_LI
     if not walk.found:
         raise NoWordAttachment("the saved email has no Word attachment")
     return walk.found
+
+
+def too_large(size: int, limits: EmailLimits = DEFAULT_LIMITS) -> EmailTooLarge:
+    """The refusal of an email of `size` bytes, over the limit (checked before it is read)."""
+    return EmailTooLarge(f"the email is too large to read ({_size(size)}, over the "
+                         f"{_size(limits.max_bytes)} limit); {_SAVE_FORMS}")
+
+
+def message_headers(data: bytes) -> tuple[str, str]:
+    """The Message-ID and Subject of an RFC 5322 message, each as one clean line ("" when
+    missing); only the header is read."""
+    end = data.find(b"\r\n\r\n")
+    end = data.find(b"\n\n") if end < 0 else end
+    head = data[: end if 0 <= end < _HEADER_LIMIT else _HEADER_LIMIT]
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
+    return _text(headers.get("Message-ID"), 300), _text(headers.get("Subject"), 80)
 
 
 # --------------------------------------------------------------------------- walking
@@ -140,6 +157,7 @@ _OUTLOOK_TYPES = ("application/vnd.ms-outlook",)
 _FORWARDED_TYPES = ("message/rfc822", "message/global")
 _ENCODED = ("base64", "quoted-printable")
 _SAVE_FORMS = "save the forms from it one by one and collect those files instead"
+_HEADER_LIMIT = 256 * 1024  # more header than any genuine email has
 _SAVE_FORM = "open it in your email program, save the form itself and collect that file"
 # Every MIME part starts on a boundary line ("--" then the boundary), so the lines starting
 # with "--" bound the parts before anything is parsed; quoted text adds a few more, never this

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import openpyxl
 
-from generator.formdefs import FORM_TYPES, FormDefinition, load_definition
+from generator.fileio import unused_path
+from generator.formdefs import FormDefinition, form_types, load_definition
 from generator.office.excel import add_table_sheet, save_workbook_atomic
 from generator.store import Store
 from generator.workspace import Workspace
@@ -18,14 +19,26 @@ def _cell(value: object) -> object:
     return value
 
 
-def export_answers(ws: Workspace, path: Path, *, cycle: str | None = None) -> tuple[Path, int]:
-    """Write the accepted returns of `cycle` (default: the current one); return path and count."""
+def export_answers(ws: Workspace, path: Path | None = None, *, cycle: str | None = None
+                   ) -> tuple[Path, int]:
+    """Write the accepted returns of `cycle` (default: the current one); return path and count.
+
+    The workbook goes to `path`, or to a new reports/answers-CYCLE.xlsx (never over an
+    earlier one), under the workspace's writer lock.
+    """
     cycle = cycle or ws.cycle
+    with ws.writing("export"):
+        name = f"answers-{cycle.replace('/', '-')}.xlsx"
+        target = path or unused_path(ws.path("reports") / name)
+        return target, _write_answers(ws, target, cycle)
+
+
+def _write_answers(ws: Workspace, path: Path, cycle: str) -> int:
     framework = ws.framework()
     workbook = openpyxl.Workbook()
     count = 0
     with Store(ws.path("store")) as store:
-        for form_type in FORM_TYPES:
+        for form_type in form_types(ws.forms_dir, framework):
             returns = store.current_returns(form_type=form_type, cycle=cycle)
             if not returns:
                 continue
@@ -53,4 +66,4 @@ def export_answers(ws: Workspace, path: Path, *, cycle: str | None = None) -> tu
         add_table_sheet(workbook, "No returns", ["Message"],
                         [[f"No accepted returns for {cycle} yet."]])
     save_workbook_atomic(workbook, path)
-    return path, count
+    return count

@@ -7,9 +7,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.store import Store
+from generator.errors import ToolkitError
+from generator.register import read_register
+from generator.store import Return, Store
 from generator.vocabulary import rag_colours
 from generator.wording import plural
+from generator.workspace import Workspace
 
 RAG_OF_STATE = {"accepted": "Green", "accepted with warnings": "Green", "outstanding": "Amber",
                 "rejected": "Red", "overdue": "Red", "replaced by a later issue": "Grey",
@@ -132,3 +135,28 @@ def write_tracker(rows: list[StatusRow], path: Path) -> Path:
 
 def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text[:10]) if text else None
+
+
+def partnership_history(ws: Workspace, partnership_id: str) -> tuple[str, list[Return]]:
+    """The partnership's id as kept, and every return of it over time, superseded ones too.
+
+    The id is matched ignoring case ('p003' finds P003); an id neither the register nor the
+    store knows is an error saying so.
+    """
+    with Store(ws.path("store")) as store:
+        known = store.partnership_ids()
+        wanted = next((pid for pid in known if pid.casefold() == partnership_id.casefold()),
+                      None)
+        if wanted is not None:
+            return wanted, store.history(wanted)
+    try:
+        register = read_register(ws.path("register"), ws.framework())
+    except ToolkitError:
+        register = None
+    if register is not None:
+        found = next((p.id for p in register.partnerships
+                      if p.id.casefold() == partnership_id.casefold()), None)
+        if found is not None:
+            return found, []
+    raise ToolkitError(f"'{partnership_id}' is not a partnership of the register and no form "
+                       "was issued to it; 'partnerships register check' lists the IDs")

@@ -15,7 +15,7 @@ import openpyxl
 from openpyxl.styles import Font
 
 from generator.office.excel import add_table_sheet, save_workbook_atomic
-from generator.papers.committee.layout import Table
+from generator.papers.committee.tables import Table
 from generator.vocabulary import rag_colours
 
 

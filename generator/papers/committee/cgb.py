@@ -17,11 +17,11 @@ from docx.document import Document as DocumentObject
 
 from generator.council_year import long_date, period_text
 from generator.fileio import safe_filename
-from generator.money import stored_money, tidy_amount
 from generator.office import word as paper
 from generator.papers.committee.figures import (
     DECLINED,
     CgbData,
+    Finance,
     Kpi,
     MonitoringEntry,
     Rating,
@@ -30,27 +30,27 @@ from generator.papers.committee.figures import (
     gather_cgb,
     kpi_counts,
     kpis_of,
+    monitoring_finance,
     risks_of,
     text_answer,
+    total,
 )
 from generator.papers.committee.layout import (
     ANNEX_NOTES,
-    OfficerText,
     PaperResult,
-    Piece,
-    Table,
     add_budget_chart,
-    exempt_piece,
     finish_paper,
     front_sheet,
     officer_values,
     open_committee_paper,
     output_paths,
-    with_total,
     write_numbered,
     write_pieces,
 )
+from generator.papers.committee.officer_text import OfficerText, Piece, exempt_piece
+from generator.papers.committee.tables import Table, with_total
 from generator.store import Return
+from generator.vocabulary import BUDGET_COMMENTARY, KPIS
 from generator.wording import plural
 from generator.workspace import Workspace
 
@@ -117,7 +117,7 @@ class _Update:
         self.committee = committee
         self.annex_name = annex_name
         self.title = f"Partnership monitoring update {data.period}"
-        self.rag = data.scale("rag")
+        self.rag = data.scale_of(KPIS, "rag")
 
     # ---- figures --------------------------------------------------------------------------
 
@@ -142,16 +142,8 @@ class _Update:
                                    f"{self.data.period} return")]
         return sorted(risks, key=lambda r: -(r.score or 0))
 
-    def budget(
-        self, entry: MonitoringEntry
-    ) -> tuple[float | None, float | None, float | None, float | None]:
-        assert entry.ret is not None
-        budget = stored_money(entry.ret.answers.get("budget"))
-        forecast = stored_money(entry.ret.answers.get("forecast"))
-        if budget is None or forecast is None:
-            return budget, forecast, None, None
-        variance = tidy_amount(forecast - budget)
-        return budget, forecast, variance, (variance / budget if budget else None)
+    def budget(self, entry: MonitoringEntry) -> Finance:
+        return monitoring_finance(entry.partnership, _return_of(entry))
 
     def exceptions(self) -> list[ExceptionItem]:
         found: list[ExceptionItem] = []
@@ -170,13 +162,14 @@ class _Update:
                     found.append(ExceptionItem(entry, "KPI declined", f"{kpi.name}: "
                                                f"{kpi.rating.label}, {target}{was}",
                                                kpi.commentary or NOT_ANSWERED))
-            budget, forecast, variance, share = self.budget(entry)
-            if isinstance(variance, int | float) and variance > 0:
-                percent = f" ({share:.0%} of the budget)" if isinstance(share, float) else ""
+            money = self.budget(entry)
+            if money.variance is not None and money.variance > 0:
+                percent = f" ({money.share:.0%} of the budget)" if money.share is not None else ""
                 found.append(ExceptionItem(
-                    entry, "Budget overspend", f"Forecast outturn {_money_text(forecast)} against "
-                    f"a budget of {_money_text(budget)}: {_money_text(variance)} over{percent}",
-                    text_answer(entry.ret.answers, "budget_commentary") or NOT_ANSWERED))
+                    entry, "Budget overspend", f"Forecast outturn {_money_text(money.forecast)} "
+                    f"against a budget of {_money_text(money.budget)}: "
+                    f"{_money_text(money.variance)} over{percent}",
+                    text_answer(entry.ret.answers, BUDGET_COMMENTARY.id) or NOT_ANSWERED))
         for risk in self.risks():
             if risk.high:
                 entry = next(e for e in self.data.returned
@@ -242,8 +235,8 @@ class _Update:
     def budgets_table(self) -> Table:
         rows: list[list[object]] = []
         for entry in self.data.returned:
-            budget, forecast, variance, share = self.budget(entry)
-            rows.append([_name(entry), budget, forecast, variance, share,
+            money = self.budget(entry)
+            rows.append([_name(entry), money.budget, money.forecast, money.variance, money.share,
                          text_answer(_return_of(entry).answers, "budget_commentary")
                          or NOT_ANSWERED])
         rows = with_total(rows, "Total", (1, 2, 3))
@@ -417,8 +410,7 @@ class _Update:
         write_pieces(doc, self.officer.pieces("executive summary"))
 
     def budget_chart(self, doc: DocumentObject) -> None:
-        add_budget_chart(doc, [(e.partnership.id, e.partnership.name, *self.budget(e)[:2])
-                               for e in self.data.returned],
+        add_budget_chart(doc, [self.budget(e) for e in self.data.returned],
                          f"Budget against forecast outturn by partnership, {self.data.period}")
 
     def implications(self, doc: DocumentObject) -> None:
@@ -426,12 +418,11 @@ class _Update:
         figures = []
         budgets = [self.budget(e) for e in self.data.returned]
         if budgets:
-            def total(index: int) -> str:
-                return _money_text(tidy_amount(sum(value for value in (b[index] for b in budgets)
-                                              if isinstance(value, int | float))))
-
-            figures.append(f"The returns give budgets totalling {total(0)} and a forecast "
-                           f"outturn of {total(1)}: a variance of {total(2)}.")
+            budget, forecast, variance = (_money_text(total(values)) for values in (
+                (b.budget for b in budgets), (b.forecast for b in budgets),
+                (b.variance for b in budgets)))
+            figures.append(f"The returns give budgets totalling {budget} and a forecast "
+                           f"outturn of {forecast}: a variance of {variance}.")
         high = [r for r in self.risks() if r.high]
         for key, title, extra in (
             ("financial implications", "Financial implications", figures),

@@ -23,14 +23,24 @@ from generator.council_year import (
     previous_cycle,
     previous_period,
 )
-from generator.framework import Framework, Scale
+from generator.errors import ReportError
+from generator.formdefs import FormDefinition, load_definition
+from generator.framework import Framework, Phase, Scale
+from generator.money import stored_money, tidy_amount
 from generator.register import Partnership, read_register
 from generator.returns.tracker import StatusRow, status_rows
 from generator.store import Return, Store
+from generator.vocabulary import (
+    BUDGET,
+    FORECAST,
+    KPIS,
+    MONITORING,
+    PERIOD,
+    REVIEW,
+    RISKS,
+    PaperField,
+)
 from generator.workspace import Workspace
-
-REVIEW = "review"
-MONITORING = "monitoring"
 
 # Direction of travel of a rating against the previous cycle (or period).
 IMPROVED = "improved ↑"
@@ -52,6 +62,48 @@ EARLIER_CYCLE = "earlier cycle only"
 NOT_ISSUED = "not issued"
 NOT_DUE = "not due"
 GAP_STATES = (OUTSTANDING, OVERDUE, REJECTED, EARLIER_CYCLE, NOT_ISSUED)
+
+# --------------------------------------------------------------------------- money
+
+
+@dataclass(frozen=True)
+class Finance:
+    """A partnership's money in a paper: budget and forecast outturn from a monitoring return,
+    cashable savings from a review, and where they came from."""
+
+    partnership: Partnership
+    budget: float | None
+    forecast: float | None
+    savings: float | None = None
+    source: str = ""
+
+    @property
+    def variance(self) -> float | None:
+        """Forecast minus budget (an overspend is positive), when both were given."""
+        if self.budget is None or self.forecast is None:
+            return None
+        return tidy_amount(self.forecast - self.budget)
+
+    @property
+    def share(self) -> float | None:
+        """The variance as a share of the budget."""
+        variance = self.variance
+        return variance / self.budget if variance is not None and self.budget else None
+
+
+def monitoring_finance(partnership: Partnership, ret: Return | None) -> Finance:
+    """The budget and forecast a monitoring return gives (none without a return)."""
+    if ret is None:
+        return Finance(partnership, None, None, source="no monitoring return")
+    return Finance(partnership, stored_money(ret.answers.get(BUDGET.id)),
+                   stored_money(ret.answers.get(FORECAST.id)),
+                   source=f"monitoring return {ret.period or ''}".strip())
+
+
+def total(values: Iterable[float | None]) -> float | int:
+    """The sum of the amounts given, rounded to the penny."""
+    return tidy_amount(sum(value for value in values if isinstance(value, int | float)))
+
 
 # --------------------------------------------------------------------------- small helpers
 
@@ -153,7 +205,7 @@ def kpis_of(answers: dict[str, Any], rag_scale: Scale) -> list[Kpi]:
     return [Kpi(str(row.get("name") or "").strip() or "Unnamed indicator",
                 str(row.get("target") or "").strip(), str(row.get("actual") or "").strip(),
                 rating(rag_scale, row.get("rag")), str(row.get("commentary") or "").strip())
-            for row in _rows(answers, "kpis")]
+            for row in _rows(answers, KPIS.id)]
 
 
 @dataclass(frozen=True)
@@ -218,7 +270,7 @@ def risks_of(answers: dict[str, Any], partnership: Partnership, source: str) -> 
                  _score_part(row.get("likelihood")), _score_part(row.get("impact")),
                  str(row.get("mitigation") or "").strip(), str(row.get("owner") or "").strip(),
                  source)
-            for row in _rows(answers, "risks")]
+            for row in _rows(answers, RISKS.id)]
 
 
 def top_risks(risks: Iterable[Risk], count: int) -> list[Risk]:
@@ -239,7 +291,7 @@ def _latest(returns: Iterable[Return]) -> dict[str, Return]:
 
 
 def _return_period(ret: Return) -> str:
-    return normal_period(ret.period or text_answer(ret.answers, "period"))
+    return normal_period(ret.period or text_answer(ret.answers, PERIOD.id))
 
 
 def _issue_state(rows: list[StatusRow]) -> StatusRow | None:
@@ -287,11 +339,41 @@ class ReviewEntry:
         return self.state != NOT_DUE
 
 
+class _Figures:
+    """What both papers' figures share: the framework and the definitions of the forms read."""
+
+    framework: Framework
+    definitions: dict[str, FormDefinition]
+
+    def scale_of(self, wanted: PaperField, column: str | None = None) -> Scale:
+        """The answer scale of a field the papers read (of one column, for a table)."""
+        definition = self.definitions[wanted.forms[0]]
+        found = definition.fields[wanted.for_principle(1)]
+        if column is not None:
+            found = next(c for c in found.columns if c.id == column)
+        if found.scale is None:
+            raise ReportError(f"{definition.source}: field '{found.id}' has no scale")
+        return self.framework.scale(found.scale)
+
+    @property
+    def established_phase(self) -> Phase:
+        """The phase of the partnerships the papers report on: the annual review's phase."""
+        phase_id = self.definitions[REVIEW].phase
+        return next(phase for phase in self.framework.phases if phase.id == phase_id)
+
+
+def _definitions(ws: Workspace, framework: Framework) -> dict[str, FormDefinition]:
+    """The definitions of the forms the papers read (REVIEW and MONITORING)."""
+    return {form: load_definition(form, framework=framework, forms_dir=ws.forms_dir)
+            for form in (REVIEW, MONITORING)}
+
+
 @dataclass
-class ScrutinyData:
+class ScrutinyData(_Figures):
     cycle: str
     previous_cycle: str | None
     framework: Framework
+    definitions: dict[str, FormDefinition]
     entries: list[ReviewEntry]
     out_of_scope: list[Partnership]
     today: dt.date
@@ -312,8 +394,6 @@ class ScrutinyData:
     def not_due(self) -> list[ReviewEntry]:
         return [e for e in self.entries if not e.expected]
 
-    def scale(self, name: str) -> Scale:
-        return self.framework.scale(name)
 
 
 def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
@@ -323,6 +403,8 @@ def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
     cycle = normal_cycle(cycle or ws.cycle)
     before = previous_cycle(cycle)
     framework = ws.framework()
+    definitions = _definitions(ws, framework)
+    established = definitions[REVIEW].phase
     register = read_register(ws.path("register"), framework)
     with Store(ws.path("store")) as store:
         current = _latest(store.current_returns(form_type=REVIEW, cycle=cycle))
@@ -350,7 +432,7 @@ def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
                 entry.state = EARLIER_CYCLE
                 entry.state_text = (f"No {cycle} review was issued; the latest accepted review "
                                     f"is from {entry.earlier.cycle} and is not current")
-            elif p.phase != "Deliver":
+            elif p.phase != established:
                 entry.state = NOT_DUE
                 entry.state_text = (f"In the {p.phase} phase: an annual review is due once the "
                                     "partnership is delivering")
@@ -361,7 +443,8 @@ def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
                 entry.state_text += (f"; the latest accepted review is from "
                                      f"{entry.earlier.cycle}")
         entries.append(entry)
-    return ScrutinyData(cycle, before, framework, entries, register.out_of_scope, today)
+    return ScrutinyData(cycle, before, framework, definitions, entries, register.out_of_scope,
+                        today)
 
 
 # --------------------------------------------------------------------------- CGB
@@ -379,10 +462,11 @@ class MonitoringEntry:
 
 
 @dataclass
-class CgbData:
+class CgbData(_Figures):
     period: str
     previous_period: str | None
     framework: Framework
+    definitions: dict[str, FormDefinition]
     entries: list[MonitoringEntry]
     today: dt.date
     out_of_scope: list[Partnership] = field(default_factory=list)
@@ -395,8 +479,6 @@ class CgbData:
     def missing(self) -> list[MonitoringEntry]:
         return [e for e in self.entries if e.ret is None]
 
-    def scale(self, name: str) -> Scale:
-        return self.framework.scale(name)
 
 
 def gather_cgb(ws: Workspace, *, period: str | None = None,
@@ -410,6 +492,8 @@ def gather_cgb(ws: Workspace, *, period: str | None = None,
     period = normal_period(period or ws.period)
     before = previous_period(period)
     framework = ws.framework()
+    definitions = _definitions(ws, framework)
+    established = definitions[MONITORING].phase
     register = read_register(ws.path("register"), framework)
     with Store(ws.path("store")) as store:
         accepted = store.current_returns(form_type=MONITORING)
@@ -422,7 +506,7 @@ def gather_cgb(ws: Workspace, *, period: str | None = None,
     asked = {i.partnership_id for i in issued}
     entries = []
     for p in register.in_scope:
-        if p.phase != "Deliver" and p.id not in asked and p.id not in this:
+        if p.phase != established and p.id not in asked and p.id not in this:
             continue
         entry = MonitoringEntry(p, ACCEPTED, "", this.get(p.id), last.get(p.id))
         if entry.ret is not None:
@@ -438,4 +522,5 @@ def gather_cgb(ws: Workspace, *, period: str | None = None,
                 entry.state = NOT_ISSUED
                 entry.state_text = f"No monitoring form was issued for {period}"
         entries.append(entry)
-    return CgbData(period, before, framework, entries, today, register.out_of_scope)
+    return CgbData(period, before, framework, definitions, entries, today,
+                   register.out_of_scope)

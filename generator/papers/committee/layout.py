@@ -1,15 +1,9 @@
-"""Pieces both committee papers share: officer-written text, the front sheet, tables, outputs.
-
-Officer-written text lives in the workspace's `texts/scrutiny.txt` and `texts/cgb.txt`, in
-"## Heading" sections (the format is described at the top of those files). A paragraph that
-starts with `TO COMPLETE:` is shown in the paper as a highlighted placeholder for the report
-author, so nothing unfinished can pass for finished text.
-"""
+"""What both committee papers share in their layout: the paper itself, the front sheet, the
+officer's text written in, the budget chart, and saving the paper with its annex."""
 
 from __future__ import annotations
 
 import gc
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,53 +14,23 @@ from docx.table import Table as DocxTable
 
 from generator.errors import LibreOfficeMissing, ReportError, ToolkitError, WorkspaceError
 from generator.fileio import unused_path, write_together
-from generator.money import tidy_amount
 from generator.office import charts
 from generator.office import word as paper
 from generator.office.excel import workbook_bytes
 from generator.office.libreoffice import convert
-from generator.vocabulary import rag_colours
+from generator.papers.committee.annex import annex_workbook
+from generator.papers.committee.figures import Finance
+from generator.papers.committee.officer_text import (
+    PLACEHOLDER_PREFIX,
+    SECTIONS,
+    OfficerText,
+    Piece,
+)
+from generator.papers.committee.tables import TABLE_TEXT_PT, TABLE_TEXT_STYLE, Table
 from generator.wording import plural
 from generator.workspace import Workspace, bundled_templates_dir
 
 TEMPLATE_NAME = "committee-paper.docx"
-TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
-TABLE_TEXT_PT = 9
-MARKER = "TO COMPLETE:"
-PLACEHOLDER_PREFIX = "[To be completed by the report author: "
-NO_RETURNS = "No returns yet"
-EXCEL_MONEY = '"£"#,##0'
-EXCEL_MONEY_PENCE = '"£"#,##0.00'
-EXCEL_PERCENT = "0%"
-
-# The sections of texts/scrutiny.txt and texts/cgb.txt, by normalised heading.
-SECTIONS = (
-    "meeting date", "report of", "contact officer", "wards affected", "exempt", "purpose",
-    "recommendations", "executive summary", "financial implications", "legal implications",
-    "risk implications", "equalities implications", "environmental implications",
-    "background papers",
-)
-
-OPTIONAL_SECTIONS = ("executive summary",)  # left out quietly when missing
-
-# Part 1 of Schedule 12A to the Local Government Act 1972: descriptions of exempt information.
-SCHEDULE_12A = {
-    1: "information relating to any individual",
-    2: "information which is likely to reveal the identity of an individual",
-    3: "information relating to the financial or business affairs of any particular person "
-       "(including the authority holding that information)",
-    4: "information relating to any consultations or negotiations, or contemplated "
-       "consultations or negotiations, in connection with any labour relations matter arising "
-       "between the authority or a Minister of the Crown and employees of, or office holders "
-       "under, the authority",
-    5: "information in respect of which a claim to legal professional privilege could be "
-       "maintained in legal proceedings",
-    6: "information which reveals that the authority proposes to give under any enactment a "
-       "notice by virtue of which requirements are imposed on a person, or to make an order or "
-       "direction under any enactment",
-    7: "information relating to any action taken or to be taken in connection with the "
-       "prevention, investigation or prosecution of crime",
-}
 
 
 @dataclass
@@ -81,147 +45,6 @@ class PaperResult:
     def to_json(self) -> dict[str, Any]:
         return {"docx": str(self.docx), "xlsx": str(self.xlsx),
                 "pdf": str(self.pdf) if self.pdf else None, "notes": list(self.notes)}
-
-
-# --------------------------------------------------------------------------- officer text
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A paragraph of officer text, or a placeholder saying what the author must write."""
-
-    text: str
-    placeholder: bool = False
-
-    @property
-    def shown(self) -> str:
-        """The words as they appear in a table cell."""
-        return f"{PLACEHOLDER_PREFIX}{self.text}]" if self.placeholder else self.text
-
-
-def _section_key(heading: str) -> str:
-    return " ".join(heading.split()).casefold().rstrip(":")
-
-
-class OfficerText:
-    """The "## Heading" sections of an editable text, with {names} filled in."""
-
-    def __init__(self, text: str, source: str, values: dict[str, str]) -> None:
-        self.source = source
-        self.sections: dict[str, list[str]] = {}
-        self.unknown: list[str] = []
-        current: str | None = None
-        for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-            line = raw.rstrip()
-            if line.startswith("## "):
-                current = _section_key(line[3:])
-                if current not in SECTIONS and line[3:].strip() not in self.unknown:
-                    self.unknown.append(line[3:].strip())
-                self.sections.setdefault(current, [])
-            elif line.startswith("#") and not line.startswith("##"):
-                continue  # a note for the person editing the file
-            elif current is not None:
-                self.sections[current].append(_fill(line, values))
-
-    @classmethod
-    def from_workspace(cls, ws: Workspace, name: str, values: dict[str, str]) -> OfficerText:
-        try:
-            text = ws.text(name)
-            source = f"texts/{name}"
-        except WorkspaceError:
-            text, source = "", f"texts/{name} (missing)"
-        return cls(text, source, values)
-
-    def notes(self) -> list[str]:
-        notes = [f"{self.source}: the section '## {name}' is not used by the paper (the "
-                 f"sections are: {', '.join(s.capitalize() for s in SECTIONS)})"
-                 for name in self.unknown]
-        missing = [s for s in SECTIONS if s not in self.sections and s not in OPTIONAL_SECTIONS]
-        if missing:
-            notes.append(f"{self.source}: no '## {missing[0].capitalize()}' section"
-                         + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-                         + "; a placeholder is shown in its place")
-        return notes
-
-    def pieces(self, key: str, *, hint: str = "") -> list[Piece]:
-        """The section's paragraphs (split at blank lines); a placeholder if it is missing.
-
-        An empty section gives no pieces (the officer chose to leave it out).
-        """
-        if key not in self.sections:
-            if key in OPTIONAL_SECTIONS:
-                return []
-            return [Piece(hint or f"the {key} (add a '## {key.capitalize()}' section to "
-                          f"{self.source})", True)]
-        paragraphs: list[list[str]] = [[]]
-        for line in self.sections[key]:
-            if line.strip():
-                paragraphs[-1].append(line.strip())
-            elif paragraphs[-1]:
-                paragraphs.append([])
-        return [_piece("\n".join(lines)) for lines in paragraphs if lines]
-
-    def value(self, key: str, *, hint: str = "") -> Piece:
-        """The section as one line (for the front sheet)."""
-        pieces = self.pieces(key, hint=hint)
-        if not pieces:
-            return Piece(hint or f"the {key}", True)
-        if any(p.placeholder for p in pieces):
-            return next(p for p in pieces if p.placeholder)
-        return Piece(" ".join(" ".join(p.text.split()) for p in pieces))
-
-    def items(self, key: str, *, hint: str = "") -> list[Piece]:
-        """Numbered items: lines starting '1.', '2)' or '-' begin an item; others continue it."""
-        if key not in self.sections:
-            return self.pieces(key, hint=hint)
-        items: list[list[str]] = []
-        starts_item = re.compile(r"^\s*(?:\d+\s*[.)]|[-*•])\s+")
-        fresh = True
-        for line in self.sections[key]:
-            if not line.strip():
-                fresh = True
-                continue
-            if starts_item.match(line) or fresh or not items:
-                items.append([starts_item.sub("", line).strip()])
-            else:
-                items[-1].append(line.strip())
-            fresh = False
-        return [_piece(" ".join(lines)) for lines in items if " ".join(lines).strip()]
-
-
-def _fill(line: str, values: dict[str, str]) -> str:
-    """Replace the known {names} only; any other braces are left as typed."""
-    def swap(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return values[name] if name in values else match.group(0)
-
-    return re.sub(r"\{([a-z_]+)\}", swap, line)
-
-
-def _piece(text: str) -> Piece:
-    if text.upper().startswith(MARKER):
-        hint = text[len(MARKER):].strip() or "this part of the report"
-        return Piece(" ".join(hint.split()), True)
-    return Piece(text)
-
-
-def exempt_piece(piece: Piece) -> tuple[Piece, int | None]:
-    """The exempt entry as shown, and the Schedule 12A paragraph number when exempt."""
-    if piece.placeholder:
-        return piece, None
-    text = piece.text.strip()
-    if re.match(r"(?i)^no\b", text) or not text:
-        return Piece("No"), None
-    if re.match(r"(?i)^yes\b", text):
-        match = re.search(r"(?i)paragraph\s*(\d+)|\b([1-7])\b", text)
-        number = int(match.group(1) or match.group(2)) if match else None
-        if number not in SCHEDULE_12A:
-            return Piece("say which paragraph (1 to 7) of Part 1 of Schedule 12A to the Local "
-                         "Government Act 1972 makes this report exempt, e.g. 'Yes, paragraph "
-                         "3'", True), None
-        return Piece(f"Yes: exempt under paragraph {number} of Part 1 of Schedule 12A to the "
-                     f"Local Government Act 1972 ({SCHEDULE_12A[number]})"), number
-    return Piece(text), None
 
 
 # --------------------------------------------------------------------------- document pieces
@@ -284,66 +107,6 @@ def front_sheet(doc: DocumentObject, rows: Sequence[tuple[str, Piece]]) -> None:
     mark_placeholder_cells(doc, table)
 
 
-@dataclass
-class Table:
-    """A table of a paper, written the same way to Word and to the Excel data annex."""
-
-    sheet: str
-    caption: str
-    headers: list[str]
-    rows: Sequence[Sequence[object]]
-    money: tuple[int, ...] = ()
-    percent: tuple[int, ...] = ()
-    rag: tuple[int, ...] = ()
-    widths_cm: tuple[float, ...] | None = None
-    total: bool = False  # the last row is a total row
-
-    def __post_init__(self) -> None:
-        if not self.rows:
-            self.rows = [[NO_RETURNS] + [""] * (len(self.headers) - 1)]
-
-    def _pence(self, column: int) -> bool:
-        values = (row[column] for row in self.rows)
-        return any(isinstance(value, float) and not value.is_integer() for value in values)
-
-    def word_formats(self) -> dict[int, str]:
-        formats = {c: "money_pence" if self._pence(c) else "money" for c in self.money}
-        formats.update({c: "percent" for c in self.percent})
-        return formats
-
-    def excel_formats(self) -> dict[str, str]:
-        formats = {self.headers[c]: EXCEL_MONEY_PENCE if self._pence(c) else EXCEL_MONEY
-                   for c in self.money}
-        formats.update({self.headers[c]: EXCEL_PERCENT for c in self.percent})
-        return formats
-
-    def add_to(self, doc: DocumentObject) -> None:
-        """Add the table to the paper; a paper that writes out its finished parts
-        (`paper.spill_body`) writes the table out at once: at 5,000 partnerships one summary
-        table is some 100 MB as a tree."""
-        paper.add_table(doc, self.headers, self.rows, caption=self.caption,
-                        number_formats=self.word_formats(), colour_columns=self.rag,
-                        colour_of=rag_colours, col_widths_cm=self.widths_cm,
-                        cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
-                        bold_last_row=self.total)
-        paper.flush_body(doc)
-
-
-def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> list[list[object]]:
-    """`rows` plus a total row: the sum of each numeric column in `columns` (None if none)."""
-    if not rows:
-        return rows
-    width = len(rows[0])
-    total: list[object] = [label, *[""] * (width - 1)]
-    for column in columns:
-        values = [value for value in (row[column] for row in rows)
-                  if isinstance(value, int | float) and not isinstance(value, bool)]
-        total[column] = tidy_amount(sum(values)) if values else None
-    return [*rows, total]
-
-
-
-
 # --------------------------------------------------------------------------- outputs
 
 
@@ -376,9 +139,6 @@ def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], docx_path: 
                  annex_tables: Sequence[Table], about: Sequence[tuple[str, object]],
                  officer: OfficerText, notes: list[str], *, pdf: bool) -> PaperResult:
     """Save the paper and its annex, note what the author has still to write, make the PDF."""
-    # annex.py builds on this module, so it is imported here rather than at the top.
-    from generator.papers.committee.annex import annex_workbook
-
     annex = workbook_bytes(annex_workbook(annex_tables, about=about))
     if callable(doc):
         # Built after the annex, whose workbook is gone by then: the two at once took 140 MB
@@ -425,22 +185,23 @@ def officer_values(ws: Workspace, **extra: str) -> dict[str, str]:
 MOST_BARS = 20
 
 
-def add_budget_chart(doc: DocumentObject, shown: Sequence[tuple[str, str, Any, Any]],
-                     title: str, caption: str | None = None) -> None:
-    """Budget against forecast per partnership: (id, name, budget, forecast) for each."""
-    shown = [s for s in shown if s[2] is not None or s[3] is not None]
+def add_budget_chart(doc: DocumentObject, shown: Sequence[Finance], title: str,
+                     caption: str | None = None) -> None:
+    """Budget against forecast outturn, one pair of bars per partnership."""
+    shown = [s for s in shown if s.budget is not None or s.forecast is not None]
     if not shown:
         paper.add_paragraph(doc, "No returns yet: no monitoring return gives a budget, so "
                                  "there is no budget chart.")
         return
     if len(shown) > MOST_BARS:
-        shown = sorted(shown, key=lambda s: -(s[2] or s[3] or 0))[:MOST_BARS]
+        shown = sorted(shown, key=lambda s: -(s.budget or s.forecast or 0))[:MOST_BARS]
         title = f"{title}: the {MOST_BARS} largest budgets"
-    series: dict[str, list[float | None]] = {"Budget": [s[2] for s in shown],
-                                             "Forecast": [s[3] for s in shown]}
-    png = charts.bar_chart([s[0] for s in shown], series, title=title, ylabel="£",
+    series: dict[str, list[float | None]] = {"Budget": [s.budget for s in shown],
+                                             "Forecast": [s.forecast for s in shown]}
+    png = charts.bar_chart([s.partnership.id for s in shown], series, title=title, ylabel="£",
                            value_format="£{:,.0f}")
-    alt = charts.describe_bar_chart([f"{s[0]} {s[1]}" for s in shown], series, title=title,
+    alt = charts.describe_bar_chart([f"{s.partnership.id} {s.partnership.name}" for s in shown],
+                                    series, title=title,
                                     value_format="£{:,.0f}",
                                     noun=("partnership", "partnerships"))
     paper.add_picture_with_alt(doc, png, alt_text=alt, title=title, caption=caption)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from docx.document import Document as DocumentObject
 
@@ -26,6 +26,7 @@ from generator.papers.committee.figures import (
     IMPROVED,
     NEW,
     UNCHANGED,
+    Finance,
     Kpi,
     Rating,
     ReviewEntry,
@@ -35,29 +36,39 @@ from generator.papers.committee.figures import (
     gather_scrutiny,
     kpi_counts,
     kpis_of,
+    monitoring_finance,
     rating,
     risks_of,
     text_answer,
     top_risks,
+    total,
 )
 from generator.papers.committee.layout import (
     ANNEX_NOTES,
-    TABLE_TEXT_PT,
-    TABLE_TEXT_STYLE,
-    OfficerText,
     PaperResult,
-    Piece,
-    Table,
     add_budget_chart,
-    exempt_piece,
     finish_paper,
     front_sheet,
     officer_values,
     open_committee_paper,
     output_paths,
-    with_total,
     write_numbered,
     write_pieces,
+)
+from generator.papers.committee.officer_text import OfficerText, Piece, exempt_piece
+from generator.papers.committee.tables import TABLE_TEXT_PT, TABLE_TEXT_STYLE, Table, with_total
+from generator.vocabulary import (
+    BENEFITS_ACHIEVED,
+    CASHABLE_SAVINGS,
+    KPI_SUMMARY,
+    KPIS,
+    NON_CASHABLE_BENEFITS,
+    OVERALL_RATING,
+    PRINCIPLE_EVIDENCE,
+    PRINCIPLE_RATING,
+    RECOMMENDATION,
+    RECOMMENDATION_REASON,
+    VFM_ASSESSMENT,
 )
 from generator.wording import number_word, plural
 from generator.workspace import Workspace
@@ -124,25 +135,33 @@ class _Review:
         return self.entry.previous.answers if self.entry.previous else None
 
     def principle(self, p: Principle) -> tuple[Rating, str]:
-        scale = self.data.scale("review")
-        now = rating(scale, self.answers.get(f"p{p.number}_rating"))
-        before = rating(scale, self.previous.get(f"p{p.number}_rating")) \
+        scale = self.data.scale_of(PRINCIPLE_RATING)
+        now = rating(scale, self.answers.get(PRINCIPLE_RATING.for_principle(p.number)))
+        before = rating(scale, self.previous.get(PRINCIPLE_RATING.for_principle(p.number))) \
             if self.previous is not None else None
         return now, direction(now, before)
 
+    def evidence(self, p: Principle) -> str:
+        return text_answer(self.answers, PRINCIPLE_EVIDENCE.for_principle(p.number))
+
     def overall(self) -> tuple[Rating, str, Rating | None]:
-        scale = self.data.scale("rag")
-        now = rating(scale, self.answers.get("overall_rating"))
+        scale = self.data.scale_of(OVERALL_RATING)
+        now = rating(scale, self.answers.get(OVERALL_RATING.id))
         before = rating(scale, self.previous.get("overall_rating")) \
             if self.previous is not None else None
         return now, direction(now, before), before
 
+    def flagged(self) -> bool:
+        """The review recommends something members are pointed to (review or exit)."""
+        choice = self.data.scale_of(RECOMMENDATION).choice(self.answers.get(RECOMMENDATION.id))
+        return choice is not None and choice.flag
+
     def recommendation(self) -> str:
-        return rating(self.data.scale("review_recommendation"),
-                      self.answers.get("recommendation")).label
+        return rating(self.data.scale_of(RECOMMENDATION),
+                      self.answers.get(RECOMMENDATION.id)).label
 
     def kpis(self) -> list[Kpi]:
-        return kpis_of(self.answers, self.data.scale("rag"))
+        return kpis_of(self.answers, self.data.scale_of(KPIS, "rag"))
 
     def risks(self) -> list[Risk]:
         return risks_of(self.answers, self.entry.partnership, f"{self.data.cycle} review")
@@ -177,24 +196,13 @@ class _Report:
                 risks.extend(risks_of(entry.monitoring.answers, entry.partnership, source))
         return risks
 
-    def _finance(
-        self, entry: ReviewEntry
-    ) -> tuple[float | None, float | None, float | None, float | None, str]:
-        budget = forecast = None
-        sources = []
-        if entry.monitoring is not None:
-            budget = stored_money(entry.monitoring.answers.get("budget"))
-            forecast = stored_money(entry.monitoring.answers.get("forecast"))
-            sources.append(f"monitoring return {entry.monitoring.period or ''}".strip())
-        else:
-            sources.append("no monitoring return")
-        variance = tidy_amount(forecast - budget) if budget is not None and forecast is not None \
-            else None
+    def _finance(self, entry: ReviewEntry) -> Finance:
+        money = monitoring_finance(entry.partnership, entry.monitoring)
         review = self.reviews.get(entry.partnership.id)
-        savings = stored_money(review.answers.get("cashable_savings")) if review else None
-        sources.append(f"{self.data.cycle} review" if review else
-                       f"no accepted {self.data.cycle} review")
-        return budget, forecast, variance, savings, "; ".join(sources)
+        savings = stored_money(review.answers.get(CASHABLE_SAVINGS.id)) if review else None
+        reviewed = (f"{self.data.cycle} review" if review else
+                    f"no accepted {self.data.cycle} review")
+        return replace(money, savings=savings, source=f"{money.source}; {reviewed}")
 
     # ---- tables ---------------------------------------------------------------------------
 
@@ -254,9 +262,12 @@ class _Report:
     def finance_table(self) -> Table:
         rows: list[list[object]] = []
         for entry in self.data.expected:
-            budget, forecast, variance, savings, source = self._finance(entry)
+            money = self._finance(entry)
+            budget, forecast, variance, savings, source = (money.budget, money.forecast,
+                                                           money.variance, money.savings,
+                                                           money.source)
             review = self.reviews.get(entry.partnership.id)
-            benefits = (text_answer(review.answers, "non_cashable_benefits") or NOT_ANSWERED) \
+            benefits = (text_answer(review.answers, NON_CASHABLE_BENEFITS.id) or NOT_ANSWERED) \
                 if review else "No accepted review"
             rows.append([_name(entry), budget, forecast, variance, savings, benefits, source])
         return Table("Finance", f"Budgets, forecast outturn and benefits, {self.data.cycle}",
@@ -292,7 +303,7 @@ class _Report:
         for p in self.principles:
             now, travel = review.principle(p)
             rows.append([f"P{p.number} {p.title}", now.cell, travel or "Not applicable",
-                         text_answer(review.answers, f"p{p.number}_evidence") or NOT_ANSWERED])
+                         review.evidence(p) or NOT_ANSWERED])
         return Table("Principles detail", f"{review.entry.partnership.name}: rating and "
                      "evidence against each principle",
                      ["Principle", "Rating", "Direction of travel", "Evidence"], rows,
@@ -330,7 +341,7 @@ class _Report:
                 now, travel = review.principle(p)
                 evidence.append([_name(entry), f"P{p.number} {p.title}", now.cell,
                                  travel or "Not applicable",
-                                 text_answer(review.answers, f"p{p.number}_evidence")])
+                                 review.evidence(p)])
             kpis.extend([_name(entry), k.name, k.target, k.actual, k.rating.cell, k.commentary]
                         for k in review.kpis())
         for r in self._risks():
@@ -451,8 +462,7 @@ class _Report:
                 f"{count} {label.lower()}" for label, count in recommendations.items()) + ".")
             flagged = [f"{e.partnership.name} ({self.reviews[e.partnership.id].recommendation()})"
                        for e in data.reviewed
-                       if self.reviews[e.partnership.id].answers.get("recommendation")
-                       in ("review", "exit")]
+                       if self.reviews[e.partnership.id].flagged()]
             if flagged:
                 points.append("Reviews recommending a review of the arrangement or exit: "
                               + "; ".join(flagged) + ".")
@@ -463,8 +473,7 @@ class _Report:
         else:
             points.append("No returns yet: no annual review for this cycle has been accepted, "
                           "so there are no ratings, indicators or savings to report.")
-        finance = [self._finance(e) for e in data.expected]
-        savings = sum(f[3] for f in finance if isinstance(f[3], int | float))
+        savings = total(self._finance(e).savings for e in data.expected)
         if data.reviewed:
             points.append(f"Cashable savings reported in the reviews total "
                           f"{paper.format_value(tidy_amount(savings), 'money')}.")
@@ -491,11 +500,9 @@ class _Report:
         paper.add_paragraph(doc, f"The strategy has {number_word(len(objectives))} "
                                  f"objective{'s' if len(objectives) != 1 else ''}:")
         paper.add_numbered(doc, [f"{o.title}: {o.statement}" for o in objectives])
-        deliver = next((ph for ph in framework.phases if ph.id == "Deliver"), None)
-        commitment = (f"In the Deliver phase the strategy requires "
-                      f"{deliver.description[0].lower() + deliver.description[1:]}"
-                      if deliver else "The strategy requires an annual report to the "
-                                      "Scrutiny Committee.")
+        deliver = self.data.established_phase
+        commitment = (f"In the {deliver.title} phase the strategy requires "
+                      f"{deliver.description[0].lower() + deliver.description[1:]}")
         paper.add_paragraph(doc, commitment.rstrip(".") + f". This is that annual report for "
                                  f"{self.data.cycle}.")
         paper.add_paragraph(
@@ -587,27 +594,26 @@ class _Report:
 
     def budget_chart(self, doc: DocumentObject) -> None:
         title = "Budget against forecast outturn by partnership"
-        add_budget_chart(doc, [(e.partnership.id, e.partnership.name, *self._finance(e)[:2])
-                               for e in self.data.expected], title,
+        add_budget_chart(doc, [self._finance(e) for e in self.data.expected], title,
                          caption=f"{title}, from the latest monitoring returns")
 
     def implications(self, doc: DocumentObject) -> None:
         paper.add_heading(doc, "Implications", 1)
         finance = [self._finance(e) for e in self.data.expected]
 
-        def total(index: int) -> str:
-            values = [value for value in (f[index] for f in finance)
-                      if isinstance(value, int | float)]
-            return paper.format_value(tidy_amount(sum(values)), "money")
+        def money(values: Iterable[float | None]) -> str:
+            return paper.format_value(total(values), "money")
 
         figures = []
-        if any(f[0] is not None for f in finance):
-            figures.append(f"The latest monitoring returns give budgets totalling {total(0)} and "
-                           f"a forecast outturn of {total(1)}: a variance of {total(2)} on the "
-                           "partnerships that gave both.")
+        if any(f.budget is not None for f in finance):
+            figures.append(f"The latest monitoring returns give budgets totalling "
+                           f"{money(f.budget for f in finance)} and a forecast outturn of "
+                           f"{money(f.forecast for f in finance)}: a variance of "
+                           f"{money(f.variance for f in finance)} on the partnerships that "
+                           "gave both.")
         if self.data.reviewed:
             figures.append(f"The {self.data.cycle} reviews report cashable savings of "
-                           f"{total(3)}.")
+                           f"{money(f.savings for f in finance)}.")
         high = [r for r in self._risks() if r.high]
         for key, title, extra in (
             ("financial implications", "Financial implications", figures),
@@ -639,8 +645,8 @@ class _Report:
                                      " Nothing from an earlier or unaccepted return is shown "
                                      "here as current.")
             if entry.earlier is not None:
-                earlier = rating(self.data.scale("rag"),
-                                 entry.earlier.answers.get("overall_rating"))
+                earlier = rating(self.data.scale_of(OVERALL_RATING),
+                                 entry.earlier.answers.get(OVERALL_RATING.id))
                 paper.add_paragraph(doc, f"For reference only: the latest accepted review, from "
                                          f"{entry.earlier.cycle}, gave an overall rating of "
                                          f"{earlier.label}.")
@@ -654,7 +660,7 @@ class _Report:
         now, travel, before = review.overall()
         trend = f" ({travel}" + (f" from {before.label}" if before and before.rated and
                                  travel != NEW else "") + ")" if travel else ""
-        reason = text_answer(review.answers, "recommendation_reason")
+        reason = text_answer(review.answers, RECOMMENDATION_REASON.id)
         return [f"Overall rating: {now.label}{trend}.",
                 f"Recommendation: {review.recommendation()}."
                 + (f" Reason: {reason}" if reason else "")]
@@ -667,22 +673,22 @@ class _Report:
         self.principle_detail(review).add_to(doc)
         paper.add_heading(doc, "Value for money", 2)
         answers = review.answers
-        vfm = rating(self.data.scale("yes_partly_no"), answers.get("vfm_assessment")).label
-        savings = stored_money(answers.get("cashable_savings"))
+        vfm = rating(self.data.scale_of(VFM_ASSESSMENT), answers.get(VFM_ASSESSMENT.id)).label
+        savings = stored_money(answers.get(CASHABLE_SAVINGS.id))
         paper.add_table(doc, ["Question", "Answer"], [
-            ["Benefits achieved this year", text_answer(answers, "benefits_achieved")
+            ["Benefits achieved this year", text_answer(answers, BENEFITS_ACHIEVED.id)
              or NOT_ANSWERED],
             ["Cashable savings this year", paper.format_value(savings, "money_pence" if
                                                               isinstance(savings, float)
                                                               else "money")],
-            ["Non-cashable benefits", text_answer(answers, "non_cashable_benefits")
+            ["Non-cashable benefits", text_answer(answers, NON_CASHABLE_BENEFITS.id)
              or NOT_ANSWERED],
             ["Does the partnership provide value for money?", vfm],
         ], caption=f"{review.entry.partnership.name}: value for money", col_widths_cm=[5, 11.5],
             cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT)
         paper.add_heading(doc, "Performance", 2)
         self.kpi_detail(review).add_to(doc)
-        summary = text_answer(answers, "kpi_summary")
+        summary = text_answer(answers, KPI_SUMMARY.id)
         if summary:
             paper.add_paragraph(doc, f"Summary of performance: {summary}")
         paper.add_heading(doc, "Risks", 2)
@@ -698,8 +704,8 @@ class _Report:
         counts = kpi_counts(review.kpis())
         points.append(f"Performance: {counts.met} of {plural(counts.reported, 'indicator')} met "
                       "their target.")
-        vfm = rating(self.data.scale("yes_partly_no"), answers.get("vfm_assessment")).label
-        savings = stored_money(answers.get("cashable_savings"))
+        vfm = rating(self.data.scale_of(VFM_ASSESSMENT), answers.get(VFM_ASSESSMENT.id)).label
+        savings = stored_money(answers.get(CASHABLE_SAVINGS.id))
         points.append(f"Value for money: {vfm}. Cashable savings: "
                       f"{paper.format_value(savings, 'money')}.")
         risks = top_risks(review.risks(), 1)
@@ -707,7 +713,7 @@ class _Report:
             points.append(f"Highest risk: {risks[0].description} (score "
                           f"{risks[0].score if risks[0].score is not None else 'not given'}, "
                           f"{risks[0].band.lower()}).")
-        benefits = text_answer(answers, "benefits_achieved")
+        benefits = text_answer(answers, BENEFITS_ACHIEVED.id)
         if benefits:
             points.append(f"Benefits achieved: {benefits}")
         paper.add_bullets(doc, points)

@@ -1,0 +1,81 @@
+"""The tables of the committee papers: one Table both the paper and its annex are made from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from docx.document import Document as DocumentObject
+
+from generator.money import tidy_amount
+from generator.office import word as paper
+from generator.vocabulary import rag_colours
+
+TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
+TABLE_TEXT_PT = 9
+NO_RETURNS = "No returns yet"
+EXCEL_MONEY = '"£"#,##0'
+EXCEL_MONEY_PENCE = '"£"#,##0.00'
+EXCEL_PERCENT = "0%"
+
+
+@dataclass
+class Table:
+    """A table of a paper, written the same way to Word and to the Excel data annex."""
+
+    sheet: str
+    caption: str
+    headers: list[str]
+    rows: Sequence[Sequence[object]]
+    money: tuple[int, ...] = ()
+    percent: tuple[int, ...] = ()
+    rag: tuple[int, ...] = ()
+    widths_cm: tuple[float, ...] | None = None
+    total: bool = False  # the last row is a total row
+
+    def __post_init__(self) -> None:
+        if not self.rows:
+            self.rows = [[NO_RETURNS] + [""] * (len(self.headers) - 1)]
+
+    def _pence(self, column: int) -> bool:
+        values = (row[column] for row in self.rows)
+        return any(isinstance(value, float) and not value.is_integer() for value in values)
+
+    def word_formats(self) -> dict[int, str]:
+        formats = {c: "money_pence" if self._pence(c) else "money" for c in self.money}
+        formats.update({c: "percent" for c in self.percent})
+        return formats
+
+    def excel_formats(self) -> dict[str, str]:
+        formats = {self.headers[c]: EXCEL_MONEY_PENCE if self._pence(c) else EXCEL_MONEY
+                   for c in self.money}
+        formats.update({self.headers[c]: EXCEL_PERCENT for c in self.percent})
+        return formats
+
+    def add_to(self, doc: DocumentObject) -> None:
+        """Add the table to the paper; a paper that writes out its finished parts
+        (`paper.spill_body`) writes the table out at once: at 5,000 partnerships one summary
+        table is some 100 MB as a tree."""
+        paper.add_table(doc, self.headers, self.rows, caption=self.caption,
+                        number_formats=self.word_formats(), colour_columns=self.rag,
+                        colour_of=rag_colours, col_widths_cm=self.widths_cm,
+                        cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
+                        bold_last_row=self.total)
+        paper.flush_body(doc)
+
+
+def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> list[list[object]]:
+    """`rows` plus a total row: the sum of each numeric column in `columns` (None if none)."""
+    if not rows:
+        return rows
+    width = len(rows[0])
+    total: list[object] = [label, *[""] * (width - 1)]
+    for column in columns:
+        values = [value for value in (row[column] for row in rows)
+                  if isinstance(value, int | float) and not isinstance(value, bool)]
+        total[column] = tidy_amount(sum(values)) if values else None
+    return [*rows, total]
+
+
+
+
