@@ -248,6 +248,12 @@ class _Planner:
         self.framework = ws.framework()
         self.definitions: dict[tuple[str, int], FormDefinition] = {}
         self.sender_name, self.sender_address = _sender(ws)
+        if _is_example_address(self.sender_address):
+            plan.notices.append(
+                f"the emails come from {self.sender_address}, the example address "
+                f"{ws.config_path.name} starts with, so replies and returned forms would go "
+                f"nowhere: set [council] contact_email in {ws.config_path} to the team's own "
+                "address before sending")
 
     def definition(self, issued: Issued) -> FormDefinition:
         key = (issued.form_type, issued.version)
@@ -346,6 +352,8 @@ class _Planner:
             "form_type": issued.form_type,
             "form_title": definition.title,
             "reason": definition.reason or definition.title,
+            # The council year of an annual form, the quarter of a monitoring return.
+            "period": issued.period or issued.cycle,
             "filename": attachment.filename,
             "due_date": long_date(due, weekday=True) if due else "",
             "issue_id": issued.issue_id,
@@ -376,6 +384,14 @@ def _content_type(filename: str) -> str:
     if filename.lower().endswith(".docx"):
         return DOCX_CONTENT_TYPE
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def _is_example_address(address: str) -> bool:
+    """Whether the address is at a domain kept for examples (RFC 2606), such as the
+    partnerships@example.org a new workspace starts with."""
+    domain = address.rpartition("@")[2].casefold().rstrip(".")
+    return domain in ("example.org", "example.com", "example.net") or domain.endswith(
+        (".example", ".invalid", ".example.org", ".example.com", ".example.net"))
 
 
 def _sender(ws: Workspace) -> tuple[str, str]:
