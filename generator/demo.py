@@ -24,6 +24,7 @@ from generator.returns.collect import collect
 from generator.returns.tracker import status_rows, write_tracker
 from generator.store import Store
 from generator.vocabulary import MONITORING, REVIEW
+from generator.wording import plural
 from generator.workspace import Workspace, init_workspace
 
 TRICKY_TEXT = ('Costs & savings shared 50/50 < "fair share" — see {{ notes }} and {% raw %}.\n'
@@ -250,7 +251,7 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
         skip = outstanding if form_type == REVIEW else ()
         count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip)
         note = f" ({', '.join(skip)} left outstanding)" if skip else ""
-        say(f"This cycle ({cycle}): {count} {form_type} form(s) issued, filled as each "
+        say(f"This cycle ({cycle}): {plural(count, form_type + ' form')} issued, filled as each "
             f"Business Manager would, and collected{note}")
 
     framework = ws.framework()

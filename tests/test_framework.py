@@ -283,7 +283,8 @@ def definition_data(form_type: str) -> dict:
     ("agreement", [(("sections", 1, "rules", 0, "expected_by", "field"), "no_such_field")],
      "rules: rule refers to unknown field 'no_such_field'"),
     ("agreement", [(("sections", 1, "rules", 0, "expected_by", "otherwise", "flag"), "optional")],
-     "rules: rule on 'clause_parties_status' tests 'optional', which the section's items do not have"),
+     "rules: rule on 'clause_parties_status' tests 'optional', which the section's items do "
+     "not have"),
     ("agreement", [(("form", "phase"), DELETE)],
      "[form]: 'phase' is missing or empty"),
     ("agreement", [(("form", "phase"), "Deliverance")],

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.council_year import long_date
 from generator.errors import ToolkitError
 from generator.register import read_register
 from generator.store import Return, Store
@@ -14,6 +15,9 @@ from generator.vocabulary import rag_colours
 from generator.wording import plural
 from generator.workspace import Workspace
 
+# Every state a form can be in, in the order the totals line gives them.
+STATES = ("accepted", "accepted with warnings", "returned on another copy", "rejected",
+          "outstanding", "overdue", "replaced by a later issue")
 RAG_OF_STATE = {"accepted": "Green", "accepted with warnings": "Green", "outstanding": "Amber",
                 "rejected": "Red", "overdue": "Red", "replaced by a later issue": "Grey",
                 "returned on another copy": "Grey"}
@@ -33,6 +37,13 @@ class StatusRow:
     returned_at: str | None
     state: str
     detail: str
+    period: str = ""
+    """The quarter of a monitoring return ('2026-Q3'); empty for a form issued once a year."""
+
+    @property
+    def form_and_period(self) -> str:
+        """'monitoring 2026-Q3', 'review 2026/27': which form, and for when."""
+        return f"{self.form} {self.period or self.cycle}"
 
     @property
     def rag(self) -> str:
@@ -91,8 +102,33 @@ def status_rows(store: Store, *, cycle: str | None = None,
                               issued.issue_id, issued.cycle, issued.issued_at[:10],
                               f"{issued.recipient_name} <{issued.recipient_email}>",
                               _sent(sends.get(issued.issue_id, [])), issued.due_date,
-                              returned_at[:10] if returned_at else None, state, detail))
+                              returned_at[:10] if returned_at else None, state, detail,
+                              issued.period or ""))
     return rows
+
+
+def status_lines(rows: list[StatusRow]) -> list[str]:
+    """The rows as `status` prints them: the first columns as wide as their longest entry,
+    dates as people write them, and a line of totals at the end."""
+    if not rows:
+        return ["No forms issued."]
+    forms = max(len(r.form_and_period) for r in rows)
+    states = max(len(r.state) for r in rows)
+    lines = []
+    for r in rows:
+        returned = f"returned {long_date(r.returned_at)}" if r.returned_at else "not returned"
+        due = f"due {long_date(r.due_date)}" if r.due_date else "no due date"
+        lines.append(f"{r.partnership_id:<6} {r.form_and_period:<{forms}}  {r.state:<{states}}  "
+                     f"issued {long_date(r.issued_at)} for {r.sent_to} ({r.sent}), {due}, "
+                     f"{returned}. {r.detail}".rstrip())
+    return [*lines, status_totals(rows)]
+
+
+def status_totals(rows: list[StatusRow]) -> str:
+    """'12 forms: 3 accepted, 1 rejected, 8 outstanding', the states in the order of STATES."""
+    counts = {state: sum(1 for r in rows if r.state == state) for state in STATES}
+    parts = [f"{count} {state}" for state, count in counts.items() if count]
+    return f"{plural(len(rows), 'form')}: {', '.join(parts)}"
 
 
 def _sent(sends: list[dict[str, Any]]) -> str:
