@@ -77,3 +77,42 @@ def test_each_principle_is_shown_with_the_strategys_title_in_full(explore_forms,
     text = all_text(explore_forms[0].path)
 
     assert f"{number}. {title}" in text
+
+
+def table_holding(path, tag):
+    """The table whose cells hold the answer box with this tag (outside any nested table)."""
+    box = next(s for s in document_xml(path).iter(controls.SDT) if controls.tag_of(s) == tag)
+    return next(box.iterancestors(controls.w("tbl")))
+
+
+def grid_widths(table) -> list[int]:
+    return [int(col.get(controls.w("w"))) for col in table.iter(controls.w("gridCol"))]
+
+
+def test_a_tables_written_columns_are_wider_than_its_drop_downs(workspace):
+    form = issued(workspace, "review", "P001").path
+
+    widths = grid_widths(table_holding(form, "kpis.commentary"))
+
+    commentary, rag = widths[4], widths[3]  # Indicator, Target, Actual, RAG status, Commentary
+    assert commentary == 2 * rag
+
+
+def test_the_principle_column_is_laid_out_as_built_not_as_wide_as_the_boxes(workspace):
+    form = issued(workspace, "explore", "P007").path
+
+    widths = grid_widths(table_holding(form, "p1_assessment"))
+
+    assert widths[0] > widths[1]
+
+
+@pytest.mark.parametrize(("form_type", "tag"), [("explore", "p1_assessment"),
+                                                ("explore", "objective_1_assessment"),
+                                                ("agreement", "clause_parties_status")])
+def test_a_principle_or_clause_row_is_not_split_across_pages(workspace, form_type, tag):
+    form = issued(workspace, form_type, {"explore": "P007"}.get(form_type, "P006")).path
+    box = next(s for s in document_xml(form).iter(controls.SDT) if controls.tag_of(s) == tag)
+
+    row = next(box.iterancestors(controls.w("tr")))
+
+    assert row.find(f"{controls.w('trPr')}/{controls.w('cantSplit')}") is not None

@@ -63,6 +63,10 @@ ABOUT_ROWS = [
 ]
 
 REQUIRED_NOTE = "Answers marked * are required."
+# How much of a table's width a column of each type takes, against 1 for the rest: written
+# answers need room, a date or a drop-down does not ('Commentary' was squeezed to one word a
+# line when every column was as wide as 'RAG status').
+COLUMN_WEIGHTS = {"multiline": 2.0, "text": 1.5}
 HOW_TO = (
     "Type your answers in the grey boxes, choose from the drop-down lists and tick the boxes. "
     "The boxes cannot be deleted; please leave them in place. To add a row to a table, click in "
@@ -183,6 +187,9 @@ class _Builder:
         table = self.document.add_table(rows=rows, cols=cols)
         table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        # The grid too: LibreOffice lays a table out by its grid, not by its cells' widths.
+        for column, width in zip(table.columns, widths_cm, strict=True):
+            column.width = Cm(width)
         for row in table.rows:
             for cell, width in zip(row.cells, widths_cm, strict=True):
                 cell.width = Cm(width)
@@ -273,6 +280,8 @@ class _Builder:
             "{%tr for item in " + (section.for_each or "") + " %}"
         )
         loop_end.cells[0].paragraphs[0].add_run("{%tr endfor %}")
+        # A principle's title, statement and boxes stay together on one page.
+        etree.SubElement(body._tr.get_or_add_trPr(), qn("w:cantSplit"))
         first = body.cells[0]
         first.paragraphs[0].add_run("{{ item.number }}. {{ item.title }}").bold = True
         if section.for_each in ("principles", "objectives"):
@@ -294,7 +303,8 @@ class _Builder:
             doc.add_heading(f.label, level=2)
         if f.help:
             doc.add_paragraph(f.help, style=HELP_STYLE)
-        widths = [17.0 / len(f.columns)] * len(f.columns)
+        weights = [COLUMN_WEIGHTS.get(column.type, 1.0) for column in f.columns]
+        widths = [17.0 * weight / sum(weights) for weight in weights]
         table = self.table(2, len(f.columns), widths)
         header, prototype = table.rows
         for cell, column in zip(header.cells, f.columns, strict=True):
