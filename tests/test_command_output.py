@@ -111,3 +111,23 @@ def test_send_summary_puts_each_count_in_the_singular_or_plural(workspace):
     assert "1 email written to" in result.stderr
     assert "0 forms held back; 0 problems." in result.stderr
     assert "(s)" not in result.stderr
+
+
+def test_status_says_when_a_form_was_drafted_in_words(workspace, explore_forms):
+    run("--workspace", workspace.root, "send", "explore")
+
+    lines = status_lines(workspace)
+
+    assert re.search(r"\(draft \d{1,2} [A-Z][a-z]+ \d{4}\)", lines[0]), lines[0]
+    assert not re.search(r"\d{4}-\d\d-\d\d", lines[0])
+
+
+def test_send_says_when_a_form_held_back_was_returned_in_words(workspace, explore_forms):
+    form = explore_forms[0]
+    run("--workspace", workspace.root, "collect",
+        fill(workspace, form, complete_answers(workspace, "explore", form.partnership_id)))
+
+    result = run("--workspace", workspace.root, "send", "explore")
+
+    held = next(line for line in result.stdout.splitlines() if line.startswith("held"))
+    assert re.search(r"returned on \d{1,2} [A-Z][a-z]+ \d{4} \(accepted", held), held

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from generator.vocabulary import rag_colours
 from generator.wording import plural
 from generator.workspace import Workspace
 
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 # Every state a form can be in, in the order the totals line gives them.
 STATES = ("accepted", "accepted with warnings", "returned on another copy", "rejected",
           "outstanding", "overdue", "replaced by a later issue")
@@ -118,8 +120,10 @@ def status_lines(rows: list[StatusRow]) -> list[str]:
     for r in rows:
         returned = f"returned {long_date(r.returned_at)}" if r.returned_at else "not returned"
         due = f"due {long_date(r.due_date)}" if r.due_date else "no due date"
+        # `sent` keeps its ISO date for the JSON and the workbook; people read it in words.
+        sent = _ISO_DATE.sub(lambda m: long_date(m.group(0)), r.sent)
         lines.append(f"{r.partnership_id:<6} {r.form_and_period:<{forms}}  {r.state:<{states}}  "
-                     f"issued {long_date(r.issued_at)} for {r.sent_to} ({r.sent}), {due}, "
+                     f"issued {long_date(r.issued_at)} for {r.sent_to} ({sent}), {due}, "
                      f"{returned}. {r.detail}".rstrip())
     return [*lines, status_totals(rows)]
 
