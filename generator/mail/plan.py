@@ -492,8 +492,8 @@ def prepare_send(ws: Workspace, form_type: str, *, resend: bool = False,
                 continue
             if row.state in RETURNED_STATES:
                 planner.hold(issued, f"{_named(issued)}: the {form_type} form was already "
-                                     f"returned on {long_date(row.returned_at)} ({row.state}); it is not "
-                                     "sent again")
+                                     f"returned on {long_date(row.returned_at)} ({row.state}); "
+                                     "it is not sent again")
                 continue
             records = planner.recorded(issued.issue_id, "send")
             held = _not_sent_again(records, resend=resend, today=today)
