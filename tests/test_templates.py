@@ -144,8 +144,8 @@ def test_a_broken_placeholder_is_quoted_with_what_to_do_in_plain_words(template_
         f'{template_copy}: the text "{{{{ p.name ({{{{ p.id }}}})" in the form has a '
         "placeholder the toolkit cannot read. Placeholders are the names in double curly "
         "brackets, such as {{ p.name }}, and must be kept exactly as they are: retype it in "
-        "one go in Word, or rebuild the template with 'partnerships templates build --replace' "
-        "and restyle it again"]
+        "one go, in Word or LibreOffice, or rebuild the template with 'partnerships templates "
+        "build --replace' and restyle it again"]
 
 
 def test_building_templates_never_replaces_a_restyled_one_unless_asked(workspace):

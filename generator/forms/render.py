@@ -231,8 +231,9 @@ def _broken_placeholder(path: Path, name: str, xml: str, line: int) -> str:
     shown = f'the text "{text[:80]}"' if text else "a paragraph"
     return (f"{path}: {shown} in {where} has a placeholder the toolkit cannot read. "
             "Placeholders are the names in double curly brackets, such as {{ p.name }}, and "
-            "must be kept exactly as they are: retype it in one go in Word, or rebuild the "
-            "template with 'partnerships templates build --replace' and restyle it again")
+            "must be kept exactly as they are: retype it in one go, in Word or LibreOffice, or "
+            "rebuild the template with 'partnerships templates build --replace' and restyle it "
+            "again")
 
 
 def fill_controls(root: etree._Element, definition: FormDefinition,
