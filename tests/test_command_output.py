@@ -131,3 +131,10 @@ def test_send_says_when_a_form_held_back_was_returned_in_words(workspace, explor
 
     held = next(line for line in result.stdout.splitlines() if line.startswith("held"))
     assert re.search(r"returned on \d{1,2} [A-Z][a-z]+ \d{4} \(accepted", held), held
+
+
+def test_forms_says_when_a_form_already_issued_was_issued_in_words(workspace, explore_forms):
+    result = run("--workspace", workspace.root, "forms", "explore", "--id", "P007")
+
+    assert re.search(r"already has an explore form for 2026/27 \(\S+ on \d{1,2} [A-Z][a-z]+ "
+                     r"\d{4}\); not issued again", result.stderr), result.stderr

@@ -29,6 +29,7 @@ from generator.forms.read import static_lines
 from generator.forms.render import CompiledTemplate
 from generator.register import Partnership, Register, read_register
 from generator.store import Issued, Store, now_iso
+from generator.wording import a_or_an
 from generator.workspace import Workspace
 
 NOT_ANSWERED = "not answered"
@@ -344,12 +345,13 @@ def _not_yet_issued(ws: Workspace, store: Store, definition: FormDefinition,
                                                partnership_id=partnership.id)
                    if (i.period or "") == period]
         if earlier and not reissue:
-            when = ", ".join(f"{i.issue_id} on {i.issued_at[:10]}" for i in earlier)
+            when = ", ".join(f"{i.issue_id} on {long_date(i.issued_at)}" for i in earlier)
             result.skipped.append(partnership.id)
             result.notices.append(
-                f"{partnership.id} {partnership.name} already has a {definition.type} form for "
-                f"{ws.cycle}{' ' + period if period else ''} ({when}); not issued again. To "
-                "issue a new copy, run the command again with --reissue")
+                f"{partnership.id} {partnership.name} already has "
+                f"{a_or_an(definition.type)} form for {ws.cycle}"
+                f"{' ' + period if period else ''} ({when}); not issued again. To issue a new "
+                "copy, run the command again with --reissue")
             continue
         chosen.append(partnership)
     return chosen

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import fileio
-from generator.council_year import long_date
+from generator.council_year import long_date, long_time
 from generator.errors import MailError, ToolkitError
 from generator.failures import explain_failure
 from generator.formdefs import FormDefinition, load_definition
@@ -72,7 +72,7 @@ from generator.mail.texts import render_text
 from generator.register import Contact, read_contacts
 from generator.returns.corrections import annotated_copy, annotated_name, returned_name
 from generator.returns.tracker import status_rows
-from generator.store import Issued, Return, SendClaim, Store
+from generator.store import Issued, Return, SendClaim, Store, parse_time
 from generator.workspace import Workspace
 
 __all__ = [
@@ -439,8 +439,8 @@ def _earlier(row: dict[str, Any], *, what: str, check: str) -> str:
 
 def _in_progress(row: dict[str, Any], *, what: str) -> str:
     """A phrase saying another run is writing or sending an email now."""
-    stamp = str(row.get("prepared_at") or "")
-    since = f" (since {stamp[11:16]} UTC)" if len(stamp) >= 16 else ""
+    started = parse_time(str(row.get("prepared_at") or ""))
+    since = f" (since {long_time(started)})" if started else ""
     doing = "written as a draft" if row.get("via") == "draft" else "sent"
     return (f"{what} being {doing} by another run now{since}; run the command again when "
             "it has finished")
