@@ -404,3 +404,11 @@ def test_paper_keeps_the_letterhead_of_the_workspace_template(fresh: Workspace) 
     assert paper.sections[0].header.paragraphs[0].text == "Restyled letterhead"
     assert paper.core_properties.language == "en-GB"
     assert check_paper(result.docx) == []
+
+
+def test_each_appendix_starts_on_a_new_page(built: Built) -> None:
+    appendices = [p for p in docx.Document(str(built.result.docx)).paragraphs
+                  if p.style.name == "Heading 1" and p.text.startswith("Appendix ")]
+
+    assert appendices
+    assert all(p.paragraph_format.page_break_before for p in appendices)
