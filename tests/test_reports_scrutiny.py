@@ -382,7 +382,8 @@ def test_officer_text_from_the_workspace_replaces_placeholders(fresh: Workspace)
     result = compile_scrutiny(fresh, today=TODAY)
     front = dict(row for row in support.table_starting(result.docx, "Item", "Detail")[1:])
     assert front["Date of meeting"] == "12 March 2027"
-    assert front["Public or exempt"].startswith("Yes: exempt under paragraph 3 of Part 1 of Schedule 12A")
+    assert front["Public or exempt"].startswith(
+        "Yes: exempt under paragraph 3 of Part 1 of Schedule 12A")
     assert "Not for publication" in text_of(result.docx)
 
 
