@@ -3,7 +3,6 @@ LibreOffice lays the pages out (agenda packs are published as PDF)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 import shutil
@@ -13,16 +12,10 @@ from pathlib import Path
 import docx
 import pytest
 
-from generator.demo import run_demo
 from generator.office.libreoffice import convert
 
 PAPERS = ("Scrutiny Committee annual report (Word)", "CGB update (Word)")
 _WORD = re.compile(r'<word xMin="[^"]*" yMin="([^"]*)"[^>]*>(.*?)</word>')
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    return run_demo(tmp_path_factory.mktemp("demo") / "demo", today=dt.date(2026, 11, 25))
 
 
 def _pdf_words(docx_path: Path, folder: Path) -> set[str]:

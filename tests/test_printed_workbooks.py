@@ -9,7 +9,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from generator.demo import run_demo
 from generator.formdefs import load_definition
 from generator.office.excel import add_table_sheet
 from generator.returns.export import export_answers
@@ -17,11 +16,6 @@ from generator.workspace import open_workspace
 
 WORKBOOKS = ("Explore summary (Excel)", "Return tracker (Excel)", "CGB update data annex (Excel)",
              "Scrutiny Committee data annex (Excel)")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    return run_demo(tmp_path_factory.mktemp("demo") / "demo", today=dt.date(2026, 11, 25))
 
 
 @pytest.fixture(scope="module")
