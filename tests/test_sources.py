@@ -4,7 +4,6 @@ the return it came from."""
 from __future__ import annotations
 
 import datetime as dt
-
 import io
 
 import docx

@@ -10,8 +10,8 @@ from docx.document import Document as DocumentObject
 
 from generator.money import tidy_amount
 from generator.office import word as paper
-from generator.papers.committee.sources import Source, reference_note
 from generator.papers.committee.figures import Risk
+from generator.papers.committee.sources import Source, reference_note
 from generator.vocabulary import rag_colours
 
 TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
