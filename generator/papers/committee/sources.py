@@ -13,12 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from generator.store import Return, parse_time
-
-if TYPE_CHECKING:
-    from generator.papers.committee.tables import Table
 
 SHEET = "Sources"
 HEADERS = ["Paper", "Section", "Partnership", "Figure", "Value", "Return reference", "Form",
@@ -45,12 +42,22 @@ class Source:
                    parse_time(ret.received_at), ret.file_name, dict(questions or {}))
 
 
+class Traced(Protocol):
+    """What this module reads of a paper's table (`tables.Table`, which imports this module)."""
+
+    caption: str
+    headers: list[str]
+    rows: Sequence[Sequence[object]]
+    rag: tuple[int, ...]
+    sources: Sequence[Source | None] | None
+
+
 def is_figure(value: object) -> bool:
     """A number the paper shows (money, a count, a score, a share)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def source_rows(paper: str, tables: Sequence[Table]) -> list[list[object]]:
+def source_rows(paper: str, tables: Sequence[Traced]) -> list[list[object]]:
     """The Sources sheet's rows: one per figure and rating of every table that says where its
     rows come from."""
     rows: list[list[object]] = []
@@ -72,7 +79,7 @@ def source_rows(paper: str, tables: Sequence[Table]) -> list[list[object]]:
     return rows
 
 
-def reference_note(table: Table) -> str:
+def reference_note(table: Traced) -> str:
     """What the paper says beside a table whose figures are traced in the annex."""
     return (f"Where these figures come from: the data annex, sheet '{SHEET}', section "
             f"'{table.caption}'.")
