@@ -554,7 +554,8 @@ def report_check(file: Path) -> None:
 
     findings = check_paper(file)
     if findings:
-        _echo(format_findings(findings))
+        for line in format_findings(findings).splitlines():
+            _echo(line)
         sys.exit(1)
     _echo(f"{file.name}: passes the accessibility checks.")
 

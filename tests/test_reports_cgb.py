@@ -222,5 +222,7 @@ def test_the_notes_name_the_partnerships_with_no_return_and_the_parts_to_complet
     assert built.result.notes == [
         "2 partnerships with no accepted return for 2026-Q4: P003 Environmental Health "
         "Out-of-Hours Cover (outstanding); P004 Legal Services Partnership (rejected)",
-        "6 parts of the paper still to be completed by the report author (edit texts/cgb.txt "
-        "and compile again, or complete them in Word)"]
+        "8 parts of the paper still to be completed by the report author: Meeting date; "
+        "Cabinet member; Recommendations; Financial implications; Legal implications; Risk "
+        "implications; Equalities implications; Environmental implications (edit "
+        "texts/cgb.txt and compile again, or complete them in Word)"]

@@ -11,6 +11,7 @@ from docx.document import Document as DocumentObject
 from generator.money import tidy_amount
 from generator.office import word as paper
 from generator.papers.committee.figures import Risk
+from generator.papers.committee.sources import Source, reference_note
 from generator.vocabulary import rag_colours
 
 TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
@@ -36,6 +37,9 @@ class Table:
     rag: tuple[int, ...] = ()
     widths_cm: tuple[float, ...] | None = None
     total: bool = False  # the last row is a total row
+    # Where each row's figures come from, row by row (None for a row of no one return, such
+    # as a total): the annex traces them on its Sources sheet.
+    sources: Sequence[Source | None] | None = None
 
     def __post_init__(self) -> None:
         if not self.rows:
@@ -72,6 +76,8 @@ class Table:
                             colour_of=rag_colours, col_widths_cm=None if wide else self.widths_cm,
                             cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
                             bold_last_row=self.total, widths_from_content=True)
+        if self.sources is not None:
+            paper.add_paragraph(doc, reference_note(self), style=TABLE_TEXT_STYLE)
         paper.flush_body(doc)
 
 
