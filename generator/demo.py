@@ -155,6 +155,7 @@ class DemoResult:
     issued: list[Path] = field(default_factory=list)
     returns: list[Path] = field(default_factory=list)
     summary: list[Path] = field(default_factory=list)
+    drafts: list[Path] = field(default_factory=list)  # the emails, written as drafts
     problems: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -203,10 +204,16 @@ def previous_period(period: str) -> str:
 
 
 def _round(ws: Workspace, form_type: str, *, today: dt.date, seed: int,
-           result: DemoResult, skip: Sequence[str] = ()) -> int:
-    """Issue a form, fill it as each Business Manager would, and collect the returns."""
-    issued = issue_forms(ws, form_type, today=today).written
+           result: DemoResult, skip: Sequence[str] = (), issued_on: dt.date | None = None,
+           due: dt.date | None = None) -> int:
+    """Issue a form (on `issued_on`, by default today), write the emails that send it as
+    drafts, fill it as each Business Manager would, and collect the returns."""
+    from generator.mail.plan import deliver, prepare_send
+
+    issued = issue_forms(ws, form_type, today=issued_on or today, due=due).written
     result.issued.extend(f.path for f in issued)
+    sent = deliver(ws, prepare_send(ws, form_type, today=issued_on or today))
+    result.drafts.extend(r.path for r in sent if r.ok and r.path is not None)
     filled = fill_issued(ws, form_type, issued, seed=seed, today=today, skip=skip)
     result.returns.extend(filled)
     collected = collect(ws, filled)
@@ -246,10 +253,15 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     ws.config["cycle"]["period"] = period
 
     outstanding = ["P005"]
+    # This year's reviews went out five weeks ago and were due last week, so the one left
+    # outstanding is overdue and is chased today.
+    reviews_issued = today - dt.timedelta(weeks=5)
+    reviews_due = _weekday_on_or_before(today - dt.timedelta(days=7))
     forms = form_types(ws.forms_dir, ws.framework())
     for form_type in forms:
         skip = outstanding if form_type == REVIEW else ()
-        count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip)
+        dates = {"issued_on": reviews_issued, "due": reviews_due} if form_type == REVIEW else {}
+        count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip, **dates)
         note = f" ({', '.join(skip)} left outstanding)" if skip else ""
         say(f"This cycle ({cycle}): {plural(count, form_type + ' form')} issued, filled as each "
             f"Business Manager would, and collected{note}")
@@ -271,6 +283,13 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     result.summary = [docx_path, xlsx_path]
     say(f"Explore summary: {docx_path}")
 
+    from generator.mail.plan import deliver, prepare_chase
+
+    chased = deliver(ws, prepare_chase(ws, today=today))
+    result.drafts.extend(r.path for r in chased if r.ok and r.path is not None)
+    say(f"Emails: {plural(len(result.drafts), 'draft')} written to {ws.path('outbox')}, "
+        f"with {plural(len(chased), 'reminder')} for the overdue review")
+
     with Store(ws.path("store")) as store:
         write_tracker(status_rows(store, cycle=cycle, today=today),
                       ws.path("reports") / "tracker.xlsx")
@@ -283,6 +302,13 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
         "CGB update (Word)": cgb.docx,
         "CGB update data annex (Excel)": cgb.xlsx,
         "Scrutiny Committee data annex (Excel)": scrutiny.xlsx,
+        "Email drafts (folder)": ws.path("outbox"),
         "Scrutiny Committee annual report (Word)": scrutiny.docx,
     }
     return result
+
+
+def _weekday_on_or_before(day: dt.date) -> dt.date:
+    while day.weekday() >= 5:  # Saturday, Sunday
+        day -= dt.timedelta(days=1)
+    return day
