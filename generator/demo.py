@@ -27,8 +27,6 @@ from generator.vocabulary import MONITORING, REVIEW
 from generator.wording import plural
 from generator.workspace import Workspace, init_workspace
 
-TRICKY_TEXT = ('Costs & savings shared 50/50 < "fair share" — see {{ notes }} and {% raw %}.\n'
-               "Second line: café, naïve, Zoë; tabs\tand ümlauts.")
 SENTENCES = [
     "Both councils have agreed the same priorities for the service.",
     "The partner authority asked us to consider a joint approach.",
@@ -143,9 +141,6 @@ def example_answers(definition: FormDefinition, partnership: Partnership, *,
                              for i in range(rng.randint(2, 4))]
         else:
             answers[f.id] = example_value(f, partnership, rng, today)
-    multiline = [f.id for f in definition.fields.values() if f.type == "multiline"]
-    if multiline:
-        answers[multiline[0]] = TRICKY_TEXT
     return answers
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -413,3 +414,24 @@ def test_each_appendix_starts_on_a_new_page(built: Built) -> None:
 
     assert appendices
     assert all(p.paragraph_format.page_break_before for p in appendices)
+
+
+def test_text_a_business_manager_typed_reaches_the_paper_and_annex_as_typed(
+        tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws", today=TODAY)
+    definition = support.definition_for(ws, "review")
+    answers = support.complete_answers(ws, "review", "P001")
+    typed = [f.id for f in definition.fields.values() if f.type == "multiline"]
+    for n, field_id in enumerate(typed):
+        answers[field_id] = support.HOSTILE_TEXT[n % 4]  # the markup-like ones
+    forms = issue_forms(ws, "review", partnership_id="P001", today=TODAY).written
+    assert support.take_in(ws, forms, {"P001": answers}) == ["accepted"]
+
+    result = compile_scrutiny(ws, today=TODAY)
+    shown = text_of(result.docx)
+    annex = openpyxl.load_workbook(result.xlsx)
+    cells = [c for sheet in annex.worksheets for row in sheet.iter_rows() for c in row]
+
+    assert "Fish & chips" in shown
+    assert "{{ p.name }} and {% if x %}" in shown
+    assert not [c for c in cells if c.data_type == "f"]
