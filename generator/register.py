@@ -54,7 +54,11 @@ COLUMNS = (
     Column("report_depth", "Report depth (Board / Summary)", False, 14),
     # Added later, so it comes last: registers made before it keep their layout.
     Column("hos_email", "Executive Head of Service email", False, 30),
+    Column("short_name", "Short name (for charts)", False, 18),
 )
+
+# A chart names a partnership with no short name by its name cut to this many characters.
+SHORT_NAME_LENGTH = 22
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,26 @@ class Partnership:
     report_depth: str
     row: int = 0
     hidden: bool = False  # the row is hidden in Excel (still a partnership of the register)
+    short_name: str = ""  # what a chart calls it (the register's "Short name" column)
+
+    @property
+    def chart_name(self) -> str:
+        """The partnership's short name, else its name cut at a word to fit a chart's axis."""
+        if self.short_name:
+            return self.short_name
+        if len(self.name) <= SHORT_NAME_LENGTH:
+            return self.name
+        cut = self.name[:SHORT_NAME_LENGTH + 1].rsplit(" ", 1)[0].rstrip(" ,;-")
+        words = cut.split(" ")
+        while len(words) > 1 and words[-1].casefold() in ("and", "of", "for", "the", "&"):
+            words.pop()
+        return " ".join(words) + "…"
 
     def context(self) -> dict[str, Any]:
         """The partnership as the text a form shows."""
         agreement = self.agreement_type
         if self.agreement_date:
-            agreement += f", {self.agreement_date:%d %B %Y}"
+            agreement += f", {self.agreement_date.day} {self.agreement_date:%B %Y}"
         return {
             "id": self.id,
             "name": self.name,
@@ -280,7 +298,7 @@ class _RowReader:
             head_of_service=values["head_of_service"], hos_email=values["hos_email"],
             budget=money["budget"], contribution=money["contribution"],
             next_review=dates["next_review"], report_depth=depth or "Summary",
-            row=number, hidden=number in sheet.hidden,
+            row=number, hidden=number in sheet.hidden, short_name=values["short_name"],
         )
 
     def _check_id(self, pid: str, number: int) -> None:

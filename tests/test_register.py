@@ -124,3 +124,26 @@ def test_a_hidden_row_is_still_a_partnership_and_the_officer_is_told(workspace):
     assert "P002" in [f.partnership_id for f in issued.written]
     assert any(n.startswith("P002 ") and "is hidden in register.xlsx" in n
                for n in issued.notices)
+
+
+def test_a_chart_names_a_partnership_by_its_short_name_from_the_register(tmp_path, framework):
+    rows = example_rows()
+    path = tmp_path / "register.xlsx"
+    write_register(path, rows)
+
+    p001 = read_register(path, framework).get("P001")
+
+    assert p001.short_name == "Building Control"
+    assert p001.chart_name == "Building Control"
+
+
+def test_without_a_short_name_a_chart_cuts_the_name_at_a_word(tmp_path, framework):
+    rows = [{**row, "short_name": None} for row in example_rows()]
+    path = tmp_path / "register.xlsx"
+    write_register(path, rows)
+
+    names = {p.id: p.chart_name for p in read_register(path, framework).partnerships}
+
+    assert names["P004"] == "Legal Services…"
+    assert names["P003"] == "Environmental Health…"
+    assert names["P007"] == "Joint Procurement Hub"

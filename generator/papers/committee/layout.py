@@ -212,7 +212,9 @@ def add_budget_chart(doc: DocumentObject, shown: Sequence[Finance], title: str,
         title = f"{title}: the {MOST_BARS} largest budgets"
     series: dict[str, list[float | None]] = {"Budget": [s.budget for s in shown],
                                              "Forecast": [s.forecast for s in shown]}
-    png = charts.bar_chart([s.partnership.id for s in shown], series, title=title, ylabel="£",
+    # Members know partnerships by name, not by the register's IDs.
+    png = charts.bar_chart([s.partnership.chart_name for s in shown], series, title=title,
+                           ylabel="£",
                            value_format="£{:,.0f}")
     alt = charts.describe_bar_chart([f"{s.partnership.id} {s.partnership.name}" for s in shown],
                                     series, title=title,
