@@ -487,7 +487,12 @@ def status_command(ctx: click.Context, cycle: str | None, as_xlsx: bool, as_json
         journal = store.journal_mode
     # Never waits for the writer lock: the tracker is rewritten whole from one reading of the
     # store and replaces the old one in one step, so two at once leave one complete tracker.
-    tracker = write_tracker(rows, ws.path("reports") / "tracker.xlsx") if as_xlsx else None
+    tracker = None
+    if as_xlsx:
+        from generator.formdefs import form_titles
+
+        tracker = write_tracker(rows, ws.path("reports") / "tracker.xlsx",
+                                form_titles(ws.forms_dir, ws.framework()))
     if as_json:
         _echo_json([r.to_json() for r in rows])
         _echo(ws.sharing(journal), err=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.fileio import write_new
-from generator.formdefs import Field, FormDefinition, form_types, load_definition
+from generator.formdefs import Field, FormDefinition, form_titles, form_types, load_definition
 from generator.forms.fill import fill_form
 from generator.forms.issue import issue_forms
 from generator.papers.summary import SummaryRow, write_summary
@@ -287,7 +287,7 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
 
     with Store(ws.path("store")) as store:
         write_tracker(status_rows(store, cycle=cycle, today=today),
-                      ws.path("reports") / "tracker.xlsx")
+                      ws.path("reports") / "tracker.xlsx", form_titles(ws.forms_dir, framework))
     cgb = compile_cgb(ws, today=today)
     scrutiny = compile_scrutiny(ws, today=today)
     result.outputs = {

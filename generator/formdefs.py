@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from generator.errors import FrameworkError
+from generator.errors import FrameworkError, ToolkitError
 from generator.framework import Choice, Framework, Scale, load_framework, read_toml, typed_as
 from generator.register import COLUMNS
 from generator.vocabulary import PAPER_FIELDS, PaperField
@@ -514,6 +514,20 @@ def load_definition(form_type: str, version: int | None = None, *,
             f"'partnerships forms {form_type} --id ID' and ask for it to be completed again"
         )
     return _load(archived, fw)
+
+
+def form_titles(forms_dir: Path | None = None,
+                framework: Framework | None = None) -> dict[str, str]:
+    """Each form type's title ("Annual review of an existing partnership"), by type; a
+    definition that cannot be read is left out (its type is shown instead)."""
+    titles = {}
+    for form_type in form_types(forms_dir, framework):
+        try:
+            titles[form_type] = load_definition(form_type, framework=framework,
+                                                forms_dir=forms_dir).title
+        except ToolkitError:
+            continue
+    return titles
 
 
 def form_types(forms_dir: Path | None = None, framework: Framework | None = None) -> list[str]:

@@ -110,3 +110,12 @@ def test_the_tracker_shows_how_each_form_went_out(demo):
     sent = [row[headers.index("Sent")] for row in sheet.iter_rows(min_row=2, values_only=True)]
 
     assert sent and "not sent yet" not in sent
+
+
+def test_the_tracker_names_each_form_by_its_title(demo):
+    sheet = openpyxl.load_workbook(demo.outputs["Return tracker (Excel)"]).active
+    headers = [cell.value for cell in sheet[1]]
+    forms = {row[headers.index("Form")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+    assert "Annual review of an existing partnership" in forms
+    assert "review" not in forms

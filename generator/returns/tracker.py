@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -151,8 +152,11 @@ def _sent(sends: list[dict[str, Any]]) -> str:
     return "being sent now" if sends else "not sent yet"
 
 
-def write_tracker(rows: list[StatusRow], path: Path) -> Path:
-    """tracker.xlsx: frozen header, filters, the state in words with a RAG fill."""
+def write_tracker(rows: list[StatusRow], path: Path,
+                  form_titles: Mapping[str, str] | None = None) -> Path:
+    """tracker.xlsx: frozen header, filters, the state in words with a RAG fill; each form by
+    its title (`form_titles`, by form type) where it is known."""
+    titles = form_titles or {}
     # Imported here: openpyxl takes longer to import than `status` takes to run.
     import openpyxl
 
@@ -163,12 +167,13 @@ def write_tracker(rows: list[StatusRow], path: Path) -> Path:
                "Sent to", "Sent", "Due", "Returned", "RAG", "Status", "Detail"]
     body = []
     for r in rows:
-        body.append([r.partnership_id, r.partnership_name, r.form, r.issue, r.cycle,
+        body.append([r.partnership_id, r.partnership_name, titles.get(r.form, r.form), r.issue,
+                     r.cycle,
                      _date(r.issued_at), r.sent_to, r.sent, _date(r.due_date), _date(r.returned_at),
                      r.rag, r.state.capitalize(), r.detail])
     dates = {"Issued": "dd/mm/yyyy", "Due": "dd/mm/yyyy", "Returned": "dd/mm/yyyy"}
     add_table_sheet(workbook, "Tracker", headers, body, colour_columns=["RAG"],
-                    colour_of=rag_colours, number_formats=dates)
+                    colour_of=rag_colours, number_formats=dates, footer="Return tracker")
     save_workbook_atomic(workbook, path)
     return path
 
