@@ -14,7 +14,7 @@ import pytest
 
 from generator.office.libreoffice import convert
 
-PAPERS = ("Scrutiny Committee annual report (Word)", "CGB update (Word)")
+PAPERS = ("Scrutiny Committee annual report (Word)", "CGB update (Word)", "Explore summary (Word)")
 _WORD = re.compile(r'<word xMin="[^"]*" yMin="([^"]*)"[^>]*>(.*?)</word>')
 
 

@@ -767,7 +767,8 @@ def content_widths(headers: Sequence[str], texts: Sequence[Sequence[str]], total
         for c, text in enumerate(row):
             words = _BREAKABLE.split(text.strip())
             if text.strip():
-                need[c] = max(need[c], max(len(word) for word in words) * char + pad)
+                # One character spare: a short word measured exactly still wraps in some fonts.
+                need[c] = max(need[c], (max(len(word) for word in words) + 1) * char + pad)
                 want[c] = max(want[c], max(len(ln) for ln in text.split("\n")) * char + pad)
     need = [max(n, 3 * char + pad) for n in need]
     floor = sum(need)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from docx.shared import Cm
 
 from generator.formdefs import FormDefinition
 from generator.forms.display import display_value
@@ -68,10 +69,12 @@ def write_summary(definition: FormDefinition, rows: Sequence[SummaryRow], folder
     title = f"{definition.title}: summary of returns, {cycle}"
 
     doc = paper.open_paper(None)
+    section = paper.last_section(doc)
+    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4, not the template's Letter
     paper.set_document_metadata(doc, title=title, subject=f"{council} partnerships",
                                 author=council)
     paper.add_heading(doc, title, 1)
-    paper.add_paragraph(doc, f"{council}. Compiled on {today:%d %B %Y} from "
+    paper.add_paragraph(doc, f"{council}. Compiled on {today.day} {today:%B %Y} from "
                              f"{len(rows)} returned form{'s' if len(rows) != 1 else ''}.")
     principle_ids = [c for c in _columns(definition) if c.startswith("p") and "_" in c
                      and c.split("_")[0][1:].isdigit()]
@@ -82,9 +85,13 @@ def write_summary(definition: FormDefinition, rows: Sequence[SummaryRow], folder
             _rag_prefixed(definition, c, r.answers.get(c),
                           display_value(definition.fields[c], r.answers.get(c)))
             for c in principle_ids] for r in rows]
-        paper.add_table(doc, short, matrix, caption="Assessment against each principle",
-                        colour_columns=list(range(2, len(short))),
-                        colour_of=rag_colours)
+        # Ten columns: landscape pages, each column as wide as its words need.
+        with paper.landscape_pages(doc):
+            paper.add_table(doc, short, [[paper.keep_together(str(v)) for v in row]
+                                         for row in matrix],
+                            caption="Assessment against each principle",
+                            colour_columns=list(range(2, len(short))), colour_of=rag_colours,
+                            cell_font_pt=9, widths_from_content=True)
         if definition.framework is not None:
             paper.add_paragraph(doc, "Key: " + "; ".join(
                 f"P{p.number} {p.title}" for p in definition.framework.principles))
