@@ -224,13 +224,14 @@ def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> 
     from generator.forms.display import display_value
     from generator.forms.read import read_form
 
-    forms_dir = framework = None
+    forms_dir = framework = variance = None
     try:
         ws = _workspace(ctx)
-        forms_dir, framework = ws.forms_dir, ws.framework()
+        forms_dir, framework, variance = ws.forms_dir, ws.framework(), ws.variance_limit
     except ToolkitError:
         pass  # Reading works outside a workspace, with the bundled definitions.
-    readings = [read_form(path, framework=framework, forms_dir=forms_dir) for path in files]
+    readings = [read_form(path, framework=framework, forms_dir=forms_dir, variance=variance)
+                for path in files]
     if as_json:
         _echo_json([r.to_json() for r in readings])
     else:
@@ -430,8 +431,8 @@ def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> N
         state = "in force" if r.superseded_by is None else f"superseded by #{r.superseded_by}"
         if r.outcome == "rejected":
             state = "rejected"
-        _echo(f"#{r.id}  {r.received_at}  {r.form_type} {r.cycle}  {r.outcome:<9} "
-                   f"{state}  {Path(r.file_name).name}  from {r.sender or 'unknown'}")
+        _echo(f"#{r.id}  {r.received_at}  {r.form_type} {r.period or r.cycle}  {r.outcome:<9} "
+              f"{state}  {Path(r.file_name).name}  from {r.sender or 'unknown'}")
 
 
 @main.command("export")
@@ -471,9 +472,9 @@ def status_command(ctx: click.Context, cycle: str | None, as_json: bool) -> None
         return
     for r in rows:
         returned = f"returned {r.returned_at}" if r.returned_at else "not returned"
-        _echo(f"{r.partnership_id:<6} {r.form:<10} {r.state:<24} issued {r.issued_at} for "
-                   f"{r.sent_to} ({r.sent}), due {r.due_date or '-'}, {returned}. "
-                   f"{r.detail}".rstrip())
+        _echo(f"{r.partnership_id:<6} {r.form:<10} {r.period or r.cycle:<10} {r.state:<24} "
+              f"issued {r.issued_at} for {r.sent_to} ({r.sent}), due {r.due_date or '-'}, "
+              f"{returned}. {r.detail}".rstrip())
     _echo(ws.sharing(journal), err=True)
     _echo(f"Tracker written: {tracker}", err=True)
 
@@ -636,6 +637,10 @@ def _echo_paper(result: Any, as_json: bool) -> None:
             _echo(path)
     for note in result.notes:
         _echo(f"Note: {note}", err=True)
+    if result.checks:
+        _echo(f"To check before publishing (also in {result.checks_file}):", err=True)
+        for check in result.checks:
+            _echo(f"  - {check}", err=True)
 
 
 @report_group.command("scrutiny")
@@ -652,7 +657,8 @@ def report_scrutiny(ctx: click.Context, cycle: str | None, pdf: bool, as_json: b
 
 
 @report_group.command("cgb")
-@click.option("--period", help="The monitoring period, e.g. 2026-Q4 (default: the current one).")
+@click.option("--period", help="The quarter of the council year: Q3, Q3 2026/27 or 2026/27 Q3 "
+                              "(default: [cycle] period in the settings).")
 @click.option("--pdf", is_flag=True, help="Also save a PDF (needs LibreOffice).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: docx, xlsx, pdf, notes.")
 @click.pass_context

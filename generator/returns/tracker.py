@@ -29,6 +29,7 @@ class StatusRow:
     form: str
     issue: str
     cycle: str
+    period: str  # 'Q3 2026/27' for a form issued once a quarter, else ''
     issued_at: str
     sent_to: str
     sent: str
@@ -89,7 +90,8 @@ def status_rows(store: Store, *, cycle: str | None = None,
             state = "outstanding"
             detail = f"due in {plural((due - today).days, 'day')}" if due else ""
         rows.append(StatusRow(issued.partnership_id, issued.partnership_name, issued.form_type,
-                              issued.issue_id, issued.cycle, issued.issued_at[:10],
+                              issued.issue_id, issued.cycle, issued.period or "",
+                              issued.issued_at[:10],
                               f"{issued.recipient_name} <{issued.recipient_email}>",
                               _sent(store, issued.issue_id), issued.due_date,
                               returned_at[:10] if returned_at else None, state, detail))
@@ -115,11 +117,11 @@ def _sent(store: Store, issue_id: str) -> str:
 def write_tracker(rows: list[StatusRow], path: Path) -> Path:
     """tracker.xlsx: frozen header, filters, the state in words with a RAG fill."""
     workbook = openpyxl.Workbook()
-    headers = ["Partnership ID", "Partnership", "Form", "Reference", "Cycle", "Issued",
-               "Sent to", "Sent", "Due", "Returned", "RAG", "Status", "Detail"]
+    headers = ["Partnership ID", "Partnership", "Form", "Reference", "Cycle", "Period",
+               "Issued", "Sent to", "Sent", "Due", "Returned", "RAG", "Status", "Detail"]
     body = []
     for r in rows:
-        body.append([r.partnership_id, r.partnership_name, r.form, r.issue, r.cycle,
+        body.append([r.partnership_id, r.partnership_name, r.form, r.issue, r.cycle, r.period,
                      _date(r.issued_at), r.sent_to, r.sent, _date(r.due_date), _date(r.returned_at),
                      r.rag, r.state.capitalize(), r.detail])
     dates = {"Issued": "dd/mm/yyyy", "Due": "dd/mm/yyyy", "Returned": "dd/mm/yyyy"}
