@@ -1,7 +1,9 @@
-"""``python -m benchmarks [--sizes 10,100,1000] [--json FILE] [--markdown FILE]``
+"""``python -m benchmarks [--sizes 10,100,1000,5000] [--json FILE] [--markdown FILE]``
 
-Runs each size in a fresh process (`benchmarks.run`), prints each step as it finishes and a
-table at the end, and writes the figures as JSON (the shape of issue 7) and as Markdown.
+Runs each size in a fresh process (`benchmarks.run`), then the short commands on the example
+workspace (`benchmarks.startup`) and the large returns (`benchmarks.large_return`); prints each
+step as it finishes, a table at the end and each step's growth from 1,000 to 5,000 forms, and
+writes the figures as JSON (the shape of issue 7, with issue 12's additions) and as Markdown.
 """
 
 from __future__ import annotations
@@ -72,6 +74,59 @@ def run_sizes(sizes: list[int], repeats: int | None) -> dict[str, dict[str, Any]
             subprocess.run(command, check=True)
             results[str(size)] = json.loads(out.read_text(encoding="utf-8"))
     return results
+
+
+def run_startup(runs: int = 20) -> dict[str, Any]:
+    """The short commands on the example workspace, in a process of its own."""
+    with tempfile.TemporaryDirectory(prefix="partnerships-bench-") as tmp:
+        out = Path(tmp) / "startup.json"
+        subprocess.run([sys.executable, "-m", "benchmarks.startup", str(out), str(runs)],
+                       check=True)
+        figures: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return figures
+
+
+def startup_table(figures: dict[str, Any]) -> str:
+    lines = ["| command (example workspace, 10 partnerships) | median | fastest | slowest | runs |",
+             "|---|---:|---:|---:|---:|"]
+    for name, f in figures.items():
+        shown = "history P001" if name == "history" else name
+        lines.append(f"| `partnerships {shown}` | {f['median_ms']:.0f} ms | {f['min_ms']:.0f} ms "
+                     f"| {f['max_ms']:.0f} ms | {f['runs']} |")
+    return "\n".join(lines)
+
+
+#: Each step's total time at a size, for the growth from 1,000 to 5,000 forms.
+STEPS = {
+    "generate": lambda f: f["_generate"]["total_s"],
+    "read + validate": lambda f: f["_read"]["total_s"],
+    "collect": lambda f: f["collect"]["total_s"],
+    "send": lambda f: f["send"]["total_s"],
+    "status": lambda f: f["status"]["total_s"],
+    "Scrutiny report + annex": lambda f: f["report"]["total_s"],
+}
+GROWTH_FROM, GROWTH_TO = "1000", "5000"
+
+
+def growth(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """For every step, its total time at 1,000 and 5,000 forms and the factor between them."""
+    if GROWTH_FROM not in results or GROWTH_TO not in results:
+        return {}
+    found = {}
+    for step, total in STEPS.items():
+        small, large = total(results[GROWTH_FROM]), total(results[GROWTH_TO])
+        if small and large:
+            found[step] = {"from_s": small, "to_s": large, "factor": large / small}
+    return found
+
+
+def growth_table(factors: dict[str, dict[str, float]]) -> str:
+    lines = ["| step | 1,000 forms | 5,000 forms | growth (linear is 5) |",
+             "|---|---:|---:|---:|"]
+    for step, g in factors.items():
+        lines.append(f"| {step} | {g['from_s']:.2f} s | {g['to_s']:.2f} s | "
+                     f"{g['factor']:.1f} × |")
+    return "\n".join(lines)
 
 
 LARGE_RETURNS = ((50, "pictures"), (50, "text"), (76, "pictures"), (76, "text"))
@@ -146,6 +201,11 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         lines.append(
             f"| {count:,} | collect | {_ms(collect * 1000 / count)} | | | | | "
             f"{_s(collect)} | {peaks['collect']:.0f} MB |")
+        for step, label in (("send", "send (drafts)"), ("status", "status")):
+            if step in figures:
+                total = figures[step]["total_s"]
+                lines.append(f"| {count:,} | {label} | {_ms(total * 1000 / count)} | | | | | "
+                             f"{_s(total)} | {peaks[step]:.0f} MB |")
         report = figures["report"]["total_s"]
         report_ms = None if report is None else report * 1000 / count
         peak = f"{peaks['report']:.0f} MB" if "report" in peaks else "n/a"
@@ -161,8 +221,9 @@ def machine_line(info: dict[str, Any]) -> str:
             f"{info['platform']}, Python {info['python']}; {libraries}")
 
 
-def verdicts(results: dict[str, dict[str, Any]]) -> list[str]:
-    """Each target of issue 7 against the figures of this run."""
+def verdicts(results: dict[str, dict[str, Any]], startup: dict[str, Any] | None = None,
+             large: list[dict[str, Any]] | None = None) -> list[str]:
+    """Each target of issues 7 and 12 against the figures of this run."""
     def mark(ok: bool) -> str:
         return "met" if ok else "**not met**"
 
@@ -191,19 +252,54 @@ def verdicts(results: dict[str, dict[str, Any]]) -> list[str]:
                  f"{mark(reads[slowest]['ms_per_form'] <= 5)} (at most "
                  f"{reads[slowest]['ms_per_form']:.2f} ms); ≥ 10 × faster than docx2python: "
                  f"{mark(times >= 10)} (at least {times:.0f} ×).")
+    floor = max(reads, key=lambda size: reads[size]["ms_per_form"]
+                / reads[size]["floor_ms_per_form"])
+    over = reads[floor]["ms_per_form"] / reads[floor]["floor_ms_per_form"]
+    lines.append(f"Read + validate within 3 × the unzip-and-parse floor: {mark(over <= 3)} "
+                 f"(at most {over:.1f} ×, at {int(floor):,} forms).")
+    collects = {size: f["collect"]["total_s"] / f["_read"]["total_s"]
+                for size, f in results.items()}
+    most = max(collects, key=lambda size: collects[size])
+    lines.append(f"Collect within 2 × read + validate: {mark(collects[most] <= 2)} (at most "
+                 f"{collects[most]:.1f} ×, at {int(most):,} forms).")
     if "1000" in results:
         collect = results["1000"]["collect"]["total_s"]
         lines.append(f"Collect 1,000 returns < 15 s: {mark(collect < 15)} ({collect:.1f} s).")
-        report = results["1000"]["report"]["total_s"]
-        if report is None:
-            lines.append("Scrutiny report for 1,000 partnerships < 30 s: not measured "
-                         "(the report was not available).")
-        else:
-            lines.append(f"Scrutiny report for 1,000 partnerships < 30 s: "
-                         f"{mark(report < 30)} ({report:.1f} s).")
+    for size, limit in (("1000", 5), ("5000", 25)):
+        if size in results and results[size]["report"]["total_s"] is not None:
+            report = results[size]["report"]["total_s"]
+            lines.append(f"Scrutiny report and annex for {int(size):,} partnerships < {limit} s: "
+                         f"{mark(report < limit)} ({report:.1f} s).")
+    factors = growth(results)
+    if factors:
+        steepest = max(factors, key=lambda step: factors[step]["factor"])
+        factor = factors[steepest]["factor"]
+        lines.append(f"Every step's growth from 1,000 to 5,000 forms ≤ 6 ×: {mark(factor <= 6)} "
+                     f"(at most {factor:.1f} ×, {steepest}).")
+    if "5000" in results and "status" in results["5000"]:
+        status = results["5000"]["status"]["total_s"]
+        lines.append(f"`status` at 5,000 forms < 1 s: {mark(status < 1)} ({status:.2f} s, "
+                     "start-up included).")
+    if startup:
+        slow = max(startup["status"]["median_ms"], startup["history"]["median_ms"])
+        helped = startup["--help"]["median_ms"]
+        lines.append(f"On the example workspace `status` and `history` < 200 ms: "
+                     f"{mark(slow < 200)} (at most {slow:.0f} ms); `--help` < 100 ms: "
+                     f"{mark(helped < 100)} ({helped:.0f} ms); medians of "
+                     f"{startup['status']['runs']}.")
     peak = max(f["peak_rss_mb"] for f in results.values())
-    lines.append(f"Peak memory < 400 MB at every size: {mark(peak < 400)} (at most "
-                 f"{peak:.0f} MB).")
+    lines.append(f"Peak memory < 400 MB at every size for every step: {mark(peak < 400)} (at "
+                 f"most {peak:.0f} MB).")
+    sends = {size: f["send"]["peak_mb"] for size, f in results.items() if "send" in f}
+    if len(sends) > 1:
+        lines.append("`send` peak memory independent of the number of forms: "
+                     + ", ".join(f"{value:.0f} MB at {int(size):,}"
+                                 for size, value in sends.items()) + ".")
+    fifty = [f for f in large or [] if round(f["file_mb"]) == 50]
+    if fifty:
+        worst_large = max(f["peak_mb"] for f in fifty)
+        lines.append(f"A 50 MB return read within 400 MB: {mark(worst_large < 400)} (at most "
+                     f"{worst_large:.0f} MB).")
     return lines
 
 
@@ -221,8 +317,15 @@ HOW_TO_READ = [
     "of `word/document.xml` alone.",
     "**collect**: `collect` taking every filled form into a copy of the store (SQLite writes of "
     "each original file and its answers included).",
+    "**send (drafts)**: `partnerships send review` writing every form into the outbox as "
+    "drafts, one email per Business Manager, as a command of its own (start-up included); its "
+    "peak is that process's own memory.",
+    "**status**: `partnerships status` as an officer runs it (a process of its own, start-up "
+    "included) with every form issued, drafted and returned; its peak is that process's own.",
     "**Scrutiny report + annex**: `compile_scrutiny`, the paper with its charts and the Excel "
     "annex, for every partnership (ms per partnership).",
+    "**growth**: a step's total time at 5,000 forms divided by its time at 1,000; a step whose "
+    "cost grows linearly is about 5. From 5,000 forms the peers run once.",
     "**peak RSS**: {peak_rss}; each size runs in a process of its own.",
 ]
 
@@ -233,7 +336,9 @@ def markdown(document: dict[str, Any], results: dict[str, dict[str, Any]], wall:
     sizes = ", ".join(f"{int(size):,}" for size in results)
     repeats = ", ".join(f"{figures['_repeats']} at {int(size):,} forms"
                         for size, figures in results.items())
-    targets = "\n".join(f"- {line}" for line in verdicts(results))
+    targets = "\n".join(f"- {line}" for line in verdicts(
+        results, document.get("startup"), document.get("large_returns")))
+    factors = growth(results)
     notes = "\n".join("- " + line.format(repeats=repeats, peak_rss=info["peak_rss"],
                                          parallel=PARALLEL_MIN_FORMS)
                       for line in HOW_TO_READ)
@@ -243,9 +348,13 @@ def markdown(document: dict[str, Any], results: dict[str, dict[str, Any]], wall:
         f"{sizes}; load average {info['load_average_at_start']} at the start).\n\n"
         f"Machine: {machine_line(info)}.\n\n"
         f"{table(results)}\n\n"
+        + (f"Growth from 1,000 to 5,000 forms:\n\n{growth_table(factors)}\n\n"
+           if factors else "")
+        + (f"Short commands:\n\n{startup_table(document['startup'])}\n\n"
+           if document.get("startup") else "")
         + (f"Large returns, each taken in by a fresh process:\n\n"
            f"{large_table(document['large_returns'])}\n\n" if document["large_returns"] else "")
-        + f"Against the targets of issue 7:\n\n{targets}\n\n"
+        + f"Against the targets of issues 7 and 12:\n\n{targets}\n\n"
         f"How to read it:\n\n{notes}\n"
     )
 
@@ -253,14 +362,17 @@ def markdown(document: dict[str, Any], results: dict[str, dict[str, Any]], wall:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="10,100,1000",
-                        help="numbers of partnerships, comma-separated (default 10,100,1000)")
+    parser.add_argument("--sizes", default="10,100,1000,5000",
+                        help="numbers of partnerships, comma-separated (default "
+                             "10,100,1000,5000)")
     parser.add_argument("--json", type=Path, metavar="FILE",
                         help="also write the figures as JSON to FILE")
     parser.add_argument("--markdown", type=Path, metavar="FILE",
                         help="also write the table as Markdown to FILE")
     parser.add_argument("--no-large", action="store_true",
                         help="leave out the large returns (50 and 76 MB)")
+    parser.add_argument("--no-startup", action="store_true",
+                        help="leave out the short commands on the example workspace")
     parser.add_argument("--repeats", type=int, metavar="N",
                         help="runs per step (default: 15 at 10 forms, 5 at 100, 3 at 1,000)")
     args = parser.parse_args(argv)
@@ -274,15 +386,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {machine_line(info)}", flush=True)
     started = time.perf_counter()
     results = run_sizes(sizes, args.repeats)
+    startup = None if args.no_startup else run_startup()
     large = [] if args.no_large else run_large_returns()
     wall = time.perf_counter() - started
+    factors = growth(results)
     document = {"machine": info, "sizes": {size: public(f) for size, f in results.items()},
-                "large_returns": large}
+                "growth": factors, "startup": startup, "large_returns": large}
     print()
     print(table(results))
+    if factors:
+        print()
+        print(growth_table(factors))
+    if startup:
+        print()
+        print(startup_table(startup))
     if large:
         print()
         print(large_table(large))
+    print()
+    for line in verdicts(results, startup, large):
+        print(f"- {line}")
     print(f"\nTotal wall time {wall:.0f} s.")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -14,13 +14,16 @@ from generator.workspace import Workspace, init_workspace, open_workspace
 # A fixed day, so every run issues the same forms for the same cycle (2026/27).
 TODAY = dt.date(2026, 11, 25)
 FORM = "review"
+BM_PARTNERSHIPS = 5  # partnerships each Business Manager looks after
 
 
 def register_rows(count: int) -> list[dict[str, Any]]:
     """`count` in-scope partnerships in the Deliver phase, each with its own ID and name.
 
     The rows cycle through the example register's in-scope partnerships, so the forms hold
-    realistic text of realistic length.
+    realistic text of realistic length. Each Business Manager looks after five partnerships
+    (the example register has four managers for all ten), so that an email carries five
+    forms at every size, as `send` is measured for its memory per email.
     """
     framework = load_framework()
     in_scope = [row for row in example_rows()
@@ -32,6 +35,9 @@ def register_rows(count: int) -> list[dict[str, Any]]:
         row["id"] = f"B{number:05d}"
         row["name"] = f"{row['name']} {number}"
         row["phase"] = "Deliver"
+        manager = index // BM_PARTNERSHIPS + 1
+        row["bm_name"] = f"{row['bm_name']} {manager}"
+        row["bm_email"] = f"manager{manager}@example.org"
         rows.append(row)
     return rows
 

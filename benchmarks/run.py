@@ -5,13 +5,20 @@ Steps, each timed over every form of the size and repeated (`repeats`), the medi
 1. generate: `issue_forms` for the annual review, the whole command (register read, template
    compiled, forms rendered, written and recorded in the store), against a plain docxtpl loop
    (load the template, render with autoescape, save) over the same template and contexts;
-2. read: `read_form` (open safely, read the answers, validate them) on every filled form,
+2. send (before the forms are filled, as a form already returned is not sent):
+   `partnerships send review`, every form drafted into the outbox (one email per Business
+   Manager, five forms each), as a command of its own with its own peak memory;
+3. read: `read_form` (open safely, read the answers, validate them) on every filled form,
    against docx2python extracting the same files, and against the floor: unzipping
    word/document.xml and parsing it with lxml;
-3. collect: `collect` taking every filled form into a fresh copy of the store;
-4. report: `compile_scrutiny`, the Scrutiny paper and its Excel annex.
+4. collect: `collect` taking every filled form into a fresh copy of the store;
+5. status: `partnerships status` as an officer runs it (a process of its own, start-up
+   included), with every form issued, drafted and returned;
+6. report: `compile_scrutiny`, the Scrutiny paper and its Excel annex.
 
 The toolkit and its peer run alternately, so that drift on a shared machine hurts both alike.
+From 5,000 forms the peers (docxtpl, docx2python) run once: a run of theirs takes minutes and
+their figure is only there for the ratio.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from docx2python import docx2python
 from docxtpl import DocxTemplate
 from lxml import etree
 
+from benchmarks.commands import run_command
 from benchmarks.fixtures import FORM, TODAY, build_workspace, copy_workspace
 from benchmarks.rss import PeakSampler, process_peak_mb
 from generator.demo import example_answers
@@ -51,6 +59,14 @@ from generator.workspace import Workspace
 def default_repeats(size: int) -> int:
     """More runs for small sizes, where one run is short and noisy."""
     return max(3, min(15, 500 // max(size, 1)))
+
+
+PEER_ONCE_FROM = 5000
+
+
+def peer_runs(size: int, repeats: int) -> int:
+    """How many of the runs also time the peer: every run, or the first from PEER_ONCE_FROM."""
+    return 1 if size >= PEER_ONCE_FROM else repeats
 
 
 def say(text: str) -> None:
@@ -110,10 +126,11 @@ class SizeRun:
             one = copy_workspace(self.pristine, self.folder / f"serial-{run}")
             serial.append(timed(partial(issue_forms, one, FORM, today=TODAY, workers=1))[0])
             shutil.rmtree(one.root)
-            out = self.folder / f"docxtpl-{run}"
-            out.mkdir()
-            peer.append(timed(partial(plain_loop, out))[0])
-            shutil.rmtree(out)
+            if run < peer_runs(self.size, self.repeats):
+                out = self.folder / f"docxtpl-{run}"
+                out.mkdir()
+                peer.append(timed(partial(plain_loop, out))[0])
+                shutil.rmtree(out)
             if run < self.repeats - 1:
                 shutil.rmtree(ws.root)
             else:
@@ -142,7 +159,7 @@ class SizeRun:
             return [form_job(ws, definition, p, due=due, store=store).full_context(base)
                     for p in register.in_scope]
 
-    # ---- 2. reading back ------------------------------------------------------------------
+    # ---- 3. reading back ------------------------------------------------------------------
 
     def fill(self) -> None:
         """Fill every issued form as its Business Manager would (not timed)."""
@@ -185,7 +202,9 @@ class SizeRun:
                 with zipfile.ZipFile(path) as archive:
                     etree.fromstring(archive.read("word/document.xml"))
 
-        toolkit, peer, floor = [], [], []
+        toolkit: list[float] = []
+        peer: list[float] = []
+        floor: list[float] = []
         for _ in range(self.repeats):
             seconds, readings = self.step("read", toolkit_read)
             rejected = [r for r in readings if not r.ok]
@@ -193,7 +212,8 @@ class SizeRun:
                 raise SystemExit(f"{len(rejected)} filled forms read with errors, e.g. "
                                  f"{rejected[0].file}: {rejected[0].errors[0].message}")
             toolkit.append(seconds)
-            peer.append(timed(docx2python_read)[0])
+            if len(peer) < peer_runs(self.size, self.repeats):
+                peer.append(timed(docx2python_read)[0])
             floor.append(timed(floor_read)[0])
         ms = median_ms_per_form(toolkit, self.size)
         peer_ms = median_ms_per_form(peer, self.size)
@@ -205,7 +225,7 @@ class SizeRun:
             f"ratio {ms / peer_ms:.3f} ({peer_ms / ms:.0f}x faster)  floor {floor_ms:.2f} "
             f"ms/form  total {statistics.median(toolkit):.2f} s  peak {self.peaks['read']:.0f} MB")
 
-    # ---- 3. collecting --------------------------------------------------------------------
+    # ---- 4. collecting --------------------------------------------------------------------
 
     def collect(self) -> None:
         assert self.ws is not None
@@ -232,7 +252,53 @@ class SizeRun:
         say(f"  collect   toolkit {total * 1000 / self.size:7.2f} ms/form  total {total:.2f} s"
             f"  peak {self.peaks['collect']:.0f} MB")
 
-    # ---- 4. the Scrutiny report -----------------------------------------------------------
+    # ---- 2. sending -----------------------------------------------------------------------
+
+    def send(self) -> None:
+        """`partnerships send review` drafting every form, from the same store each run."""
+        assert self.ws is not None
+        ws = self.ws
+        store = ws.path("store")
+        backup = self.folder / "store-before-send"
+        shutil.copyfile(store, backup)
+        runs, peaks = [], []
+        for run in range(self.repeats):
+            last = run == self.repeats - 1
+            seconds, peak = run_command(["send", FORM], workspace=ws.root)
+            drafts = len(list(ws.path("outbox").glob("*.eml")))
+            if drafts == 0:
+                raise SystemExit("send wrote no drafts")
+            runs.append(seconds)
+            peaks.append(peak or 0.0)
+            if not last:  # the next run starts from the store as it was, with no drafts
+                shutil.rmtree(ws.path("outbox"))
+                for extra in (store.with_name(store.name + "-wal"),
+                              store.with_name(store.name + "-shm")):
+                    extra.unlink(missing_ok=True)
+                shutil.copyfile(backup, store)
+        total = statistics.median(runs)
+        self.peaks["send"] = max(peaks)
+        self.results["send"] = {"total_s": total, "emails": drafts, "peak_mb": max(peaks)}
+        say(f"  send      toolkit {total * 1000 / self.size:7.2f} ms/form  total {total:.2f} s"
+            f"  ({drafts} drafts)  peak {max(peaks):.0f} MB (the command's own process)")
+
+    # ---- 5. status ------------------------------------------------------------------------
+
+    def status(self) -> None:
+        """`partnerships status` as an officer runs it, on every form issued, sent, returned."""
+        assert self.ws is not None
+        runs, peaks = [], []
+        for _ in range(max(self.repeats, 3)):
+            seconds, peak = run_command(["status"], workspace=self.ws.root)
+            runs.append(seconds)
+            peaks.append(peak or 0.0)
+        total = statistics.median(runs)
+        self.peaks["status"] = max(peaks)
+        self.results["status"] = {"total_s": total, "peak_mb": max(peaks)}
+        say(f"  status    toolkit {total * 1000 / self.size:7.2f} ms/form  total {total:.2f} s"
+            f"  peak {max(peaks):.0f} MB (the command's own process)")
+
+    # ---- 6. the Scrutiny report -----------------------------------------------------------
 
     def report(self) -> None:
         assert self.ws is not None
@@ -266,9 +332,11 @@ def run_size(size: int, repeats: int | None = None) -> dict[str, Any]:
         run = SizeRun(size, repeats, Path(tmp))
         try:
             run.generate()
+            run.send()
             run.fill()
             run.read()
             run.collect()
+            run.status()
             run.report()
         finally:
             run.close()

@@ -451,10 +451,12 @@ def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -
 
 @main.command("status")
 @click.option("--cycle", help="Only this cycle (default: every cycle).")
+@click.option("--xlsx", "as_xlsx", is_flag=True,
+              help="Also write the tracker workbook, reports/tracker.xlsx.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @_fail_on_toolkit_errors
-def status_command(ctx: click.Context, cycle: str | None, as_json: bool) -> None:
+def status_command(ctx: click.Context, cycle: str | None, as_xlsx: bool, as_json: bool) -> None:
     """Show what was issued, returned, accepted, rejected, outstanding or overdue."""
     from generator.returns.tracker import status_rows, write_tracker
     from generator.store import Store
@@ -465,7 +467,7 @@ def status_command(ctx: click.Context, cycle: str | None, as_json: bool) -> None
         journal = store.journal_mode
     # Never waits for the writer lock: the tracker is rewritten whole from one reading of the
     # store and replaces the old one in one step, so two at once leave one complete tracker.
-    tracker = write_tracker(rows, ws.path("reports") / "tracker.xlsx")
+    tracker = write_tracker(rows, ws.path("reports") / "tracker.xlsx") if as_xlsx else None
     if as_json:
         _echo_json([r.to_json() for r in rows])
         _echo(ws.sharing(journal), err=True)
@@ -476,7 +478,8 @@ def status_command(ctx: click.Context, cycle: str | None, as_json: bool) -> None
               f"issued {r.issued_at} for {r.sent_to} ({r.sent}), due {r.due_date or '-'}, "
               f"{returned}. {r.detail}".rstrip())
     _echo(ws.sharing(journal), err=True)
-    _echo(f"Tracker written: {tracker}", err=True)
+    if tracker is not None:
+        _echo(f"Tracker written: {tracker}", err=True)
 
 
 @main.command("unlock")

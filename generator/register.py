@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter
-
 from generator.errors import MoneyError, RegisterError
 from generator.framework import Framework
 from generator.money import format_money, parse_money
@@ -184,6 +181,8 @@ class _Sheet:
 
     def where(self, key: str, row_number: int) -> str:
         """'register.xlsx, Partnerships!K4': the cell of a column in a row."""
+        from openpyxl.utils import get_column_letter
+
         return f"{self.path.name}, {self.title}!{get_column_letter(self.columns[key] + 1)}" \
                f"{row_number}"
 
@@ -191,6 +190,9 @@ class _Sheet:
 def _open_sheet(path: Path, required: list[Column]) -> _Sheet:
     """The register's sheet, its header row matched to the columns; the one place the
     register file is opened. RegisterError if it cannot be read or lacks a column."""
+    # Imported here: openpyxl takes longer to import than most commands take to run.
+    import openpyxl
+
     if not path.exists():
         raise RegisterError(f"{path}: register not found")
     try:
@@ -416,6 +418,8 @@ def example_rows() -> list[dict[str, Any]]:
 
 def write_register(path: Path, rows: list[dict[str, Any]]) -> None:
     """Write a register workbook with the standard columns (used for the example register)."""
+    import openpyxl
+
     from generator.office.excel import add_table_sheet, save_workbook_atomic
 
     workbook = openpyxl.Workbook()

@@ -179,13 +179,21 @@ def test_templates_check_exits_1_on_a_mismatch(workspace, tmp_path):
     assert good.exit_code == 0
 
 
-def test_status_lists_outstanding_forms_and_writes_the_tracker(workspace, explore_forms):
-    import openpyxl
-
+def test_status_lists_outstanding_forms_and_writes_no_workbook_unasked(workspace, explore_forms):
     result = run("--workspace", workspace.root, "status", "--json")
 
     rows = json.loads(result.stdout)
     assert [r["state"] for r in rows] == ["outstanding"] * 3
+    assert not (workspace.path("reports") / "tracker.xlsx").exists()
+
+
+def test_status_with_xlsx_writes_the_tracker_workbook(workspace, explore_forms):
+    import openpyxl
+
+    result = run("--workspace", workspace.root, "status", "--xlsx")
+
+    assert result.exit_code == 0
+    assert "Tracker written" in result.stderr
     sheet = openpyxl.load_workbook(workspace.path("reports") / "tracker.xlsx")["Tracker"]
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import hashlib
 import json
 import socket
 import sqlite3
@@ -29,7 +30,6 @@ from generator.errors import MailboxError
 from generator.forms.issue import IssuedForm, issue_forms
 from generator.lock import WorkspaceBusy
 from generator.register import read_register
-from generator.returns.collect import collect
 from generator.returns.emails import EmailLimits
 from generator.returns.mailbox import collect_mailbox, mailbox_settings
 from generator.store import MIGRATIONS, Store
@@ -391,7 +391,16 @@ def test_a_store_written_before_the_mailbox_was_read_keeps_its_returns(
     before = MIGRATIONS[:MIGRATIONS.index(store_module._v4_mailbox_messages)]
     monkeypatch.setattr(store_module, "MIGRATIONS", before)
     forms = issue_forms(ws, "explore", today=TODAY).written  # the store as it was written
-    collect(ws, [fill(ws, forms[0], complete_answers(ws, "explore", forms[0].partnership_id))])
+    # A return kept as the toolkit of that schema kept it, its file in the row (collect now
+    # keeps files apart, which that schema had no table for).
+    returned = fill(ws, forms[0], complete_answers(ws, "explore", forms[0].partnership_id))
+    data = returned.read_bytes()
+    with sqlite3.connect(ws.path("store")) as db:
+        db.execute("INSERT INTO returns (issue_id, partnership_id, form_type, version, cycle, "
+                   "period, file_name, sha256, original, received_at, outcome) VALUES "
+                   "(?, ?, 'explore', 1, ?, '', ?, ?, ?, '2026-11-25T10:00:00Z', 'accepted')",
+                   (forms[0].issue_id, forms[0].partnership_id, ws.cycle, returned.name,
+                    hashlib.sha256(data).hexdigest(), data))
     monkeypatch.undo()
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     deliver_reply(ws, mailbox, forms[1], tmp_path)

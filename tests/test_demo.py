@@ -70,18 +70,22 @@ def test_this_years_forms_carried_last_years_answers_forward(demo):
     assert "(2025/26)" in text
 
 
-def test_the_demo_command_prints_the_scrutiny_report_last(tmp_path):
-    result = CliRunner().invoke(main, ["demo", str(tmp_path / "demo")])
+@pytest.fixture(scope="module")
+def demo_again(demo):
+    """`partnerships demo` run again on the folder the first demo filled."""
+    return CliRunner().invoke(main, ["demo", str(demo.workspace)])
 
-    assert result.exit_code == 0, result.output
-    last = result.output.strip().splitlines()[-1]
+
+def test_the_demo_command_prints_the_scrutiny_report_last(demo_again):
+    assert demo_again.exit_code == 0, demo_again.output
+    last = demo_again.output.strip().splitlines()[-1]
     assert last.startswith("  Scrutiny Committee annual report (Word): ")
     assert "scrutiny-report-" in last and last.endswith(".docx")
 
 
-def test_running_the_demo_again_uses_a_new_folder(tmp_path):
-    first = run_demo(tmp_path / "demo")
-    second = run_demo(tmp_path / "demo")
+def test_running_the_demo_again_uses_a_new_folder(demo, demo_again):
+    again = demo.workspace.with_name(f"{demo.workspace.name}-2")
 
-    assert first.workspace != second.workspace
-    assert second.workspace.name == "demo-2"
+    assert f"using {again} so nothing is overwritten" in demo_again.output
+    assert (again / "store.sqlite").is_file()
+    assert str(again / "reports") in demo_again.output

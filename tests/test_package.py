@@ -250,6 +250,33 @@ def test_part_returns_raw_bytes_or_none(docx_bytes: bytes) -> None:
     assert styles is not None and styles.tag == f"{{{W}}}styles"
 
 
+def test_a_part_without_the_name_asked_for_is_checked_but_not_parsed(docx_bytes: bytes) -> None:
+    pkg = open_package(docx_bytes)
+
+    assert pkg.part_xml("word/styles.xml", only_if=b"no-such-element") is None
+    assert pkg.part_xml("word/styles.xml", only_if=b"style") is not None
+
+
+def test_a_part_not_parsed_for_lack_of_the_name_is_still_refused_for_a_dtd(
+        docx_bytes: bytes) -> None:
+    styles = member(docx_bytes, "word/styles.xml")
+    hostile = styles.replace(b"?>", b'?><!DOCTYPE w:styles [<!ENTITY e "x">]>', 1)
+    pkg = open_package(rewrite(docx_bytes, replace={"word/styles.xml": hostile}))
+
+    with pytest.raises(TamperedFile):
+        pkg.part_xml("word/styles.xml", only_if=b"no-such-element")
+
+
+def test_a_utf16_part_is_parsed_whatever_its_bytes_hold(docx_bytes: bytes) -> None:
+    # In UTF-16 an element's name is not among the part's bytes as ASCII: looking for it there
+    # would miss it, so such a part is always parsed.
+    styles = member(docx_bytes, "word/styles.xml").decode("utf-8")
+    utf16 = styles.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    pkg = open_package(rewrite(docx_bytes, replace={"word/styles.xml": utf16}))
+
+    assert pkg.part_xml("word/styles.xml", only_if=b"style") is not None
+
+
 def test_parts_that_are_not_needed_are_not_decompressed(docx_bytes: bytes) -> None:
     # A corrupt picture does not stop the form opening, because it is never read...
     raw = rewrite(docx_bytes, stored=frozenset({"docProps/thumbnail.jpeg"}))

@@ -148,6 +148,24 @@ def test_rag_column_is_filled_and_keeps_the_word(tmp_path: Path) -> None:
         assert contrast_ratio(text, fill) >= 4.5
 
 
+def test_cells_that_look_alike_each_get_the_whole_look(tmp_path: Path) -> None:
+    rows = [[f"Partnership {n}", "Red", "Green", "=not a formula\nsecond line", 1234.5,
+             dt.date(2026, 11, n)] for n in range(1, 6)]
+    path = write(tmp_path, ["Name", "Rating", "Trend", "Note", "Budget", "Due"], rows,
+                 colour_columns=["Rating", "Trend"], colour_of=rag_colours,
+                 number_formats={"Budget": '"£"#,##0'})
+    ws = openpyxl.load_workbook(path)["Data"]
+
+    for r in range(2, 7):
+        rating, trend, note, budget, due = (ws.cell(row=r, column=c) for c in range(2, 7))
+        assert rating.fill.fgColor.rgb[-6:] == RAG_FILLS["Red"][0]
+        assert trend.fill.fgColor.rgb[-6:] == RAG_FILLS["Green"][0]
+        assert note.quotePrefix and note.alignment.wrap_text
+        assert note.fill.fill_type is None
+        assert budget.number_format == '"£"#,##0' and not budget.quotePrefix
+        assert due.number_format == "dd/mm/yyyy"
+
+
 def test_sheet_title_is_sanitised_and_unique() -> None:
     wb = openpyxl.Workbook()
     first = add_table_sheet(wb, "Risks: [top]/*?\\ by partnership and principle 2025", ["A"], [])

@@ -35,14 +35,12 @@ _DTD_MARKERS: tuple[bytes, ...] = tuple(
 _DTD_PATTERN = re.compile(b"|".join(re.escape(m) for m in _DTD_MARKERS), re.IGNORECASE)
 
 
-def parse_xml(data: bytes, part_name: str) -> etree._Element:
-    """Parse one XML part of an untrusted file and return its root element.
-
-    Refuses any DTD or entity declaration (in UTF-8, UTF-16 or any other encoding lxml knows)
-    with `TamperedFile`, and turns a parse error into `DamagedFile` naming `part_name`; both
-    subclass `UnreadableFile`. Entities are never expanded and nothing is ever fetched.
-    """
-    if _DTD_PATTERN.search(data):
+def check_untrusted(data: bytes, part_name: str) -> None:
+    """The checks `parse_xml` makes before parsing: no DTD or entity declaration in UTF-8 or
+    UTF-16 (`TamperedFile`), and not more tags than any form could hold (`OversizedFile`)."""
+    # Every marker holds "<!" (ASCII) or "<\0!" (UTF-16 either way round): the case-blind
+    # search runs only where one is. It took 2.5 ms for a form's 340 KB styles part.
+    if (b"<!" in data or b"<\x00!" in data) and _DTD_PATTERN.search(data):
         raise TamperedFile(_dtd_message(part_name))
     # Memory for the parsed tree grows with the number of elements, not the part's size: a
     # part of tiny runs takes some 20 times its size. No form comes near this many tags.
@@ -52,6 +50,31 @@ def parse_xml(data: bytes, part_name: str) -> etree._Element:
             f"{clean(part_name)} holds {tags:,} XML tags, far more than any form (the limit "
             f"is {MAX_XML_TAGS:,})"
         )
+
+
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def bytes_are_text(data: bytes) -> bool:
+    """Whether the part is in UTF-8 or ASCII, so that looking for an element's name in its
+    bytes finds every element of that name (in UTF-16 the name's bytes are interleaved)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.startswith(b"<") or data[1:2] == b"\x00":
+        return False
+    declared = _DECLARED_ENCODING.match(data[:200])
+    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8", b"us-ascii",
+                                                             b"ascii")
+
+
+def parse_xml(data: bytes, part_name: str) -> etree._Element:
+    """Parse one XML part of an untrusted file and return its root element.
+
+    Refuses any DTD or entity declaration (in UTF-8, UTF-16 or any other encoding lxml knows)
+    with `TamperedFile`, and turns a parse error into `DamagedFile` naming `part_name`; both
+    subclass `UnreadableFile`. Entities are never expanded and nothing is ever fetched.
+    """
+    check_untrusted(data, part_name)
     try:
         root = etree.fromstring(data, SAFE_PARSER)
     except etree.XMLSyntaxError as exc:

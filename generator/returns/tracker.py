@@ -7,10 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
 from generator.errors import ToolkitError
-from generator.office.excel import add_table_sheet, save_workbook_atomic
 from generator.register import read_register
 from generator.store import Return, Store
 from generator.vocabulary import rag_colours
@@ -57,16 +54,18 @@ def status_rows(store: Store, *, cycle: str | None = None,
     today = today or dt.date.today()
     issued_forms = store.all_issued(cycle=cycle)
     latest_issue: dict[tuple[str, str, str, str], str] = {}
-    returns = {i.issue_id: store.returns_for_issue(i.issue_id) for i in issued_forms}
+    # The returns and sends of every form in two queries, not two queries per form.
+    returns = store.return_states(cycle=cycle)
+    sends = store.send_states(cycle=cycle)
     accepted_in_slot: dict[tuple[str, str, str, str], str] = {}
     for issued in issued_forms:
         latest_issue[issued.slot] = issued.issue_id
         if any(r.superseded_by is None and r.outcome != "rejected"
-               for r in returns[issued.issue_id]):
+               for r in returns.get(issued.issue_id, ())):
             accepted_in_slot[issued.slot] = issued.issue_id
     rows = []
     for issued in issued_forms:
-        own = returns[issued.issue_id]
+        own = returns.get(issued.issue_id, [])
         current = [r for r in own if r.superseded_by is None and r.outcome != "rejected"]
         rejected = [r for r in own if r.outcome == "rejected"]
         returned_at = max((r.received_at for r in own), default=None)
@@ -74,13 +73,13 @@ def status_rows(store: Store, *, cycle: str | None = None,
         if current:
             ret = current[-1]
             state = "accepted with warnings" if ret.outcome == "warnings" else "accepted"
-            detail = plural(len(ret.problems), "warning") if ret.problems else ""
+            detail = plural(ret.problem_count, "warning") if ret.problem_count else ""
         elif issued.slot in accepted_in_slot:
             state = "returned on another copy"
             detail = f"the return came back on {accepted_in_slot[issued.slot]}"
         elif rejected:
             state = "rejected"
-            detail = f"{plural(len(rejected[-1].problems), 'problem')} to fix"
+            detail = f"{plural(rejected[-1].problem_count, 'problem')} to fix"
         elif latest_issue[issued.slot] != issued.issue_id:
             state, detail = "replaced by a later issue", ""
         elif due is not None and due < today:
@@ -93,15 +92,15 @@ def status_rows(store: Store, *, cycle: str | None = None,
                               issued.issue_id, issued.cycle, issued.period or "",
                               issued.issued_at[:10],
                               f"{issued.recipient_name} <{issued.recipient_email}>",
-                              _sent(store, issued.issue_id), issued.due_date,
+                              _sent(sends.get(issued.issue_id, [])), issued.due_date,
                               returned_at[:10] if returned_at else None, state, detail))
     return rows
 
 
-def _sent(store: Store, issue_id: str) -> str:
-    """How the form went out: 'emailed 2026-11-25', 'draft 2026-11-25', 'may have been
-    emailed 2026-11-25: check Sent Items', 'being sent now' or 'not sent yet'."""
-    sends = [s for s in store.sends_for_issue(issue_id) if s["kind"] == "send"]
+def _sent(sends: list[dict[str, Any]]) -> str:
+    """How the form went out, from its sends (not failed): 'emailed 2026-11-25', 'draft
+    2026-11-25', 'may have been emailed 2026-11-25: check Sent Items', 'being sent now' or
+    'not sent yet'."""
     emailed = [s["sent_at"] for s in sends if s["sent_at"]]
     if emailed:
         return f"emailed {max(emailed)[:10]}"
@@ -116,6 +115,11 @@ def _sent(store: Store, issue_id: str) -> str:
 
 def write_tracker(rows: list[StatusRow], path: Path) -> Path:
     """tracker.xlsx: frozen header, filters, the state in words with a RAG fill."""
+    # Imported here: openpyxl takes longer to import than `status` takes to run.
+    import openpyxl
+
+    from generator.office.excel import add_table_sheet, save_workbook_atomic
+
     workbook = openpyxl.Workbook()
     headers = ["Partnership ID", "Partnership", "Form", "Reference", "Cycle", "Period",
                "Issued", "Sent to", "Sent", "Due", "Returned", "RAG", "Status", "Detail"]

@@ -4,8 +4,9 @@ annex (`CommitteePaper`, which each paper builds on)."""
 
 from __future__ import annotations
 
+import gc
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,12 @@ from generator.papers.committee.officer_text import (
     Piece,
     exempt_piece,
 )
-from generator.papers.committee.tables import Table, compact_table, heat_map_cells
+from generator.papers.committee.tables import (
+    TABLE_TEXT_PT,
+    TABLE_TEXT_STYLE,
+    Table,
+    heat_map_cells,
+)
 from generator.wording import plural
 from generator.workspace import Workspace, bundled_templates_dir
 
@@ -105,8 +111,8 @@ def write_numbered(doc: DocumentObject, pieces: Sequence[Piece]) -> None:
     """A numbered list; placeholder items keep their number and the placeholder style."""
     if not pieces:
         return
-    paper.add_numbered(doc, [p.shown for p in pieces])
-    for paragraph, piece in zip(doc.paragraphs[-len(pieces):], pieces, strict=True):
+    paragraphs = paper.add_numbered(doc, [p.shown for p in pieces])
+    for paragraph, piece in zip(paragraphs, pieces, strict=True):
         if piece.placeholder:
             mark_placeholder_runs(doc, paragraph.runs)
 
@@ -128,8 +134,8 @@ def mark_placeholder_cells(doc: DocumentObject, table: DocxTable) -> None:
 
 def front_sheet(doc: DocumentObject, rows: Sequence[tuple[str, Piece]]) -> None:
     table = paper.add_table(doc, ["Item", "Detail"], [[k, v.shown] for k, v in rows],
-                            caption="Report details", col_widths_cm=[4.5, 12])
-    compact_table(doc, table)
+                            caption="Report details", col_widths_cm=[4.5, 12],
+                            cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT)
     mark_placeholder_cells(doc, table)
 
 
@@ -171,13 +177,20 @@ class Outputs:
     checks: Path
 
 
-def finish_paper(doc: DocumentObject, outputs: Outputs, annex_tables: Sequence[Table],
-                 about: Sequence[tuple[str, object]], officer: OfficerText, notes: list[str],
-                 checks: Sequence[str], *, pdf: bool) -> PaperResult:
+def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], outputs: Outputs,
+                 annex_tables: Sequence[Table], about: Sequence[tuple[str, object]],
+                 officer: OfficerText, notes: list[str], checks: Sequence[str], *,
+                 pdf: bool) -> PaperResult:
     """Save the paper, its annex and the note of what to check, note what the author has
     still to write, make the PDF."""
     docx_path, xlsx_path = outputs.docx, outputs.xlsx
     annex = workbook_bytes(annex_workbook(annex_tables, about=about))
+    if callable(doc):
+        # Built after the annex, whose workbook is gone by then: the two at once took 140 MB
+        # more at 5,000 partnerships. An openpyxl workbook refers to itself (sheets to their
+        # workbook, cells to their sheet), so it is only gone once the cycle collector has run.
+        gc.collect()
+        doc = doc()
     title = doc.core_properties.title or docx_path.stem
     try:
         # The paper and its annex are published together: both are saved, or neither (and
@@ -413,7 +426,8 @@ class CommitteePaper(ABC):
                 f"{e.partnership.id} {e.partnership.name} ({e.state})" for e in entries))
         with self.ws.writing(f"report {self.kind}", note=notes.append):
             docx_path, xlsx_path, _, checks_path = output_paths(self.ws.path("reports"), stem)
-            return finish_paper(self.document(xlsx_path.name),
+            # The paper is built once the annex is written (see finish_paper).
+            return finish_paper(lambda: self.document(xlsx_path.name),
                                 Outputs(docx_path, xlsx_path, checks_path),
                                 self.annex_tables(), self.about(), self.officer, notes,
                                 self.checks(), pdf=pdf)

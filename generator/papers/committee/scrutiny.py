@@ -39,8 +39,9 @@ from generator.papers.committee.figures import (
 from generator.papers.committee.latest import KpiLine, Latest, Money, RiskLine, Savings
 from generator.papers.committee.tables import (
     NOT_ANSWERED,
+    TABLE_TEXT_PT,
+    TABLE_TEXT_STYLE,
     Table,
-    compact_table,
     escalated_first,
     kpi_table,
     money_table,
@@ -320,16 +321,20 @@ class _Report(layout.CommitteePaper):
                            keywords="partnerships; annual report; scrutiny",
                            period_covered=f"The council year {self.data.cycle}; figures: "
                                           f"{self.data.position_text}")
+        # Finished parts go out of memory as the paper grows: it grows with the partnerships.
+        written = paper.spill_body(doc)
         paper.add_heading(doc, "Executive summary", 1)
         self.executive_summary(doc)
         paper.add_heading(doc, "Background", 1)
         self.background(doc)
         self.body(doc)
+        written.flush()
         self.implications(doc, financial=self.financial_figures(), risk=self.risk_figures())
         self.closing(doc, annex_name, [f"Appendix {_letter(i + 1)}: {_name(e)}"
                                        for i, e in enumerate(self.data.expected)])
         for i, entry in enumerate(self.data.expected):
             self.appendix(doc, _letter(i + 1), entry)
+            written.flush()
         return doc
 
     def executive_summary(self, doc: DocumentObject) -> None:
@@ -606,7 +611,7 @@ class _Report(layout.CommitteePaper):
         answers = review.answers
         vfm = rating(self.data.scale_of(VFM_ASSESSMENT), answers.get(VFM_ASSESSMENT.id)).label
         savings = stored_money(answers.get(CASHABLE_SAVINGS.id))
-        vfm_table = paper.add_table(doc, ["Question", "Answer"], [
+        paper.add_table(doc, ["Question", "Answer"], [
             ["Benefits achieved this year", text_answer(answers, BENEFITS_ACHIEVED.id)
              or NOT_ANSWERED],
             ["Cashable savings this year", paper.format_value(savings, "money_pence" if
@@ -615,8 +620,8 @@ class _Report(layout.CommitteePaper):
             ["Non-cashable benefits", text_answer(answers, NON_CASHABLE_BENEFITS.id)
              or NOT_ANSWERED],
             ["Does the partnership provide value for money?", vfm],
-        ], caption=f"{review.entry.partnership.name}: value for money", col_widths_cm=[5, 11.5])
-        compact_table(doc, vfm_table)
+        ], caption=f"{review.entry.partnership.name}: value for money", col_widths_cm=[5, 11.5],
+            cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT)
         paper.add_heading(doc, "Performance", 2)
         self.kpi_detail(review.entry).add_to(doc)
         summary = text_answer(answers, KPI_SUMMARY.id)

@@ -6,9 +6,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
-from docx.enum.style import WD_STYLE_TYPE
-from docx.shared import Pt
-from docx.table import Table as DocxTable
 
 from generator.framework import RiskMatrix
 from generator.money import tidy_amount
@@ -17,6 +14,7 @@ from generator.papers.committee.latest import KpiLine, Money, RiskLine, Savings
 from generator.vocabulary import rag_colours
 
 TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
+TABLE_TEXT_PT = 9
 NO_RETURNS = "No returns yet"
 NOT_ANSWERED = "Not answered"
 EXCEL_MONEY = '"£"#,##0'
@@ -72,37 +70,19 @@ class Table:
         formats.update({self.headers[c]: EXCEL_PERCENT for c in self.percent})
         return formats
 
-    def add_to(self, doc: DocumentObject) -> DocxTable:
+    def add_to(self, doc: DocumentObject) -> None:
+        """Add the table to the paper (its `in_paper` columns); a paper that writes out its
+        finished parts (`paper.spill_body`) writes the table out at once: at 5,000 partnerships
+        one summary table is some 100 MB as a tree."""
         if self.in_paper is not None:
-            return self.for_paper().add_to(doc)
-        table = paper.add_table(doc, self.headers, self.rows, caption=self.caption,
-                                number_formats=self.word_formats(), colour_columns=self.rag,
-                                colour_of=rag_colours,
-                                col_widths_cm=self.widths_cm)
-        compact_table(doc, table)
-        if self.total:
-            for cell in table.rows[-1].cells:
-                for cell_paragraph in cell.paragraphs:
-                    for run in cell_paragraph.runs:
-                        run.bold = True
-        return table
-
-
-def compact_table(doc: DocumentObject, table: DocxTable) -> None:
-    """Cells in the template's "Table Text" style (restyleable), else in 9pt text."""
-    style = next((s for s in doc.styles if s.type == WD_STYLE_TYPE.PARAGRAPH
-                  and (s.name or "").casefold() == TABLE_TEXT_STYLE.casefold()), None)
-    for row in table.rows:
-        for cell in row.cells:
-            for cell_paragraph in cell.paragraphs:
-                if style is not None:
-                    # Set the style id directly: python-docx's `paragraph.style = ...` looks
-                    # through every style of the document on each call, which made a paper
-                    # for 1,000 partnerships take most of a minute.
-                    cell_paragraph._p.style = style.style_id
-                else:
-                    for run in cell_paragraph.runs:
-                        run.font.size = Pt(9)
+            self.for_paper().add_to(doc)
+            return
+        paper.add_table(doc, self.headers, self.rows, caption=self.caption,
+                        number_formats=self.word_formats(), colour_columns=self.rag,
+                        colour_of=rag_colours, col_widths_cm=self.widths_cm,
+                        cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
+                        bold_last_row=self.total)
+        paper.flush_body(doc)
 
 
 def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> list[list[object]]:

@@ -1,0 +1,51 @@
+"""Short commands start quickly: they import no document or plotting library they do not use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from generator.workspace import Workspace
+
+HEAVY = ("docxtpl", "docx", "openpyxl", "matplotlib", "lxml")
+
+# Runs a command in a fresh interpreter and prints which heavy libraries it imported.
+PROBE = """
+import json, sys
+from generator.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print(json.dumps([name for name in {heavy!r} if name in sys.modules]), file=sys.stderr)
+"""
+
+
+def _imported(workspace: Workspace, *args: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), "--workspace", str(workspace.root),
+         *args], capture_output=True, text=True, timeout=60, check=False)
+    return list(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("command", [["--help"], ["status"], ["status", "--json"],
+                                     ["history", "{partnership}"]])
+def test_short_commands_import_no_document_library(workspace, explore_forms,
+                                                    command: list[str]) -> None:
+    # The history of a partnership forms were issued to: one the store does not know sends
+    # history to the register, to say whether the ID exists at all.
+    partnership = explore_forms[0].partnership_id
+    args = [arg.format(partnership=partnership) for arg in command]
+
+    assert _imported(workspace, *args) == []
+
+
+def test_the_tracker_workbook_brings_in_openpyxl_only_when_asked_for(workspace,
+                                                                     explore_forms) -> None:
+    imported = _imported(workspace, "status", "--xlsx")
+
+    assert "openpyxl" in imported
+    assert "docx" not in imported and "matplotlib" not in imported
