@@ -149,9 +149,11 @@ def example_row(f: Field, partnership: Partnership, rng: random.Random, today: d
                 index: int) -> dict[str, Any]:
     columns = {c.id for c in f.columns}
     if f.id == "kpis" and "unit" in columns:
-        return _example_kpi(columns, rng, index)
+        kpi = _example_kpi(columns, rng, index)
+        return {c.id: kpi.get(c.id) for c in f.columns}
     if f.id == "risks" and "inherent_likelihood" in columns:
-        return _example_risk(f, partnership, rng, today, index)
+        risk = _example_risk(f, partnership, rng, today, index)
+        return {c.id: risk.get(c.id) for c in f.columns}
     row = {}
     for column in f.columns:
         if column.id in ("name", "description", "issue", "opportunity", "action"):
@@ -167,12 +169,14 @@ def example_row(f: Field, partnership: Partnership, rng: random.Random, today: d
 def _example_kpi(columns: set[str], rng: random.Random, index: int) -> dict[str, Any]:
     """An indicator as set in the Design assessment, with an actual when the form asks."""
     name, unit, polarity, target, tolerance = EXAMPLE_KPIS[index % len(EXAMPLE_KPIS)]
+    # Figures as they read back: a number in the row's unit (a form shows it with its unit).
     row: dict[str, Any] = {"name": name, "unit": unit, "polarity": polarity,
-                           "target": typed(target, unit), "tolerance": typed(tolerance, unit),
+                           "target": target, "tolerance": tolerance,
                            "measure": "From the case management system",
                            "frequency": "Quarterly"}
     if "actual" in columns:
-        row["actual"] = example_actual(row, rng)
+        actual = example_actual(row, rng)
+        row["actual"] = read_measure(actual, unit) if actual is not None else None
         row["commentary"] = rng.choice(SENTENCES)
     return {k: v for k, v in row.items() if k in columns}
 

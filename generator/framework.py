@@ -477,8 +477,9 @@ def _with_conventions(data: dict[str, Any], source: Path) -> dict[str, Any]:
     """`data` with the tables of conventions it lacks taken from the bundled framework."""
     missing = [key for key in CONVENTIONS if key not in data]
     scales = data.get("scales")
+    # An empty or malformed [scales] is left for the reader to name as the fault.
     missing_scales = [key for key in CONVENTION_SCALES
-                      if isinstance(scales, dict) and key not in scales]
+                      if isinstance(scales, dict) and scales and key not in scales]
     if not (missing or missing_scales) or source.resolve() == BUNDLED_FRAMEWORK.resolve():
         return data
     bundled = read_toml(BUNDLED_FRAMEWORK, "framework file")

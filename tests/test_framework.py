@@ -236,7 +236,7 @@ def definition_data(form_type: str) -> dict:
      "digits and underscores"),
     ("agreement", [(("sections", 0, "fields", 1, "type"), "dropdown")],
      "sections entry 1 ('instrument') field 2 ('legal_basis'): type 'dropdown' is not one of "
-     "text, multiline, choice, checkbox, date, money, number, integer, email, table"),
+     "text, multiline, choice, checkbox, date, money, number, integer, email, measure, table"),
     ("agreement", [(("sections", 0, "fields", 1, "scale"), DELETE)],
      "sections entry 1 ('instrument') field 2 ('legal_basis'): a choice field needs 'scale' (a "
      "scale of the framework)"),
@@ -250,9 +250,9 @@ def definition_data(form_type: str) -> dict:
     ("review", [(("sections", 2, "fields", 0, "columns"), [])],
      "sections entry 3 ('performance') field 1 ('kpis'): a table needs 'columns'"),
     ("review", [(("sections", 2, "fields", 0, "columns", 1, "type"), "table")],
-     "sections entry 3 ('performance') field 1 ('kpis') column 2 ('target'): a table needs "
+     "sections entry 3 ('performance') field 1 ('kpis') column 2 ('name'): a table needs "
      "'columns'"),
-    ("review", [(("sections", 2, "fields", 0, "columns", 1, "id"), "name")],
+    ("review", [(("sections", 2, "fields", 0, "columns", 2, "id"), "name")],
      "sections entry 3 ('performance') field 1 ('kpis'): duplicate column 'name'"),
     ("agreement", [(("sections", 1, "rules", 0, "in"), "missing")],
      "sections entry 2 ('clauses') rule 1: 'in' must be a list of values"),
@@ -306,7 +306,7 @@ def definition_data(form_type: str) -> dict:
     ("agreement", [(("sections", 0, "title"), DELETE),
                    (("sections", 0, "fields", 1, "type"), "dropdown")],
      "sections entry 1 ('instrument') field 2 ('legal_basis'): type 'dropdown' is not one of "
-     "text, multiline, choice, checkbox, date, money, number, integer, email, table"),
+     "text, multiline, choice, checkbox, date, money, number, integer, email, measure, table"),
     ("agreement",
      [(("sections", 0, "rules"), [{"when": "instrument", "in": ["mou"], "message": "m"}])],
      "sections entry 1 ('instrument') rule 1: 'require' is missing or empty"),
