@@ -159,7 +159,9 @@ def format_value(value: object, number_format: str | None = None) -> str:
             pattern = NUMBER_FORMATS.get(number_format, number_format)
             if value < 0 and pattern.startswith("£"):
                 return "-" + pattern.format(-value)
-            return pattern.format(value)
+            shown = pattern.format(value)
+            # A small negative rounds to "-0%" or "-£0": no sign on a figure shown as nought.
+            return shown[1:] if shown.startswith("-") and not shown.strip("-£0.,%") else shown
         if isinstance(value, int) or value == int(value):
             return f"{int(value):,}"
         return f"{value:,.2f}"

@@ -265,8 +265,23 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if value not in (None, "") else ""
 
 
-def _match(found: Sequence[Any], ref: str) -> Any:
-    return next((item for item in found if item.ref == ref), None)
+def _named(item: Any) -> str:
+    return " ".join(str(getattr(item, "name", None) or item.description).casefold().split())
+
+
+def _match(found: Sequence[Any], item: Any, current: Sequence[Any]) -> Any:
+    """The earlier figure of `item`: the one with its reference and name; else the one with
+    its name (a row typed again without its reference); else the one with its reference,
+    reworded, unless that name is still in use (a new row given a reference once used)."""
+    same_ref = next((e for e in found if e.ref == item.ref), None)
+    if same_ref is not None and _named(same_ref) == _named(item):
+        return same_ref
+    same_name = next((e for e in found if _named(e) == _named(item)), None)
+    if same_name is not None:
+        return same_name
+    if same_ref is not None and all(_named(c) != _named(same_ref) for c in current):
+        return same_ref
+    return None
 
 
 def _kpi_lines(partnership: Partnership, figures: Figures, as_at: Period,
@@ -276,9 +291,9 @@ def _kpi_lines(partnership: Partnership, figures: Figures, as_at: Period,
         return [], None
     before = figures.previous(GIVES_KPIS, position)
     earlier = indicators(before.ret.answers.get(KPIS.id) or [], framework) if before else []
-    return [KpiLine(partnership, kpi, position, _match(earlier, kpi.ref),
-                    before.period if before else None)
-            for kpi in indicators(position.ret.answers.get(KPIS.id) or [], framework)], position
+    now = indicators(position.ret.answers.get(KPIS.id) or [], framework)
+    return [KpiLine(partnership, kpi, position, _match(earlier, kpi, now),
+                    before.period if before else None) for kpi in now], position
 
 
 def _risk_lines(partnership: Partnership, figures: Figures, as_at: Period,
@@ -289,10 +304,9 @@ def _risk_lines(partnership: Partnership, figures: Figures, as_at: Period,
     matrix = framework.risk_matrix
     before = figures.previous(GIVES_RISKS, position)
     earlier = scored_risks(before.ret.answers.get(RISKS.id) or [], matrix) if before else []
-    return [RiskLine(partnership, risk, position, _match(earlier, risk.ref),
-                     before.period if before else None)
-            for risk in scored_risks(position.ret.answers.get(RISKS.id) or [], matrix)], \
-        position
+    now = scored_risks(position.ret.answers.get(RISKS.id) or [], matrix)
+    return [RiskLine(partnership, risk, position, _match(earlier, risk, now),
+                     before.period if before else None) for risk in now], position
 
 
 def _money(partnership: Partnership, figures: Figures, as_at: Period) -> Money:
