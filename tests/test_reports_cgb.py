@@ -165,7 +165,7 @@ def test_an_exception_says_what_was_reported_and_the_period_it_is_from(built: Bu
     escalated, red, fell, overspend, high = rows
 
     assert escalated[2] == "P001-R1 Partner withdraws: residual 4 × 5 = 20 (Very high); rising ↑"
-    assert red[2] == ("K2 Cost per case: Red, actual £140 against a target of £120 (lower is "
+    assert red[2] == ("P001-K2 Cost per case: Red, actual £140 against a target of £120 (lower is "
                       "better)")
     assert "it was Green at Q2 2026/27" in fell[2] and "worse ↓" in fell[2]
     assert overspend[2] == ("Forecast outturn £120,000: £20,000 (20.0%) over the budget of "

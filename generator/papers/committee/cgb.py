@@ -49,6 +49,11 @@ KPI_WORSE = "KPI rating fell"
 OVERSPEND = "Overspend"
 HIGH_RISK = "High risk"
 EXCEPTION_KINDS = (ESCALATED, RED_KPI, KPI_WORSE, OVERSPEND, HIGH_RISK)
+# How the summary counts each kind: one and many.
+COUNTED = {ESCALATED: ("escalated risk", None), RED_KPI: ("indicator rated Red",
+                                                          "indicators rated Red"),
+           KPI_WORSE: ("indicator whose rating fell", "indicators whose rating fell"),
+           OVERSPEND: ("overspend", None), HIGH_RISK: ("other high risk", None)}
 
 
 def compile_cgb(ws: Workspace, *, period: str | None = None, pdf: bool = False,
@@ -131,7 +136,7 @@ class _Update(layout.CommitteePaper):
         found = []
         for line in self.kpis:
             kpi = line.kpi
-            said = f"{kpi.ref} {kpi.name}: {kpi.rag_text}, actual " \
+            said = f"{line.id} {kpi.name}: {kpi.rag_text}, actual " \
                    f"{kpi.shown(kpi.actual) or 'not given'} against a target of {kpi.target_text}"
             entry = self._entry(line.partnership.id)
             why = kpi.reason or kpi.commentary or NOT_ANSWERED
@@ -363,7 +368,7 @@ class _Update(layout.CommitteePaper):
         else:
             kinds = Counter(x.kind for x in self.exceptions)
             points.append(f"{plural(sum(kinds.values()), 'exception')}: " + ", ".join(
-                f"{kinds[k]} {k.lower()}" for k in EXCEPTION_KINDS) + ".")
+                plural(kinds[k], *COUNTED[k]) for k in EXCEPTION_KINDS) + ".")
         if data.missing:
             points.append("No accepted return from: " + "; ".join(
                 f"{e.partnership.name} ({e.state})" for e in data.missing) + ".")
