@@ -124,6 +124,29 @@ def edited(data: dict, edits: list[tuple[tuple, object]]) -> dict:
      "scopes entry 4 ('contracted_out'): 'label' is missing or empty; give it as text"),
     ([(("scales", "yes_no", "choices"), []), (("principles", 0, "statement"), DELETE)],
      "principles entry 1 ('willing_partners'): 'statement' is missing or empty; give it as text"),
+    ([(("risk_matrix", "escalate_at"), 30)],
+     "[risk_matrix]: 'escalate_at' is 30, but scores run from 1 to 25"),
+    ([(("risk_matrix", "bands", 1, "lowest"), 6)],
+     "risk_matrix.bands entry 2: 'Medium' runs from 6 to 9, but the next band must start at 5 "
+     "(every score from 1 to 25 in exactly one band)"),
+    ([(("risk_matrix", "bands", 3, "highest"), 20)],
+     "risk_matrix.bands: the bands end at 20, but scores go up to 25"),
+    ([(("risk_matrix", "bands", 0, "colour"), "green")],
+     "risk_matrix.bands entry 1: 'colour' must be six hex digits (RRGGBB), such as \"F4B183\""),
+    ([(("risk_matrix", "likelihood", 2, "descriptor"), DELETE)],
+     "risk_matrix.likelihood entry 3: 'descriptor' is missing or empty; give it as text"),
+    ([(("risk_matrix", "impact", 4, "reputation"), DELETE)],
+     "risk_matrix.impact entry 5: 'reputation' is missing or empty; give it as text"),
+    ([(("risk_matrix", "impact", 1, "score"), 3)],
+     "risk_matrix.impact entry 2: 'score' is 3, but the levels must be numbered 1, 2, 3... in "
+     "order (this one is 2)"),
+    ([(("performance", "default_tolerance_percent"), -5)],
+     "[performance]: 'default_tolerance_percent' must be a number, 0 to 100"),
+    ([(("performance", "green_needs_kpis_on_target_percent"), "half")],
+     "[performance]: 'green_needs_kpis_on_target_percent' must be a number, 0 to 100"),
+    ([(("scales", "kpi_unit", "choices", 0, "value"), "percent")],
+     "scales.kpi_unit: the values must be percentage, pounds, number, days (the labels may say "
+     "anything)"),
 ])
 def test_a_fault_in_the_framework_is_named_with_its_entry(edits, message):
     data = edited(bundled(), edits)
