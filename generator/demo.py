@@ -26,7 +26,7 @@ from generator.register import Partnership, read_register
 from generator.returns.collect import collect
 from generator.returns.tracker import status_rows, write_tracker
 from generator.store import Store
-from generator.vocabulary import MONITORING, PREVIOUS, REVIEW
+from generator.vocabulary import DESIGN, MONITORING, PREVIOUS, REVIEW
 from generator.workspace import Workspace, init_workspace
 
 TRICKY_TEXT = ('Costs & savings shared 50/50 < "fair share" — see {{ notes }} and {% raw %}.\n'
@@ -62,6 +62,9 @@ EXAMPLE_RISKS = [
 
 # Money answers made from the partnership's budget in the register, when it has one.
 _FROM_BUDGET = ("budget", "forecast", "running_cost", "council_contribution")
+# A business case's baseline (the service's cost before) and savings target, as shares of the
+# partnership's budget; a 15% savings target is the one 3C Shared Services reports against.
+_BUSINESS_CASE = {"savings_baseline": 1.12, "savings_target": 0.15 * 1.12}
 
 
 def example_value(f: Field, partnership: Partnership, rng: random.Random,
@@ -71,6 +74,8 @@ def example_value(f: Field, partnership: Partnership, rng: random.Random,
         return _known_answer(f.id, partnership, today)
     if f.id in _FROM_BUDGET and partnership.budget:
         return _budget_line(f.id, partnership.budget, partnership.contribution, rng)
+    if f.id in _BUSINESS_CASE and partnership.budget:
+        return round(partnership.budget * _BUSINESS_CASE[f.id], -3)
     if f.id == "cashable_savings":
         return round((partnership.budget or 100000) * rng.choice([0.02, 0.05, 0.08]), -2)
     return _answer_of_type(f, partnership, rng, today)
@@ -306,12 +311,33 @@ def _round(ws: Workspace, form_type: str, *, today: dt.date, seed: int,
     return len(issued)
 
 
+def _business_cases(ws: Workspace, *, today: dt.date, seed: int, result: DemoResult) -> int:
+    """The Design assessments of the partnerships now delivering, as made before they began:
+    their savings targets and baselines, which the papers measure savings against."""
+    framework = ws.framework()
+    review_phase = load_definition(REVIEW, framework=framework, forms_dir=ws.forms_dir).phase
+    register = read_register(ws.path("register"), framework)
+    issued = [form for p in register.in_scope if p.phase == review_phase
+              for form in issue_forms(ws, DESIGN, partnership_id=p.id, today=today).written]
+    result.issued.extend(f.path for f in issued)
+    filled = fill_issued(ws, DESIGN, issued, seed=seed, today=today)
+    result.returns.extend(filled)
+    for outcome in collect(ws, filled).outcomes:
+        if outcome.outcome not in ("accepted", "warnings"):
+            result.problems.append(f"{outcome.file}: {outcome.outcome}: "
+                                   + "; ".join(outcome.reasons))
+    return len(issued)
+
+
 # What this quarter's monitoring returns show, beyond the everyday: an indicator's RAG the
 # Business Manager overrides, with a reason; a risk escalated to the corporate risk register;
 # an overspend explained; and a figure typed in the wrong unit, refused and then corrected.
 OVERRIDDEN = ("P002", "K1", "green", "The target was met in October and November; December's "
               "figure reflects the planned system upgrade and has recovered since.")
-ESCALATED = ("P001", "R3", "4", "5")
+ESCALATED = ("P001", "R1", "4", "5")
+# A partnership its Business Manager rates Green overall in the annual review, which the
+# figures contradict (the escalated risk above): for the report author to check.
+RATED_GREEN = "P001"
 EXPLAINED = ("P004", 1.08, "Agency cover for two vacant solicitor posts until March; both posts "
              "are being recruited to and the partner authority shares the extra cost.")
 MISTYPED = ("P003", "K3", "85%")
@@ -329,6 +355,11 @@ def _this_quarter(partnership_id: str, answers: dict[str, Any]) -> None:
     if partnership_id == EXPLAINED[0] and isinstance(answers.get("budget"), int | float):
         answers["forecast"] = round(answers["budget"] * EXPLAINED[1], -2)
         answers["budget_commentary"] = EXPLAINED[2]
+
+
+def _rated_green(partnership_id: str, answers: dict[str, Any]) -> None:
+    if partnership_id == RATED_GREEN:
+        answers["overall_rating"] = "green"
 
 
 def _mistyped(partnership_id: str, answers: dict[str, Any]) -> None:
@@ -381,6 +412,9 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     cycle, period = ws.cycle, ws.period
 
     ws.config["cycle"]["current"] = previous_cycle(cycle) or cycle
+    count = _business_cases(ws, today=today, seed=seed + 3, result=result)
+    say(f"Earlier: {count} Design assessments (the business cases: savings targets and "
+        "baselines) of the partnerships now delivering")
     count = _round(ws, REVIEW, today=today, seed=seed + 1, result=result)
     say(f"Last year ({ws.cycle}): {count} annual reviews issued, filled and collected")
     in_period(ws, period.previous)
@@ -395,7 +429,8 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
         if form_type == MONITORING:
             count = _monitoring_round(ws, today=today, seed=seed, result=result, say=say)
         else:
-            count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip)
+            count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip,
+                           adjust=_rated_green if form_type == REVIEW else None)
         note = f" ({', '.join(skip)} left outstanding)" if skip else ""
         say(f"This cycle ({cycle}): {count} {form_type} form(s) issued, filled as each "
             f"Business Manager would, and collected{note}")

@@ -200,7 +200,7 @@ def test_the_trend_of_an_indicator_is_in_words_and_arrows(built: Built) -> None:
 
 def test_a_partnership_without_a_return_this_quarter_shows_its_last_figures_and_when(
         built: Built) -> None:
-    table = support.table_starting(built.result.docx, "Partnership", "Indicators", "Green")
+    table = support.table_starting(built.result.docx, "Partnership", "KPIs", "Green")
     positions = {row[0].split()[0]: row[-1] for row in table[1:-1]}
 
     assert positions == {"P001": "Q3 2026/27 (forecast)", "P002": "Q3 2026/27 (forecast)",
@@ -259,7 +259,7 @@ def test_budget_totals_equal_the_sum_of_the_partnerships(built: Built) -> None:
 
 
 def test_performance_counts_indicators_by_rag_override_and_decline(built: Built) -> None:
-    table = support.table_starting(built.result.docx, "Partnership", "Indicators", "Green")
+    table = support.table_starting(built.result.docx, "Partnership", "KPIs", "Green")
     p001 = next(row for row in table if row[0].startswith("P001"))
     p002 = next(row for row in table if row[0].startswith("P002"))
 

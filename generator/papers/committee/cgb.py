@@ -211,9 +211,9 @@ class _Update(layout.CommitteePaper):
             rows[-1][8] = ""
         return Table("Performance", f"Key Performance Indicators by RAG status as at "
                      f"{self.data.period}",
-                     ["Partnership", "Indicators", "Green", "Amber", "Red", "Not rated",
+                     ["Partnership", "KPIs", "Green", "Amber", "Red", "Not rated",
                       "Overridden", "Worse than the period before", "Position at"], rows,
-                     total=bool(rows), widths_cm=(3.8, 1.7, 1.3, 1.3, 1.3, 1.5, 1.7, 2.2, 2.0))
+                     total=bool(rows), widths_cm=(3.3, 1.2, 1.3, 1.4, 1.0, 1.4, 2.1, 2.4, 2.0))
 
     def kpi_table(self) -> Table:
         return kpi_table("KPIs", f"Every indicator as at {self.data.period}, with its trend "
@@ -387,9 +387,9 @@ class _Update(layout.CommitteePaper):
         budget, contribution, forecast, variance = (_money_text(total(values)) for values in (
             (m.budget for m in self.moneys), (m.contribution for m in self.moneys),
             (m.forecast for m in self.moneys), (m.variance for m in self.moneys)))
-        return [f"The latest returns ({self.data.position_text}) give gross budgets totalling "
-                f"{budget}, of which the council contributes {contribution}, and a forecast "
-                f"outturn of {forecast}: a variance of {variance}."]
+        return [f"The latest returns, {self.data.position_text}, give gross budgets totalling "
+                f"{budget} and a forecast outturn of {forecast}: a variance of {variance}. "
+                f"The council's own contribution to these partnerships is {contribution}."]
 
     def risk_figures(self) -> list[str]:
         if not self.risks:

@@ -542,18 +542,19 @@ class _Report(layout.CommitteePaper):
 
         figures = []
         if any(f.budget is not None for f in finance):
-            figures.append(f"The latest monitoring returns ({self.data.position_text}) give "
-                           f"gross budgets totalling {money(f.budget for f in finance)}, of "
-                           f"which the council contributes "
-                           f"{money(f.contribution for f in finance if f.budget is not None)}, "
-                           f"and a forecast outturn of {money(f.forecast for f in finance)}: a "
+            figures.append(f"The latest monitoring returns, {self.data.position_text}, give "
+                           f"gross budgets totalling {money(f.budget for f in finance)} and a "
+                           f"forecast outturn of {money(f.forecast for f in finance)}: a "
                            f"variance of {money(f.variance for f in finance)} on the "
-                           "partnerships that gave both.")
+                           "partnerships that gave both. The council's own contribution to "
+                           "them is "
+                           f"{money(f.contribution for f in finance if f.budget is not None)}.")
         if self.data.reviewed:
+            targets = [s.target for s in savings if s.cashable is not None and s.target]
+            against = f" against targets of {money(targets)}" if targets else ""
             figures.append(f"The {self.data.cycle} reviews report cashable savings of "
-                           f"{money(s.cashable for s in savings)} against targets of "
-                           f"{money(s.target for s in savings if s.cashable is not None)}, "
-                           f"and one-off costs of {money(s.one_off for s in savings)}.")
+                           f"{money(s.cashable for s in savings)}{against}, and one-off costs "
+                           f"of {money(s.one_off for s in savings)}.")
         return figures
 
     def risk_figures(self) -> list[str]:

@@ -121,7 +121,7 @@ def risk_table(sheet: str, caption: str, lines: Iterable[RiskLine]) -> Table:
                                   "Residual score", "Previous residual score", "Trend",
                                   "Corporate risk register", "Mitigation", "Owner",
                                   "Position at"], rows, in_paper=(0, 2, 4, 5, 6, 7, 10),
-                 widths_cm=(1.7, 3.3, 2.6, 2.5, 1.9, 1.7, 2.3))
+                 widths_cm=(1.7, 3.2, 2.6, 2.6, 1.9, 2.2, 2.3))
 
 
 def kpi_table(sheet: str, caption: str, lines: Iterable[KpiLine]) -> Table:
@@ -155,7 +155,7 @@ def money_table(sheet: str, caption: str, moneys: Iterable[Money]) -> Table:
                                   "Movement since last forecast (£)", "Explanation",
                                   "Position at"], rows, money=(1, 2, 3, 4, 6), percent=(5,),
                  total=bool(rows), in_paper=(0, 1, 2, 3, 4, 5, 6, 8),
-                 widths_cm=(3.0, 2.0, 2.0, 2.0, 1.8, 1.4, 2.0, 2.3))
+                 widths_cm=(2.4, 2.1, 2.4, 2.1, 1.9, 1.6, 2.0, 2.0))
 
 
 def savings_table(sheet: str, caption: str, savings: Iterable[Savings]) -> Table:
