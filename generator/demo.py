@@ -302,13 +302,17 @@ def _round(ws: Workspace, form_type: str, *, today: dt.date, seed: int,
     result.issued.extend(f.path for f in issued)
     filled = fill_issued(ws, form_type, issued, seed=seed, today=today, skip=skip,
                          adjust=adjust)
+    _take_in(ws, filled, result)
+    return len(issued)
+
+
+def _take_in(ws: Workspace, filled: list[Path], result: DemoResult) -> None:
+    """Collect the filled forms; any not taken in is a problem of the demo."""
     result.returns.extend(filled)
-    collected = collect(ws, filled)
-    for outcome in collected.outcomes:
+    for outcome in collect(ws, filled).outcomes:
         if outcome.outcome not in ("accepted", "warnings"):
             result.problems.append(f"{outcome.file}: {outcome.outcome}: "
                                    + "; ".join(outcome.reasons))
-    return len(issued)
 
 
 def _business_cases(ws: Workspace, *, today: dt.date, seed: int, result: DemoResult) -> int:
@@ -321,11 +325,7 @@ def _business_cases(ws: Workspace, *, today: dt.date, seed: int, result: DemoRes
               for form in issue_forms(ws, DESIGN, partnership_id=p.id, today=today).written]
     result.issued.extend(f.path for f in issued)
     filled = fill_issued(ws, DESIGN, issued, seed=seed, today=today)
-    result.returns.extend(filled)
-    for outcome in collect(ws, filled).outcomes:
-        if outcome.outcome not in ("accepted", "warnings"):
-            result.problems.append(f"{outcome.file}: {outcome.outcome}: "
-                                   + "; ".join(outcome.reasons))
+    _take_in(ws, filled, result)
     return len(issued)
 
 
@@ -384,11 +384,7 @@ def _monitoring_round(ws: Workspace, *, today: dt.date, seed: int, result: DemoR
             f"unit: {outcome.outcome} ({reasons}); the Business Manager corrects it")
     result.returns.extend(wrong)
     filled = fill_issued(ws, MONITORING, issued, seed=seed, today=today, adjust=_this_quarter)
-    result.returns.extend(filled)
-    for outcome in collect(ws, filled).outcomes:
-        if outcome.outcome not in ("accepted", "warnings"):
-            result.problems.append(f"{outcome.file}: {outcome.outcome}: "
-                                   + "; ".join(outcome.reasons))
+    _take_in(ws, filled, result)
     return len(issued)
 
 

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from generator.cli import main
 from generator.forms.issue import issue_forms
+from generator.forms.read import read_form
 from generator.framework import Framework
 from generator.papers.committee import compile_cgb, compile_scrutiny
 from generator.performance import indicators
@@ -71,6 +72,23 @@ def test_the_trend_is_in_words_and_arrows_whichever_way_is_better(
     assert str(cost.trend(115)) == "better ↑"
     assert str(cost.trend(105)) == "worse ↓"
     assert str(cost.trend(110)) == "same →"
+
+
+def test_the_indicators_set_in_the_design_assessment_start_the_first_monitoring_return(
+        workspace: Workspace) -> None:
+    design = issue_forms(workspace, "design", partnership_id="P001", today=TODAY).written[0]
+    kpis = [{"name": "Cost per case", "unit": "pounds", "polarity": "lower", "target": "£120",
+             "tolerance": "£10", "measure": "Case system", "frequency": "Quarterly"}]
+    answers = {**support.complete_answers(workspace, "design", "P001"), "kpis": kpis}
+    assert collect(workspace, [support.fill(workspace, design, answers)]).outcomes[0].outcome \
+        in ("accepted", "warnings")
+
+    form = issue_forms(workspace, "monitoring", partnership_id="P001", today=TODAY).written[0]
+
+    [carried] = read_form(form.path).answers["kpis"]
+    assert (carried["ref"], carried["name"], carried["unit"], carried["polarity"],
+            carried["target"], carried["tolerance"], carried["actual"]) == (
+        "K1", "Cost per case", "pounds", "lower", 120, 10, None)
 
 
 def _monitoring_return(ws: Workspace, pid: str, **answers: Any) -> Any:
@@ -240,3 +258,15 @@ def test_the_scrutiny_report_has_the_same_checks_as_the_update(workspace: Worksp
     checks = compile_cgb(workspace, today=TODAY).checks
 
     assert checks and compile_scrutiny(workspace, today=TODAY).checks == checks
+
+
+def test_a_threshold_in_the_settings_that_is_not_a_number_is_named_with_what_to_give(
+        workspace: Workspace) -> None:
+    support.set_setting(workspace, "explain_variance_percent", '"five"')
+
+    result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "forms",
+                                       "monitoring"])
+
+    assert result.exit_code == 1
+    assert "[money] explain_variance_percent must be a number, 0 or more, such as 5" in \
+        result.stderr
