@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.demo import DemoResult, run_demo
 from generator.forms.issue import IssuedForm, issue_forms
 from generator.framework import Framework, load_framework
 from generator.workspace import Workspace, init_workspace
@@ -40,6 +41,13 @@ def workspace(tmp_path: Path) -> Workspace:
 @pytest.fixture
 def explore_forms(workspace: Workspace) -> list[IssuedForm]:
     return issue_forms(workspace, "explore", today=TODAY).written
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """The README's first command, run once per test process: tests read what it wrote (and
+    may add files of their own beside it, never change its files)."""
+    return run_demo(tmp_path_factory.mktemp("demo") / "demo", today=TODAY)
 
 
 @pytest.fixture(scope="session")

@@ -111,10 +111,14 @@ def take_in(ws: Workspace, forms: list[IssuedForm], by_pid: dict[str, dict[str, 
 
 
 def tables(path: Path) -> list[list[list[str]]]:
-    """Every table of a Word document as rows of cell texts."""
+    """Every table of a Word document as rows of cell texts, as a reader reads them: the
+    no-break spaces and hyphens that keep dates and periods on one line read as plain ones."""
     import docx
 
-    return [[[cell.text for cell in row.cells] for row in table.rows]
+    def read(text: str) -> str:
+        return text.replace("\u00a0", " ").replace("\u2011", "-")
+
+    return [[[read(cell.text) for cell in row.cells] for row in table.rows]
             for table in docx.Document(str(path)).tables]
 
 

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import openpyxl
 import pytest
 from click.testing import CliRunner
 from docx import Document
 
 from generator.cli import main
-from generator.demo import run_demo
 from generator.office.accessibility import check_paper
 from generator.store import Store
 from generator.workspace import open_workspace
 
 import support
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return run_demo(tmp_path_factory.mktemp("demo") / "demo", today=dt.date(2026, 11, 25))
 
 
 def document_text(path) -> str:

@@ -221,7 +221,9 @@ def test_a_send_killed_at_a_random_point_while_writing_drafts_leaves_no_empty_or
         tmp_path):
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
-    for trial in range(8):
+    # Five trials at random points (the seed is in every message): each run of the suite
+    # tries others.
+    for trial in range(5):
         ws = init_workspace(tmp_path / f"ws{trial}", today=TODAY)
         forms = with_partnerships(ws, 30)
         process = start(ws, "send", "review")

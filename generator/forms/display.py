@@ -31,6 +31,25 @@ def display_value(f: Field, value: Any) -> str:
     return str(value)
 
 
+def workbook_value(f: Field, value: Any) -> object:
+    """An answer as a workbook cell holds it: the label people read for a choice, a real date
+    for a date, a number for money and numbers, Yes or No for a tick box; None when empty."""
+    if value is None or value == "" or value == []:
+        return None
+    if f.type in ("date", "choice", "checkbox") or (f.type == "table"):
+        shown = display_value(f, value)
+        if f.type == "date":
+            try:
+                return dt.date.fromisoformat(str(value))
+            except ValueError:
+                return shown
+        return shown
+    if f.type in ("money", "number") and isinstance(value, int | float) \
+            and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
 def framework_context(framework: Framework) -> dict[str, Any]:
     context = framework.context()
     for key in ("design_expectations", "agreement_clauses"):

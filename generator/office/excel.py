@@ -24,6 +24,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.errors import ToolkitError
@@ -37,6 +38,7 @@ __all__ = [
     "DATE_FORMAT",
     "MAX_CELL_TEXT",
     "add_table_sheet",
+    "set_print_layout",
     "safe_sheet_title",
     "save_workbook_atomic",
 ]
@@ -114,6 +116,7 @@ def add_table_sheet(
     colour_columns: Sequence[str] = (),
     colour_of: CellColours | None = None,
     col_widths: Mapping[str, float] | None = None,
+    footer: str | None = None,
 ) -> Worksheet:
     """Add a sheet holding a table: bold frozen header row, auto filter, sensible widths.
 
@@ -128,7 +131,9 @@ def add_table_sheet(
     - `colour_columns` names the headers of columns whose cells `colour_of` colours: it
       maps a cell's text to (fill, text colour) as hex RRGGBB, or None to leave it plain.
     - `col_widths` maps a header to a width in characters; other columns are sized
-      from their contents (8 to 60 characters).
+      from their contents (8 to 60 characters); longer text wraps.
+    - The sheet prints landscape, one page wide, its header row on every page, with `footer`
+      (default: the sheet's title) and the page number at the foot (`set_print_layout`).
     Raises ValueError for no headers, a row of the wrong length, or a header name in
     the options that is not in `headers`.
     """
@@ -147,6 +152,8 @@ def add_table_sheet(
     ws = _new_sheet(wb, title)
     _write_header(ws, headers)
     longest = [len(h) for h in headers]
+    # Text longer than its column is wrapped, so that nothing is cut at the printed edge.
+    fits = [int(widths.get(h, _MAX_WIDTH)) - 2 for h in headers]
     looks = _Looks()
     r = 1
     for r, row in enumerate(rows, start=2):
@@ -159,7 +166,7 @@ def add_table_sheet(
                 continue
             longest[c] = max(longest[c], max(len(line) for line in shown.split("\n")))
             colours = colour_of(shown) if colour_of is not None and c in coloured else None
-            looks.apply(cell, number_format, "\n" in shown, colours)
+            looks.apply(cell, number_format, "\n" in shown or len(shown) > fits[c], colours)
     last_row = r
 
     for c, header in enumerate(headers):
@@ -170,7 +177,27 @@ def add_table_sheet(
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{last_letter}{last_row}"
     ws.print_title_rows = "1:1"
+    set_print_layout(ws, footer or ws.title)
     return ws
+
+
+def set_print_layout(ws: Worksheet, title: str) -> None:
+    """Print `ws` as agenda packs need it: landscape A4, one page wide (as many pages long as it
+    takes), the header row on every page, and a footer with `title` and "Page n of m"."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # 0: as many pages down as the rows need
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = True
+    # In a header or footer "&" starts a code: a literal one is written "&&".
+    left = _clean_text(title).replace("&", "&&")[:200]
+    for footer in (ws.oddFooter, ws.evenFooter):
+        if footer is not None:  # openpyxl makes both with every sheet
+            footer.left.text = left
+            footer.right.text = "Page &P of &N"
 
 
 def _check_columns(index_of: Mapping[str, int], **options: Iterable[str]) -> None:

@@ -13,6 +13,8 @@ fields); characters XML cannot hold are replaced with U+FFFD.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
 import io
 import math
@@ -21,13 +23,14 @@ import secrets
 import tempfile
 import weakref
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
 import docx
 from docx.document import Document as DocumentObject
+from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_COLOR_INDEX
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -65,9 +68,12 @@ __all__ = [
     "append_paragraph",
     "append_table",
     "block_width",
+    "content_widths",
     "darken_low_contrast_styles",
     "find_style",
     "format_value",
+    "keep_together",
+    "landscape_pages",
     "last_section",
     "open_paper",
     "save_atomic",
@@ -414,6 +420,52 @@ def last_section(doc: DocumentObject) -> Section:
     return Section(end, doc.part) if end is not None else doc.sections[-1]
 
 
+@contextlib.contextmanager
+def landscape_pages(doc: DocumentObject) -> Iterator[None]:
+    """The blocks added inside go on landscape pages of their own; the pages after are as
+    before. Headers and footers carry on; `block_width` inside is the landscape width.
+
+    In WordprocessingML a section's properties end it: the pages so far are closed with a copy
+    of the body's final w:sectPr (as python-docx's `add_section` does, but at the end of the
+    body in constant time), which is then turned to landscape; on leaving, the landscape pages
+    are closed the same way and the final w:sectPr is turned back.
+    """
+    end = _body_end(doc)
+    if end is None:  # not valid WordprocessingML: leave the pages as they are
+        yield
+        return
+    _close_section(doc, end)
+    _turn(Section(end, doc.part), landscape=True)
+    try:
+        yield
+    finally:
+        _close_section(doc, end)
+        _turn(Section(end, doc.part), landscape=False)
+
+
+def _close_section(doc: DocumentObject, end: Any) -> None:
+    """End the pages so far with a paragraph holding a copy of their section properties; the
+    next section starts on a new page and inherits the headers and footers."""
+    closing = OxmlElement("w:p")
+    properties = OxmlElement("w:pPr")
+    properties.append(copy.deepcopy(end))
+    closing.append(properties)
+    append_block(doc, closing)
+    for child in list(end):
+        if child.tag in (qn("w:headerReference"), qn("w:footerReference"), qn("w:titlePg"),
+                         qn("w:type")):
+            end.remove(child)
+
+
+def _turn(section: Section, *, landscape: bool) -> None:
+    width, height = section.page_width, section.page_height
+    if width is None or height is None:
+        width, height = Cm(21), Cm(29.7)
+    short, long = sorted((width, height))
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (long, short) if landscape else (short, long)
+
+
 def _new_paragraph(doc: DocumentObject, style: Any) -> Paragraph:
     """A new paragraph in `style` (a style object, or None for the default).
 
@@ -549,6 +601,7 @@ def add_table(
     cell_style: str | None = None,
     cell_font_pt: float | None = None,
     bold_last_row: bool = False,
+    widths_from_content: bool = False,
 ) -> Table:
     """Add a captioned data table with a repeating header row and no merged cells.
 
@@ -564,6 +617,9 @@ def add_table(
     - Every cell's paragraph is in `cell_style` when the template has that paragraph style;
       otherwise, with `cell_font_pt`, its text is that size. `bold_last_row` makes the last
       row (a total) bold.
+    - Without `col_widths_cm`, columns share the width between the margins equally, or, with
+      `widths_from_content`, each gets room for its longest word or number first and the rest
+      in proportion to its text (`content_widths`), so that nothing is broken mid-word.
     Raises ValueError for empty headers, a row with the wrong number of cells, or bad
     column indexes/widths.
 
@@ -586,8 +642,13 @@ def add_table(
     if description is None:
         names = ", ".join(_clean(h).replace("\n", " ") for h in headers)
         description = f"{clean_caption}. Columns: {names}."
+    texts = [[format_value(value, formats.get(c)) for c, value in enumerate(row)]
+             for row in rows]
     if col_widths_cm is not None:
         twips = [Cm(width).twips for width in col_widths_cm]
+    elif widths_from_content:
+        twips = content_widths([_clean(h) for h in headers], texts, Emu(block_width(doc)).twips,
+                               font_pt=cell_font_pt or 11)
     else:
         twips = [Emu(block_width(doc) // ncols).twips] * ncols
     style_id = _table_style_id(doc)
@@ -618,7 +679,7 @@ def add_table(
     if style_id is not None:
         xml.append(f'<w:tblStyle w:val="{_attr(style_id)}"/>')
     xml.append('<w:tblW w:type="auto" w:w="0"/><w:jc w:val="left"/>')
-    if col_widths_cm is not None:
+    if col_widths_cm is not None or widths_from_content:
         xml.append('<w:tblLayout w:type="fixed"/>')
     # python-docx's new table's w:tblLook, with firstRow=1, lastRow=0 and the same bits in val
     xml.append('<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" '
@@ -631,11 +692,10 @@ def add_table(
                for c, header in enumerate(headers))
     xml.append("</w:tr>")
     last = len(rows) - 1
-    for r, row_values in enumerate(rows):
+    for r, (row_values, row_texts) in enumerate(zip(rows, texts, strict=True)):
         xml.append("<w:tr>")
         bold = bold_last_row and r == last
-        for c, value in enumerate(row_values):
-            text = format_value(value, formats.get(c))
+        for c, (value, text) in enumerate(zip(row_values, row_texts, strict=True)):
             xml.append(cell(c, text, right=c in numeric_cols or _is_number(value), bold=bold,
                             colours=colour_of(text) if colour_of and c in coloured else None))
         xml.append("</w:tr>")
@@ -664,6 +724,63 @@ def _check_table(headers: Sequence[str], rows: Sequence[Sequence[object]], capti
             raise ValueError(f"{len(col_widths_cm)} column widths given for {ncols} columns")
         if any(w <= 0 for w in col_widths_cm):
             raise ValueError("column widths must be positive")
+
+
+# Where a line may break: ordinary spaces only (the no-break space of `keep_together` is not).
+_BREAKABLE = re.compile(r"[ \t\r\n]+")
+_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
+           "December")
+_DATE_IN_WORDS = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b")
+_QUARTER = re.compile(r"\b(Q[1-4]) (\d{4}/\d{2})\b")
+_HYPHEN_AFTER_DIGIT = re.compile(r"(?<=\d)-(?=[0-9A-Za-z])")
+
+
+def keep_together(text: str) -> str:
+    """`text` with dates in words ("1 October 2017"), quarters ("Q3 2026/27") and hyphenated
+    numbers ("2026-Q4", "2026-27") joined by no-break spaces and hyphens, so that a table
+    never breaks one across lines."""
+    text = _DATE_IN_WORDS.sub("\\1\u00a0\\2\u00a0\\3", text)
+    text = _QUARTER.sub("\\1\u00a0\\2", text)
+    return _HYPHEN_AFTER_DIGIT.sub("\u2011", text)
+
+
+# The width of an average character as a share of the font size, bold headers included: a
+# little generous, so that a column sized for a word holds it in any of the usual fonts.
+_CHAR_EM = 0.6
+# Short words of wide letters in a bold header row need more: LibreOffice broke the headers
+# "Red" and "Amber" of the CGB update's performance table (9pt bold) at 0.6 em a character.
+_BOLD_HEADER = 1.2
+_CELL_PADDING_TWIPS = 230  # both side margins of a cell (108 each by default) and a little
+
+
+def content_widths(headers: Sequence[str], texts: Sequence[Sequence[str]], total: int, *,
+                   font_pt: float) -> list[int]:
+    """Column widths in twips sharing `total`: first each column's longest word or number
+    (so none is broken across lines), then what is left in proportion to each column's
+    longest line beyond that. When even the longest words do not fit, they share `total` in
+    proportion (a table that wide wants landscape pages or fewer columns)."""
+    char = font_pt * 20 * _CHAR_EM
+    pad = _CELL_PADDING_TWIPS
+    ncols = len(headers)
+    need = [0.0] * ncols
+    want = [0.0] * ncols
+    for r, row in enumerate([list(headers), *texts]):
+        width = char * (_BOLD_HEADER if r == 0 else 1)
+        for c, text in enumerate(row):
+            words = _BREAKABLE.split(text.strip())
+            if text.strip():
+                need[c] = max(need[c], max(len(word) for word in words) * width + pad)
+                want[c] = max(want[c], max(len(ln) for ln in text.split("\n")) * width + pad)
+    need = [max(n, 3 * char + pad) for n in need]
+    floor = sum(need)
+    if floor >= total:
+        return [int(total * n / floor) for n in need]
+    extra = [max(w - n, 0.0) for w, n in zip(want, need, strict=True)]
+    spare = total - floor
+    if sum(extra) <= spare:
+        # Everything fits on one line: the spare room goes to the columns evenly.
+        return [int(n + e + (spare - sum(extra)) / ncols) for n, e in zip(need, extra, strict=True)]
+    return [int(n + spare * e / sum(extra)) for n, e in zip(need, extra, strict=True)]
 
 
 def _numeric_columns(rows: Sequence[Sequence[object]], ncols: int,

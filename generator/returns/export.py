@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import openpyxl
 
 from generator.fileio import unused_path
-from generator.formdefs import FormDefinition, form_types, load_definition
+from generator.formdefs import Field, FormDefinition, form_types, load_definition
+from generator.forms.display import workbook_value
 from generator.office.excel import add_table_sheet, save_workbook_atomic
-from generator.store import Store
+from generator.store import Return, Store, parse_time
+from generator.vocabulary import ReturnState
 from generator.workspace import Workspace
 
-
-def _cell(value: object) -> object:
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return value
+MONEY_FORMAT = '"£"#,##0.00'
+_OUTCOMES = {"accepted": ReturnState.ACCEPTED, "warnings": ReturnState.ACCEPTED_WITH_WARNINGS,
+             "rejected": ReturnState.REJECTED}
 
 
 def export_answers(ws: Workspace, path: Path | None = None, *, cycle: str | None = None
@@ -36,6 +37,7 @@ def export_answers(ws: Workspace, path: Path | None = None, *, cycle: str | None
 def _write_answers(ws: Workspace, path: Path, cycle: str) -> int:
     framework = ws.framework()
     workbook = openpyxl.Workbook()
+    title = f"Accepted answers, {cycle}"
     count = 0
     with Store(ws.path("store")) as store:
         for form_type in form_types(ws.forms_dir, framework):
@@ -45,25 +47,39 @@ def _write_answers(ws: Workspace, path: Path, cycle: str) -> int:
             definitions: dict[int, FormDefinition] = {}
             current = load_definition(form_type, framework=framework, forms_dir=ws.forms_dir)
             scalars = [f for f in current.fields.values() if f.type != "table"]
-            headers = ["Partnership ID", "Reference", "Received", "Outcome"] + \
-                [f.label for f in scalars]
             rows = []
             for ret in returns:
                 definitions.setdefault(ret.version or current.version, current)
-                rows.append([ret.partnership_id, ret.issue_id, ret.received_at[:10],
-                             ret.outcome] + [_cell(ret.answers.get(f.id)) for f in scalars])
-            add_table_sheet(workbook, form_type, headers, rows)
+                rows.append(_return_cells(ret) + [workbook_value(f, ret.answers.get(f.id))
+                                                  for f in scalars])
+            add_table_sheet(workbook, form_type,
+                            ["Partnership ID", "Reference", "Received", "Outcome"]
+                            + [f.label for f in scalars], rows,
+                            number_formats=_money_formats(scalars), footer=title)
             for table in current.tables:
                 table_rows = [[ret.partnership_id, ret.issue_id, n]
-                              + [_cell(row.get(c.id)) for c in table.columns]
+                              + [workbook_value(c, row.get(c.id)) for c in table.columns]
                               for ret in returns
                               for n, row in enumerate(ret.answers.get(table.id) or [], start=1)]
                 add_table_sheet(workbook, f"{form_type} {table.id}",
                                 ["Partnership ID", "Reference", "Row"]
-                                + [c.label for c in table.columns], table_rows)
+                                + [c.label for c in table.columns], table_rows,
+                                number_formats=_money_formats(table.columns), footer=title)
             count += len(returns)
     if count == 0:
         add_table_sheet(workbook, "No returns", ["Message"],
-                        [[f"No accepted returns for {cycle} yet."]])
+                        [[f"No accepted returns for {cycle} yet."]], footer=title)
     save_workbook_atomic(workbook, path)
     return count
+
+
+def _return_cells(ret: Return) -> list[object]:
+    """Which return a row is: partnership, reference, when it came (a real date and time)
+    and its outcome in words."""
+    received = parse_time(ret.received_at)
+    return [ret.partnership_id, ret.issue_id, received or ret.received_at,
+            str(_OUTCOMES.get(ret.outcome, ret.outcome)).capitalize()]
+
+
+def _money_formats(fields: Sequence[Field]) -> dict[str, str]:
+    return {f.label: MONEY_FORMAT for f in fields if f.type == "money"}

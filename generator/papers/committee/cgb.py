@@ -192,7 +192,7 @@ class _Update(layout.CommitteePaper):
                      "red indicators, indicators whose rating fell, overspends beyond the "
                      "threshold and other high risks",
                      ["Partnership", "Exception", "What was reported", "Commentary",
-                      "Position at"], rows, widths_cm=(3.0, 2.0, 5.0, 4.5, 2.0))
+                      "Position at"], rows, widths_cm=(3.0, 2.0, 4.8, 4.3, 2.4))
 
     def performance_table(self) -> Table:
         rows: list[list[object]] = []

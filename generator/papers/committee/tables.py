@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from generator.vocabulary import rag_colours
 
 TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
 TABLE_TEXT_PT = 9
+WIDE_TABLE_COLUMNS = 6  # more columns than this go on landscape pages
 NO_RETURNS = "No returns yet"
 NOT_ANSWERED = "Not answered"
 EXCEL_MONEY = '"£"#,##0'
@@ -77,11 +79,18 @@ class Table:
         if self.in_paper is not None:
             self.for_paper().add_to(doc)
             return
-        paper.add_table(doc, self.headers, self.rows, caption=self.caption,
-                        number_formats=self.word_formats(), colour_columns=self.rag,
-                        colour_of=rag_colours, col_widths_cm=self.widths_cm,
-                        cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
-                        bold_last_row=self.total)
+        # A table of more columns than a portrait page holds goes on landscape pages, its
+        # columns sized there from their content (widths chosen for portrait do not apply).
+        wide = len(self.headers) > WIDE_TABLE_COLUMNS
+        with paper.landscape_pages(doc) if wide else contextlib.nullcontext():
+            # Dates, quarters and hyphenated numbers are never broken across lines.
+            rows = [[paper.keep_together(v) if isinstance(v, str) else v for v in row]
+                    for row in self.rows]
+            paper.add_table(doc, self.headers, rows, caption=self.caption,
+                            number_formats=self.word_formats(), colour_columns=self.rag,
+                            colour_of=rag_colours, col_widths_cm=None if wide else self.widths_cm,
+                            cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
+                            bold_last_row=self.total, widths_from_content=True)
         paper.flush_body(doc)
 
 
