@@ -423,7 +423,8 @@ def last_section(doc: DocumentObject) -> Section:
 @contextlib.contextmanager
 def landscape_pages(doc: DocumentObject) -> Iterator[None]:
     """The blocks added inside go on landscape pages of their own; the pages after are as
-    before. Headers and footers carry on; `block_width` inside is the landscape width.
+    before. Headers and footers carry on; `block_width` inside is the landscape width. Inside
+    another `landscape_pages`, the blocks go on its pages.
 
     In WordprocessingML a section's properties end it: the pages so far are closed with a copy
     of the body's final w:sectPr (as python-docx's `add_section` does, but at the end of the
@@ -432,6 +433,11 @@ def landscape_pages(doc: DocumentObject) -> Iterator[None]:
     """
     end = _body_end(doc)
     if end is None:  # not valid WordprocessingML: leave the pages as they are
+        yield
+        return
+    if Section(end, doc.part).orientation == WD_ORIENT.LANDSCAPE:
+        # Already on landscape pages: a section of its own would leave an empty portrait
+        # page between two landscape ones.
         yield
         return
     _close_section(doc, end)

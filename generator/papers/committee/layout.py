@@ -35,6 +35,7 @@ from generator.papers.committee.tables import (
     TABLE_TEXT_PT,
     TABLE_TEXT_STYLE,
     Table,
+    add_tables,
     heat_map_cells,
 )
 from generator.wording import plural
@@ -292,8 +293,7 @@ def write_section(doc: DocumentObject, heading: str, *tables: Table, intro: str 
     paper.add_heading(doc, heading, 1)
     if intro:
         paper.add_paragraph(doc, intro)
-    for table in tables:
-        table.add_to(doc)
+    add_tables(doc, tables)
 
 
 def write_gaps(doc: DocumentObject, heading: str, gaps: Sequence[Entry],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from docx.document import Document as DocumentObject
 
@@ -49,6 +49,7 @@ from generator.papers.committee.tables import (
     savings_table,
     with_total,
 )
+from generator.positions import Position
 from generator.vocabulary import (
     BENEFITS_ACHIEVED,
     CASHABLE_SAVINGS,
@@ -135,6 +136,17 @@ class _Review:
         return rating(self.data.scale_of(RECOMMENDATION),
                       self.answers.get(RECOMMENDATION.id)).label
 
+
+
+def _at(position: Position | None) -> str:
+    """', position at Q3 2026/27 (forecast)' for a caption; '' without figures."""
+    return f", position at {position.label}" if position is not None else ""
+
+
+def _without_position(table: Table) -> Table:
+    """`table` with its last column in the paper, 'Position at', kept for the annex only."""
+    assert table.in_paper is not None and table.widths_cm is not None
+    return replace(table, in_paper=table.in_paper[:-1], widths_cm=table.widths_cm[:-1])
 
 
 def _latest(entry: ReviewEntry) -> Latest:
@@ -270,12 +282,19 @@ class _Report(layout.CommitteePaper):
                      rag=(1,), widths_cm=(4.6, 2.3, 2.2, 7.4))
 
     def kpi_detail(self, entry: ReviewEntry) -> Table:
-        return kpi_table("KPIs", f"{entry.partnership.name}: Key Performance Indicators",
-                         _latest(entry).kpis)
+        """A partnership's indicators for its appendix: the period they are from is said once,
+        in the caption, so the table fits a portrait page."""
+        latest = _latest(entry)
+        table = kpi_table("KPIs", f"{entry.partnership.name}: Key Performance Indicators"
+                          + _at(latest.kpi_position), latest.kpis)
+        return _without_position(table)
 
     def risk_detail(self, entry: ReviewEntry) -> Table:
-        return risk_table("Risks", f"{entry.partnership.name}: risks",
-                          escalated_first(_latest(entry).risks))
+        """A partnership's risks for its appendix, the period said in the caption."""
+        latest = _latest(entry)
+        table = risk_table("Risks", f"{entry.partnership.name}: risks"
+                           + _at(latest.risk_position), escalated_first(latest.risks))
+        return _without_position(table)
 
     def annex_tables(self) -> list[Table]:
         tables = [self.summary_table(), self.gaps_table(), self.principles_table(),

@@ -45,6 +45,12 @@ class Table:
         if not self.rows:
             self.rows = [[NO_RETURNS] + [""] * (len(self.headers) - 1)]
 
+    @property
+    def wide(self) -> bool:
+        """More columns in the paper than a portrait page holds: it goes on landscape pages."""
+        shown = len(self.in_paper) if self.in_paper is not None else len(self.headers)
+        return shown > WIDE_TABLE_COLUMNS
+
     def for_paper(self) -> Table:
         """The table as the paper shows it: its `in_paper` columns only."""
         if self.in_paper is None:
@@ -81,7 +87,7 @@ class Table:
             return
         # A table of more columns than a portrait page holds goes on landscape pages, its
         # columns sized there from their content (widths chosen for portrait do not apply).
-        wide = len(self.headers) > WIDE_TABLE_COLUMNS
+        wide = self.wide
         with paper.landscape_pages(doc) if wide else contextlib.nullcontext():
             # Dates, quarters and hyphenated numbers are never broken across lines.
             rows = [[paper.keep_together(v) if isinstance(v, str) else v for v in row]
@@ -92,6 +98,20 @@ class Table:
                             cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
                             bold_last_row=self.total, widths_from_content=True)
         paper.flush_body(doc)
+
+
+def add_tables(doc: DocumentObject, tables: Sequence[Table]) -> None:
+    """Add the tables in order, wide tables that follow one another on the same landscape
+    pages (each on pages of its own left an empty portrait page between them)."""
+    at = 0
+    while at < len(tables):
+        run = 1
+        while tables[at].wide and at + run < len(tables) and tables[at + run].wide:
+            run += 1
+        with paper.landscape_pages(doc) if run > 1 else contextlib.nullcontext():
+            for table in tables[at:at + run]:
+                table.add_to(doc)
+        at += run
 
 
 def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> list[list[object]]:
