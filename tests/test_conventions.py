@@ -270,3 +270,16 @@ def test_a_threshold_in_the_settings_that_is_not_a_number_is_named_with_what_to_
     assert result.exit_code == 1
     assert "[money] explain_variance_percent must be a number, 0 or more, such as 5" in \
         result.stderr
+
+
+def test_the_annual_report_uses_the_year_end_outturn_once_quarter_4_is_in(
+        workspace: Workspace) -> None:
+    workspace.config["cycle"]["period"] = "Q4 2026/27"
+    forms = issue_forms(workspace, "monitoring", today=TODAY).written
+    support.take_in(workspace, forms, {f.partnership_id: support.complete_answers(
+        workspace, "monitoring", f.partnership_id) for f in forms})
+
+    result = compile_scrutiny(workspace, today=TODAY)
+
+    title = docx.Document(str(result.docx)).paragraphs[0].text
+    assert title == "Annual report on partnerships 2026/27: outturn at Q4 2026/27"

@@ -244,3 +244,13 @@ def test_the_sample_stores_first_return_reads_as_a_file_of_its_own(
         data = store.original(store.all_returns()[0].id)
 
     assert zipfile.is_zipfile(__import__("io").BytesIO(data))
+
+
+def test_history_shows_the_period_of_each_monitoring_return(workspace: Workspace) -> None:
+    form = issue_forms(workspace, "monitoring", partnership_id="P001", today=TODAY).written[0]
+    collect(workspace, [fill(workspace, form, complete_answers(workspace, "monitoring", "P001"))])
+
+    result = run("--workspace", workspace.root, "history", "P001")
+
+    assert result.exit_code == 0
+    assert "monitoring Q3 2026/27" in result.stdout
