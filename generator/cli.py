@@ -124,6 +124,18 @@ def _form_type(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def _cycle(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Check a --cycle is a council year written as the toolkit writes them: 2026/27."""
+    from generator.council_year import is_cycle, normal_cycle
+
+    if value is None or is_cycle(value):
+        return value
+    close = normal_cycle(value)
+    example = close if is_cycle(close) else "2026/27"
+    raise click.BadParameter(f"'{value}' is not a council year as the toolkit writes them; "
+                             f"give it as {example}")
+
+
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -237,14 +249,17 @@ def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> 
     else:
         for reading in readings:
             _echo(f"{reading.file}")
-            _echo(f"  form {reading.form} v{reading.version}, partnership "
-                       f"{reading.partnership}, issue {reading.issue}")
+            if reading.form is None:
+                _echo("  not a form this toolkit issued, or its identity is gone:")
+            else:
+                _echo(f"  form {reading.form} v{reading.version}, partnership "
+                      f"{reading.partnership}, issue {reading.issue}")
             definition = reading.definition
             if definition is not None:
                 for f in definition.fields.values():
                     value = reading.answers.get(f.id)
                     if f.type == "table":
-                        _echo(f"  {f.label}: {len(value or [])} row(s)")
+                        _echo(f"  {f.label}: {plural(len(value or []), 'row')}")
                         for row in value or []:
                             cells = "; ".join(f"{c.label}: {display_value(c, row.get(c.id))}"
                                               for c in f.columns if row.get(c.id) is not None)
@@ -419,7 +434,9 @@ def annotate_command(ctx: click.Context, reference: str, output: Path | None) ->
 @_fail_on_toolkit_errors
 def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> None:
     """Show every return of a partnership over time, superseded ones included."""
+    from generator.council_year import long_time
     from generator.returns.tracker import partnership_history
+    from generator.store import parse_time
 
     partnership_id, returns = partnership_history(_workspace(ctx), partnership_id)
     if as_json:
@@ -431,12 +448,15 @@ def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> N
         state = "in force" if r.superseded_by is None else f"superseded by #{r.superseded_by}"
         if r.outcome == "rejected":
             state = "rejected"
-        _echo(f"#{r.id}  {r.received_at}  {r.form_type} {r.period or r.cycle}  {r.outcome:<9} "
+        received = parse_time(r.received_at)
+        when = long_time(received) if received else r.received_at
+        _echo(f"#{r.id}  {when}  {r.form_type} {r.period or r.cycle}  {r.outcome:<9} "
               f"{state}  {Path(r.file_name).name}  from {r.sender or 'unknown'}")
 
 
 @main.command("export")
-@click.option("--cycle", help="The cycle to export, e.g. 2026/27 (default: the current one).")
+@click.option("--cycle", help="The cycle to export, e.g. 2026/27 (default: the current one).",
+              callback=_cycle)
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="The workbook to write (default: reports/answers-CYCLE.xlsx).")
 @click.pass_context
@@ -450,7 +470,8 @@ def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -
 
 
 @main.command("status")
-@click.option("--cycle", help="Only this cycle (default: every cycle).")
+@click.option("--cycle", help="Only this cycle (default: every cycle).",
+              callback=_cycle)
 @click.option("--xlsx", "as_xlsx", is_flag=True,
               help="Also write the tracker workbook, reports/tracker.xlsx.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -458,7 +479,7 @@ def export_command(ctx: click.Context, cycle: str | None, output: Path | None) -
 @_fail_on_toolkit_errors
 def status_command(ctx: click.Context, cycle: str | None, as_xlsx: bool, as_json: bool) -> None:
     """Show what was issued, returned, accepted, rejected, outstanding or overdue."""
-    from generator.returns.tracker import status_rows, write_tracker
+    from generator.returns.tracker import status_lines, status_rows, write_tracker
     from generator.store import Store
 
     ws = _workspace(ctx)
@@ -472,11 +493,8 @@ def status_command(ctx: click.Context, cycle: str | None, as_xlsx: bool, as_json
         _echo_json([r.to_json() for r in rows])
         _echo(ws.sharing(journal), err=True)
         return
-    for r in rows:
-        returned = f"returned {r.returned_at}" if r.returned_at else "not returned"
-        _echo(f"{r.partnership_id:<6} {r.form:<10} {r.period or r.cycle:<10} {r.state:<24} "
-              f"issued {r.issued_at} for {r.sent_to} ({r.sent}), due {r.due_date or '-'}, "
-              f"{returned}. {r.detail}".rstrip())
+    for line in status_lines(rows):
+        _echo(line)
     _echo(ws.sharing(journal), err=True)
     if tracker is not None:
         _echo(f"Tracker written: {tracker}", err=True)
@@ -537,7 +555,8 @@ def report_check(file: Path) -> None:
 
     findings = check_paper(file)
     if findings:
-        _echo(format_findings(findings))
+        for line in format_findings(findings).splitlines():
+            _echo(line)
         sys.exit(1)
     _echo(f"{file.name}: passes the accessibility checks.")
 
@@ -590,8 +609,9 @@ def _deliver_plan(ws: Workspace, plan: Any, smtp: bool, as_json: bool) -> None:
         unsure = sum(1 for r in results if r.status == "unknown")
         verb = "sent" if smtp else f"written to {ws.path('outbox')}"
         maybe = f"{unsure} may have been sent (check Sent Items); " if unsure else ""
-        _echo(f"{done} email(s) {verb}; {failed} failed; {maybe}{len(plan.held)} form(s) held "
-                   f"back; {len(plan.problems)} problem(s).", err=True)
+        _echo(f"{plural(done, 'email')} {verb}; {failed} failed; {maybe}"
+              f"{plural(len(plan.held), 'form')} held back; "
+              f"{plural(len(plan.problems), 'problem')}.", err=True)
     if plan.problems or any(not r.ok for r in results):
         sys.exit(1)
 
@@ -647,7 +667,8 @@ def _echo_paper(result: Any, as_json: bool) -> None:
 
 
 @report_group.command("scrutiny")
-@click.option("--cycle", help="The cycle to report on, e.g. 2026/27 (default: the current one).")
+@click.option("--cycle", help="The cycle to report on, e.g. 2026/27 (default: the current one).",
+              callback=_cycle)
 @click.option("--pdf", is_flag=True, help="Also save a PDF (needs LibreOffice).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: docx, xlsx, pdf, notes.")
 @click.pass_context

@@ -64,6 +64,14 @@ def current_cycle(today: dt.date | None = None) -> str:
     return Period.containing(today or dt.date.today()).cycle
 
 
+def is_cycle(text: str) -> bool:
+    """Whether `text` is a council year as the toolkit writes them: '2026/27'."""
+    match = re.fullmatch(r"(\d{4})/(\d{2})", text)
+    if not match:
+        return False
+    return int(match.group(2)) == (int(match.group(1)) + 1) % 100
+
+
 def normal_cycle(cycle: str) -> str:
     """A council year as '2026/27' when it looks like one ('2026-27', '2026/2027')."""
     start = _cycle_start(cycle)

@@ -27,6 +27,7 @@ from generator.returns.collect import collect
 from generator.returns.tracker import status_rows, write_tracker
 from generator.store import Store
 from generator.vocabulary import DESIGN, MONITORING, PREVIOUS, REVIEW
+from generator.wording import plural
 from generator.workspace import Workspace, init_workspace
 
 TRICKY_TEXT = ('Costs & savings shared 50/50 < "fair share" — see {{ notes }} and {% raw %}.\n'
@@ -58,6 +59,17 @@ EXAMPLE_RISKS = [
     ("Partner withdraws", (2, 5), (2, 4)),
     ("Demand higher than forecast", (4, 3), (3, 2)),
 ]
+ACTIONS = ["Agree the fee schedule for next year with the partners",
+           "Move both councils onto one case management system",
+           "Report unit costs to the joint board every quarter",
+           "Review the Inter-Authority Agreement before its notice date"]
+# Answers the register cannot give, said as a Business Manager would.
+KNOWN_ANSWERS = {
+    "s151_officer": "Helen Shaw, Chief Finance Officer",
+    "monitoring_officer": "Mark Adeyemi, Head of Legal Services",
+    "notice_period": "Twelve months, to end on 31 March",
+    "unit_cost_measure": "per case",
+}
 
 
 # Money answers made from the partnership's budget in the register, when it has one.
@@ -72,6 +84,8 @@ def example_value(f: Field, partnership: Partnership, rng: random.Random,
     """A plausible answer of the field's type, as a Business Manager might give."""
     if f.id in ("completed_by", "head_of_service", "period"):
         return _known_answer(f.id, partnership, today)
+    if f.id in KNOWN_ANSWERS:
+        return KNOWN_ANSWERS[f.id]
     if f.id in _FROM_BUDGET and partnership.budget:
         return _budget_line(f.id, partnership.budget, partnership.contribution, rng)
     if f.id in _BUSINESS_CASE and partnership.budget:
@@ -161,7 +175,9 @@ def example_row(f: Field, partnership: Partnership, rng: random.Random, today: d
         return {c.id: risk.get(c.id) for c in f.columns}
     row = {}
     for column in f.columns:
-        if column.id in ("name", "description", "issue", "opportunity", "action"):
+        if column.id == "action" and f.id != "issues":
+            row[column.id] = ACTIONS[index % len(ACTIONS)]
+        elif column.id in ("name", "description", "issue", "opportunity", "action"):
             names = KPI_NAMES if f.id == "kpis" else RISK_NAMES
             row[column.id] = names[index % len(names)]
         elif column.id in ("target", "actual"):
@@ -211,6 +227,13 @@ def completed_row(f: Field, carried: dict[str, Any], rng: random.Random) -> dict
         for key in ("likelihood", "impact"):
             inherent = int(str(row.get(f"inherent_{key}") or 3).split()[0])
             row[key] = str(max(1, inherent - rng.choice([0, 1, 1, 2])))
+    else:
+        # Last year's actions: each given its progress, and a word on it.
+        for column in f.columns:
+            if row.get(column.id) in (None, "") and column.type == "choice" and column.choices:
+                row[column.id] = rng.choice(column.choices[:3]).value
+            elif row.get(column.id) in (None, "") and column.type == "multiline":
+                row[column.id] = rng.choice(SENTENCES)
     return row
 
 
@@ -428,7 +451,7 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
             count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip,
                            adjust=_rated_green if form_type == REVIEW else None)
         note = f" ({', '.join(skip)} left outstanding)" if skip else ""
-        say(f"This cycle ({cycle}): {count} {form_type} form(s) issued, filled as each "
+        say(f"This cycle ({cycle}): {plural(count, form_type + ' form')} issued, filled as each "
             f"Business Manager would, and collected{note}")
 
     framework = ws.framework()

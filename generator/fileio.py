@@ -308,6 +308,23 @@ def safe_filename(name: str, *, default: str = "file", max_length: int = 100) ->
     return fit_name(stem, ext, max_length, default)
 
 
+# Words a name cut short should not end on ('... an existing partnership for').
+_JOINING_WORDS = frozenset(("a", "an", "and", "by", "for", "in", "of", "on", "or", "the", "to"))
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at the end of a word ('... 28 December' rather
+    than '... 28 Decembe'), and not on a joining word such as 'for'; cut mid-word only when
+    one word is longer than the limit."""
+    if len(text) <= limit:
+        return text
+    words = text[:limit + 1].split(" ")[:-1]
+    while len(words) > 1 and words[-1].casefold() in _JOINING_WORDS:
+        words.pop()
+    cut = " ".join(words).rstrip(" ,;:-.")
+    return cut or text[:limit]
+
+
 def fit_name(stem: str, ext: str, max_length: int, default: str, suffix: str = "") -> str:
     """Join stem, suffix and extension within ``max_length`` characters, Windows-safe."""
     room = max(1, max_length - len(ext) - len(suffix))

@@ -20,6 +20,7 @@ from typing import Any
 
 from generator.errors import FrameworkError
 from generator.framework import Choice, Framework, Scale, load_framework, read_toml, typed_as
+from generator.register import COLUMNS
 from generator.vocabulary import PAPER_FIELDS, PaperField
 
 FORMS_DIR = Path(__file__).parent / "data" / "forms"
@@ -29,6 +30,7 @@ SCALAR_TYPES = ("text", "multiline", "choice", "checkbox", "date", "money", "num
 FIELD_TYPES = (*SCALAR_TYPES, "table")
 FOR_EACH = ("principles", "objectives", "design_expectations", "agreement_clauses")
 OUT_OF_SCOPE = Choice("out_of_scope", "Out of scope")
+REGISTER_COLUMNS = tuple(column.key for column in COLUMNS)
 
 # The text a content control shows until it is answered. The reader treats these as empty
 # even when an editor has lost the "showing placeholder" flag.
@@ -62,6 +64,11 @@ class Field:
     max_length: int = 20000
     previous_from: str | None = None
     prefill_from: tuple[str, ...] = ()
+    # The field of that earlier return a table starts from, when its id differs (last
+    # year's "actions" starting this year's "last_year_actions").
+    prefill_field: str | None = None
+    # The register column a box starts with (the monitoring return's budget).
+    from_register: str | None = None
     section: str = ""
     # A measure column: a figure read in the unit its row gives in the column named here.
     unit_from: str | None = None
@@ -126,6 +133,9 @@ class Section:
     """The fields as written in the definition: ids and labels still hold {number} etc."""
     rules: tuple[Rule, ...] = ()
     landscape: bool = False  # on pages turned sideways, for tables of many columns
+    items: tuple[str, ...] | None = None
+    """The ids of the framework entries a repeating section runs over, in order, when not
+    all of them: an archived definition keeps the entries it was issued with."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,18 +169,35 @@ def scope_scale(framework: Framework) -> Scale:
     return Scale("scope_type", "Type of partnership", choices)
 
 
-def items_for(framework: Framework, for_each: str) -> list[dict[str, Any]]:
+def items_for(framework: Framework, for_each: str,
+              only: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """The framework entries a repeating section runs over, as format dictionaries.
 
     Each holds the entry's number, id and title, and any flags the entry carries
-    (an agreement clause's `mandatory`, for example), which rules may test.
+    (an agreement clause's `mandatory`, for example), which rules may test. With `only`,
+    just those entries, in that order; entries without a number of their own (clauses,
+    expectations) are numbered in that order, so that an archived definition keeps the
+    numbers its forms were issued with however the framework's list has grown since.
     """
     if for_each == "principles":
-        return [{"number": p.number, "id": p.id, "title": p.title} for p in framework.principles]
-    if for_each == "objectives":
-        return [{"number": o.number, "id": o.id, "title": o.title} for o in framework.objectives]
-    entries = getattr(framework, for_each)
-    return [{**vars(e), "number": i + 1} for i, e in enumerate(entries)]
+        entries = [{"number": p.number, "id": p.id, "title": p.title}
+                   for p in framework.principles]
+    elif for_each == "objectives":
+        entries = [{"number": o.number, "id": o.id, "title": o.title}
+                   for o in framework.objectives]
+    else:
+        entries = [{**vars(e), "number": i + 1}
+                   for i, e in enumerate(getattr(framework, for_each))]
+    if only is None:
+        return entries
+    by_id = {entry["id"]: entry for entry in entries}
+    unknown = [item for item in only if item not in by_id]
+    if unknown:
+        raise FrameworkError(f"{framework.source}: {for_each} has no entry '{unknown[0]}'")
+    chosen = [by_id[item] for item in only]
+    if for_each in ("principles", "objectives"):
+        return chosen
+    return [{**entry, "number": i + 1} for i, entry in enumerate(chosen)]
 
 
 def _expand(text: str, item: dict[str, Any]) -> str:
@@ -238,7 +265,19 @@ class _Parser:
         if not isinstance(landscape, bool):
             raise self.fail(where, "'landscape' must be true or false")
         return Section(sid, self.text(s, "title", where), self.text(s, "intro", where, ""),
-                       for_each, fields, rules, landscape)
+                       for_each, fields, rules, landscape, self.items(s, for_each, where))
+
+    def items(self, s: dict[str, Any], for_each: str | None, where: str
+              ) -> tuple[str, ...] | None:
+        items = s.get("items")
+        if items is None:
+            return None
+        if for_each is None:
+            raise self.fail(where, "'items' chooses entries for a section with for_each")
+        if not isinstance(items, list) or not items or not all(isinstance(i, str)
+                                                               for i in items):
+            raise self.fail(where, "'items' must be a list of the ids of the entries")
+        return tuple(items)
 
     def field(self, t: dict[str, Any], where: str, section: str) -> Field:
         if not isinstance(t, dict):
@@ -289,6 +328,8 @@ class _Parser:
             max_length=int(t.get("max_length", DEFAULT_MAX_LENGTH.get(ftype, 500))),
             previous_from=t.get("previous_from"),
             prefill_from=self.prefill_from(t, where),
+            prefill_field=self.optional_text(t, "prefill_field", where),
+            from_register=self.register_column(t, ftype, where),
             section=section,
             unit_from=self.optional_text(t, "unit_from", where),
             carried=self.flag(t, "carried", where),
@@ -328,6 +369,18 @@ class _Parser:
                 raise self.fail(f"{where} column '{column.id}'",
                                 "a measure column needs 'unit_from', naming a column of the "
                                 "table that is a choice on the scale 'kpi_unit'")
+
+    def register_column(self, t: dict[str, Any], ftype: str, where: str) -> str | None:
+        """The register column a box starts with, checked against the register's columns."""
+        column = self.optional_text(t, "from_register", where)
+        if column is None:
+            return None
+        if ftype == "table":
+            raise self.fail(where, "a table cannot start from a register column")
+        if column not in REGISTER_COLUMNS:
+            raise self.fail(where, f"'from_register' is '{column}'; the register's columns are "
+                                   f"{', '.join(REGISTER_COLUMNS)}")
+        return column
 
     def rule(self, t: dict[str, Any], where: str) -> Rule:
         values = t.get("in")
@@ -422,7 +475,11 @@ class _FormBody:
 
     def _add_repeated(self, section: Section, where: str) -> None:
         assert section.for_each is not None
-        for item in items_for(self.parser.framework, section.for_each):
+        try:
+            items = items_for(self.parser.framework, section.for_each, section.items)
+        except FrameworkError as exc:
+            raise self.parser.fail(where, str(exc).split(": ", 1)[-1]) from None
+        for item in items:
             for f in section.fields:
                 self._add(_replace(f, id=_expand(f.id, item), label=_expand(f.label, item)),
                           where)

@@ -11,6 +11,11 @@ def number_word(count: int) -> str:
     return _NUMBER_WORDS[count] if 0 <= count < len(_NUMBER_WORDS) else f"{count:,}"
 
 
+def a_or_an(word: str) -> str:
+    """'an explore form', 'an agreement', 'a review': the article for `word`, with it."""
+    return f"{'an' if word[:1].casefold() in 'aeiou' else 'a'} {word}"
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """'1 warning', '2 warnings', '0 forms'; `many` for irregular plurals ('1 copy', '2 copies')."""
     return f"{count:,} {word if count == 1 else (many or word + 's')}"

@@ -34,7 +34,7 @@ from generator.errors import WorkspaceError
 from generator.fileio import atomic_write_text, clean_scratch, private_folder
 from generator.formdefs import FORMS_DIR
 from generator.framework import BUNDLED_FRAMEWORK, Framework, load_framework
-from generator.money import VarianceLimit
+from generator.money import VarianceLimit, format_money
 
 CONFIG_NAME = "partnerships.toml"
 # Remembers the sync folder the officer was last warned about, so the warning comes once.
@@ -64,6 +64,11 @@ contact_officer = "Partnerships Lead"
 contact_email = "partnerships@example.org"
 # The name shown as the author of the comments on a returned form sent back for correction.
 comments_author = "Partnerships Team"
+
+[decisions]
+# An executive decision that means spending or saving this much (in £) or more is a key
+# decision: it goes on the Forward Plan 28 days before it is taken. The forms print it.
+key_decision_threshold = 100000
 
 [committees]
 scrutiny = "Scrutiny Committee"
@@ -213,6 +218,18 @@ class Workspace:
             raise WorkspaceError(f"{self.config_path}: [{section}] {key} must be a number, 0 "
                                  f"or more, such as {DEFAULT_SETTINGS[section][key]}")
         return float(value)
+
+    def decisions_context(self) -> dict[str, str]:
+        """The [decisions] settings as a form prints them: the key decision threshold."""
+        threshold = self.setting("decisions", "key_decision_threshold")
+        if threshold is None or threshold == "":
+            return {"key_decision_threshold": "the amount the council's constitution sets"}
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) \
+                or threshold <= 0:
+            raise WorkspaceError(f"{self.config_path}: [decisions] key_decision_threshold is "
+                                 f"'{threshold}'; give the amount in pounds as a number, such "
+                                 "as 100000")
+        return {"key_decision_threshold": format_money(threshold)}
 
     def setting(self, section: str, key: str, default: Any = None) -> Any:
         """A setting of partnerships.toml; one a workspace made before it existed lacks is

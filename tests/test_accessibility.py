@@ -8,10 +8,12 @@ from pathlib import Path
 
 import docx
 import pytest
+from click.testing import CliRunner
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import RGBColor
 
+from generator.cli import main
 from generator.errors import ReportError
 from generator.office import charts
 from generator.office import word as paper
@@ -397,3 +399,20 @@ def test_format_findings_lists_each_finding() -> None:
     assert format_findings([finding]).splitlines()[1] == (
         "- document properties: The document has no title. [title]"
     )
+
+
+def test_report_check_prints_one_finding_per_line_in_plain_words(tmp_path: Path) -> None:
+    doc = docx.Document()
+    doc.add_paragraph("Text")
+    path = tmp_path / "untitled.docx"
+    doc.save(str(path))
+
+    result = CliRunner().invoke(main, ["report", "check", str(path)])
+
+    lines = result.output.splitlines()
+    assert result.exit_code == 1
+    assert len(lines) > 2
+    assert lines[0] == f"{len(lines) - 1} accessibility problems found:"
+    assert all(line.startswith("- ") for line in lines[1:])
+    assert "\\n" not in result.output
+    assert "set_document_metadata" not in result.output

@@ -112,7 +112,7 @@ def test_read_json_has_the_documented_shape(workspace, explore_forms):
     assert len(data) == 1
     item = data[0]
     assert {"file", "form", "version", "partnership", "issue", "answers", "problems"} <= set(item)
-    assert item["form"] == "explore" and item["version"] == 1
+    assert item["form"] == "explore" and item["version"] == 2
     assert item["partnership"] == form.partnership_id and item["issue"] == form.issue_id
     assert item["answers"] == answers
     assert item["problems"] == []

@@ -217,14 +217,14 @@ def test_a_form_of_another_cycle_is_rejected_with_the_cycles_named(workspace, re
 
 
 def bump_definition_version(workspace, form_type: str, keep_archive: bool) -> None:
-    """The council revises a form: version 2 becomes current, version 1 archived or not."""
+    """The council revises a form: version 3 becomes current, version 2 archived or not."""
     current = workspace.forms_dir / f"{form_type}.toml"
     text = current.read_text(encoding="utf-8")
     if keep_archive:
         archive = workspace.forms_dir / "archive"
         archive.mkdir(exist_ok=True)
-        (archive / f"{form_type}.v1.toml").write_text(text, encoding="utf-8")
-    current.write_text(text.replace("version = 1", "version = 2", 1), encoding="utf-8")
+        (archive / f"{form_type}.v2.toml").write_text(text, encoding="utf-8")
+    current.write_text(text.replace("version = 2", "version = 3", 1), encoding="utf-8")
 
 
 def test_a_superseded_form_version_is_refused_saying_what_to_do(workspace, returned):
@@ -234,7 +234,7 @@ def test_a_superseded_form_version_is_refused_saying_what_to_do(workspace, retur
 
     assert result.outcomes[0].outcome == "rejected"
     assert result.outcomes[0].reasons[0].startswith(
-        "version 1 of the explore form is no longer supported (the current version is 2)")
+        "version 2 of the explore form is no longer supported (the current version is 3)")
 
 
 def test_an_older_form_version_is_read_with_its_archived_definition(workspace, returned):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generator.fileio import atomic_write_bytes, safe_filename, write_new
+from generator.fileio import atomic_write_bytes, cut_at_word, safe_filename, write_new
 
 
 def test_write_new_never_overwrites_and_numbers_the_new_file(tmp_path):
@@ -135,3 +135,16 @@ def test_a_temporary_file_another_computer_is_writing_into_a_shared_workspace_is
 
     assert removed == []
     assert being_written.exists()
+
+
+def test_a_name_cut_short_ends_at_a_whole_word_not_a_joining_one():
+    text = ("Owen Marsh - Annual review of an existing partnership for 2026-27, to return by "
+            "28 December")
+
+    cut = cut_at_word(text, 58)
+
+    assert cut == "Owen Marsh - Annual review of an existing partnership"
+
+
+def test_a_single_word_longer_than_the_limit_is_cut_within_it():
+    assert cut_at_word("x" * 120, 90) == "x" * 90

@@ -51,8 +51,7 @@ def test_the_form_is_prefilled_with_register_data(explore_forms):
     assert "Kingsmead Borough Council" in text
     assert "Sofia Grant-Lewis (sofia.grant-lewis@example.org)" in text
     assert "Provision of goods or services to or from another authority" in text
-    assert "Principle 4. Partnership only where optimal to service delivery" in text or \
-        "4. Partnership only where optimal to service delivery" in text
+    assert "4. Partnership to be considered only where optimal to service delivery" in text
 
 
 def test_the_form_identity_is_in_its_document_properties(explore_forms):
@@ -61,7 +60,7 @@ def test_the_form_identity_is_in_its_document_properties(explore_forms):
     props = open_package(form.path).custom_properties
 
     assert props["pt_form"] == "explore"
-    assert props["pt_version"] == "1"
+    assert props["pt_version"] == "2"
     assert props["pt_partnership"] == form.partnership_id
     assert props["pt_cycle"] == "2026/27"
     assert props["pt_issue"] == form.issue_id
@@ -80,7 +79,7 @@ def test_every_answer_is_a_locked_content_control_tagged_with_its_field_id(works
     assert all(sdt.find(f"{controls.SDT_PR}/{controls.w('lock')}").get(controls.w("val"))
                == "sdtLocked" for sdt in tags.values())
     assert controls.kind_of(tags["p1_assessment"]) == "dropdown"
-    assert controls.kind_of(tags["objective_1"]) == "checkbox"
+    assert controls.kind_of(tags["head_of_service_agreed"]) == "checkbox"
     assert controls.kind_of(tags["completed_on"]) == "date"
     assert controls.is_multiline(tags["rationale"])
 

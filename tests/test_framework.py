@@ -115,7 +115,7 @@ def edited(data: dict, edits: list[tuple[tuple, object]]) -> dict:
     ([(("design_expectations", 2, "id"), DELETE)],
      "design_expectations entry 3: 'id' is missing or empty; give it as text"),
     ([(("agreement_clauses", 5, "mandatory"), "yes")],
-     "agreement_clauses entry 6 ('service_plan'): 'mandatory' must be true or false"),
+     "agreement_clauses entry 6 ('host'): 'mandatory' must be true or false"),
     ([(("agreement_clauses", 6, "id"), "AC1_DUMMY"), (("agreement_clauses", 7, "id"), "AC1_DUMMY")],
      "agreement_clauses: duplicate id 'AC1_DUMMY'; every id must be unique"),
     ([(("agreement_clauses",), "none")],
@@ -229,7 +229,7 @@ def test_a_newer_version_than_known_says_to_update():
 
     assert str(error.value).startswith(
         "the form is version 99 of the explore form, newer than the version this workspace "
-        "knows (1)")
+        "knows (2)")
 
 
 def definition_data(form_type: str) -> dict:
@@ -270,13 +270,13 @@ def definition_data(form_type: str) -> dict:
      "sections entry 1 ('instrument') field 2 ('legal_basis'): 'required' must be true or false"),
     ("agreement", [(("sections", 0, "fields", 1, "label"), DELETE)],
      "sections entry 1 ('instrument') field 2 ('legal_basis'): 'label' is missing or empty"),
-    ("review", [(("sections", 2, "fields", 0, "columns"), [])],
-     "sections entry 3 ('performance') field 1 ('kpis'): a table needs 'columns'"),
-    ("review", [(("sections", 2, "fields", 0, "columns", 1, "type"), "table")],
-     "sections entry 3 ('performance') field 1 ('kpis') column 2 ('name'): a table needs "
+    ("review", [(("sections", 5, "fields", 0, "columns"), [])],
+     "sections entry 6 ('performance') field 1 ('kpis'): a table needs 'columns'"),
+    ("review", [(("sections", 5, "fields", 0, "columns", 1, "type"), "table")],
+     "sections entry 6 ('performance') field 1 ('kpis') column 2 ('name'): a table needs "
      "'columns'"),
-    ("review", [(("sections", 2, "fields", 0, "columns", 2, "id"), "name")],
-     "sections entry 3 ('performance') field 1 ('kpis'): duplicate column 'name'"),
+    ("review", [(("sections", 5, "fields", 0, "columns", 2, "id"), "name")],
+     "sections entry 6 ('performance') field 1 ('kpis'): duplicate column 'name'"),
     ("agreement", [(("sections", 1, "rules", 0, "in"), "missing")],
      "sections entry 2 ('clauses') rule 1: 'in' must be a list of values"),
     ("agreement", [(("sections", 1, "rules", 0, "severity"), "fatal")],
@@ -296,8 +296,8 @@ def definition_data(form_type: str) -> dict:
      "sections entry 1 ('instrument'): 'title' is missing or empty"),
     ("agreement", [(("sections", 3, "fields", 0, "id"), "instrument")],
      "sections entry 4 ('sign_off'): duplicate field id 'instrument'"),
-    ("agreement", [(("sections", 1, "fields", 2, "id"), "clause_{number}_status")],
-     "sections entry 2 ('clauses'): duplicate field id 'clause_1_status'"),
+    ("agreement", [(("sections", 1, "fields", 2, "id"), "clause_{id}_status")],
+     "sections entry 2 ('clauses'): duplicate field id 'clause_parties_status'"),
     ("agreement", [(("sections", 0, "fields", 4, "id"), "reference_{number}")],
      "sections entry 1 ('instrument'): 'reference_{number}' uses {...} but the section has no "
      "for_each"),
@@ -306,7 +306,8 @@ def definition_data(form_type: str) -> dict:
     ("agreement", [(("sections", 1, "rules", 0, "expected_by", "field"), "no_such_field")],
      "rules: rule refers to unknown field 'no_such_field'"),
     ("agreement", [(("sections", 1, "rules", 0, "expected_by", "otherwise", "flag"), "optional")],
-     "rules: rule on 'clause_1_status' tests 'optional', which the section's items do not have"),
+     "rules: rule on 'clause_parties_status' tests 'optional', which the section's items do "
+     "not have"),
     ("agreement", [(("form", "phase"), DELETE)],
      "[form]: 'phase' is missing or empty"),
     ("agreement", [(("form", "phase"), "Deliverance")],

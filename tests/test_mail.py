@@ -359,7 +359,7 @@ def test_write_drafts_uses_windows_safe_file_names(tmp_path: Path) -> None:
     assert not set('<>:"/\\|?*') & set(path.name)
     assert len(path.name) <= 100
     assert path.name.endswith(".eml")
-    assert path.name.startswith("CON - Forms for 2026-27- -Explore")
+    assert path.name.startswith("CON - Forms for 2026-27 - -Explore")
 
 
 def test_write_drafts_leaves_no_temporary_files(tmp_path: Path) -> None:
@@ -825,6 +825,7 @@ FORMS = [
         "form_title": "Explore form",
         "filename": "Healthy Towns - Explore.docx",
         "reason": "Phase 1 (Explore) of the Partnership Strategy",
+        "period": "2026/27",
         "days_overdue": 1,
     },
     {
@@ -832,6 +833,7 @@ FORMS = [
         "form_title": "Annual review form",
         "filename": "Youth Trust - Annual review.docx",
         "reason": "the annual review of existing partnerships",
+        "period": "2026/27",
         "days_overdue": 12,
     },
 ]

@@ -106,7 +106,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         "P005": quiet(ws, "P005", risks=[risk("Vehicle breakdowns", (3, 4))],
                       budget=30000.5, forecast=30000),
     }
-    del q3["P004"]["budget"]  # a required answer left empty: rejected
+    q3["P004"]["budget"] = None  # a required answer cleared (it starts as the register's): rejected
     outcomes = support.take_in(ws, issue_forms(ws, "monitoring", today=TODAY).written, q3)
     assert sorted(outcomes) == ["accepted", "accepted", "accepted", "rejected"]
     return Built(ws, compile_cgb(ws, today=TODAY))
@@ -348,5 +348,7 @@ def test_the_notes_name_the_partnerships_with_no_return_and_the_parts_to_complet
     assert built.result.notes == [
         "2 partnerships with no accepted return for Q3 2026/27: P003 Environmental Health "
         "Out-of-Hours Cover (outstanding); P004 Legal Services Partnership (rejected)",
-        "6 parts of the paper still to be completed by the report author (edit texts/cgb.txt "
-        "and compile again, or complete them in Word)"]
+        "8 parts of the paper still to be completed by the report author: Meeting date; "
+        "Cabinet member; Recommendations; Financial implications; Legal implications; Risk "
+        "implications; Equalities implications; Environmental implications (edit "
+        "texts/cgb.txt and compile again, or complete them in Word)"]

@@ -284,16 +284,44 @@ def test_appendices_follow_each_partnership_report_depth(built: Built) -> None:
 def test_sections_of_the_committee_paper_are_in_order(built: Built) -> None:
     found = headings(built.result.docx)
     order = ["Annual report on partnerships 2026/27: position at Q3 2026/27 (forecast)",
-             "Purpose of the report", "Recommendations", "Executive summary", "Background",
-             "Summary of partnerships", "Gaps in this report",
+             "Purpose of the report", "Recommendations", "Reasons for the recommendations",
+             "Executive summary", "Background", "Summary of partnerships", "Gaps in this report",
              "Assessment against the eight principles", "Performance",
              "Finance and value for money", "Savings against the business case", "Top risks",
+             "Options considered", "Consultation",
              "Implications", "Appendices", "Background papers"]
     assert [found.index(h) for h in order] == sorted(found.index(h) for h in order)
     implications = found[found.index("Implications") + 1:found.index("Appendices")]
     assert implications == ["Financial implications", "Legal implications",
-                            "Risk implications", "Equalities implications",
-                            "Environmental implications"]
+                            "Risk implications",
+                            "Equalities implications (section 149, Equality Act 2010)",
+                            "Climate and environmental implications",
+                            "Human resources implications", "Data protection implications",
+                            "Procurement implications"]
+
+
+def test_the_front_sheet_carries_the_councils_furniture(built: Built) -> None:
+    front = dict(row for row in support.table_starting(built.result.docx, "Item", "Detail")[1:])
+
+    assert list(front) == ["Report title", "Committee", "Date of meeting", "Cabinet member",
+                           "Report of", "Author and contact", "Wards affected", "Key decision",
+                           "Public or exempt", "Council Strategy priority", "Period covered"]
+    assert front["Cabinet member"].startswith("[To be completed by the report author: the "
+                                              "Cabinet member")
+    assert front["Key decision"].startswith("No: this report asks for no executive decision")
+    assert front["Council Strategy priority"].startswith(
+        built.ws.framework().strategy["priority_name"] + ": ")
+
+
+def test_the_key_decision_line_gives_the_councils_threshold_from_the_settings(
+        tmp_path: Path) -> None:
+    ws = support.set_setting(init_workspace(tmp_path / "ws", today=TODAY),
+                             "key_decision_threshold", "250000")
+
+    result = compile_scrutiny(ws, today=TODAY)
+    front = dict(row for row in support.table_starting(result.docx, "Item", "Detail")[1:])
+
+    assert "spending or saving £250,000 or more" in front["Key decision"]
 
 
 def test_the_notes_name_the_gaps_and_the_parts_to_complete(built: Built) -> None:
@@ -301,15 +329,17 @@ def test_the_notes_name_the_gaps_and_the_parts_to_complete(built: Built) -> None
         "3 partnerships without an accepted 2026/27 review, named in 'Gaps in this report': "
         "P002 Revenues and Benefits Partnership (outstanding); P004 Legal Services Partnership "
         "(rejected); P005 Trade Waste Collection Service (earlier cycle only)",
-        "6 parts of the paper still to be completed by the report author (edit "
-        "texts/scrutiny.txt and compile again, or complete them in Word)"]
+        "9 parts of the paper still to be completed by the report author: Meeting date; "
+        "Cabinet member; Recommendations; Consultation; Financial implications; Legal "
+        "implications; Risk implications; Equalities implications; Environmental implications "
+        "(edit texts/scrutiny.txt and compile again, or complete them in Word)"]
 
 
 def test_front_sheet_shows_committee_and_placeholders_for_unwritten_parts(built: Built) -> None:
     front = dict(row for row in support.table_starting(built.result.docx, "Item", "Detail")[1:])
     assert front["Committee"] == "Scrutiny Committee"
     assert front["Date of meeting"].startswith("[To be completed by the report author: the date")
-    assert front["Exempt"] == "No"
+    assert front["Public or exempt"] == "No"
     assert front["Report of"] == built.ws.setting("council", "responsible_officer")
     text = text_of(built.result.docx)
     assert "Section 149 of the Equality Act 2010" in text
@@ -391,7 +421,8 @@ def test_officer_text_from_the_workspace_replaces_placeholders(fresh: Workspace)
     result = compile_scrutiny(fresh, today=TODAY)
     front = dict(row for row in support.table_starting(result.docx, "Item", "Detail")[1:])
     assert front["Date of meeting"] == "12 March 2027"
-    assert front["Exempt"].startswith("Yes: exempt under paragraph 3 of Part 1 of Schedule 12A")
+    assert front["Public or exempt"].startswith(
+        "Yes: exempt under paragraph 3 of Part 1 of Schedule 12A")
     assert "Not for publication" in text_of(result.docx)
 
 
@@ -413,3 +444,11 @@ def test_paper_keeps_the_letterhead_of_the_workspace_template(fresh: Workspace) 
     assert paper.sections[0].header.paragraphs[0].text == "Restyled letterhead"
     assert paper.core_properties.language == "en-GB"
     assert check_paper(result.docx) == []
+
+
+def test_each_appendix_starts_on_a_new_page(built: Built) -> None:
+    appendices = [p for p in docx.Document(str(built.result.docx)).paragraphs
+                  if p.style.name == "Heading 1" and p.text.startswith("Appendix ")]
+
+    assert appendices
+    assert all(p.paragraph_format.page_break_before for p in appendices)

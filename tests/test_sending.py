@@ -141,7 +141,8 @@ def test_send_draft_is_marked_unsent_and_addressed_from_the_register(workspace, 
     assert owen["To"].addresses[0].display_name == "Owen Marsh"
     assert owen["From"].addresses[0].addr_spec == "partnerships@example.org"
     due = long_date(TODAY + dt.timedelta(days=28), weekday=True)
-    assert owen["Subject"] == f"Mole Valley District Council: partnership forms to return by {due}"
+    assert owen["Subject"] == ("Mole Valley District Council: Annual review of an existing "
+                               f"partnership for 2026/27 (2 forms), to return by {due}")
 
 
 def test_send_draft_body_lists_each_form_with_its_reason_due_date_and_how_to_return_it(
@@ -154,8 +155,8 @@ def test_send_draft_body_lists_each_form_with_its_reason_due_date_and_how_to_ret
         if form.partnership_id in ("P002", "P004"):
             assert f'{form.partnership_name}: Annual review of an existing partnership' in body
             assert f'(file "{form.path.name}")' in body
-    assert "for the annual review of existing partnerships" in body
-    assert f"return it by {long_date(TODAY + dt.timedelta(days=28), weekday=True)}" in body
+    assert "They are part of the annual review of existing partnerships" in body
+    assert f"return them by {long_date(TODAY + dt.timedelta(days=28), weekday=True)}" in body
     assert "reply to this email with the Word files attached" in body
     assert "partnerships@example.org" in body
 
@@ -354,7 +355,8 @@ def test_chase_reminds_each_business_manager_of_overdue_forms_with_them_attached
     assert {e.kind for e in plan.emails} == {"chase"}
     owen = drafts(workspace)[OWEN]
     assert owen["X-Unsent"] == "1"
-    assert owen["Subject"] == "Reminder: Mole Valley District Council partnership forms overdue"
+    assert owen["Subject"] == ("Reminder: Mole Valley District Council: Annual review of an "
+                               "existing partnership for 2026/27 overdue (2 forms)")
     body = body_text(owen)
     for form in overdue_forms:
         if form.partnership_id in ("P002", "P004"):

@@ -1,6 +1,6 @@
 """Small pieces of English: sizes of files as people read them."""
 
-from generator.wording import file_size
+from generator.wording import a_or_an, file_size
 
 
 def test_a_size_under_a_kilobyte_is_given_in_bytes():
@@ -16,3 +16,8 @@ def test_a_size_of_a_kilobyte_or_more_is_given_in_whole_kilobytes():
 def test_a_size_of_a_megabyte_or_more_is_given_in_whole_megabytes():
     assert file_size(1024 * 1024) == "1 MB"
     assert file_size(200 * 1024 * 1024) == "200 MB"
+
+
+def test_a_form_type_takes_an_before_a_vowel_and_a_before_a_consonant():
+    assert [a_or_an(t) for t in ("explore", "agreement", "review", "monitoring")] == [
+        "an explore", "an agreement", "a review", "a monitoring"]

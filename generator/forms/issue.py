@@ -38,9 +38,11 @@ from generator.positions import FIGURES_FORMS, GIVES_KPIS, GIVES_RISKS, Figures,
 from generator.register import Partnership, Register, read_register
 from generator.store import Issued, Return, Store, now_iso
 from generator.vocabulary import KPIS, PREVIOUS, RISKS
+from generator.wording import a_or_an
 from generator.workspace import Workspace
 
-NONE_ON_RECORD = "None on record"
+NOT_ANSWERED = "not answered"
+NONE_ON_RECORD = "None on record"  # no earlier figure of an indicator or a risk
 
 
 @dataclass(frozen=True)
@@ -59,29 +61,57 @@ class IssueResult:
     skipped: list[str] = field(default_factory=list)  # partnership ids already issued the form
 
 
+@dataclass
+class CarriedForward:
+    """What earlier accepted returns give a new form."""
+
+    previous: dict[str, str] = field(default_factory=dict)
+    """The earlier answer shown beside each box ('' when there is no earlier return)."""
+    prefill: dict[str, Any] = field(default_factory=dict)
+    """Answers and table rows the new form starts with."""
+    missing: list[str] = field(default_factory=list)
+    """The form types with earlier answers to show but no accepted return on record."""
+
+
 def carried_forward(definition: FormDefinition, partnership_id: str, store: Store | None,
-                    period: Period | None = None) -> tuple[dict[str, str], dict[str, Any]]:
-    """What an earlier accepted return shows (`previous`) and pre-fills (`prefill`).
+                    period: Period | None = None) -> CarriedForward:
+    """What earlier accepted returns show beside the boxes and pre-fill.
 
     A table starts as the rows of the latest accepted return of the first of its
     `prefill_from` forms that has any (its carried columns only, each row with its
     reference); its `previous` column shows the figures of the quarters before `period`.
     """
-    previous: dict[str, str] = {}
-    prefill: dict[str, Any] = {}
+    carried = CarriedForward()
     earlier = _Earlier(store, partnership_id)
     for f in definition.fields.values():
         if f.previous_from:
-            last = earlier.latest(f.previous_from)
-            shown = display_value(f, last.answers.get(f.id)) if last else ""
-            previous[f.id] = f"{shown} ({last.cycle})" if last and shown else NONE_ON_RECORD
-            if last and shown and f.type in ("text", "multiline"):
-                prefill[f.id] = last.answers.get(f.id)
+            _show_previous(f, earlier.latest(f.previous_from), carried)
         if f.type == "table" and f.prefill_from:
             rows = earlier.rows(f)
             if rows:
-                prefill[f.id] = _with_history(f, rows, earlier, period, definition)
-    return previous, prefill
+                carried.prefill[f.id] = _with_history(f, rows, earlier, period, definition)
+    return carried
+
+
+def _show_previous(f: Field, last: Return | None, carried: CarriedForward) -> None:
+    """The earlier answer shown beside a box (and pre-filled, for text)."""
+    assert f.previous_from is not None
+    if last is None:
+        carried.previous[f.id] = ""
+        if f.previous_from not in carried.missing:
+            carried.missing.append(f.previous_from)
+        return
+    shown = display_value(f, last.answers.get(f.id)) or NOT_ANSWERED
+    carried.previous[f.id] = f"{shown} ({last.cycle})"
+    if shown != NOT_ANSWERED and f.type in ("text", "multiline"):
+        carried.prefill[f.id] = last.answers.get(f.id)
+
+
+def from_register(definition: FormDefinition, partnership: Partnership) -> dict[str, Any]:
+    """The answers a form starts with from the partnership's row of the register."""
+    found = {f.id: getattr(partnership, f.from_register) for f in definition.fields.values()
+             if f.from_register}
+    return {field_id: value for field_id, value in found.items() if value not in (None, "")}
 
 
 class _Earlier:
@@ -110,7 +140,7 @@ class _Earlier:
         carried = {c.id for c in f.columns if c.carried} or {c.id for c in f.columns}
         for form_type in f.prefill_from:
             last = self.latest(form_type)
-            rows = last.answers.get(f.id) if last else None
+            rows = last.answers.get(f.prefill_field or f.id) if last else None
             if isinstance(rows, list) and rows:
                 kept = [{k: v for k, v in row.items() if k in carried} for row in rows
                         if isinstance(row, dict)]
@@ -203,19 +233,33 @@ def form_job(ws: Workspace, definition: FormDefinition, partnership: Partnership
                         due.isoformat(), str(period or ""))
     # The figures of earlier quarters shown: those before the form's period, or, on a form
     # issued once a year, before the quarter it is due in.
-    previous, prefill = carried_forward(definition, partnership.id, store,
-                                        period or Period.containing(due))
+    carried = carried_forward(definition, partnership.id, store,
+                              period or Period.containing(due))
     context = {
         "p": partnership.context(),
         "form": {"type": form_type, "version": definition.version, "title": definition.title,
                  "cycle": ws.cycle, "issue": issue_id, "due_text": long_date(due, weekday=True),
-                 "period": str(period or ""), "period_text": period.text if period else ""},
-        "previous": previous,
+                 "period": str(period or ""), "period_text": period.text if period else "",
+                 "earlier_note": earlier_note(ws, carried.missing)},
+        "previous": carried.previous,
+        "decisions": ws.decisions_context(),
         # What the forms say of the workspace's settings: the variance needing explanation.
         "settings": {"explain_variance": ws.variance_limit.wording},
     }
+    prefill = {**from_register(definition, partnership), **carried.prefill}
     return FormJob(partnership.id, identity, context, prefill,
                    f"{definition.title}: {partnership.name}")
+
+
+def earlier_note(ws: Workspace, missing: list[str]) -> str:
+    """The one line saying no earlier answers are shown, naming the forms not on record."""
+    if not missing:
+        return ""
+    titles = [load_definition(form_type, framework=ws.framework(),
+                              forms_dir=ws.forms_dir).title for form_type in missing]
+    named = " or ".join(f'"{title}"' for title in titles)
+    return (f"No {named} form has been accepted for this partnership yet, so no earlier "
+            "answers are shown beside the boxes.")
 
 
 # Rendering is the CPU-bound part of issuing, so a large batch is rendered by worker
@@ -402,12 +446,12 @@ def _not_yet_issued(ws: Workspace, store: Store, definition: FormDefinition,
                                                partnership_id=partnership.id)
                    if (i.period or "") == period]
         if earlier and not reissue:
-            when = ", ".join(f"{i.issue_id} on {i.issued_at[:10]}" for i in earlier)
+            when = ", ".join(f"{i.issue_id} on {long_date(i.issued_at)}" for i in earlier)
             result.skipped.append(partnership.id)
             result.notices.append(
-                f"{partnership.id} {partnership.name} already has a {definition.type} form for "
-                f"{period or ws.cycle} ({when}); not issued again. To "
-                "issue a new copy, run the command again with --reissue")
+                f"{partnership.id} {partnership.name} already has "
+                f"{a_or_an(definition.type)} form for {period or ws.cycle} ({when}); not "
+                "issued again. To issue a new copy, run the command again with --reissue")
             continue
         chosen.append(partnership)
     return chosen

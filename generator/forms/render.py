@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import html
 import io
+import itertools
 import re
 import zipfile
 import zlib
@@ -194,16 +196,45 @@ def _compile(path: Path, name: str, data: bytes, patcher: DocxTemplate,
         raise TemplateError(f"{path}: {name} is not UTF-8 text; save the template again "
                             "from Word") from None
     # docxtpl's own preprocessing: joins tags split across runs, {%tr %} etc.
-    xml = patcher.patch_xml(xml)
+    xml = _unescape_placeholders(patcher.patch_xml(xml))
+    # One paragraph a line, so that a Jinja error's line number finds its paragraph.
     xml = re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
     try:
         return env.from_string(xml)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(
-            f"{path}: {name} has a broken placeholder near line "
-            f"{exc.lineno}: {exc.message}; re-type the {{{{ ... }}}} or {{% ... %}} "
-            "text in Word in one go, or rebuild the template"
-        ) from None
+        raise TemplateError(_broken_placeholder(path, name, xml, exc.lineno)) from None
+
+
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_ENTITIES = {"&apos;": "'", "&quot;": '"', "&#39;": "'", "&#34;": '"', "&amp;": "&"}
+
+
+def _unescape_placeholders(xml: str) -> str:
+    """Placeholders as typed: LibreOffice writes their quotes as &apos; or &quot;.
+
+    Only the text between {{ and }} (or {% and %}) changes; Jinja reads it as code.
+    """
+    def plain(match: re.Match[str]) -> str:
+        text = match.group(0)
+        for entity, char in _ENTITIES.items():
+            text = text.replace(entity, char)
+        return text
+
+    return _PLACEHOLDER.sub(plain, xml)
+
+
+def _broken_placeholder(path: Path, name: str, xml: str, line: int) -> str:
+    """What is wrong with a template whose placeholders Jinja cannot read, in plain words."""
+    lines = xml.split("\n")
+    paragraph = lines[line - 1] if 0 < line <= len(lines) else ""
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", paragraph)).split())
+    where = "the page header or footer" if name != "word/document.xml" else "the form"
+    shown = f'the text "{text[:80]}"' if text else "a paragraph"
+    return (f"{path}: {shown} in {where} has a placeholder the toolkit cannot read. "
+            "Placeholders are the names in double curly brackets, such as {{ p.name }}, and "
+            "must be kept exactly as they are: retype it in one go, in Word or LibreOffice, or "
+            "rebuild the template with 'partnerships templates build --replace' and restyle it "
+            "again")
 
 
 def fill_controls(root: etree._Element, definition: FormDefinition,
@@ -216,12 +247,33 @@ def fill_controls(root: etree._Element, definition: FormDefinition,
             by_tag.setdefault(tag, []).append(sdt)
     for f in definition.fields.values():
         if f.type == "table":
-            for section in by_tag.get(f.id, []):
-                if controls.kind_of(section) == "repeating":
-                    _grow_table(section, f, prefill.get(f.id) or [])
+            sections = [s for s in by_tag.get(f.id, []) if controls.kind_of(s) == "repeating"]
+            if not sections:
+                sections = _rewrapped(root, f, by_tag)
+            for section in sections:
+                _grow_table(section, f, prefill.get(f.id) or [])
         elif f.id in prefill and prefill[f.id] not in (None, "", False):
             for sdt in by_tag.get(f.id, []):
                 set_value(sdt, f, prefill[f.id])
+
+
+def _rewrapped(root: etree._Element, f: Field, by_tag: dict[str, list[etree._Element]]
+               ) -> list[etree._Element]:
+    """The table's row put back in a repeating section, where the template lost it.
+
+    LibreOffice drops the wrapper when it saves a template (measured with 25.2): the row of
+    tagged cells is still there, so the wrapper Word needs to add rows is built around it.
+    """
+    cell = next((sdt for column in f.columns for sdt in by_tag.get(f"{f.id}.{column.id}", [])),
+                None)
+    row = next(cell.iterancestors(w("tr")), None) if cell is not None else None
+    if row is None:
+        return []
+    # <w:id> elements are the controls' ids (elsewhere w:id is an attribute).
+    values = (element.get(w("val"), "") for element in root.iter(w("id")))
+    used = [int(v) for v in values if v.lstrip("-").isdigit()]
+    ids = itertools.count(max(used, default=0) + 1)
+    return [controls.wrap_repeating_row(row, f.id, f.label, ids)]
 
 
 def _grow_table(section: etree._Element, f: Field, rows: list[dict[str, Any]]) -> None:

@@ -29,8 +29,10 @@ from generator.errors import TemplateError
 from generator.fileio import atomic_write_bytes
 from generator.formdefs import Field, FormDefinition, Section, load_definition
 from generator.formdefs import form_types as all_form_types
+from generator.framework import typed_as
+from generator.office import controls
 from generator.office.controls import CHECKED_GLYPH, DATE_FORMAT, UNCHECKED_GLYPH
-from generator.office.ns import W14_NS, W15_NS, w, w14, w15
+from generator.office.ns import W14_NS, W15_NS, w, w14
 from generator.office.xml import SAFE_PARSER
 from generator.office.zipio import copy_package
 from generator.workspace import Workspace
@@ -76,6 +78,13 @@ def about_rows(definition: FormDefinition) -> list[tuple[str, str]]:
     return rows
 
 
+REQUIRED_NOTE = "Answers marked * are required."
+# How much of a table's width a column of each type takes, against 1 for the rest: written
+# answers need room, a date or a drop-down does not ('Commentary' was squeezed to one word a
+# line when every column was as wide as 'RAG status'); a drop-down's labels ("Percentage
+# (%)") and a figure's header ("Amber tolerance") were broken mid-word at 1.1 and 1.0 in the
+# monitoring form's landscape indicator table.
+COLUMN_WEIGHTS = {"multiline": 1.6, "text": 1.4, "choice": 1.3, "measure": 1.0}
 HOW_TO = (
     "Type your answers in the grey boxes, choose from the drop-down lists and tick the boxes. "
     "The boxes cannot be deleted; please leave them in place. To add a row to a table, click in "
@@ -196,6 +205,9 @@ class _Builder:
         table = self.document.add_table(rows=rows, cols=cols)
         table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        # The grid too: LibreOffice lays a table out by its grid, not by its cells' widths.
+        for column, width in zip(table.columns, widths_cm, strict=True):
+            column.width = Cm(width)
         for row in table.rows:
             for cell, width in zip(row.cells, widths_cm, strict=True):
                 cell.width = Cm(width)
@@ -218,10 +230,13 @@ class _Builder:
             cell.add_paragraph(f.help, style=HELP_STYLE)
 
     def previous_line(self, cell: _Cell, f: Field, key_expr: str) -> None:
+        """The earlier answer beside the box; no line at all when there is none to show."""
         if f.previous_from:
-            cell.add_paragraph(
-                "Last accepted answer: {{ previous[" + key_expr + "] }}", style=PREVIOUS_STYLE
-            )
+            shown = "previous[" + key_expr + "]"
+            cell.add_paragraph("{%p if " + shown + " %}")
+            cell.add_paragraph("Last accepted answer: {{ " + shown + " }}",
+                               style=PREVIOUS_STYLE)
+            cell.add_paragraph("{%p endif %}")
 
     def build(self) -> bytes:
         d = self.definition
@@ -238,13 +253,18 @@ class _Builder:
             row.cells[1].paragraphs[0].add_run(value)
         doc.add_heading("How to complete this form", level=2)
         doc.add_paragraph(HOW_TO)
+        doc.add_paragraph(REQUIRED_NOTE, style=HELP_STYLE)
+        if any(f.previous_from for f in d.fields.values()):
+            # Said once here, not as "none on record" beside every box of a first-year form.
+            doc.add_paragraph("{%p if form.earlier_note %}")
+            doc.add_paragraph("{{ form.earlier_note }}", style=PREVIOUS_STYLE)
+            doc.add_paragraph("{%p endif %}")
         for number, section in enumerate(d.sections):
             following = d.sections[number + 1] if number + 1 < len(d.sections) else None
             self.turn_pages(section.landscape)
             self.write_section(section)
             if following is None or following.landscape != section.landscape:
                 self.turn_pages(False)
-        doc.add_paragraph("Answers marked * are required.", style=HELP_STYLE)
         buffer = io.BytesIO()
         doc.save(buffer)
         return _declare_namespaces(buffer.getvalue())
@@ -285,7 +305,8 @@ class _Builder:
                 self.previous_line(row.cells[1], f, f"'{f.id}'")
         for f in section.fields:
             if f.type == "table":
-                self.repeating_table(f)
+                # A table named as its section is not given the same heading again.
+                self.repeating_table(f, heading=not typed_as(f.label, section.title))
                 if any(c.scale in RISK_SCALES for c in f.columns):
                     self.risk_key()
 
@@ -326,6 +347,12 @@ class _Builder:
 
     def repeating_items(self, section: Section) -> None:
         """A table with one row per framework entry (principle, clause...), via a Jinja row loop."""
+        if section.items is not None:
+            raise TemplateError(
+                f"{self.definition.source}: section '{section.id}' lists the entries it asks "
+                "about ('items'), as an archived definition does to read returns of an older "
+                "form; a template is built from a current definition, which asks about every "
+                f"entry of the framework's {section.for_each}")
         fields = [f for f in section.fields if f.type != "table"]
         heading = ITEM_HEADINGS.get(section.for_each or "", "Item")
         widths = [6.0] + [11.0 / len(fields)] * len(fields)
@@ -339,10 +366,13 @@ class _Builder:
             "{%tr for item in " + (section.for_each or "") + " %}"
         )
         loop_end.cells[0].paragraphs[0].add_run("{%tr endfor %}")
+        # A principle's title, statement and boxes stay together on one page.
+        etree.SubElement(body._tr.get_or_add_trPr(), qn("w:cantSplit"))
         first = body.cells[0]
         first.paragraphs[0].add_run("{{ item.number }}. {{ item.title }}").bold = True
-        if section.for_each == "principles":
+        if section.for_each in ("principles", "objectives"):
             first.add_paragraph("{{ item.statement }}", style=HELP_STYLE)
+        if section.for_each == "principles":
             first.add_paragraph("Consider: {{ item.considerations|join('; ') }}", style=HELP_STYLE)
         for cell, f in zip(body.cells[1:], fields, strict=True):
             tag = _jinja_pattern(f.id)
@@ -352,10 +382,11 @@ class _Builder:
             key = key.replace("{id}", "' ~ item.id ~ '")
             self.previous_line(cell, f, key)
 
-    def repeating_table(self, f: Field) -> None:
+    def repeating_table(self, f: Field, *, heading: bool = True) -> None:
         """A table whose rows the person adds: a repeating-section control around one row."""
         doc = self.document
-        doc.add_heading(f.label, level=2)
+        if heading:
+            doc.add_heading(f.label, level=2)
         if f.help:
             doc.add_paragraph(f.help, style=HELP_STYLE)
         weights = [_column_weight(column) for column in f.columns]
@@ -367,34 +398,16 @@ class _Builder:
         self.mark_header(header)
         for cell, column in zip(prototype.cells, f.columns, strict=True):
             self.control(cell.paragraphs[0], column, f"{f.id}.{column.id}", column.label)
-        tr = prototype._tr
-        tbl = tr.getparent()
-        section = etree.Element(w("sdt"))
-        section_pr = etree.SubElement(section, w("sdtPr"))
-        etree.SubElement(section_pr, w("alias")).set(w("val"), f.label[:60])
-        etree.SubElement(section_pr, w("tag")).set(w("val"), f.id)
-        etree.SubElement(section_pr, w("id")).set(w("val"), str(self.sdt_id()))
-        etree.SubElement(section_pr, w("lock")).set(w("val"), "sdtLocked")
-        etree.SubElement(section_pr, w15("repeatingSection"))
-        section_content = etree.SubElement(section, w("sdtContent"))
-        item = etree.SubElement(section_content, w("sdt"))
-        item_pr = etree.SubElement(item, w("sdtPr"))
-        etree.SubElement(item_pr, w("id")).set(w("val"), str(self.sdt_id()))
-        etree.SubElement(item_pr, w15("repeatingSectionItem"))
-        item_content = etree.SubElement(item, w("sdtContent"))
-        tbl.replace(tr, section)
-        item_content.append(tr)
+        ids = iter(self.sdt_id, None)
+        controls.wrap_repeating_row(prototype._tr, f.id, f.label, ids)
 
 
 def _column_weight(column: Field) -> float:
     """How wide a table's column is, against the others: a reference narrow, long answers
-    wide."""
+    wide (COLUMN_WEIGHTS)."""
     if column.ref_prefix:
         return 0.6
-    # With choices at 1.1 and multiline answers at 1.5, LibreOffice broke "Percentage (%)" and
-    # "Amber tolerance" mid-word in the monitoring form's indicator table.
-    return {"multiline": 1.35, "text": 1.2, "choice": 1.25, "measure": 0.95}.get(column.type,
-                                                                               1.0)
+    return COLUMN_WEIGHTS.get(column.type, 1.0)
 
 
 def _declare_namespaces(docx_bytes: bytes) -> bytes:

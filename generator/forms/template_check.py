@@ -44,13 +44,16 @@ def render_sample(template: Path, definition: FormDefinition) -> etree._Element:
     """The template rendered for a sample partnership, as a document tree."""
     compiled = CompiledTemplate(template, definition)
     framework = definition.framework
-    previous = {f.id: "None on record" for f in definition.fields.values() if f.previous_from}
+    previous = {f.id: "Sample answer (2025/26)" for f in definition.fields.values()
+                if f.previous_from}
     context = {**framework_context(framework), "p": SAMPLE.context(),
                "form": {"type": definition.type, "version": definition.version,
                         "title": definition.title, "cycle": "2026/27", "issue": "SAMPLE",
                         "due_text": "Friday 1 January 2027", "period": "Q3 2026/27",
-                        "period_text": "Q3 2026/27 (October to December 2026)"},
+                        "period_text": "Q3 2026/27 (October to December 2026)",
+                        "earlier_note": ""},
                "previous": previous,
+               "decisions": {"key_decision_threshold": "£100,000"},
                "settings": {"explain_variance": "5% or £25,000"}}
     data = compiled.render(context, Identity(definition.type, definition.version, "P000",
                                              "2026/27", "SAMPLE"))

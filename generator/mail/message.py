@@ -336,7 +336,9 @@ def draft_path(folder: Path, email: OutgoingEmail, taken: Collection[str] = ()) 
     "-2", "-3", ... is added instead.
     """
     label = _one_line(email.to_name) or email.to_address
-    stem = safe_filename(f"{label} - {_one_line(email.subject)}", max_length=95)
+    # Cut at a word, with room left for the "-2" that a name already taken gets.
+    subject = _one_line(email.subject).replace(": ", " - ")  # ':' is not allowed in a name
+    stem = fileio.cut_at_word(safe_filename(f"{label} - {subject}", max_length=200), 90)
     try:
         existing = os.listdir(folder)
     except FileNotFoundError:

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import fileio
-from generator.council_year import long_date
+from generator.council_year import long_date, long_time
 from generator.errors import MailError, ToolkitError
 from generator.failures import explain_failure
 from generator.formdefs import FormDefinition, load_definition
@@ -72,7 +72,7 @@ from generator.mail.texts import render_text
 from generator.register import Contact, read_contacts
 from generator.returns.corrections import annotated_copy, annotated_name, returned_name
 from generator.returns.tracker import status_rows
-from generator.store import Issued, Return, SendClaim, Store
+from generator.store import Issued, Return, SendClaim, Store, parse_time
 from generator.workspace import Workspace
 
 __all__ = [
@@ -248,6 +248,12 @@ class _Planner:
         self.framework = ws.framework()
         self.definitions: dict[tuple[str, int], FormDefinition] = {}
         self.sender_name, self.sender_address = _sender(ws)
+        if _is_example_address(self.sender_address):
+            plan.notices.append(
+                f"the emails come from {self.sender_address}, the example address "
+                f"{ws.config_path.name} starts with, so replies and returned forms would go "
+                f"nowhere: set [council] contact_email in {ws.config_path} to the team's own "
+                "address before sending")
 
     def definition(self, issued: Issued) -> FormDefinition:
         key = (issued.form_type, issued.version)
@@ -346,6 +352,8 @@ class _Planner:
             "form_type": issued.form_type,
             "form_title": definition.title,
             "reason": definition.reason or definition.title,
+            # The council year of an annual form, the quarter of a monitoring return.
+            "period": issued.period or issued.cycle,
             "filename": attachment.filename,
             "due_date": long_date(due, weekday=True) if due else "",
             "issue_id": issued.issue_id,
@@ -376,6 +384,14 @@ def _content_type(filename: str) -> str:
     if filename.lower().endswith(".docx"):
         return DOCX_CONTENT_TYPE
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def _is_example_address(address: str) -> bool:
+    """Whether the address is at a domain kept for examples (RFC 2606), such as the
+    partnerships@example.org a new workspace starts with."""
+    domain = address.rpartition("@")[2].casefold().rstrip(".")
+    return domain in ("example.org", "example.com", "example.net") or domain.endswith(
+        (".example", ".invalid", ".example.org", ".example.com", ".example.net"))
 
 
 def _sender(ws: Workspace) -> tuple[str, str]:
@@ -423,8 +439,8 @@ def _earlier(row: dict[str, Any], *, what: str, check: str) -> str:
 
 def _in_progress(row: dict[str, Any], *, what: str) -> str:
     """A phrase saying another run is writing or sending an email now."""
-    stamp = str(row.get("prepared_at") or "")
-    since = f" (since {stamp[11:16]} UTC)" if len(stamp) >= 16 else ""
+    started = parse_time(str(row.get("prepared_at") or ""))
+    since = f" (since {long_time(started)})" if started else ""
     doing = "written as a draft" if row.get("via") == "draft" else "sent"
     return (f"{what} being {doing} by another run now{since}; run the command again when "
             "it has finished")
@@ -476,8 +492,8 @@ def prepare_send(ws: Workspace, form_type: str, *, resend: bool = False,
                 continue
             if row.state in RETURNED_STATES:
                 planner.hold(issued, f"{_named(issued)}: the {form_type} form was already "
-                                     f"returned on {row.returned_at} ({row.state}); it is not "
-                                     "sent again")
+                                     f"returned on {long_date(row.returned_at)} ({row.state}); "
+                                     "it is not sent again")
                 continue
             records = planner.recorded(issued.issue_id, "send")
             held = _not_sent_again(records, resend=resend, today=today)

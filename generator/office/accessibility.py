@@ -54,6 +54,7 @@ from generator.office.ns import (
     WP_NS,
 )
 from generator.office.safe_open import open_package
+from generator.wording import plural
 
 __all__ = ["Finding", "check_paper", "contrast_ratio", "format_findings", "link_text_problem"]
 
@@ -122,7 +123,7 @@ def format_findings(findings: list[Finding]) -> str:
     """Plain-text report of findings, one per line, or a pass message when there are none."""
     if not findings:
         return "No accessibility problems found."
-    lines = [f"{len(findings)} accessibility problem(s) found:"]
+    lines = [f"{plural(len(findings), 'accessibility problem')} found:"]
     lines.extend(f"- {finding}" for finding in findings)
     return "\n".join(lines)
 
@@ -426,8 +427,8 @@ class _Checker:
                 Finding(
                     "title",
                     "document properties",
-                    "The document has no title. Set the title in File > Info > Properties "
-                    "(set_document_metadata does this); screen readers announce it.",
+                    "The document has no title. Set the title in File > Info > Properties; "
+                    "screen readers announce it.",
                 ),
             )
         core_lang = (core.findtext(f"{{{DC}}}language") or "").strip() if core is not None else ""
@@ -441,7 +442,8 @@ class _Checker:
                     "document properties",
                     "No document language is set. Set it to "
                     f"{expected_language or 'the language of the text'} so screen readers "
-                    "pronounce the text correctly (set_document_metadata does this).",
+                    "pronounce the text correctly (in Word: Review > Language > Set Proofing "
+                    "Language, with the whole document selected).",
                 ),
             )
             return
@@ -455,7 +457,8 @@ class _Checker:
                             "language",
                             f"document properties ({where})",
                             f"The document language is '{value}' but '{expected_language}' is "
-                            "expected. Set the language with set_document_metadata.",
+                            "expected. Select the whole document and set it in Review > "
+                            "Language > Set Proofing Language.",
                         ),
                     )
 

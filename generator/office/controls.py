@@ -319,6 +319,33 @@ def set_text(sdt: etree._Element, text: str) -> None:
     _clear_placeholder_flag(sdt)
 
 
+def wrap_repeating_row(row: etree._Element, tag: str, alias: str,
+                       ids: Iterator[int]) -> etree._Element:
+    """Put a table row (w:tr) inside a locked repeating-section control, as Word builds one.
+
+    Word then offers its plus button to add rows; `ids` gives the two controls' w:id values.
+    Returns the repeating section, which stands in the table where the row stood.
+    """
+    section = etree.Element(SDT)
+    pr = etree.SubElement(section, SDT_PR)
+    etree.SubElement(pr, w("alias")).set(w("val"), alias[:60])
+    etree.SubElement(pr, w("tag")).set(w("val"), tag)
+    etree.SubElement(pr, w("id")).set(w("val"), str(next(ids)))
+    etree.SubElement(pr, w("lock")).set(w("val"), "sdtLocked")
+    etree.SubElement(pr, w15("repeatingSection"))
+    item = etree.SubElement(etree.SubElement(section, SDT_CONTENT), SDT)
+    item_pr = etree.SubElement(item, SDT_PR)
+    etree.SubElement(item_pr, w("id")).set(w("val"), str(next(ids)))
+    etree.SubElement(item_pr, w15("repeatingSectionItem"))
+    content = etree.SubElement(item, SDT_CONTENT)
+    table = row.getparent()
+    if table is None:
+        raise ValueError("the row is not in a table")
+    table.replace(row, section)
+    content.append(row)
+    return section
+
+
 def set_choice(sdt: etree._Element, display_text: str) -> None:
     """Pick an item of a dropdown by its display text."""
     set_text(sdt, display_text)

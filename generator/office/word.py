@@ -484,8 +484,10 @@ def _new_paragraph(doc: DocumentObject, style: Any) -> Paragraph:
     return paragraph
 
 
-def add_heading(doc: DocumentObject, text: str, level: int) -> Paragraph:
-    """Add a heading in the template's "Heading N" style (level 0 is "Title").
+def add_heading(doc: DocumentObject, text: str, level: int, *,
+                new_page: bool = False) -> Paragraph:
+    """Add a heading in the template's "Heading N" style (level 0 is "Title"); with
+    `new_page`, the heading starts a new page (an appendix, for example).
 
     Raises ValueError for empty text or a level outside 0..9. If the template lacks the
     heading style, one is added with the right outline level so it is still a real heading.
@@ -509,6 +511,8 @@ def add_heading(doc: DocumentObject, text: str, level: int) -> Paragraph:
             outline.set(qn("w:val"), str(level - 1))
             style.element.get_or_add_pPr().append(outline)
     paragraph = _new_paragraph(doc, style)
+    if new_page:
+        paragraph.paragraph_format.page_break_before = True
     paragraph.add_run(clean)
     return paragraph
 

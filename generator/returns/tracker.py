@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.council_year import long_date
 from generator.errors import ToolkitError
 from generator.register import read_register
 from generator.store import Return, Store
@@ -14,6 +16,10 @@ from generator.vocabulary import rag_colours
 from generator.wording import plural
 from generator.workspace import Workspace
 
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+# Every state a form can be in, in the order the totals line gives them.
+STATES = ("accepted", "accepted with warnings", "returned on another copy", "rejected",
+          "outstanding", "overdue", "replaced by a later issue")
 RAG_OF_STATE = {"accepted": "Green", "accepted with warnings": "Green", "outstanding": "Amber",
                 "rejected": "Red", "overdue": "Red", "replaced by a later issue": "Grey",
                 "returned on another copy": "Grey"}
@@ -26,7 +32,6 @@ class StatusRow:
     form: str
     issue: str
     cycle: str
-    period: str  # 'Q3 2026/27' for a form issued once a quarter, else ''
     issued_at: str
     sent_to: str
     sent: str
@@ -34,6 +39,13 @@ class StatusRow:
     returned_at: str | None
     state: str
     detail: str
+    period: str = ""
+    """The quarter of a monitoring return ('Q3 2026/27'); empty for a form issued once a year."""
+
+    @property
+    def form_and_period(self) -> str:
+        """'monitoring Q3 2026/27', 'review 2026/27': which form, and for when."""
+        return f"{self.form} {self.period or self.cycle}"
 
     @property
     def rag(self) -> str:
@@ -89,12 +101,38 @@ def status_rows(store: Store, *, cycle: str | None = None,
             state = "outstanding"
             detail = f"due in {plural((due - today).days, 'day')}" if due else ""
         rows.append(StatusRow(issued.partnership_id, issued.partnership_name, issued.form_type,
-                              issued.issue_id, issued.cycle, issued.period or "",
-                              issued.issued_at[:10],
+                              issued.issue_id, issued.cycle, issued.issued_at[:10],
                               f"{issued.recipient_name} <{issued.recipient_email}>",
                               _sent(sends.get(issued.issue_id, [])), issued.due_date,
-                              returned_at[:10] if returned_at else None, state, detail))
+                              returned_at[:10] if returned_at else None, state, detail,
+                              issued.period or ""))
     return rows
+
+
+def status_lines(rows: list[StatusRow]) -> list[str]:
+    """The rows as `status` prints them: the first columns as wide as their longest entry,
+    dates as people write them, and a line of totals at the end."""
+    if not rows:
+        return ["No forms issued."]
+    forms = max(len(r.form_and_period) for r in rows)
+    states = max(len(r.state) for r in rows)
+    lines = []
+    for r in rows:
+        returned = f"returned {long_date(r.returned_at)}" if r.returned_at else "not returned"
+        due = f"due {long_date(r.due_date)}" if r.due_date else "no due date"
+        # `sent` keeps its ISO date for the JSON and the workbook; people read it in words.
+        sent = _ISO_DATE.sub(lambda m: long_date(m.group(0)), r.sent)
+        lines.append(f"{r.partnership_id:<6} {r.form_and_period:<{forms}}  {r.state:<{states}}  "
+                     f"issued {long_date(r.issued_at)} for {r.sent_to} ({sent}), {due}, "
+                     f"{returned}. {r.detail}".rstrip())
+    return [*lines, status_totals(rows)]
+
+
+def status_totals(rows: list[StatusRow]) -> str:
+    """'12 forms: 3 accepted, 1 rejected, 8 outstanding', the states in the order of STATES."""
+    counts = {state: sum(1 for r in rows if r.state == state) for state in STATES}
+    parts = [f"{count} {state}" for state, count in counts.items() if count]
+    return f"{plural(len(rows), 'form')}: {', '.join(parts)}"
 
 
 def _sent(sends: list[dict[str, Any]]) -> str:

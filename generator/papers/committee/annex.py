@@ -15,13 +15,15 @@ import openpyxl
 from openpyxl.styles import Font
 
 from generator.office.excel import add_table_sheet, save_workbook_atomic
+from generator.papers.committee.sources import HEADERS, SHEET, source_rows
 from generator.papers.committee.tables import Table
 from generator.vocabulary import rag_colours
 
 
 def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object]]
                    ) -> openpyxl.Workbook:
-    """The annex: an 'About' sheet, then one sheet per table."""
+    """The annex: an 'About' sheet, one sheet per table, and the Sources sheet tracing each
+    figure of the tables that say where their rows come from (`sources.source_rows`)."""
     workbook = openpyxl.Workbook()
     add_table_sheet(workbook, "About", ["Item", "Detail"], [list(row) for row in about],
                     col_widths={"Item": 28, "Detail": 90})
@@ -33,6 +35,9 @@ def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object
         if table.total:
             for cell in sheet[len(table.rows) + 1]:
                 cell.font = Font(bold=True, color=cell.font.color)
+    traced = source_rows(str(dict(about).get("Paper", "")), tables)
+    if traced:
+        add_table_sheet(workbook, SHEET, HEADERS, traced)
     return workbook
 
 

@@ -17,6 +17,7 @@ from docx.table import Table as DocxTable
 from generator.errors import LibreOfficeMissing, ReportError, ToolkitError, WorkspaceError
 from generator.fileio import unused_path, write_together
 from generator.framework import RiskMatrix
+from generator.money import format_money
 from generator.office import charts
 from generator.office import word as paper
 from generator.office.excel import workbook_bytes
@@ -26,7 +27,6 @@ from generator.papers.committee.figures import Entry
 from generator.papers.committee.latest import Money, RiskLine
 from generator.papers.committee.officer_text import (
     PLACEHOLDER_PREFIX,
-    SECTIONS,
     OfficerText,
     Piece,
     exempt_piece,
@@ -201,11 +201,11 @@ def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], outputs: Ou
     except OSError as exc:
         raise ReportError(f"Cannot save {docx_path.name} and its annex in {docx_path.parent}: "
                           f"{exc.strerror or exc}; nothing was saved") from None
-    placeholders = sum(1 for key in SECTIONS for p in officer.pieces(key) if p.placeholder)
+    placeholders = officer.placeholders()
     if placeholders:
-        notes.append(f"{plural(placeholders, 'part')} of the paper still to be completed by the "
-                     f"report author (edit {officer.source} and compile again, or complete "
-                     "them in Word)")
+        notes.append(f"{plural(len(placeholders), 'part')} of the paper still to be completed by "
+                     f"the report author: {'; '.join(placeholders)} (edit {officer.source} and "
+                     "compile again, or complete them in Word)")
     result = PaperResult(docx_path, xlsx_path, None, notes, list(checks), outputs.checks)
     if pdf:
         result.pdf = make_pdf(docx_path, notes)
@@ -223,11 +223,22 @@ def officer_values(ws: Workspace, **extra: str) -> dict[str, str]:
         "contact_email": str(ws.setting("council", "contact_email", "") or ""),
         "strategy_title": framework.strategy.get("title", "Partnership Strategy"),
         "strategy_approved": framework.strategy.get("approved", ""),
+        "priority_name": framework.strategy.get("priority_name", "the Council Strategy"),
+        "priority": framework.strategy.get("priority", ""),
+        "key_decision_threshold": key_decision_threshold(ws),
         "cycle": ws.cycle,
         "period": str(ws.period),
     }
     values.update(extra)
     return values
+
+
+def key_decision_threshold(ws: Workspace) -> str:
+    """The council's key decision threshold in words ([decisions] key_decision_threshold)."""
+    threshold = ws.setting("decisions", "key_decision_threshold")
+    if isinstance(threshold, int | float) and not isinstance(threshold, bool) and threshold > 0:
+        return format_money(threshold)
+    return "the amount the Council's constitution sets"
 
 
 # A chart with more bars than this is unreadable; it shows the largest budgets and says so.
@@ -312,7 +323,14 @@ def write_gaps(doc: DocumentObject, heading: str, gaps: Sequence[Entry],
 
 # The implications every paper gives, in order: the officer's text, after any figures.
 IMPLICATIONS = ("financial implications", "legal implications", "risk implications",
-                "equalities implications", "environmental implications")
+                "equalities implications", "environmental implications",
+                "human resources implications", "data protection implications",
+                "procurement implications")
+# Headings that say more than the section's key.
+IMPLICATION_HEADINGS = {
+    "equalities implications": "Equalities implications (section 149, Equality Act 2010)",
+    "environmental implications": "Climate and environmental implications",
+}
 
 
 class CommitteePaper(ABC):
@@ -362,6 +380,8 @@ class CommitteePaper(ABC):
         write_pieces(doc, self.officer.pieces("purpose"))
         paper.add_heading(doc, "Recommendations", 1)
         write_numbered(doc, self.officer.items("recommendations"))
+        paper.add_heading(doc, "Reasons for the recommendations", 1)
+        write_pieces(doc, self.officer.pieces("reasons for the recommendations"))
         return doc
 
     def front(self, doc: DocumentObject, period_covered: str) -> None:
@@ -374,28 +394,37 @@ class CommitteePaper(ABC):
         council = self.ws.council
         paper.add_paragraph(doc, f"{council}: report to the {self.committee}" if council
                             else f"Report to the {self.committee}")
+        value = self.officer.value
         front_sheet(doc, [
             ("Report title", Piece(self.title)),
             ("Committee", Piece(self.committee)),
-            ("Date of meeting", self.officer.value("meeting date",
-                                                   hint="the date of the meeting")),
-            ("Report of", self.officer.value("report of", hint="the responsible officer")),
-            ("Contact officer", self.officer.value("contact officer",
-                                                   hint="the contact officer")),
-            ("Wards affected", self.officer.value("wards affected", hint="the wards affected")),
-            ("Exempt", exempt),
+            ("Date of meeting", value("meeting date", hint="the date of the meeting")),
+            ("Cabinet member", value("cabinet member", hint="the Cabinet member (portfolio "
+                                                          "holder)")),
+            ("Report of", value("report of", hint="the senior officer the report is from")),
+            ("Author and contact", value("contact officer", hint="the author's name, phone "
+                                                               "and email")),
+            ("Wards affected", value("wards affected", hint="the wards affected")),
+            ("Key decision", value("key decision", hint="whether this is a key decision")),
+            ("Public or exempt", exempt),
+            ("Council Strategy priority", value("council strategy priority",
+                                                hint="the Council Strategy priority served")),
             ("Period covered", Piece(period_covered)),
         ])
 
     def implications(self, doc: DocumentObject, *, financial: Sequence[str],
                      risk: Sequence[str]) -> None:
-        """Each implication the figures or the officer's text give: the figures first."""
+        """The options considered and the consultation, then each implication the figures or
+        the officer's text give: the figures first."""
+        for key in ("options considered", "consultation"):
+            paper.add_heading(doc, key.capitalize(), 1)
+            write_pieces(doc, self.officer.pieces(key))
         paper.add_heading(doc, "Implications", 1)
         figures = {"financial implications": financial, "risk implications": risk}
         for key in IMPLICATIONS:
             pieces = [Piece(text) for text in figures.get(key, ())] + self.officer.pieces(key)
             if pieces:
-                paper.add_heading(doc, key.capitalize(), 2)
+                paper.add_heading(doc, IMPLICATION_HEADINGS.get(key, key.capitalize()), 2)
                 write_pieces(doc, pieces)
 
     def closing(self, doc: DocumentObject, annex_name: str,

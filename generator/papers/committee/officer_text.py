@@ -19,13 +19,16 @@ PLACEHOLDER_PREFIX = "[To be completed by the report author: "
 
 # The sections of texts/scrutiny.txt and texts/cgb.txt, by normalised heading.
 SECTIONS = (
-    "meeting date", "report of", "contact officer", "wards affected", "exempt", "purpose",
-    "recommendations", "executive summary", "financial implications", "legal implications",
-    "risk implications", "equalities implications", "environmental implications",
-    "background papers",
+    "meeting date", "cabinet member", "report of", "contact officer", "wards affected",
+    "key decision", "exempt", "council strategy priority", "purpose", "recommendations",
+    "reasons for the recommendations", "executive summary", "options considered",
+    "consultation", "financial implications", "legal implications", "risk implications",
+    "equalities implications", "environmental implications", "human resources implications",
+    "data protection implications", "procurement implications", "background papers",
 )
 
 OPTIONAL_SECTIONS = ("executive summary",)  # left out quietly when missing
+NUMBERED_SECTIONS = ("recommendations",)  # read as numbered items (`OfficerText.items`)
 
 # Part 1 of Schedule 12A to the Local Government Act 1972: descriptions of exempt information.
 SCHEDULE_12A = {
@@ -104,6 +107,12 @@ class OfficerText:
                          + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
                          + "; a placeholder is shown in its place")
         return notes
+
+    def placeholders(self) -> list[str]:
+        """The sections, by heading, that still hold a placeholder for the report author."""
+        return [key.capitalize() for key in SECTIONS
+                if any(p.placeholder for p in (self.items(key) if key in NUMBERED_SECTIONS
+                                               else self.pieces(key)))]
 
     def pieces(self, key: str, *, hint: str = "") -> list[Piece]:
         """The section's paragraphs (split at blank lines); a placeholder if it is missing.

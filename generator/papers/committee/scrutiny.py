@@ -584,7 +584,7 @@ class _Report(layout.CommitteePaper):
 
     def appendix(self, doc: DocumentObject, letter: str, entry: ReviewEntry) -> None:
         p = entry.partnership
-        paper.add_heading(doc, f"Appendix {letter}: {_name(entry)}", 1)
+        paper.add_heading(doc, f"Appendix {letter}: {_name(entry)}", 1, new_page=True)
         agreement = p.agreement_type + (f" ({long_date(p.agreement_date)})"
                                         if p.agreement_date else "")
         money = self._finance(entry)

@@ -12,6 +12,7 @@ from generator.framework import RiskMatrix
 from generator.money import tidy_amount
 from generator.office import word as paper
 from generator.papers.committee.latest import KpiLine, Money, RiskLine, Savings
+from generator.papers.committee.sources import Source, reference_note
 from generator.vocabulary import rag_colours
 
 TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
@@ -40,6 +41,9 @@ class Table:
     # The columns the Word paper shows, when it shows fewer than the annex (a page is only
     # 16.5 cm wide); the annex always has every column.
     in_paper: tuple[int, ...] | None = None
+    # Where each row's figures come from, row by row (None for a row of no one return, such
+    # as a total): the annex traces them on its Sources sheet.
+    sources: Sequence[Source | None] | None = None
 
     def __post_init__(self) -> None:
         if not self.rows:
@@ -61,7 +65,8 @@ class Table:
                      [[row[c] for c in keep] for row in self.rows],
                      tuple(at[c] for c in self.money if c in at),
                      tuple(at[c] for c in self.percent if c in at),
-                     tuple(at[c] for c in self.rag if c in at), self.widths_cm, self.total)
+                     tuple(at[c] for c in self.rag if c in at), self.widths_cm, self.total,
+                     sources=self.sources)
 
     def _pence(self, column: int) -> bool:
         values = (row[column] for row in self.rows)
@@ -97,6 +102,8 @@ class Table:
                             colour_of=rag_colours, col_widths_cm=None if wide else self.widths_cm,
                             cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
                             bold_last_row=self.total, widths_from_content=True)
+        if self.sources is not None:
+            paper.add_paragraph(doc, reference_note(self), style=TABLE_TEXT_STYLE)
         paper.flush_body(doc)
 
 
