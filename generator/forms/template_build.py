@@ -84,7 +84,7 @@ REQUIRED_NOTE = "Answers marked * are required."
 # line when every column was as wide as 'RAG status'); a drop-down's labels ("Percentage
 # (%)") and a figure's header ("Amber tolerance") were broken mid-word at 1.1 and 1.0 in the
 # monitoring form's landscape indicator table.
-COLUMN_WEIGHTS = {"multiline": 1.6, "text": 1.4, "choice": 1.3, "measure": 1.0}
+COLUMN_WEIGHTS = {"multiline": 1.6, "text": 1.4, "choice": 1.3, "measure": 1.15}
 HOW_TO = (
     "Type your answers in the grey boxes, choose from the drop-down lists and tick the boxes. "
     "The boxes cannot be deleted; please leave them in place. To add a row to a table, click in "
