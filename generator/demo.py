@@ -268,6 +268,7 @@ class DemoResult:
     issued: list[Path] = field(default_factory=list)
     returns: list[Path] = field(default_factory=list)
     summary: list[Path] = field(default_factory=list)
+    drafts: list[Path] = field(default_factory=list)  # the emails, written as drafts
     problems: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -318,15 +319,26 @@ def in_period(ws: Workspace, period: Period) -> None:
 
 
 def _round(ws: Workspace, form_type: str, *, today: dt.date, seed: int,
-           result: DemoResult, skip: Sequence[str] = (),
+           result: DemoResult, skip: Sequence[str] = (), issued_on: dt.date | None = None,
+           due: dt.date | None = None,
            adjust: Callable[[str, dict[str, Any]], None] | None = None) -> int:
-    """Issue a form, fill it as each Business Manager would, and collect the returns."""
-    issued = issue_forms(ws, form_type, today=today).written
+    """Issue a form (on `issued_on`, by default today), write the emails that send it as
+    drafts, fill it as each Business Manager would, and collect the returns."""
+    issued = issue_forms(ws, form_type, today=issued_on or today, due=due).written
     result.issued.extend(f.path for f in issued)
+    _send(ws, form_type, issued_on or today, result)
     filled = fill_issued(ws, form_type, issued, seed=seed, today=today, skip=skip,
                          adjust=adjust)
     _take_in(ws, filled, result)
     return len(issued)
+
+
+def _send(ws: Workspace, form_type: str, today: dt.date, result: DemoResult) -> None:
+    """Write the emails that send the issued forms of a type as drafts, as `send` does."""
+    from generator.mail.plan import deliver, prepare_send
+
+    sent = deliver(ws, prepare_send(ws, form_type, today=today))
+    result.drafts.extend(r.path for r in sent if r.ok and r.path is not None)
 
 
 def _take_in(ws: Workspace, filled: list[Path], result: DemoResult) -> None:
@@ -347,6 +359,7 @@ def _business_cases(ws: Workspace, *, today: dt.date, seed: int, result: DemoRes
     issued = [form for p in register.in_scope if p.phase == review_phase
               for form in issue_forms(ws, DESIGN, partnership_id=p.id, today=today).written]
     result.issued.extend(f.path for f in issued)
+    _send(ws, DESIGN, today, result)
     filled = fill_issued(ws, DESIGN, issued, seed=seed, today=today)
     _take_in(ws, filled, result)
     return len(issued)
@@ -398,6 +411,7 @@ def _monitoring_round(ws: Workspace, *, today: dt.date, seed: int, result: DemoR
     figure in the wrong unit and taken in once corrected."""
     issued = issue_forms(ws, MONITORING, today=today).written
     result.issued.extend(f.path for f in issued)
+    _send(ws, MONITORING, today, result)
     first = [f for f in issued if f.partnership_id == MISTYPED[0]]
     wrong = fill_issued(ws, MONITORING, first, seed=seed, today=today, adjust=_mistyped,
                         suffix="first try")
@@ -442,14 +456,19 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     in_period(ws, period)
 
     outstanding = ["P005"]
+    # This year's reviews went out five weeks ago and were due last week, so the one left
+    # outstanding is overdue and is chased today.
+    reviews_issued = today - dt.timedelta(weeks=5)
+    reviews_due = _weekday_on_or_before(today - dt.timedelta(days=7))
     forms = form_types(ws.forms_dir, ws.framework())
     for form_type in forms:
         skip = outstanding if form_type == REVIEW else ()
+        dates = {"issued_on": reviews_issued, "due": reviews_due} if form_type == REVIEW else {}
         if form_type == MONITORING:
             count = _monitoring_round(ws, today=today, seed=seed, result=result, say=say)
         else:
             count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip,
-                           adjust=_rated_green if form_type == REVIEW else None)
+                           adjust=_rated_green if form_type == REVIEW else None, **dates)
         note = f" ({', '.join(skip)} left outstanding)" if skip else ""
         say(f"This cycle ({cycle}): {plural(count, form_type + ' form')} issued, filled as each "
             f"Business Manager would, and collected{note}")
@@ -471,6 +490,13 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     result.summary = [docx_path, xlsx_path]
     say(f"Explore summary: {docx_path}")
 
+    from generator.mail.plan import deliver, prepare_chase
+
+    chased = deliver(ws, prepare_chase(ws, today=today))
+    result.drafts.extend(r.path for r in chased if r.ok and r.path is not None)
+    say(f"Emails: {plural(len(result.drafts), 'draft')} written to {ws.path('outbox')}, "
+        f"with {plural(len(chased), 'reminder')} for the overdue review")
+
     with Store(ws.path("store")) as store:
         write_tracker(status_rows(store, cycle=cycle, today=today),
                       ws.path("reports") / "tracker.xlsx")
@@ -486,6 +512,13 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
         "CGB update: to check before publishing": cgb.checks_file,
         "Scrutiny Committee data annex (Excel)": scrutiny.xlsx,
         "Scrutiny Committee report: to check before publishing": scrutiny.checks_file,
+        "Email drafts (folder)": ws.path("outbox"),
         "Scrutiny Committee annual report (Word)": scrutiny.docx,
     }
     return result
+
+
+def _weekday_on_or_before(day: dt.date) -> dt.date:
+    while day.weekday() >= 5:  # Saturday, Sunday
+        day -= dt.timedelta(days=1)
+    return day

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -71,7 +74,7 @@ def test_the_scrutiny_report_covers_every_in_scope_partnership_and_names_the_gap
     for pid in ("P001", "P002", "P003", "P004", "P005", "P006", "P007", "P008", "P009"):
         assert pid in text
     assert "P010" not in text
-    assert "P005 Trade Waste Collection Service: 2026/27 review outstanding" in text
+    assert "P005 Trade Waste Collection Service: 2026/27 review overdue" in text
 
 
 def test_the_committee_papers_pass_the_accessibility_check(demo):
@@ -115,3 +118,29 @@ def test_running_the_demo_again_uses_a_new_folder(demo, demo_again):
     assert f"using {again} so nothing is overwritten" in demo_again.output
     assert (again / "store.sqlite").is_file()
     assert str(again / "reports") in demo_again.output
+
+
+def test_the_demo_writes_the_emails_that_sent_the_forms_as_drafts(demo):
+    drafts = sorted((demo.workspace / "outbox").glob("*.eml"))
+    attached = {part.get_filename() for draft in drafts
+                for part in email.message_from_bytes(draft.read_bytes(),
+                                                     policy=email.policy.default).walk()
+                if part.get_filename()}
+
+    assert drafts == sorted(demo.drafts)
+    assert [p.name for p in demo.issued if p.name not in attached] == []
+
+
+def test_the_demo_chases_the_overdue_review_with_a_reminder(demo):
+    reminders = [p for p in demo.drafts if "Reminder" in p.name]
+
+    assert len(reminders) == 1
+    assert "P005" in reminders[0].read_text(encoding="utf-8")
+
+
+def test_the_tracker_shows_how_each_form_went_out(demo):
+    sheet = openpyxl.load_workbook(demo.outputs["Return tracker (Excel)"]).active
+    headers = [cell.value for cell in sheet[1]]
+    sent = [row[headers.index("Sent")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+    assert sent and "not sent yet" not in sent
