@@ -236,13 +236,14 @@ def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> 
     from generator.forms.display import display_value
     from generator.forms.read import read_form
 
-    forms_dir = framework = None
+    forms_dir = framework = variance = None
     try:
         ws = _workspace(ctx)
-        forms_dir, framework = ws.forms_dir, ws.framework()
+        forms_dir, framework, variance = ws.forms_dir, ws.framework(), ws.variance_limit
     except ToolkitError:
         pass  # Reading works outside a workspace, with the bundled definitions.
-    readings = [read_form(path, framework=framework, forms_dir=forms_dir) for path in files]
+    readings = [read_form(path, framework=framework, forms_dir=forms_dir, variance=variance)
+                for path in files]
     if as_json:
         _echo_json([r.to_json() for r in readings])
     else:
@@ -449,8 +450,8 @@ def history_command(ctx: click.Context, partnership_id: str, as_json: bool) -> N
             state = "rejected"
         received = parse_time(r.received_at)
         when = long_time(received) if received else r.received_at
-        _echo(f"#{r.id}  {when}  {r.form_type} {r.cycle}  {r.outcome:<9} "
-                   f"{state}  {Path(r.file_name).name}  from {r.sender or 'unknown'}")
+        _echo(f"#{r.id}  {when}  {r.form_type} {r.period or r.cycle}  {r.outcome:<9} "
+              f"{state}  {Path(r.file_name).name}  from {r.sender or 'unknown'}")
 
 
 @main.command("export")
@@ -664,6 +665,10 @@ def _echo_paper(result: Any, as_json: bool) -> None:
             _echo(path)
     for note in result.notes:
         _echo(f"Note: {note}", err=True)
+    if result.checks:
+        _echo(f"To check before publishing (also in {result.checks_file}):", err=True)
+        for check in result.checks:
+            _echo(f"  - {check}", err=True)
 
 
 @report_group.command("scrutiny")
@@ -681,7 +686,8 @@ def report_scrutiny(ctx: click.Context, cycle: str | None, pdf: bool, as_json: b
 
 
 @report_group.command("cgb")
-@click.option("--period", help="The monitoring period, e.g. 2026-Q4 (default: the current one).")
+@click.option("--period", help="The quarter of the council year: Q3, Q3 2026/27 or 2026/27 Q3 "
+                              "(default: [cycle] period in the settings).")
 @click.option("--pdf", is_flag=True, help="Also save a PDF (needs LibreOffice).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: docx, xlsx, pdf, notes.")
 @click.pass_context

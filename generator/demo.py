@@ -14,16 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.council_year import Period, previous_cycle
 from generator.fileio import write_new
 from generator.formdefs import Field, FormDefinition, form_titles, form_types, load_definition
 from generator.forms.fill import fill_form
 from generator.forms.issue import issue_forms
+from generator.forms.read import read_form
 from generator.papers.summary import SummaryRow, write_summary
+from generator.performance import read_measure
 from generator.register import Partnership, read_register
 from generator.returns.collect import collect
 from generator.returns.tracker import status_rows, write_tracker
 from generator.store import Store
-from generator.vocabulary import MONITORING, REVIEW
+from generator.vocabulary import DESIGN, MONITORING, PREVIOUS, REVIEW
 from generator.wording import plural
 from generator.workspace import Workspace, init_workspace
 
@@ -39,6 +42,21 @@ KPI_NAMES = ["Applications processed within target", "Customer satisfaction",
              "Cost per case", "Calls answered within 60 seconds", "Inspections completed"]
 RISK_NAMES = ["Loss of key staff", "IT system changeover delayed", "Partner withdraws",
               "Demand higher than forecast"]
+# Indicators as a Design assessment sets them: unit, which way is better, target, tolerance.
+EXAMPLE_KPIS = [
+    ("Applications processed within target", "percentage", "higher", 90, 5),
+    ("Customer satisfaction", "percentage", "higher", 85, 5),
+    ("Cost per case", "pounds", "lower", 120, 10),
+    ("Calls answered within 60 seconds", "percentage", "higher", 80, 5),
+    ("Average days to process a claim", "days", "lower", 10, 2),
+]
+# Risks: (likelihood, impact) before mitigation and after it.
+EXAMPLE_RISKS = [
+    ("Loss of key staff", (4, 4), (3, 3)),
+    ("IT system changeover delayed", (3, 4), (2, 3)),
+    ("Partner withdraws", (2, 5), (2, 4)),
+    ("Demand higher than forecast", (4, 3), (3, 2)),
+]
 ACTIONS = ["Agree the fee schedule for next year with the partners",
            "Move both councils onto one case management system",
            "Report unit costs to the joint board every quarter",
@@ -54,6 +72,9 @@ KNOWN_ANSWERS = {
 
 # Money answers made from the partnership's budget in the register, when it has one.
 _FROM_BUDGET = ("budget", "forecast", "running_cost", "council_contribution")
+# A business case's baseline (the service's cost before) and savings target, as shares of the
+# partnership's budget; a 15% savings target is the one 3C Shared Services reports against.
+_BUSINESS_CASE = {"savings_baseline": 1.12, "savings_target": 0.15 * 1.12}
 
 
 def example_value(f: Field, partnership: Partnership, rng: random.Random,
@@ -65,6 +86,8 @@ def example_value(f: Field, partnership: Partnership, rng: random.Random,
         return KNOWN_ANSWERS[f.id]
     if f.id in _FROM_BUDGET and partnership.budget:
         return _budget_line(f.id, partnership.budget, partnership.contribution, rng)
+    if f.id in _BUSINESS_CASE and partnership.budget:
+        return round(partnership.budget * _BUSINESS_CASE[f.id], -3)
     if f.id == "cashable_savings":
         return round((partnership.budget or 100000) * rng.choice([0.02, 0.05, 0.08]), -2)
     return _answer_of_type(f, partnership, rng, today)
@@ -76,7 +99,7 @@ def _known_answer(field_id: str, partnership: Partnership, today: dt.date) -> st
         return partnership.bm_name
     if field_id == "head_of_service":
         return partnership.head_of_service
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    return str(Period.containing(today))
 
 
 def _budget_line(field_id: str, budget: float, contribution: float | None,
@@ -113,8 +136,41 @@ def _answer_of_type(f: Field, partnership: Partnership, rng: random.Random,
                        "Quarterly report to the board", "Council offices, Dorking"])
 
 
+def typed(value: float, unit: str) -> str:
+    """A figure as a Business Manager types it in its unit: '90%', '£120', '10 days'."""
+    return {"percentage": f"{value:g}%", "pounds": f"£{value:g}",
+            "days": f"{value:g} days"}.get(unit, f"{value:g}")
+
+
+def example_actual(row: dict[str, Any], rng: random.Random) -> str | None:
+    """This period's actual for a carried-forward indicator: near its target, either side."""
+    target = read_figure(row.get("target"), row.get("unit"))
+    if target is None:
+        return None
+    step = max(abs(target) * 0.04, 1)
+    better = 1 if row.get("polarity") == "higher" else -1
+    actual = target + better * step * rng.choice([2, 1, 1, 0.5, 0, 0, -0.5, -1.5])
+    return typed(round(actual, 1 if row.get("unit") == "days" else 0), str(row.get("unit")))
+
+
+def read_figure(value: Any, unit: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(read_measure(value, str(unit))) if value and unit else None
+    except ValueError:
+        return None
+
+
 def example_row(f: Field, partnership: Partnership, rng: random.Random, today: dt.date,
                 index: int) -> dict[str, Any]:
+    columns = {c.id for c in f.columns}
+    if f.id == "kpis" and "unit" in columns:
+        kpi = _example_kpi(columns, rng, index)
+        return {c.id: kpi.get(c.id) for c in f.columns}
+    if f.id == "risks" and "inherent_likelihood" in columns:
+        risk = _example_risk(f, partnership, rng, today, index)
+        return {c.id: risk.get(c.id) for c in f.columns}
     row = {}
     for column in f.columns:
         if column.id == "action" and f.id != "issues":
@@ -129,14 +185,71 @@ def example_row(f: Field, partnership: Partnership, rng: random.Random, today: d
     return row
 
 
+def _example_kpi(columns: set[str], rng: random.Random, index: int) -> dict[str, Any]:
+    """An indicator as set in the Design assessment, with an actual when the form asks."""
+    name, unit, polarity, target, tolerance = EXAMPLE_KPIS[index % len(EXAMPLE_KPIS)]
+    # Figures as they read back: a number in the row's unit (a form shows it with its unit).
+    row: dict[str, Any] = {"name": name, "unit": unit, "polarity": polarity,
+                           "target": target, "tolerance": tolerance,
+                           "measure": "From the case management system",
+                           "frequency": "Quarterly"}
+    if "actual" in columns:
+        actual = example_actual(row, rng)
+        row["actual"] = read_measure(actual, unit) if actual is not None else None
+        row["commentary"] = rng.choice(SENTENCES)
+    return {k: v for k, v in row.items() if k in columns}
+
+
+def _example_risk(f: Field, partnership: Partnership, rng: random.Random, today: dt.date,
+                  index: int) -> dict[str, Any]:
+    """A risk scored before and after mitigation."""
+    name, (inherent_l, inherent_i), (residual_l, residual_i) = \
+        EXAMPLE_RISKS[index % len(EXAMPLE_RISKS)]
+    row: dict[str, Any] = {"description": name, "inherent_likelihood": str(inherent_l),
+                           "inherent_impact": str(inherent_i), "likelihood": str(residual_l),
+                           "impact": str(residual_i)}
+    for column in f.columns:
+        if column.id not in row and column.id not in ("ref", PREVIOUS):
+            row[column.id] = example_value(column, partnership, rng, today)
+    return row
+
+
+def completed_row(f: Field, carried: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A carried-forward row as the Business Manager completes it: what the form shows is
+    kept, and this period's figures are given."""
+    row = dict(carried)
+    if f.id == "kpis":
+        row["actual"] = example_actual(row, rng)
+        row["commentary"] = rng.choice(SENTENCES)
+    elif f.id == "risks":
+        for key in ("likelihood", "impact"):
+            inherent = int(str(row.get(f"inherent_{key}") or 3).split()[0])
+            row[key] = str(max(1, inherent - rng.choice([0, 1, 1, 2])))
+    else:
+        # Last year's actions: each given its progress, and a word on it.
+        for column in f.columns:
+            if row.get(column.id) in (None, "") and column.type == "choice" and column.choices:
+                row[column.id] = rng.choice(column.choices[:3]).value
+            elif row.get(column.id) in (None, "") and column.type == "multiline":
+                row[column.id] = rng.choice(SENTENCES)
+    return row
+
+
 def example_answers(definition: FormDefinition, partnership: Partnership, *,
-                    seed: int = 0, today: dt.date | None = None) -> dict[str, Any]:
-    """Answers to every field of a form, deterministic for a seed and partnership."""
+                    seed: int = 0, today: dt.date | None = None,
+                    carried: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """Answers to every field of a form, deterministic for a seed and partnership.
+
+    `carried`: the rows the issued form's tables start with (carried forward), which are
+    completed rather than replaced.
+    """
     today = today or dt.date.today()
     rng = random.Random(f"{seed}:{definition.type}:{partnership.id}")
     answers: dict[str, Any] = {}
     for f in definition.fields.values():
-        if f.type == "table":
+        if f.type == "table" and (carried or {}).get(f.id):
+            answers[f.id] = [completed_row(f, row, rng) for row in (carried or {})[f.id]]
+        elif f.type == "table":
             answers[f.id] = [example_row(f, partnership, rng, today, i)
                              for i in range(rng.randint(2, 4))]
         else:
@@ -156,8 +269,13 @@ class DemoResult:
 
 
 def fill_issued(ws: Workspace, form_type: str, issued: list[Any], *, seed: int,
-                today: dt.date, skip: Sequence[str] = ()) -> list[Path]:
-    """Fill each issued form as its Business Manager would, saved into the returns folder."""
+                today: dt.date, skip: Sequence[str] = (),
+                adjust: Callable[[str, dict[str, Any]], None] | None = None,
+                suffix: str = "completed") -> list[Path]:
+    """Fill each issued form as its Business Manager would, saved into the returns folder.
+
+    `adjust(partnership_id, answers)` may change a partnership's answers before they are typed.
+    """
     framework = ws.framework()
     definition = load_definition(form_type, framework=framework, forms_dir=ws.forms_dir)
     register = read_register(ws.path("register"), framework)
@@ -167,12 +285,15 @@ def fill_issued(ws: Workspace, form_type: str, issued: list[Any], *, seed: int,
             continue
         partnership = register.get(form.partnership_id)
         assert partnership is not None
-        answers = example_answers(definition, partnership, seed=seed, today=today)
-        if "period" in answers:
-            answers["period"] = ws.period
+        shown = read_form(form.path, framework=framework, forms_dir=ws.forms_dir).answers
+        carried = {f.id: shown.get(f.id) or [] for f in definition.tables if f.prefill_from}
+        answers = example_answers(definition, partnership, seed=seed, today=today,
+                                  carried=carried)
+        if adjust is not None:
+            adjust(form.partnership_id, answers)
         filled = fill_form(form.path.read_bytes(), definition, answers,
                            author=partnership.bm_name)
-        paths.append(write_new(ws.path("returns") / f"{form.path.stem} (completed).docx",
+        paths.append(write_new(ws.path("returns") / f"{form.path.stem} ({suffix}).docx",
                                filled))
     return paths
 
@@ -186,36 +307,116 @@ def fresh_folder(folder: Path) -> Path:
     return candidate
 
 
-def previous_cycle(cycle: str) -> str:
-    """The council year before '2026/27': '2025/26'."""
-    start = int(cycle[:4]) - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def previous_period(period: str) -> str:
-    """The quarter before '2026-Q1': '2025-Q4'."""
-    year, quarter = int(period[:4]), int(period[-1])
-    return f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"
+def in_period(ws: Workspace, period: Period) -> None:
+    """Set the workspace to a quarter (and its council year), as an officer would."""
+    ws.config["cycle"]["current"] = period.cycle
+    ws.config["cycle"]["period"] = str(period)
 
 
 def _round(ws: Workspace, form_type: str, *, today: dt.date, seed: int,
            result: DemoResult, skip: Sequence[str] = (), issued_on: dt.date | None = None,
-           due: dt.date | None = None) -> int:
+           due: dt.date | None = None,
+           adjust: Callable[[str, dict[str, Any]], None] | None = None) -> int:
     """Issue a form (on `issued_on`, by default today), write the emails that send it as
     drafts, fill it as each Business Manager would, and collect the returns."""
-    from generator.mail.plan import deliver, prepare_send
-
     issued = issue_forms(ws, form_type, today=issued_on or today, due=due).written
     result.issued.extend(f.path for f in issued)
-    sent = deliver(ws, prepare_send(ws, form_type, today=issued_on or today))
+    _send(ws, form_type, issued_on or today, result)
+    filled = fill_issued(ws, form_type, issued, seed=seed, today=today, skip=skip,
+                         adjust=adjust)
+    _take_in(ws, filled, result)
+    return len(issued)
+
+
+def _send(ws: Workspace, form_type: str, today: dt.date, result: DemoResult) -> None:
+    """Write the emails that send the issued forms of a type as drafts, as `send` does."""
+    from generator.mail.plan import deliver, prepare_send
+
+    sent = deliver(ws, prepare_send(ws, form_type, today=today))
     result.drafts.extend(r.path for r in sent if r.ok and r.path is not None)
-    filled = fill_issued(ws, form_type, issued, seed=seed, today=today, skip=skip)
+
+
+def _take_in(ws: Workspace, filled: list[Path], result: DemoResult) -> None:
+    """Collect the filled forms; any not taken in is a problem of the demo."""
     result.returns.extend(filled)
-    collected = collect(ws, filled)
-    for outcome in collected.outcomes:
+    for outcome in collect(ws, filled).outcomes:
         if outcome.outcome not in ("accepted", "warnings"):
             result.problems.append(f"{outcome.file}: {outcome.outcome}: "
                                    + "; ".join(outcome.reasons))
+
+
+def _business_cases(ws: Workspace, *, today: dt.date, seed: int, result: DemoResult) -> int:
+    """The Design assessments of the partnerships now delivering, as made before they began:
+    their savings targets and baselines, which the papers measure savings against."""
+    framework = ws.framework()
+    review_phase = load_definition(REVIEW, framework=framework, forms_dir=ws.forms_dir).phase
+    register = read_register(ws.path("register"), framework)
+    issued = [form for p in register.in_scope if p.phase == review_phase
+              for form in issue_forms(ws, DESIGN, partnership_id=p.id, today=today).written]
+    result.issued.extend(f.path for f in issued)
+    _send(ws, DESIGN, today, result)
+    filled = fill_issued(ws, DESIGN, issued, seed=seed, today=today)
+    _take_in(ws, filled, result)
+    return len(issued)
+
+
+# What this quarter's monitoring returns show, beyond the everyday: an indicator's RAG the
+# Business Manager overrides, with a reason; a risk escalated to the corporate risk register;
+# an overspend explained; and a figure typed in the wrong unit, refused and then corrected.
+OVERRIDDEN = ("P002", "K1", "green", "The target was met in October and November; December's "
+              "figure reflects the planned system upgrade and has recovered since.")
+ESCALATED = ("P001", "R1", "4", "5")
+# A partnership its Business Manager rates Green overall in the annual review, which the
+# figures contradict (the escalated risk above): for the report author to check.
+RATED_GREEN = "P001"
+EXPLAINED = ("P004", 1.08, "Agency cover for two vacant solicitor posts until March; both posts "
+             "are being recruited to and the partner authority shares the extra cost.")
+MISTYPED = ("P003", "K3", "85%")
+
+
+def _this_quarter(partnership_id: str, answers: dict[str, Any]) -> None:
+    """The everyday return, with this quarter's notable events for the partnerships above."""
+    def row(table: str, ref: str) -> dict[str, Any]:
+        return next((r for r in answers.get(table) or [] if r.get("ref") == ref), {})
+
+    if partnership_id == OVERRIDDEN[0]:
+        row("kpis", OVERRIDDEN[1]).update(rag=OVERRIDDEN[2], rag_reason=OVERRIDDEN[3])
+    if partnership_id == ESCALATED[0]:
+        row("risks", ESCALATED[1]).update(likelihood=ESCALATED[2], impact=ESCALATED[3])
+    if partnership_id == EXPLAINED[0] and isinstance(answers.get("budget"), int | float):
+        answers["forecast"] = round(answers["budget"] * EXPLAINED[1], -2)
+        answers["budget_commentary"] = EXPLAINED[2]
+
+
+def _rated_green(partnership_id: str, answers: dict[str, Any]) -> None:
+    if partnership_id == RATED_GREEN:
+        answers["overall_rating"] = "green"
+
+
+def _mistyped(partnership_id: str, answers: dict[str, Any]) -> None:
+    _this_quarter(partnership_id, answers)
+    target = next((r for r in answers.get("kpis") or [] if r.get("ref") == MISTYPED[1]), None)
+    if partnership_id == MISTYPED[0] and target is not None:
+        target["actual"] = MISTYPED[2]
+
+
+def _monitoring_round(ws: Workspace, *, today: dt.date, seed: int, result: DemoResult,
+                      say: Callable[[str], None]) -> int:
+    """This quarter's monitoring: issued, filled and collected, one return refused for a
+    figure in the wrong unit and taken in once corrected."""
+    issued = issue_forms(ws, MONITORING, today=today).written
+    result.issued.extend(f.path for f in issued)
+    _send(ws, MONITORING, today, result)
+    first = [f for f in issued if f.partnership_id == MISTYPED[0]]
+    wrong = fill_issued(ws, MONITORING, first, seed=seed, today=today, adjust=_mistyped,
+                        suffix="first try")
+    for outcome in collect(ws, wrong).outcomes:
+        reasons = "; ".join(outcome.reasons)
+        say(f"  {outcome.partnership} sent a monitoring return with a figure in the wrong "
+            f"unit: {outcome.outcome} ({reasons}); the Business Manager corrects it")
+    result.returns.extend(wrong)
+    filled = fill_issued(ws, MONITORING, issued, seed=seed, today=today, adjust=_this_quarter)
+    _take_in(ws, filled, result)
     return len(issued)
 
 
@@ -238,14 +439,16 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     say(f"Created an example workspace in {ws.root}")
     cycle, period = ws.cycle, ws.period
 
-    ws.config["cycle"]["current"] = previous_cycle(cycle)
+    ws.config["cycle"]["current"] = previous_cycle(cycle) or cycle
+    count = _business_cases(ws, today=today, seed=seed + 3, result=result)
+    say(f"Earlier: {count} Design assessments (the business cases: savings targets and "
+        "baselines) of the partnerships now delivering")
     count = _round(ws, REVIEW, today=today, seed=seed + 1, result=result)
     say(f"Last year ({ws.cycle}): {count} annual reviews issued, filled and collected")
-    ws.config["cycle"]["current"] = cycle
-    ws.config["cycle"]["period"] = previous_period(period)
+    in_period(ws, period.previous)
     count = _round(ws, MONITORING, today=today, seed=seed + 2, result=result)
     say(f"Last quarter ({ws.period}): {count} monitoring returns issued, filled and collected")
-    ws.config["cycle"]["period"] = period
+    in_period(ws, period)
 
     outstanding = ["P005"]
     # This year's reviews went out five weeks ago and were due last week, so the one left
@@ -256,7 +459,11 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     for form_type in forms:
         skip = outstanding if form_type == REVIEW else ()
         dates = {"issued_on": reviews_issued, "due": reviews_due} if form_type == REVIEW else {}
-        count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip, **dates)
+        if form_type == MONITORING:
+            count = _monitoring_round(ws, today=today, seed=seed, result=result, say=say)
+        else:
+            count = _round(ws, form_type, today=today, seed=seed, result=result, skip=skip,
+                           adjust=_rated_green if form_type == REVIEW else None, **dates)
         note = f" ({', '.join(skip)} left outstanding)" if skip else ""
         say(f"This cycle ({cycle}): {plural(count, form_type + ' form')} issued, filled as each "
             f"Business Manager would, and collected{note}")
@@ -290,13 +497,16 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
                       ws.path("reports") / "tracker.xlsx", form_titles(ws.forms_dir, framework))
     cgb = compile_cgb(ws, today=today)
     scrutiny = compile_scrutiny(ws, today=today)
+    assert cgb.checks_file is not None and scrutiny.checks_file is not None  # always written
     result.outputs = {
         "Explore summary (Word)": docx_path,
         "Explore summary (Excel)": xlsx_path,
         "Return tracker (Excel)": ws.path("reports") / "tracker.xlsx",
         "CGB update (Word)": cgb.docx,
         "CGB update data annex (Excel)": cgb.xlsx,
+        "CGB update: to check before publishing": cgb.checks_file,
         "Scrutiny Committee data annex (Excel)": scrutiny.xlsx,
+        "Scrutiny Committee report: to check before publishing": scrutiny.checks_file,
         "Email drafts (folder)": ws.path("outbox"),
         "Scrutiny Committee annual report (Word)": scrutiny.docx,
     }

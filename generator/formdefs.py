@@ -26,7 +26,7 @@ from generator.vocabulary import PAPER_FIELDS, PaperField
 FORMS_DIR = Path(__file__).parent / "data" / "forms"
 
 SCALAR_TYPES = ("text", "multiline", "choice", "checkbox", "date", "money", "number", "integer",
-                "email")
+                "email", "measure")
 FIELD_TYPES = (*SCALAR_TYPES, "table")
 FOR_EACH = ("principles", "objectives", "design_expectations", "agreement_clauses")
 OUT_OF_SCOPE = Choice("out_of_scope", "Out of scope")
@@ -43,6 +43,7 @@ PLACEHOLDERS = {
     "integer": "Enter a whole number.",
     "date": "Click or tap to enter a date.",
     "choice": "Choose an item.",
+    "measure": "Enter a figure.",
 }
 DEFAULT_MAX_LENGTH = {"text": 500, "multiline": 20000}
 
@@ -62,13 +63,21 @@ class Field:
     min_rows: int = 3
     max_length: int = 20000
     previous_from: str | None = None
-    prefill_from: str | None = None
+    prefill_from: tuple[str, ...] = ()
     # The field of that earlier return a table starts from, when its id differs (last
     # year's "actions" starting this year's "last_year_actions").
     prefill_field: str | None = None
     # The register column a box starts with (the monitoring return's budget).
     from_register: str | None = None
     section: str = ""
+    # A measure column: a figure read in the unit its row gives in the column named here.
+    unit_from: str | None = None
+    # A column of a carried-forward table whose answer is carried into the next form (when
+    # no column of the table says so, every column is carried).
+    carried: bool = False
+    # A column holding each row's reference (K1, K2... with `ref_prefix` "K"), given by the
+    # toolkit to a row that has none when it is carried forward, and kept from then on.
+    ref_prefix: str = ""
 
     @property
     def placeholder(self) -> str:
@@ -123,6 +132,7 @@ class Section:
     fields: tuple[Field, ...]
     """The fields as written in the definition: ids and labels still hold {number} etc."""
     rules: tuple[Rule, ...] = ()
+    landscape: bool = False  # on pages turned sideways, for tables of many columns
     items: tuple[str, ...] | None = None
     """The ids of the framework entries a repeating section runs over, in order, when not
     all of them: an archived definition keeps the entries it was issued with."""
@@ -251,8 +261,11 @@ class _Parser:
                        for j, f in enumerate(s.get("fields", [])))
         rules = tuple(self.rule(r, f"{where} rule {j + 1}")
                       for j, r in enumerate(s.get("rules", [])))
+        landscape = s.get("landscape", False)
+        if not isinstance(landscape, bool):
+            raise self.fail(where, "'landscape' must be true or false")
         return Section(sid, self.text(s, "title", where), self.text(s, "intro", where, ""),
-                       for_each, fields, rules, self.items(s, for_each, where))
+                       for_each, fields, rules, landscape, self.items(s, for_each, where))
 
     def items(self, s: dict[str, Any], for_each: str | None, where: str
               ) -> tuple[str, ...] | None:
@@ -298,6 +311,7 @@ class _Parser:
             if any(c.type == "table" for c in columns):
                 raise self.fail(where, "a table cannot contain a table")
             _unique([c.id for c in columns], lambda d: self.fail(where, f"duplicate column '{d}'"))
+            self.check_measures(columns, where)
         required = t.get("required", False)
         if not isinstance(required, bool):
             raise self.fail(where, "'required' must be true or false")
@@ -313,10 +327,13 @@ class _Parser:
             min_rows=int(t.get("min_rows", 3)),
             max_length=int(t.get("max_length", DEFAULT_MAX_LENGTH.get(ftype, 500))),
             previous_from=t.get("previous_from"),
-            prefill_from=t.get("prefill_from"),
+            prefill_from=self.prefill_from(t, where),
             prefill_field=self.optional_text(t, "prefill_field", where),
             from_register=self.register_column(t, ftype, where),
             section=section,
+            unit_from=self.optional_text(t, "unit_from", where),
+            carried=self.flag(t, "carried", where),
+            ref_prefix=self.optional_text(t, "ref_prefix", where) or "",
         )
 
     def optional_text(self, t: dict[str, Any], key: str, where: str) -> str | None:
@@ -324,6 +341,34 @@ class _Parser:
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise self.fail(where, f"'{key}' must be text")
         return value.strip() if value is not None else None
+
+    def flag(self, t: dict[str, Any], key: str, where: str) -> bool:
+        value = t.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"'{key}' must be true or false")
+        return value
+
+    def prefill_from(self, t: dict[str, Any], where: str) -> tuple[str, ...]:
+        """The forms whose latest accepted return a table starts as: one form, or a list
+        tried in order ("monitoring", then "design")."""
+        value = t.get("prefill_from", [])
+        forms = [value] if isinstance(value, str) else value
+        if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
+            raise self.fail(where, "'prefill_from' must be a form type or a list of them")
+        return tuple(forms)
+
+    def check_measures(self, columns: tuple[Field, ...], where: str) -> None:
+        """A measure column names the column of its row that gives its unit: a choice of the
+        framework's `kpi_unit` scale."""
+        by_id = {c.id: c for c in columns}
+        for column in columns:
+            if column.type != "measure":
+                continue
+            unit = by_id.get(column.unit_from or "")
+            if unit is None or unit.scale != "kpi_unit":
+                raise self.fail(f"{where} column '{column.id}'",
+                                "a measure column needs 'unit_from', naming a column of the "
+                                "table that is a choice on the scale 'kpi_unit'")
 
     def register_column(self, t: dict[str, Any], ftype: str, where: str) -> str | None:
         """The register column a box starts with, checked against the register's columns."""
@@ -567,13 +612,13 @@ def check_paper_fields(definition: FormDefinition) -> None:
     numbers = [p.number for p in definition.framework.principles] if definition.framework \
         else []
     for wanted in PAPER_FIELDS:
-        if definition.type not in wanted.forms:
+        if definition.type not in wanted.forms or definition.version < wanted.since:
             continue
         ids = [wanted.for_principle(n) for n in numbers] if "{number}" in wanted.id \
             else [wanted.id]
         for field_id in ids:
             found = definition.fields.get(field_id)
-            problem = _paper_field_problem(found, wanted)
+            problem = _paper_field_problem(found, wanted, definition.version)
             if problem:
                 raise FrameworkError(
                     f"{definition.source}: field '{field_id}' ({wanted.meaning}) {problem}; "
@@ -581,13 +626,14 @@ def check_paper_fields(definition: FormDefinition) -> None:
                     f"it. Give the field back the id '{field_id}' (its label may say anything)")
 
 
-def _paper_field_problem(found: Field | None, wanted: PaperField) -> str | None:
+def _paper_field_problem(found: Field | None, wanted: PaperField, version: int) -> str | None:
     if found is None:
         return "is missing"
     kinds = ("text", "multiline") if wanted.kind == "text" else (wanted.kind,)
     if found.type not in kinds:
         return f"is a {found.type} field, where a {wanted.kind} field is expected"
-    missing = [c for c in wanted.columns if c not in {column.id for column in found.columns}]
+    missing = [c for c in wanted.columns_in(version)
+               if c not in {column.id for column in found.columns}]
     if missing:
         return f"has no column '{missing[0]}'"
     return None

@@ -1,11 +1,15 @@
-"""The strategy's content (scopes, objectives, principles, phases, scales) loaded from data.
+"""The strategy's content (scopes, objectives, principles, phases, scales) loaded from data,
+with the council's conventions for performance (`Performance`) and risk (`RiskMatrix`).
 
 The data lives in `data/framework.toml` (or a workspace's own copy). It is validated on load so
-that a council editing it gets a message naming the file and the entry at fault.
+that a council editing it gets a message naming the file and the entry at fault. A workspace's
+copy made before a table of conventions existed ([performance], [risk_matrix], the scales of
+an indicator's unit and direction) takes that table from the bundled file.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from generator.errors import FrameworkError
+from generator.vocabulary import KPI_UNITS, POLARITIES
 
 DATA_DIR = Path(__file__).parent / "data"
 BUNDLED_FRAMEWORK = DATA_DIR / "framework.toml"
@@ -101,6 +106,96 @@ class Item:
     mou_expected: bool = False
 
 
+@dataclass(frozen=True)
+class Level:
+    """A level of likelihood or impact in the risk matrix: its score, its name and what it
+    means (for an impact, one descriptor per impact area)."""
+
+    score: int
+    label: str
+    descriptors: tuple[tuple[str, str], ...]  # (area id, descriptor); likelihood: ("", text)
+
+    @property
+    def choice_label(self) -> str:
+        """'3 Possible': the score and its name, as a form's list offers it."""
+        return f"{self.score} {self.label}"
+
+
+@dataclass(frozen=True)
+class Band:
+    """A band of risk scores: its name and its lowest and highest score."""
+
+    name: str
+    lowest: int
+    highest: int
+    exception: bool = False  # the CGB update lists risks in this band among its exceptions
+    colour: str = "D9D9D9"  # its fill on the heat map, hex RRGGBB (light: the text is black)
+
+
+@dataclass(frozen=True)
+class RiskMatrix:
+    """The council's risk matrix: what each level of likelihood and impact means, the bands
+    of the score (likelihood times impact) and the score at which a risk is escalated."""
+
+    likelihood: tuple[Level, ...]
+    impact: tuple[Level, ...]
+    impact_areas: tuple[tuple[str, str], ...]  # (id, title)
+    bands: tuple[Band, ...]
+    escalate_at: int
+
+    @property
+    def highest(self) -> int:
+        return len(self.likelihood) * len(self.impact)
+
+    def band(self, score: int | None) -> Band | None:
+        """The band a score falls in; None for no score."""
+        if score is None:
+            return None
+        return next((b for b in self.bands if b.lowest <= score <= b.highest), None)
+
+    def escalated(self, score: int | None) -> bool:
+        """Whether a residual score goes to the corporate risk register."""
+        return score is not None and score >= self.escalate_at
+
+    def scale(self, kind: str) -> Scale:
+        """The choices of a form's likelihood or impact list: '1 Rare' ... '5 Almost
+        certain', each kept as its score."""
+        levels = self.likelihood if kind == "likelihood" else self.impact
+        title = f"{kind.capitalize()} (1 {levels[0].label.lower()} to {len(levels)} " \
+                f"{levels[-1].label.lower()})"
+        return Scale(kind, title, tuple(Choice(str(level.score), level.choice_label)
+                                        for level in levels))
+
+    def scoring(self) -> str:
+        """How a risk is scored, in words: 'likelihood (1 to 5) times impact (1 to 5): low 1
+        to 4, ...'."""
+        bands = ", ".join(f"{b.name.lower()} {b.lowest} to {b.highest}" for b in self.bands)
+        return (f"likelihood (1 to {len(self.likelihood)}) times impact (1 to "
+                f"{len(self.impact)}): {bands}")
+
+    def context(self) -> dict[str, Any]:
+        """The matrix as plain data for templates."""
+        areas = dict(self.impact_areas)
+        return {
+            "likelihood": [{"score": lv.score, "label": lv.label,
+                            "descriptor": lv.descriptors[0][1]} for lv in self.likelihood],
+            "impact": [{"score": lv.score, "label": lv.label,
+                        "descriptors": [{"area": areas[a], "text": t} for a, t in lv.descriptors]}
+                       for lv in self.impact],
+            "impact_areas": [title for _, title in self.impact_areas],
+            "escalate_at": self.escalate_at,
+            "scoring": self.scoring(),
+        }
+
+
+@dataclass(frozen=True)
+class Performance:
+    """How indicators are rated ([performance] in the framework)."""
+
+    default_tolerance_percent: float
+    green_needs_kpis_on_target_percent: float
+
+
 @dataclass(frozen=True, eq=False)
 class Framework:
     source: Path
@@ -110,6 +205,8 @@ class Framework:
     principles: tuple[Principle, ...]
     phases: tuple[Phase, ...]
     scales: dict[str, Scale]
+    risk_matrix: RiskMatrix
+    performance: Performance
     design_expectations: tuple[Item, ...] = ()
     agreement_clauses: tuple[Item, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -148,6 +245,7 @@ class Framework:
             "phases": [vars(p) for p in self.phases],
             "design_expectations": [vars(i) for i in self.design_expectations],
             "agreement_clauses": [vars(i) for i in self.agreement_clauses],
+            "risk_matrix": self.risk_matrix.context(),
         }
 
 
@@ -256,6 +354,104 @@ class _Reader:
         self.unique([c.label for c in choices], w + " (label)")
         return Scale(name, self.text(t, "title", w), tuple(choices))
 
+    def number(self, table: dict[str, Any], key: str, where: str, *, lowest: float = 0,
+               highest: float | None = None) -> float:
+        value = table.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < lowest \
+                or (highest is not None and value > highest):
+            top = f" to {highest:g}" if highest is not None else " or more"
+            raise self.fail(where, f"'{key}' must be a number, {lowest:g}{top}")
+        return float(value)
+
+    def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        value = data.get(key)
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a [{key}] table")
+        return value
+
+    def performance(self, data: dict[str, Any]) -> Performance:
+        t = self.table(data, "performance")
+        return Performance(
+            self.number(t, "default_tolerance_percent", "[performance]", highest=100),
+            self.number(t, "green_needs_kpis_on_target_percent", "[performance]", highest=100))
+
+    def levels(self, t: dict[str, Any], kind: str, areas: tuple[tuple[str, str], ...]
+               ) -> tuple[Level, ...]:
+        where = f"risk_matrix.{kind}"
+        entries = t.get(kind)
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries) \
+                or not entries:
+            raise self.fail(where, f"must be a list of [[{where}]] tables, one per score")
+        levels = []
+        for i, entry in enumerate(entries):
+            w = f"{where} entry {i + 1}"
+            score = self.integer(entry, "score", w)
+            if score != i + 1:
+                raise self.fail(w, f"'score' is {score}, but the levels must be numbered 1, "
+                                   f"2, 3... in order (this one is {i + 1})")
+            keys = [("", "descriptor")] if kind == "likelihood" else \
+                [(area, area) for area, _ in areas]
+            levels.append(Level(score, self.text(entry, "label", w),
+                                tuple((area, self.text(entry, key, w)) for area, key in keys)))
+        return tuple(levels)
+
+    def bands(self, t: dict[str, Any], highest: int) -> tuple[Band, ...]:
+        entries = t.get("bands")
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries) \
+                or not entries:
+            raise self.fail("risk_matrix.bands", "must be a list of [[risk_matrix.bands]] "
+                                                 "tables, lowest scores first")
+        bands, expected = [], 1
+        for i, entry in enumerate(entries):
+            w = f"risk_matrix.bands entry {i + 1}"
+            band = Band(self.text(entry, "name", w), self.integer(entry, "lowest", w),
+                        self.integer(entry, "highest", w),
+                        self.boolean(entry, "exception", w, False), self.colour(entry, w))
+            if band.lowest != expected or band.highest < band.lowest:
+                raise self.fail(w, f"'{band.name}' runs from {band.lowest} to {band.highest}, "
+                                   f"but the next band must start at {expected} (every score "
+                                   f"from 1 to {highest} in exactly one band)")
+            bands.append(band)
+            expected = band.highest + 1
+        if expected != highest + 1:
+            raise self.fail("risk_matrix.bands", f"the bands end at {expected - 1}, but scores "
+                                                 f"go up to {highest}")
+        return tuple(bands)
+
+    def colour(self, t: dict[str, Any], where: str) -> str:
+        value = t.get("colour", "D9D9D9")
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9A-Fa-f]{6}", value):
+            raise self.fail(where, "'colour' must be six hex digits (RRGGBB), such as "
+                                   "\"F4B183\"")
+        return value.upper()
+
+    def risk_matrix(self, data: dict[str, Any]) -> RiskMatrix:
+        t = self.table(data, "risk_matrix")
+        raw_areas = t.get("impact_areas")
+        if not isinstance(raw_areas, list) or not raw_areas or \
+                not all(isinstance(a, dict) for a in raw_areas):
+            raise self.fail("[risk_matrix]", "'impact_areas' must be a list of { id = ..., "
+                                             "title = ... }")
+        areas = tuple((self.text(a, "id", "[risk_matrix] impact_areas"),
+                       self.text(a, "title", "[risk_matrix] impact_areas")) for a in raw_areas)
+        self.unique([a for a, _ in areas], "[risk_matrix] impact_areas")
+        likelihood = self.levels(t, "likelihood", areas)
+        impact = self.levels(t, "impact", areas)
+        highest = len(likelihood) * len(impact)
+        escalate_at = self.integer(t, "escalate_at", "[risk_matrix]")
+        if not 1 <= escalate_at <= highest:
+            raise self.fail("[risk_matrix]", f"'escalate_at' is {escalate_at}, but scores run "
+                                             f"from 1 to {highest}")
+        return RiskMatrix(likelihood, impact, areas, self.bands(t, highest), escalate_at)
+
+    def known_values(self, scales: dict[str, Scale], name: str, known: tuple[str, ...]) -> None:
+        """A scale whose values the toolkit reads figures by must keep them: it may reword
+        their labels only."""
+        values = tuple(c.value for c in scales[name].choices)
+        if sorted(values) != sorted(known):
+            raise self.fail(f"scales.{name}", f"the values must be {', '.join(known)} (the "
+                                              "labels may say anything)")
+
     def choice(self, c: Any, w: str) -> Choice:
         if not isinstance(c, dict):
             raise self.fail(w, "must be a table with value and label")
@@ -270,9 +466,51 @@ def _where(kind: str, index: int, table: dict[str, Any]) -> str:
     return f"{kind} entry {index + 1}" + (f" ('{label}')" if label else "")
 
 
+# The tables of conventions a framework file written before they existed takes from the
+# bundled file, and the scales the risk matrix makes.
+CONVENTIONS = ("performance", "risk_matrix")
+CONVENTION_SCALES = ("kpi_unit", "polarity")
+MATRIX_SCALES = ("likelihood", "impact")
+
+
+def _with_conventions(data: dict[str, Any], source: Path) -> dict[str, Any]:
+    """`data` with the tables of conventions it lacks taken from the bundled framework."""
+    missing = [key for key in CONVENTIONS if key not in data]
+    scales = data.get("scales")
+    # An empty or malformed [scales] is left for the reader to name as the fault.
+    missing_scales = [key for key in CONVENTION_SCALES
+                      if isinstance(scales, dict) and scales and key not in scales]
+    if not (missing or missing_scales) or source.resolve() == BUNDLED_FRAMEWORK.resolve():
+        return data
+    bundled = read_toml(BUNDLED_FRAMEWORK, "framework file")
+    data = {**data, **{key: bundled[key] for key in missing}}
+    if missing_scales:
+        data["scales"] = {**data["scales"],
+                          **{key: bundled["scales"][key] for key in missing_scales}}
+    return data
+
+
+def _scales_with_matrix(r: _Reader, data: dict[str, Any], matrix: RiskMatrix,
+                        own_matrix: bool) -> dict[str, Scale]:
+    """The framework's scales, with the likelihood and impact lists made from the risk
+    matrix (a file older than [risk_matrix] keeps the lists it has)."""
+    scales = r.scales(data)
+    for name in MATRIX_SCALES:
+        if name in scales and own_matrix:
+            raise r.fail(f"scales.{name}", "remove this scale: its choices come from "
+                                           f"[[risk_matrix.{name}]]")
+        if name not in scales:
+            scales[name] = matrix.scale(name)
+    for name, known in (("kpi_unit", KPI_UNITS), ("polarity", POLARITIES)):
+        r.known_values(scales, name, known)
+    return scales
+
+
 def parse_framework(data: dict[str, Any], source: Path) -> Framework:
     """Validate framework data already read from TOML; raise FrameworkError on the first fault."""
     r = _Reader(source)
+    own_matrix = "risk_matrix" in data
+    data = _with_conventions(data, source)
     strategy = r.strategy(data)
     scopes = r.listed(data, "scopes", r.scope)
     r.unique([s.id for s in scopes], "scopes")
@@ -285,7 +523,8 @@ def parse_framework(data: dict[str, Any], source: Path) -> Framework:
     r.unique([str(p.number) for p in principles], "principles (number)")
     phases = r.listed(data, "phases", r.phase)
     r.unique([p.id for p in phases], "phases")
-    scales = r.scales(data)
+    matrix = r.risk_matrix(data)
+    scales = _scales_with_matrix(r, data, matrix, own_matrix)
     return Framework(
         source=source,
         strategy=strategy,
@@ -294,6 +533,8 @@ def parse_framework(data: dict[str, Any], source: Path) -> Framework:
         principles=tuple(sorted(principles, key=lambda p: p.number)),
         phases=tuple(sorted(phases, key=lambda p: p.number)),
         scales=scales,
+        risk_matrix=matrix,
+        performance=r.performance(data),
         design_expectations=r.items(data, "design_expectations"),
         agreement_clauses=r.items(data, "agreement_clauses"),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from generator.errors import MoneyError, TooLarge
@@ -109,3 +110,30 @@ def stored_money(value: Any) -> float | int | None:
         return parse_money(value)
     except MoneyError:
         return None
+
+
+@dataclass(frozen=True)
+class VarianceLimit:
+    """How far a forecast outturn may be from the budget, either way, before the monitoring
+    return must explain it: `percent` of the budget, or `pounds` (the workspace's settings)."""
+
+    percent: float
+    pounds: float
+
+    def needs_explaining(self, budget: float, forecast: float) -> bool:
+        """Whether the variance passes either threshold."""
+        variance = abs(forecast - budget)
+        return variance > self.pounds or (budget != 0 and variance / abs(budget) * 100
+                                          > self.percent)
+
+    @staticmethod
+    def describe(budget: float, forecast: float) -> str:
+        """'£12,000 (8.0%) over' or '£3,000 (2.5%) under'."""
+        variance = tidy_amount(forecast - budget)
+        share = f" ({abs(variance) / abs(budget):.1%})" if budget else ""
+        return f"{format_money(abs(variance))}{share} {'over' if variance > 0 else 'under'}"
+
+    @property
+    def wording(self) -> str:
+        """'5% or £25,000'."""
+        return f"{self.percent:g}% or {format_money(tidy_amount(self.pounds))}"

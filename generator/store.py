@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.council_year import calendar_quarter
 from generator.errors import StoreError
 
 # How long a command waits for another program writing to the store before it reports that
@@ -198,9 +199,29 @@ def _v5_originals_apart(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v6_quarters_of_the_council_year(db: sqlite3.Connection) -> None:
+    """Periods are quarters of the council year ('Q3 2026/27'), no longer calendar quarters.
+
+    A period kept as '2026-Q4' (October to December 2026) becomes the quarter of the council
+    year covering the same months, 'Q3 2026/27', in what was issued and in the returns, so a
+    form issued before and its return still match the forms and papers of that quarter.
+    """
+    def council_quarter(text: str | None) -> str | None:
+        period = calendar_quarter(text)
+        return str(period) if period is not None else text
+
+    db.create_function("council_quarter", 1, council_quarter, deterministic=True)
+    old = "period GLOB '[0-9][0-9][0-9][0-9]-Q[1-4]'"
+    _run(db, f"""
+        UPDATE issued SET period = council_quarter(period) WHERE {old};
+        UPDATE returns SET period = council_quarter(period) WHERE {old}
+    """)
+
+
 # Ordered schema changes; the number applied is kept in PRAGMA user_version.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _v1, _v2_issue_state, _v3_send_claims, _v4_mailbox_messages, _v5_originals_apart]
+    _v1, _v2_issue_state, _v3_send_claims, _v4_mailbox_messages, _v5_originals_apart,
+    _v6_quarters_of_the_council_year]
 
 
 WAL = "wal"
@@ -535,6 +556,15 @@ class Store:
             sql += " AND cycle = ?"
             args.append(cycle)
         return [self._return(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def accepted_of(self, partnership_id: str, form_types: tuple[str, ...]) -> list[Return]:
+        """The partnership's accepted returns in force of the given form types, oldest first."""
+        marks = ", ".join("?" * len(form_types))
+        rows = self.db.execute(
+            f"SELECT {self._COLUMNS} FROM returns WHERE partnership_id = ? AND form_type IN "
+            f"({marks}) AND outcome IN ('accepted', 'warnings') AND superseded_by IS NULL "
+            "ORDER BY received_at, id", (partnership_id, *form_types)).fetchall()
+        return [self._return(r) for r in rows]
 
     def return_states(self, *, cycle: str | None = None) -> dict[str, list[ReturnState]]:
         """What came back on each issued form (of `cycle`), oldest first, without the answers.

@@ -1,4 +1,5 @@
-"""The toolkit's own words: return states, RAG ratings, and the answers the papers read.
+"""The toolkit's own words: return states, RAG ratings, trends, the units an indicator is
+measured in, and the answers the papers read.
 
 The framework (principles, phases, forms, scales) is data a council edits. What is declared
 here is what the code itself relies on: the states a form can be in, the ratings a paper
@@ -73,12 +74,52 @@ def rag_colours(text: str) -> tuple[str, str] | None:
     return RAG_FILLS[rating] if rating is not None else None
 
 
+# ---- indicators and risks -----------------------------------------------------------------
+
+# The units an indicator is measured in and which way is better: the values of the
+# framework's `kpi_unit` and `polarity` scales, which the toolkit reads figures by.
+PERCENTAGE, POUNDS, NUMBER, DAYS = "percentage", "pounds", "number", "days"
+KPI_UNITS = (PERCENTAGE, POUNDS, NUMBER, DAYS)
+HIGHER, LOWER = "higher", "lower"
+POLARITIES = (HIGHER, LOWER)
+
+
+class Trend(enum.StrEnum):
+    """How an indicator moved since the previous period, in words with an arrow (never
+    colour alone). The arrow shows better or worse, whichever way the figure moved."""
+
+    BETTER = "better ↑"
+    SAME = "same →"
+    WORSE = "worse ↓"
+    NEW = "new: no earlier figure"
+
+
+class RiskTrend(enum.StrEnum):
+    """How a risk's residual score moved since the previous period, in words with an arrow
+    that follows the score."""
+
+    FALLING = "falling ↓"
+    STEADY = "steady →"
+    RISING = "rising ↑"
+    NEW = "new: no earlier score"
+
+
+# The column of a carried-forward table the toolkit fills, on each issued form, with the
+# figures of earlier periods (shown to the person; never read back).
+PREVIOUS = "previous"
+# The field in which a Business Manager typed the period on monitoring forms of version 1
+# (the form states it since version 2); a return whose typed period is another is refused.
+PERIOD_TYPED = "period"
+
+
 # ---- the form fields the papers read -------------------------------------------------------
 
 SCRUTINY = "the Scrutiny Committee report"
 CGB = "the Corporate Governance Board update"
+CARRIED = "the monitoring return and the annual review, which carry it forward"
 REVIEW = "review"
 MONITORING = "monitoring"
+DESIGN = "design"
 
 
 @dataclass(frozen=True)
@@ -87,7 +128,10 @@ class PaperField:
 
     `id` may hold "{number}": the field is then one per principle of the framework.
     `kind` is the field type the paper expects ("text" accepts multi-line text too); a table
-    lists the `columns` it reads.
+    lists the `columns` it reads. A field (or column) the papers read only from a given
+    version of the form on is expected in definitions of that version or later (`since`,
+    `columns_since`): a workspace's older definitions are still read, and so are returns of
+    them.
     """
 
     forms: tuple[str, ...]
@@ -96,17 +140,29 @@ class PaperField:
     kind: str
     papers: tuple[str, ...]
     columns: tuple[str, ...] = ()
+    since: int = 1
+    columns_since: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
     def for_principle(self, number: int) -> str:
         return self.id.replace("{number}", str(number))
+
+    def columns_in(self, version: int) -> tuple[str, ...]:
+        """The columns a definition of `version` must have."""
+        return self.columns + tuple(c for since, columns in self.columns_since
+                                    if version >= since for c in columns)
 
 
 _REVIEW, _MONITORING, _BOTH = (REVIEW,), (MONITORING,), (REVIEW, MONITORING)
 
 
-def _reviewed(field_id: str, meaning: str, kind: str) -> PaperField:
+def _reviewed(field_id: str, meaning: str, kind: str, since: int = 1) -> PaperField:
     """A field of the annual review: only the Scrutiny Committee report reads it."""
-    return PaperField(_REVIEW, field_id, meaning, kind, (SCRUTINY,))
+    return PaperField(_REVIEW, field_id, meaning, kind, (SCRUTINY,), since=since)
+
+
+def _designed(field_id: str, meaning: str, since: int = 1) -> PaperField:
+    """An amount of the Design assessment the Scrutiny Committee report reads."""
+    return PaperField((DESIGN,), field_id, meaning, "money", (SCRUTINY,), since=since)
 
 
 PRINCIPLE_RATING = _reviewed("p{number}_rating", "the rating against each principle", "choice")
@@ -118,20 +174,41 @@ RECOMMENDATION_REASON = _reviewed("recommendation_reason", "the reason for the r
 VFM_ASSESSMENT = _reviewed("vfm_assessment", "the value for money assessment", "choice")
 BENEFITS_ACHIEVED = _reviewed("benefits_achieved", "the benefits achieved", "text")
 CASHABLE_SAVINGS = _reviewed("cashable_savings", "the cashable savings", "money")
+NON_CASHABLE_SAVINGS = _reviewed("non_cashable_savings", "the non-cashable savings", "money",
+                                 since=2)
+REVIEW_ONE_OFF_COSTS = _reviewed("one_off_costs", "the one-off costs of the year", "money",
+                                 since=2)
 NON_CASHABLE_BENEFITS = _reviewed("non_cashable_benefits", "the non-cashable benefits", "text")
 KPI_SUMMARY = _reviewed("kpi_summary", "the summary of performance", "text")
+COMPLETED_ON = PaperField(_REVIEW, "completed_on", "the date the review was completed", "date",
+                          (SCRUTINY, CGB))
+SAVINGS_BASELINE = _designed("savings_baseline", "the baseline cost of the business case",
+                             since=2)
+SAVINGS_TARGET = _designed("savings_target", "the savings target of the business case",
+                           since=2)
+SETUP_COST = _designed("setup_cost", "the set-up cost")
+DESIGN_ONE_OFF_COSTS = _designed("one_off_costs", "the other one-off costs")
 BUDGET = PaperField(_MONITORING, "budget", "the budget for the year", "money", (SCRUTINY, CGB))
 FORECAST = PaperField(_MONITORING, "forecast", "the forecast outturn", "money",
                       (SCRUTINY, CGB))
-BUDGET_COMMENTARY = PaperField(_MONITORING, "budget_commentary", "the budget commentary",
-                               "text", (CGB,))
-PERIOD = PaperField(_MONITORING, "period", "the period of the return", "text", (SCRUTINY, CGB))
+BUDGET_COMMENTARY = PaperField(_MONITORING, "budget_commentary",
+                               "the explanation of the budget variance", "text",
+                               (SCRUTINY, CGB))
 KPIS = PaperField(_BOTH, "kpis", "the key performance indicators", "table", (SCRUTINY, CGB),
-                  ("name", "target", "actual", "rag", "commentary"))
+                  ("name", "target", "actual", "rag", "commentary"),
+                  columns_since=((2, ("ref", "unit", "polarity", "tolerance", "rag_reason",
+                                      PREVIOUS)),))
 RISKS = PaperField(_BOTH, "risks", "the risks", "table", (SCRUTINY, CGB),
-                   ("description", "likelihood", "impact", "mitigation", "owner"))
+                   ("description", "likelihood", "impact", "mitigation", "owner"),
+                   columns_since=((2, ("ref", "inherent_likelihood", "inherent_impact",
+                                       PREVIOUS)),))
+DESIGN_KPIS = PaperField((DESIGN,), "kpis", "the key performance indicators", "table",
+                         (CARRIED,), ("name", "target"),
+                         columns_since=((2, ("unit", "polarity", "tolerance")),))
 
 PAPER_FIELDS = (PRINCIPLE_RATING, PRINCIPLE_EVIDENCE, OVERALL_RATING, RECOMMENDATION,
-                RECOMMENDATION_REASON, VFM_ASSESSMENT, BENEFITS_ACHIEVED, CASHABLE_SAVINGS,
-                NON_CASHABLE_BENEFITS, KPI_SUMMARY, BUDGET, FORECAST, BUDGET_COMMENTARY,
-                PERIOD, KPIS, RISKS)
+                RECOMMENDATION_REASON, COMPLETED_ON, VFM_ASSESSMENT, BENEFITS_ACHIEVED,
+                CASHABLE_SAVINGS, NON_CASHABLE_SAVINGS, REVIEW_ONE_OFF_COSTS,
+                NON_CASHABLE_BENEFITS, KPI_SUMMARY, SAVINGS_BASELINE, SAVINGS_TARGET,
+                SETUP_COST, DESIGN_ONE_OFF_COSTS, BUDGET, FORECAST, BUDGET_COMMENTARY, KPIS,
+                RISKS, DESIGN_KPIS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import re
 import shutil
 import tomllib
 from collections.abc import Callable, Iterator
@@ -17,13 +18,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.council_year import current_cycle, current_period
+from generator.council_year import (
+    ACCEPTED_FORMS,
+    BANK_HOLIDAY_REGIONS,
+    Period,
+    PeriodError,
+    calendar_quarter,
+    current_cycle,
+    current_period,
+    normal_cycle,
+    parse_period,
+)
 from generator.drives import Location, locate
 from generator.errors import WorkspaceError
 from generator.fileio import atomic_write_text, clean_scratch, private_folder
 from generator.formdefs import FORMS_DIR
 from generator.framework import BUNDLED_FRAMEWORK, Framework, load_framework
-from generator.money import format_money
+from generator.money import VarianceLimit, format_money
 
 CONFIG_NAME = "partnerships.toml"
 # Remembers the sync folder the officer was last warned about, so the warning comes once.
@@ -64,11 +75,25 @@ scrutiny = "Scrutiny Committee"
 cgb = "Corporate Governance Board"
 
 [cycle]
-# The council year the forms and the annual report are for, and the monitoring quarter.
+# The council year (April to March) the forms and the annual report are for, and the
+# quarter of it the monitoring forms are for: "Q3" (of the year above), "Q3 2026/27" or
+# "2026/27 Q3". Quarter 1 is April to June, Quarter 3 October to December, Quarter 4
+# January to March.
 current = "{cycle}"
 period = "{period}"
-# Days between issuing a form and its return date, unless --due is given.
+# Days between issuing a form and its return date, unless --due is given; a date that falls
+# at a weekend or on a bank holiday moves to the next working day.
 due_days = 28
+
+[calendar]
+# Whose bank holidays due dates avoid: "england-and-wales", "scotland" or "northern-ireland".
+bank_holidays = "england-and-wales"
+
+[money]
+# A forecast outturn this far from the budget, in either direction, needs an explanation on
+# the monitoring return (the budget commentary): a percentage of the budget, or pounds.
+explain_variance_percent = 5
+explain_variance_pounds = 25000
 
 [workspace]
 # How long a command waits while another officer's command is writing to this workspace
@@ -151,12 +176,48 @@ class Workspace:
         return str(self.config.get("cycle", {}).get("current") or current_cycle())
 
     @property
-    def period(self) -> str:
-        return str(self.config.get("cycle", {}).get("period") or current_period())
+    def period(self) -> Period:
+        """The quarter the monitoring forms are for ([cycle] period), in the current year."""
+        text = self.config.get("cycle", {}).get("period")
+        if not text:
+            return current_period()
+        where = f"{self.config_path}: [cycle] period"
+        try:
+            period = calendar_quarter(str(text)) or parse_period(str(text), self.cycle)
+        except PeriodError as exc:
+            raise WorkspaceError(f"{where}: {exc}") from None
+        if period.cycle != normal_cycle(self.cycle):
+            raise WorkspaceError(f'{where}: "{text}" is a quarter of {period.cycle}, but the '
+                                 f"council year is {self.cycle} ([cycle] current); write a "
+                                 f"quarter of {self.cycle}, such as Q{period.quarter}")
+        return period
 
     @property
     def due_days(self) -> int:
-        return int(self.config.get("cycle", {}).get("due_days", 28))
+        return int(self.setting("cycle", "due_days"))
+
+    @property
+    def bank_holidays(self) -> str:
+        """Whose bank holidays due dates avoid ([calendar] bank_holidays)."""
+        region = self.setting("calendar", "bank_holidays")
+        if region not in BANK_HOLIDAY_REGIONS:
+            raise WorkspaceError(f'{self.config_path}: [calendar] bank_holidays "{region}" is '
+                                 f"not one of {', '.join(BANK_HOLIDAY_REGIONS)}")
+        return str(region)
+
+    @property
+    def variance_limit(self) -> VarianceLimit:
+        """How far a forecast may be from the budget before a return must explain it."""
+        return VarianceLimit(self.amount_setting("money", "explain_variance_percent"),
+                             self.amount_setting("money", "explain_variance_pounds"))
+
+    def amount_setting(self, section: str, key: str) -> float:
+        """A number of the settings that must not be negative (a percentage, pounds)."""
+        value = self.setting(section, key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise WorkspaceError(f"{self.config_path}: [{section}] {key} must be a number, 0 "
+                                 f"or more, such as {DEFAULT_SETTINGS[section][key]}")
+        return float(value)
 
     def decisions_context(self) -> dict[str, str]:
         """The [decisions] settings as a form prints them: the key decision threshold."""
@@ -171,7 +232,12 @@ class Workspace:
         return {"key_decision_threshold": format_money(threshold)}
 
     def setting(self, section: str, key: str, default: Any = None) -> Any:
-        return self.config.get(section, {}).get(key, default)
+        """A setting of partnerships.toml; one a workspace made before it existed lacks is
+        as the settings of a new workspace give it."""
+        own = self.config.get(section, {})
+        if key in own:
+            return own[key]
+        return DEFAULT_SETTINGS.get(section, {}).get(key, default)
 
     @property
     def framework_path(self) -> Path:
@@ -302,17 +368,54 @@ def init_workspace(folder: Path, *, council: str | None = None,
     return open_workspace(folder)
 
 
+# What a setting is when a workspace's partnerships.toml lacks it (one made before the
+# setting existed): as the settings of a new workspace give it.
+DEFAULT_SETTINGS: dict[str, Any] = tomllib.loads(
+    CONFIG_TEMPLATE.format(council="", cycle="", period=""))
+
+
 def open_workspace(folder: Path) -> Workspace:
-    """Open the workspace at `folder`."""
+    """Open the workspace at `folder` (bringing an old calendar-quarter period up to date)."""
     config_path = folder / CONFIG_NAME
     try:
-        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        text = config_path.read_text(encoding="utf-8")
+        config = tomllib.loads(text)
     except FileNotFoundError:
         raise WorkspaceError(f"{folder} is not a workspace (no {CONFIG_NAME}); create one with "
                              "'partnerships init FOLDER'") from None
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(f"{config_path}: not valid TOML: {exc}") from None
-    return Workspace(folder.resolve(), config)
+    notices: list[str] = []
+    _quarters_of_the_council_year(config_path, text, config, notices)
+    return Workspace(folder.resolve(), config, notices)
+
+
+_PERIOD_LINE = re.compile(r'^(?P<key>\s*period\s*=\s*)"(?P<old>[^"\n]*)"', re.MULTILINE)
+
+
+def _quarters_of_the_council_year(path: Path, text: str, config: dict[str, Any],
+                                  notices: list[str]) -> None:
+    """Rewrite an old calendar-quarter `[cycle] period` ('2026-Q4') as the quarter of the
+    council year it covers ('Q3 2026/27'), in the settings and in the file, saying so."""
+    old = config.get("cycle", {}).get("period")
+    period = calendar_quarter(old) if isinstance(old, str) else None
+    if period is None:
+        return
+    config["cycle"]["period"] = str(period)
+    section = re.search(r"^\s*\[cycle\]\s*$", text, re.MULTILINE)
+    found = _PERIOD_LINE.search(text, section.end()) if section else None
+    said = (f'{path.name}: [cycle] period "{old}" was a calendar quarter; periods are now '
+            f"quarters of the council year ({ACCEPTED_FORMS}): {period.months} is {period}")
+    if found is None or found.group("old") != old:
+        notices.append(said + f"; change it to \"{period}\" in {path.name}")
+        return
+    updated = f'{text[:found.start()]}{found.group("key")}"{period}"{text[found.end():]}'
+    try:
+        atomic_write_text(path, updated)
+    except OSError:
+        notices.append(said + f"; change it to \"{period}\" in {path.name}")
+        return
+    notices.append(said + ", and the file now says so")
 
 
 def find_workspace(start: Path | None = None) -> Workspace:

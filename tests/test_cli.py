@@ -197,7 +197,8 @@ def test_status_with_xlsx_writes_the_tracker_workbook(workspace, explore_forms):
     sheet = openpyxl.load_workbook(workspace.path("reports") / "tracker.xlsx")["Tracker"]
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref
-    assert [c.value for c in sheet[2]][11] == "Outstanding"
+    assert [c.value for c in sheet[1]][11:13] == ["RAG", "Status"]
+    assert [c.value for c in sheet[2]][12] == "Outstanding"
 
 
 def test_status_says_how_each_form_went_out(workspace, explore_forms):

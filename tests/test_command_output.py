@@ -42,12 +42,12 @@ def test_status_of_one_form_says_form_not_forms(workspace):
 
 
 def test_status_shows_the_quarter_of_a_monitoring_form(workspace):
-    workspace = set_setting(workspace, "period", '"2026-Q3"')
+    workspace = set_setting(workspace, "period", '"Q3 2026/27"')
     issue_forms(workspace, "monitoring", partnership_id="P001", today=TODAY)
 
     lines = status_lines(workspace)
 
-    assert lines[0].startswith("P001   monitoring 2026-Q3  outstanding")
+    assert lines[0].startswith("P001   monitoring Q3 2026/27  outstanding")
 
 
 def test_status_shows_dates_as_people_write_them(workspace, explore_forms):

@@ -15,6 +15,8 @@ from generator.office.accessibility import check_paper
 from generator.store import Store
 from generator.workspace import open_workspace
 
+import support
+
 
 def document_text(path) -> str:
     document = Document(str(path))
@@ -25,13 +27,45 @@ def document_text(path) -> str:
     return "\n".join(parts)
 
 
-def test_the_demo_collects_every_return_without_a_problem(demo):
+def test_the_demo_collects_every_return_but_the_one_typed_in_the_wrong_unit(demo):
     with Store(demo.workspace / "store.sqlite") as store:
-        outcomes = {r.outcome for r in store.all_returns()}
+        refused = [r for r in store.all_returns() if r.outcome not in ("accepted", "warnings")]
 
     assert demo.problems == []
-    assert outcomes <= {"accepted", "warnings"}
-    assert len(demo.returns) == len(demo.issued) - 1  # one review left outstanding
+    assert [(r.partnership_id, r.form_type, r.outcome) for r in refused] == [
+        ("P003", "monitoring", "rejected")]
+    assert "is a percentage, but this indicator is measured as an amount in pounds" in \
+        refused[0].problems[0]["message"]
+    # One review left outstanding; one monitoring return sent twice (refused, then corrected).
+    assert len(demo.returns) == len(demo.issued) - 1 + 1
+
+
+def test_the_demos_update_shows_a_rag_overridden_with_its_reason(demo):
+    rows = support.table_starting(demo.outputs["CGB update (Word)"], "Ref", "Indicator")
+
+    assert ["P002-K1", "Green (override; worked out as Amber)"] == [
+        next(row[0] for row in rows if "override" in row[4]),
+        next(row[4] for row in rows if "override" in row[4])]
+
+
+def test_the_demos_update_lists_an_escalated_risk_first(demo):
+    rows = support.table_starting(demo.outputs["CGB update (Word)"], "Partnership", "Exception")
+
+    assert rows[1][:2] == ["P001 Building Control Shared Service", "Escalated risk"]
+
+
+def test_the_demos_update_gives_the_explanation_of_an_overspend(demo):
+    rows = support.table_starting(demo.outputs["CGB update (Word)"], "Partnership", "Exception")
+    p004 = next(row for row in rows if row[0].startswith("P004") and row[1] == "Overspend")
+
+    assert p004[3].startswith("Agency cover for two vacant solicitor posts")
+
+
+def test_the_demos_note_to_check_names_a_green_rating_its_figures_contradict(demo):
+    note = demo.outputs["CGB update: to check before publishing"].read_text(encoding="utf-8")
+
+    assert "P001 Building Control Shared Service is rated Green overall" in note
+    assert "at or above the escalation score of 15" in note
 
 
 def test_the_scrutiny_report_covers_every_in_scope_partnership_and_names_the_gap(demo):

@@ -34,13 +34,13 @@ def body(message) -> str:
 
 
 def test_the_subject_of_a_monitoring_email_names_the_form_and_the_quarter(workspace):
-    workspace.config["cycle"]["period"] = "2026-Q3"
+    workspace.config["cycle"]["period"] = "Q3 2026/27"
 
     _, messages = drafted(workspace, "monitoring")
 
     subject = messages[DANIEL][1]["Subject"]
     assert subject.startswith("Mole Valley District Council: Deliver: monitoring return for "
-                              "2026-Q3")
+                              "Q3 2026/27")
 
 
 def test_the_subject_of_an_annual_form_names_the_form_and_the_council_year(workspace):

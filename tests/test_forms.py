@@ -186,25 +186,64 @@ def test_a_review_shows_last_years_accepted_rating_beside_each_principle(workspa
     assert text.count("Last accepted answer: Partly met (2025/26)") == 7
 
 
-def test_a_monitoring_return_starts_from_last_quarters_kpis_and_risks(workspace):
+def _last_quarter_return(workspace) -> None:
+    """P002's monitoring return for Q3 2026/27: two indicators and one risk."""
+    set_period(workspace, "Q3 2026/27")
     first = issue_forms(workspace, "monitoring", partnership_id="P002", today=TODAY).written[0]
-    kpis = [{"name": "Benefit claims processed in 10 days", "target": "90%", "actual": "88%",
-             "rag": "amber", "commentary": "Backlog & staff"},
-            {"name": "Council tax collected", "target": "98%", "actual": "98.5%",
-             "rag": "green", "commentary": ""}]
-    risks = [{"description": "Partner withdraws", "likelihood": "2", "impact": "5",
+    kpis = [{"name": "Benefit claims processed in 10 days", "unit": "percentage",
+             "polarity": "higher", "target": "90%", "tolerance": "5%", "actual": "88%",
+             "commentary": "Backlog & staff"},
+            {"name": "Council tax collected", "unit": "percentage", "polarity": "higher",
+             "target": "98%", "tolerance": "1%", "actual": "98.5%"}]
+    risks = [{"description": "Partner withdraws", "inherent_likelihood": "3",
+              "inherent_impact": "5", "likelihood": "2", "impact": "5",
               "mitigation": "Notice period", "owner": "Owen Marsh"}]
     answers = {**complete_answers(workspace, "monitoring", "P002"), "kpis": kpis, "risks": risks}
     assert collect(workspace, [fill(workspace, first, answers)]).outcomes[0].outcome in (
         "accepted", "warnings")
 
-    workspace.config["cycle"]["period"] = "2027-Q1"
+
+def set_period(workspace, period: str) -> None:
+    workspace.config["cycle"]["period"] = period
+
+
+def test_a_monitoring_return_carries_last_quarters_indicators_with_refs_and_no_actual(
+        workspace):
+    _last_quarter_return(workspace)
+    set_period(workspace, "Q4 2026/27")
+
     second = issue_forms(workspace, "monitoring", partnership_id="P002", today=TODAY).written[0]
 
-    reading = read_form(second.path)
-    assert reading.answers["kpis"] == [{**k, "commentary": k["commentary"] or None}
-                                       for k in kpis]
-    assert reading.answers["risks"] == risks
+    kpis = read_form(second.path).answers["kpis"]
+    assert [(k["ref"], k["name"], k["unit"], k["target"], k["tolerance"]) for k in kpis] == [
+        ("K1", "Benefit claims processed in 10 days", "percentage", 90, 5),
+        ("K2", "Council tax collected", "percentage", 98, 1)]
+    assert [(k["actual"], k["rag"], k["commentary"]) for k in kpis] == [(None, None, None)] * 2
+
+
+def test_a_monitoring_return_shows_last_quarters_actual_beside_each_indicator(workspace):
+    _last_quarter_return(workspace)
+    set_period(workspace, "Q4 2026/27")
+
+    second = issue_forms(workspace, "monitoring", partnership_id="P002", today=TODAY).written[0]
+
+    previous = [k["previous"] for k in read_form(second.path).answers["kpis"]]
+    assert "Q3 2026/27" in previous[0] and "88%" in previous[0]
+    assert "98.5%" in previous[1]
+
+
+def test_a_monitoring_return_carries_each_risk_with_its_inherent_score_and_asks_for_now(
+        workspace):
+    _last_quarter_return(workspace)
+    set_period(workspace, "Q4 2026/27")
+
+    second = issue_forms(workspace, "monitoring", partnership_id="P002", today=TODAY).written[0]
+
+    [risk] = read_form(second.path).answers["risks"]
+    assert (risk["ref"], risk["description"], risk["inherent_likelihood"],
+            risk["inherent_impact"], risk["likelihood"], risk["impact"]) == (
+        "R1", "Partner withdraws", "3", "5", None, None)
+    assert "Q3 2026/27" in risk["previous"] and "10" in risk["previous"]
 
 
 def test_a_design_assessment_shows_the_explore_answers_and_prefills_the_rationale(workspace):

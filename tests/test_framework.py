@@ -124,6 +124,29 @@ def edited(data: dict, edits: list[tuple[tuple, object]]) -> dict:
      "scopes entry 4 ('contracted_out'): 'label' is missing or empty; give it as text"),
     ([(("scales", "yes_no", "choices"), []), (("principles", 0, "statement"), DELETE)],
      "principles entry 1 ('willing_partners'): 'statement' is missing or empty; give it as text"),
+    ([(("risk_matrix", "escalate_at"), 30)],
+     "[risk_matrix]: 'escalate_at' is 30, but scores run from 1 to 25"),
+    ([(("risk_matrix", "bands", 1, "lowest"), 6)],
+     "risk_matrix.bands entry 2: 'Medium' runs from 6 to 9, but the next band must start at 5 "
+     "(every score from 1 to 25 in exactly one band)"),
+    ([(("risk_matrix", "bands", 3, "highest"), 20)],
+     "risk_matrix.bands: the bands end at 20, but scores go up to 25"),
+    ([(("risk_matrix", "bands", 0, "colour"), "green")],
+     "risk_matrix.bands entry 1: 'colour' must be six hex digits (RRGGBB), such as \"F4B183\""),
+    ([(("risk_matrix", "likelihood", 2, "descriptor"), DELETE)],
+     "risk_matrix.likelihood entry 3: 'descriptor' is missing or empty; give it as text"),
+    ([(("risk_matrix", "impact", 4, "reputation"), DELETE)],
+     "risk_matrix.impact entry 5: 'reputation' is missing or empty; give it as text"),
+    ([(("risk_matrix", "impact", 1, "score"), 3)],
+     "risk_matrix.impact entry 2: 'score' is 3, but the levels must be numbered 1, 2, 3... in "
+     "order (this one is 2)"),
+    ([(("performance", "default_tolerance_percent"), -5)],
+     "[performance]: 'default_tolerance_percent' must be a number, 0 to 100"),
+    ([(("performance", "green_needs_kpis_on_target_percent"), "half")],
+     "[performance]: 'green_needs_kpis_on_target_percent' must be a number, 0 to 100"),
+    ([(("scales", "kpi_unit", "choices", 0, "value"), "percent")],
+     "scales.kpi_unit: the values must be percentage, pounds, number, days (the labels may say "
+     "anything)"),
 ])
 def test_a_fault_in_the_framework_is_named_with_its_entry(edits, message):
     data = edited(bundled(), edits)
@@ -236,7 +259,7 @@ def definition_data(form_type: str) -> dict:
      "digits and underscores"),
     ("agreement", [(("sections", 0, "fields", 1, "type"), "dropdown")],
      "sections entry 1 ('instrument') field 2 ('legal_basis'): type 'dropdown' is not one of "
-     "text, multiline, choice, checkbox, date, money, number, integer, email, table"),
+     "text, multiline, choice, checkbox, date, money, number, integer, email, measure, table"),
     ("agreement", [(("sections", 0, "fields", 1, "scale"), DELETE)],
      "sections entry 1 ('instrument') field 2 ('legal_basis'): a choice field needs 'scale' (a "
      "scale of the framework)"),
@@ -250,9 +273,9 @@ def definition_data(form_type: str) -> dict:
     ("review", [(("sections", 5, "fields", 0, "columns"), [])],
      "sections entry 6 ('performance') field 1 ('kpis'): a table needs 'columns'"),
     ("review", [(("sections", 5, "fields", 0, "columns", 1, "type"), "table")],
-     "sections entry 6 ('performance') field 1 ('kpis') column 2 ('target'): a table needs "
+     "sections entry 6 ('performance') field 1 ('kpis') column 2 ('name'): a table needs "
      "'columns'"),
-    ("review", [(("sections", 5, "fields", 0, "columns", 1, "id"), "name")],
+    ("review", [(("sections", 5, "fields", 0, "columns", 2, "id"), "name")],
      "sections entry 6 ('performance') field 1 ('kpis'): duplicate column 'name'"),
     ("agreement", [(("sections", 1, "rules", 0, "in"), "missing")],
      "sections entry 2 ('clauses') rule 1: 'in' must be a list of values"),
@@ -307,7 +330,7 @@ def definition_data(form_type: str) -> dict:
     ("agreement", [(("sections", 0, "title"), DELETE),
                    (("sections", 0, "fields", 1, "type"), "dropdown")],
      "sections entry 1 ('instrument') field 2 ('legal_basis'): type 'dropdown' is not one of "
-     "text, multiline, choice, checkbox, date, money, number, integer, email, table"),
+     "text, multiline, choice, checkbox, date, money, number, integer, email, measure, table"),
     ("agreement",
      [(("sections", 0, "rules"), [{"when": "instrument", "in": ["mou"], "message": "m"}])],
      "sections entry 1 ('instrument') rule 1: 'require' is missing or empty"),

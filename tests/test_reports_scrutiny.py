@@ -7,7 +7,9 @@ would, collect them. One workspace holds two cycles of reviews:
   and P005;
 - 2026/27: P001 accepted (all Fully met, Green: improved), P002 left outstanding, P003
   accepted (P1 Not met: declined; P8 Fully met: new), P004 rejected, P005 not issued (only
-  its 2025/26 review exists). Monitoring returns for all five.
+  its 2025/26 review exists). Monitoring returns for all five for Q2 2026/27, before the
+  reviews were completed (Q3 2026/27): P001's and P003's figures come from their reviews, the
+  others' from their Q2 monitoring returns, and each figure says so.
 """
 
 from __future__ import annotations
@@ -59,12 +61,16 @@ def monitoring_answers(ws: Workspace, pid: str) -> dict[str, Any]:
     return answers
 
 
-def kpi(name: str, rag: str) -> dict[str, str]:
-    return {"name": name, "target": "90%", "actual": "91%", "rag": rag, "commentary": "On track"}
+def kpi(name: str, actual: str) -> dict[str, str]:
+    """An indicator with a target of 90% and an amber tolerance of 5 points: Green at 90% or
+    more, Amber from 85%, Red below."""
+    return {"name": name, "unit": "percentage", "polarity": "higher", "target": "90%",
+            "tolerance": "5%", "actual": actual, "commentary": "On track"}
 
 
 def risk(description: str, likelihood: int, impact: int) -> dict[str, str]:
-    return {"description": description, "likelihood": str(likelihood), "impact": str(impact),
+    return {"description": description, "inherent_likelihood": "5", "inherent_impact": "5",
+            "likelihood": str(likelihood), "impact": str(impact),
             "mitigation": "Monthly checks", "owner": "Head of Shared Service"}
 
 
@@ -80,11 +86,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     ws = init_workspace(tmp_path_factory.mktemp("scrutiny") / "ws", today=TODAY)
 
     ws.config["cycle"]["current"] = "2025/26"
+    last_year = {"completed_on": "2026-03-20"}  # Q4 2025/26
     previous = {
-        "P001": review_answers(ws, "P001", ["partly_met"] * 8, "amber"),
-        "P002": review_answers(ws, "P002", ["fully_met"] * 8, "green"),
-        "P003": review_answers(ws, "P003", ["fully_met"] * 7 + ["not_applicable"], "green"),
-        "P005": review_answers(ws, "P005", ["fully_met"] * 8, "green"),
+        "P001": review_answers(ws, "P001", ["partly_met"] * 8, "amber", **last_year),
+        "P002": review_answers(ws, "P002", ["fully_met"] * 8, "green", **last_year),
+        "P003": review_answers(ws, "P003", ["fully_met"] * 7 + ["not_applicable"], "green",
+                               **last_year),
+        "P005": review_answers(ws, "P005", ["fully_met"] * 8, "green", **last_year),
     }
     outcomes = support.take_in(ws, issue_forms(ws, "review", today=TODAY).written, previous)
     assert set(outcomes) <= {"accepted", "warnings"}
@@ -95,22 +103,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     current = {
         "P001": review_answers(
             ws, "P001", ["fully_met"] * 8, "green", cashable_savings=10000,
-            kpis=[kpi("Applications on time", "green"), kpi("Satisfaction", "green"),
-                  kpi("Cost per case", "red")],
+            kpis=[kpi("Applications on time", "93%"), kpi("Satisfaction", "90%"),
+                  kpi("Cost per case", "70%")],
             risks=[risk("Key supplier fails", 5, 4), risk("Loss of key staff", 2, 2)]),
         "P003": review_answers(
             ws, "P003", ["not_met"] + ["fully_met"] * 7, "green", cashable_savings=2500.5,
-            kpis=[kpi("Call-outs answered", "green"), kpi("Reports on time", "amber")],
+            kpis=[kpi("Call-outs answered", "95%"), kpi("Reports on time", "87%")],
             risks=[risk("Out-of-hours cover gaps", 3, 3)]),
         "P004": review_answers(ws, "P004", ["fully_met"] * 8, "green"),
     }
     del current["P004"]["overall_rating"]  # a required answer left empty: rejected
     outcomes = support.take_in(ws, forms, current)
     assert sorted(outcomes) == ["accepted", "accepted", "rejected"]
+    ws.config["cycle"]["period"] = "Q2 2026/27"
     monitoring = issue_forms(ws, "monitoring", today=TODAY).written
     outcomes = support.take_in(ws, monitoring,
                                {pid: monitoring_answers(ws, pid) for pid in DELIVERING})
     assert set(outcomes) <= {"accepted", "warnings"}
+    ws.config["cycle"]["period"] = "Q3 2026/27"
     result = compile_scrutiny(ws, today=TODAY)
     return Built(ws, result, current)
 
@@ -153,13 +163,13 @@ def test_summary_table_lists_every_in_scope_partnership_and_no_out_of_scope_one(
 
 def test_summary_table_states_each_gap_in_words_instead_of_a_rating(built: Built) -> None:
     rows = rows_by_partnership(support.table_starting(built.result.docx, "Partnership", "Type"))
-    assert rows["P001"][6] == "Green (improved ↑)"
-    assert rows["P002"][6] == "Not rated: no current review"
-    assert "2026/27 review outstanding" in rows["P002"][8]
-    assert "latest accepted review is from 2025/26" in rows["P002"][8]
-    assert "2026/27 review rejected" in rows["P004"][8]
-    assert "latest accepted review is from 2025/26 and is not current" in rows["P005"][8]
-    assert rows["P006"][8].startswith("In the Design phase")
+    assert rows["P001"][5] == "Green (improved ↑)"
+    assert rows["P002"][5] == "Not rated: no current review"
+    assert "2026/27 review outstanding" in rows["P002"][7]
+    assert "latest accepted review is from 2025/26" in rows["P002"][7]
+    assert "2026/27 review rejected" in rows["P004"][7]
+    assert "latest accepted review is from 2025/26 and is not current" in rows["P005"][7]
+    assert rows["P006"][7].startswith("In the Design phase")
 
 
 def test_gaps_section_names_outstanding_rejected_and_earlier_cycle_reviews(built: Built) -> None:
@@ -196,40 +206,68 @@ def test_direction_of_travel_compares_with_the_previous_cycle_review(built: Buil
     assert rows["P003"][8] == "Green: Fully met\nnew"  # Not applicable in 2025/26
 
 
-def test_performance_totals_equal_the_sum_of_the_accepted_reviews(built: Built) -> None:
+def test_performance_counts_each_partnerships_latest_indicators(built: Built) -> None:
     table = support.table_starting(built.result.docx, "Partnership", "KPIs reported")
     rows, total = rows_by_partnership(table[:-1]), table[-1]
+
     assert rows["P001"][1:4] == ["3", "2", "1"]
     assert rows["P003"][1:4] == ["2", "1", "1"]
-    assert rows["P002"][1] == "Not reported" and "outstanding" in rows["P002"][5]
     assert total[0] == "Total"
-    reviews = built.reviews
-    kpis = [k for pid in ("P001", "P003") for k in reviews[pid]["kpis"]]
-    assert int(total[1]) == len(kpis)
-    assert int(total[2]) == sum(1 for k in kpis if k["rag"] == "green")
-    assert int(total[3]) == sum(1 for k in kpis if k["rag"] != "green")
+    assert int(total[1]) == sum(int(row[1]) for row in rows.values())
+    assert int(total[2]) == sum(int(row[2]) for row in rows.values())
 
 
-def test_finance_totals_equal_the_sum_of_the_returns(built: Built) -> None:
-    table = support.table_starting(built.result.docx, "Partnership", "Budget (£)", "Forecast (£)")
+def test_each_figure_says_which_period_it_comes_from(built: Built) -> None:
+    table = support.table_starting(built.result.docx, "Partnership", "KPIs reported")
+    positions = {pid: row[-1] for pid, row in rows_by_partnership(table[:-1]).items()}
+
+    assert positions == {"P001": "Q3 2026/27 (forecast)", "P002": "Q2 2026/27 (forecast)",
+                         "P003": "Q3 2026/27 (forecast)", "P004": "Q2 2026/27 (forecast)",
+                         "P005": "Q2 2026/27 (forecast)"}
+
+
+def test_a_report_compiled_before_year_end_says_its_figures_are_a_forecast(
+        built: Built) -> None:
+    title = headings(built.result.docx)[0]
+    front = dict(row for row in support.table_starting(built.result.docx, "Item", "Detail")[1:])
+
+    assert title == "Annual report on partnerships 2026/27: position at Q3 2026/27 (forecast)"
+    assert front["Period covered"] == (
+        "The council year 2026/27; figures: position at Q3 2026/27 (forecast)")
+
+
+def test_finance_shows_budget_contribution_variance_and_its_percentage(built: Built) -> None:
+    table = support.table_starting(built.result.docx, "Partnership", "Gross budget (£)")
     rows, total = rows_by_partnership(table[:-1]), table[-1]
-    assert support.pounds(rows["P001"][3]) == 10000  # variance = forecast - budget
-    assert support.pounds(rows["P002"][3]) == -5000
+
+    assert table[0][:6] == ["Partnership", "Gross budget (£)", "Council contribution (£)",
+                            "Forecast outturn (£)", "Variance (£)", "Variance (%)"]
+    assert (support.pounds(rows["P001"][4]), rows["P001"][5]) == (10000, "10%")
+    assert (support.pounds(rows["P002"][4]), rows["P002"][5]) == (-5000, "-10%")
     assert support.pounds(total[1]) == sum(b for b, _ in BUDGETS.values())
-    assert support.pounds(total[2]) == sum(f for _, f in BUDGETS.values())
-    assert support.pounds(total[3]) == sum(f - b for b, f in BUDGETS.values())
-    assert support.pounds(total[3]) == sum(support.pounds(row[3]) for row in rows.values())
-    assert support.pounds(total[4]) == 10000 + 2500.5
+    assert support.pounds(total[3]) == sum(f for _, f in BUDGETS.values())
+    assert support.pounds(total[4]) == sum(support.pounds(row[4]) for row in rows.values())
 
 
-def test_top_risks_are_ordered_by_score_with_bands(built: Built) -> None:
-    table = support.table_starting(built.result.docx, "Partnership", "Risk", "Likelihood")
-    scores = [int(row[4]) for row in table[1:]]
+def test_savings_show_cashable_this_year_and_to_date_with_one_off_costs_apart(
+        built: Built) -> None:
+    table = support.table_starting(built.result.docx, "Partnership", "Baseline (£)")
+    rows = rows_by_partnership(table[:-1])
+
+    assert "One-off costs this year (£)" in table[0]
+    assert support.pounds(rows["P001"][3]) == 10000
+    assert support.pounds(rows["P003"][3]) == 2500.5
+    assert support.pounds(rows["P001"][6]) > support.pounds(rows["P001"][3])
+    assert rows["P001"][-1] == "since 2025/26"
+
+
+def test_top_risks_are_ordered_escalated_first_then_by_residual_score(built: Built) -> None:
+    table = support.table_starting(built.result.docx, "Risk id", "Risk", "Residual score")
+    scores = [int(row[2].split("=")[1].split()[0]) for row in table[1:]]
+
     assert scores == sorted(scores, reverse=True)
-    assert table[1][1:6] == ["Key supplier fails", "5", "4", "20", "Very high"]
-    bands = {row[1]: row[5] for row in table[1:]}
-    assert bands["Out-of-hours cover gaps"] == "Medium"
-    assert bands["Loss of key staff"] == "Low"
+    assert table[1][:3] == ["P001-R1", "Key supplier fails", "5 × 4 = 20 (Very high)"]
+    assert table[1][5] == "Escalated"
 
 
 def test_appendices_follow_each_partnership_report_depth(built: Built) -> None:
@@ -246,11 +284,12 @@ def test_appendices_follow_each_partnership_report_depth(built: Built) -> None:
 
 def test_sections_of_the_committee_paper_are_in_order(built: Built) -> None:
     found = headings(built.result.docx)
-    order = ["Annual report on partnerships 2026/27", "Purpose of the report", "Recommendations",
-             "Reasons for the recommendations", "Executive summary", "Background",
-             "Summary of partnerships", "Gaps in this report",
+    order = ["Annual report on partnerships 2026/27: position at Q3 2026/27 (forecast)",
+             "Purpose of the report", "Recommendations", "Reasons for the recommendations",
+             "Executive summary", "Background", "Summary of partnerships", "Gaps in this report",
              "Assessment against the eight principles", "Performance",
-             "Finance and value for money", "Top risks", "Options considered", "Consultation",
+             "Finance and value for money", "Savings against the business case", "Top risks",
+             "Options considered", "Consultation",
              "Implications", "Appendices", "Background papers"]
     assert [found.index(h) for h in order] == sorted(found.index(h) for h in order)
     implications = found[found.index("Implications") + 1:found.index("Appendices")]
@@ -346,7 +385,7 @@ def test_zero_returns_gives_a_clear_paper_with_no_empty_tables(fresh: Workspace)
     matrix = support.table_starting(result.docx, "Partnership", "P1")
     assert matrix[1][0] == "No returns yet"
     rows = rows_by_partnership(support.table_starting(result.docx, "Partnership", "Type"))
-    assert rows["P001"][8] == "No 2026/27 review has been issued"
+    assert rows["P001"][7] == "No 2026/27 review has been issued"
     assert "No returns yet: no annual review for this cycle has been accepted" in \
         text_of(result.docx)
 

@@ -230,8 +230,9 @@ def test_table_rows_read_back_with_typed_cells(workspace: Workspace,
 
 def test_table_choice_and_date_cells_read_back_as_values(workspace: Workspace,
                                                          design_form: IssuedForm) -> None:
-    risks = [{"description": "Loss of key staff", "likelihood": "4", "impact": "5",
-              "mitigation": "Cross-train\nRecruit early", "owner": "Head of Service"}]
+    risks = [{"description": "Loss of key staff", "inherent_likelihood": "5",
+              "inherent_impact": "5", "mitigation": "Cross-train\nRecruit early",
+              "likelihood": "4", "impact": "5", "owner": "Head of Service"}]
     actions = [{"action": "Sign the agreement", "owner": "Legal", "due": "2027-01-31",
                 "measure": "Signed copy on file"}]
     reading = fill_and_read(workspace, design_form, {"risks": risks, "actions": actions})
@@ -254,8 +255,8 @@ def test_hostile_text_reads_back_byte_identical(workspace: Workspace, design_for
 @pytest.mark.parametrize("value", HOSTILE_TEXT)
 def test_hostile_text_in_table_cells_reads_back_byte_identical(
         workspace: Workspace, design_form: IssuedForm, value: str) -> None:
-    risks = [{"description": value, "likelihood": None, "impact": None, "mitigation": value,
-              "owner": value}]
+    risks = [{"description": value, "inherent_likelihood": None, "inherent_impact": None,
+              "mitigation": value, "likelihood": None, "impact": None, "owner": value}]
 
     reading = fill_and_read(workspace, design_form, {"risks": risks})
 
@@ -589,8 +590,8 @@ def test_stripped_custom_properties_read_when_the_identity_is_given(
     answers = complete_answers(workspace, design_form)
     path = fill(workspace, design_form, answers)
     rewrite_part(path, "docProps/custom.xml", lambda _: EMPTY_CUSTOM_PROPERTIES)
-    identity = Identity("design", 2, design_form.partnership_id, workspace.cycle,
-                        design_form.issue_id)
+    identity = Identity("design", definition_for(workspace, "design").version,
+                        design_form.partnership_id, workspace.cycle, design_form.issue_id)
 
     reading = read_form(path, framework=workspace.framework(), forms_dir=workspace.forms_dir,
                         identity=identity)
@@ -598,38 +599,44 @@ def test_stripped_custom_properties_read_when_the_identity_is_given(
     assert (reading.issue, reading.answers, reading.errors) == (design_form.issue_id, answers, [])
 
 
-def _bump_current_version(ws: Workspace, form_type: str) -> None:
-    """Make the workspace's current definition one version newer than the forms issued."""
+def _bump_current_version(ws: Workspace, form_type: str) -> int:
+    """Make the workspace's current definition one version newer than the forms issued;
+    the version the forms were issued with."""
+    issued = definition_for(ws, form_type).version
     path = ws.forms_dir / f"{form_type}.toml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("\nversion = 2\n", "\nversion = 3\n", 1), encoding="utf-8")
-    assert definition_for(ws, form_type).version == 3
+    path.write_text(text.replace(f"\nversion = {issued}\n", f"\nversion = {issued + 1}\n", 1),
+                    encoding="utf-8")
+    assert definition_for(ws, form_type).version == issued + 1
+    return issued
 
 
 def test_older_version_not_in_the_archive_says_which_version_and_what_to_do(
         workspace: Workspace, design_form: IssuedForm) -> None:
     path = fill(workspace, design_form, complete_answers(workspace, design_form))
-    _bump_current_version(workspace, "design")
+    issued = _bump_current_version(workspace, "design")
 
     reading = read(workspace, path)
 
     assert [p.message for p in reading.problems] == [
-        "version 2 of the design form is no longer supported (the current version is 3); issue "
-        "a new form with 'partnerships forms design --id ID' and ask for it to be completed again"]
+        f"version {issued} of the design form is no longer supported (the current version is "
+        f"{issued + 1}); issue a new form with 'partnerships forms design --id ID' and ask for "
+        "it to be completed again"]
 
 
 def test_older_version_in_the_archive_reads_with_its_own_definition(
         workspace: Workspace, design_form: IssuedForm) -> None:
     answers = complete_answers(workspace, design_form)
     path = fill(workspace, design_form, answers)
-    archive = workspace.forms_dir / "archive" / "design.v2.toml"
+    issued = definition_for(workspace, "design").version
+    archive = workspace.forms_dir / "archive" / f"design.v{issued}.toml"
     archive.parent.mkdir(exist_ok=True)
     archive.write_bytes((workspace.forms_dir / "design.toml").read_bytes())
     _bump_current_version(workspace, "design")
 
     reading = read(workspace, path)
 
-    assert (reading.version, reading.answers, reading.errors) == (2, answers, [])
+    assert (reading.version, reading.answers, reading.errors) == (issued, answers, [])
 
 
 @pytest.mark.parametrize(("stamp", "says"), [

@@ -112,3 +112,30 @@ def test_content_widths_count_a_date_kept_together_as_one_word():
                                  font_pt=9)
 
     assert widths[0] >= len(date) * 9 * 20 * 0.6
+
+
+def test_landscape_pages_inside_landscape_pages_add_no_section():
+    doc = word.open_paper(None)
+    with word.landscape_pages(doc):
+        word.add_paragraph(doc, "One")
+        with word.landscape_pages(doc):
+            word.add_paragraph(doc, "Two")
+
+    orientations = [s.orientation for s in _reopened(doc).sections]
+
+    assert orientations == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+
+
+def test_wide_tables_one_after_another_share_their_landscape_pages():
+    from generator.papers.committee.tables import WIDE_TABLE_COLUMNS, Table, add_tables
+
+    headers = [f"H{n}" for n in range(WIDE_TABLE_COLUMNS + 1)]
+    wide = [Table("A", "First", headers, [list(range(len(headers)))]),
+            Table("B", "Second", headers, [list(range(len(headers)))])]
+    doc = word.open_paper(None)
+    word.add_paragraph(doc, "Before")
+
+    add_tables(doc, wide)
+
+    orientations = [s.orientation for s in _reopened(doc).sections]
+    assert orientations == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]

@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from generator.formdefs import FormDefinition
-from generator.forms.render import set_value
+from generator.forms.render import cell_value, set_value
 from generator.office import controls
 from generator.office.controls import SDT
 from generator.office.docprops import set_core_properties
@@ -89,7 +89,7 @@ def _fill_table(root: etree._Element, table_id: str, f: Any, rows: list[dict[str
             column = next((c for c in f.columns if f"{f.id}.{c.id}" == tag), None)
             if column is None:
                 continue
-            value = row.get(column.id)
+            value = cell_value(column, row)
             if value is None or value == "":
                 _clear(sdt)
             else:

@@ -19,20 +19,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.council_year import long_date
+from generator.council_year import (
+    Period,
+    long_date,
+    not_a_working_day,
+    stored_period,
+    working_day_on_or_after,
+)
 from generator.errors import InvalidRequest, ToolkitError
 from generator.fileio import safe_filename, unused_path, write_new
-from generator.formdefs import FormDefinition, load_definition
+from generator.formdefs import Field, FormDefinition, load_definition
 from generator.forms.display import display_value, framework_context
 from generator.forms.identity import Identity, new_issue_id
 from generator.forms.read import static_lines
 from generator.forms.render import CompiledTemplate
+from generator.performance import indicators, scored_risks, with_refs
+from generator.positions import FIGURES_FORMS, GIVES_KPIS, GIVES_RISKS, Figures, period_of
 from generator.register import Partnership, Register, read_register
-from generator.store import Issued, Store, now_iso
+from generator.store import Issued, Return, Store, now_iso
+from generator.vocabulary import KPIS, PREVIOUS, RISKS
 from generator.wording import a_or_an
 from generator.workspace import Workspace
 
 NOT_ANSWERED = "not answered"
+NONE_ON_RECORD = "None on record"  # no earlier figure of an indicator or a risk
 
 
 @dataclass(frozen=True)
@@ -63,38 +73,38 @@ class CarriedForward:
     """The form types with earlier answers to show but no accepted return on record."""
 
 
-def carried_forward(definition: FormDefinition, partnership_id: str, store: Store | None
-                    ) -> CarriedForward:
-    """What an earlier accepted return shows beside the boxes and pre-fills."""
+def carried_forward(definition: FormDefinition, partnership_id: str, store: Store | None,
+                    period: Period | None = None) -> CarriedForward:
+    """What earlier accepted returns show beside the boxes and pre-fill.
+
+    A table starts as the rows of the latest accepted return of the first of its
+    `prefill_from` forms that has any (its carried columns only, each row with its
+    reference); its `previous` column shows the figures of the quarters before `period`.
+    """
     carried = CarriedForward()
-    previous, prefill = carried.previous, carried.prefill
-    cache: dict[str, Any] = {}
-
-    def latest(form_type: str) -> Any:
-        if form_type not in cache:
-            cache[form_type] = store.latest_accepted(partnership_id, form_type) if store else None
-        return cache[form_type]
-
+    earlier = _Earlier(store, partnership_id)
     for f in definition.fields.values():
         if f.previous_from:
-            earlier = latest(f.previous_from)
-            if earlier is None:
-                previous[f.id] = ""
-                if f.previous_from not in carried.missing:
-                    carried.missing.append(f.previous_from)
-                continue
-            shown = display_value(f, earlier.answers.get(f.id)) or NOT_ANSWERED
-            previous[f.id] = f"{shown} ({earlier.cycle})"
-            if shown != NOT_ANSWERED and f.type in ("text", "multiline"):
-                prefill[f.id] = earlier.answers.get(f.id)
+            _show_previous(f, earlier.latest(f.previous_from), carried)
         if f.type == "table" and f.prefill_from:
-            earlier = latest(f.prefill_from)
-            rows = earlier.answers.get(f.prefill_field or f.id) if earlier else None
+            rows = earlier.rows(f)
             if rows:
-                columns = {c.id for c in f.columns}
-                prefill[f.id] = [{k: v for k, v in row.items() if k in columns}
-                                 for row in rows]
+                carried.prefill[f.id] = _with_history(f, rows, earlier, period, definition)
     return carried
+
+
+def _show_previous(f: Field, last: Return | None, carried: CarriedForward) -> None:
+    """The earlier answer shown beside a box (and pre-filled, for text)."""
+    assert f.previous_from is not None
+    if last is None:
+        carried.previous[f.id] = ""
+        if f.previous_from not in carried.missing:
+            carried.missing.append(f.previous_from)
+        return
+    shown = display_value(f, last.answers.get(f.id)) or NOT_ANSWERED
+    carried.previous[f.id] = f"{shown} ({last.cycle})"
+    if shown != NOT_ANSWERED and f.type in ("text", "multiline"):
+        carried.prefill[f.id] = last.answers.get(f.id)
 
 
 def from_register(definition: FormDefinition, partnership: Partnership) -> dict[str, Any]:
@@ -102,6 +112,75 @@ def from_register(definition: FormDefinition, partnership: Partnership) -> dict[
     found = {f.id: getattr(partnership, f.from_register) for f in definition.fields.values()
              if f.from_register}
     return {field_id: value for field_id, value in found.items() if value not in (None, "")}
+
+
+class _Earlier:
+    """A partnership's accepted returns, as far as a form issued to it carries them."""
+
+    def __init__(self, store: Store | None, partnership_id: str) -> None:
+        self.store = store
+        self.partnership_id = partnership_id
+        self._latest: dict[str, Return | None] = {}
+        self._figures: Figures | None = None
+
+    def latest(self, form_type: str) -> Return | None:
+        """The latest accepted return of a form type: of the latest period, for a form
+        issued once a quarter."""
+        if form_type not in self._latest:
+            returns = self.store.accepted_of(self.partnership_id, (form_type,)) \
+                if self.store else []
+            dated = [(period_of(r), r.received_at, r.id, r) for r in returns]
+            known = [d for d in dated if d[0] is not None]
+            self._latest[form_type] = max(known, key=lambda d: d[:3])[3] if known else None
+        return self._latest[form_type]
+
+    def rows(self, f: Field) -> list[dict[str, Any]]:
+        """The rows a table starts with: those of the first form in `prefill_from` whose
+        latest return has any, carried columns only, each with its reference."""
+        carried = {c.id for c in f.columns if c.carried} or {c.id for c in f.columns}
+        for form_type in f.prefill_from:
+            last = self.latest(form_type)
+            rows = last.answers.get(f.prefill_field or f.id) if last else None
+            if isinstance(rows, list) and rows:
+                kept = [{k: v for k, v in row.items() if k in carried} for row in rows
+                        if isinstance(row, dict)]
+                ref = next((c for c in f.columns if c.ref_prefix), None)
+                return with_refs(kept, ref.ref_prefix) if ref else kept
+        return []
+
+    @property
+    def figures(self) -> Figures:
+        if self._figures is None:
+            self._figures = Figures(self.store.accepted_of(self.partnership_id, FIGURES_FORMS)
+                                    if self.store else [])
+        return self._figures
+
+
+# How many earlier quarters a carried-forward table shows beside each indicator or risk.
+EARLIER_QUARTERS = 4
+
+
+def _with_history(f: Field, rows: list[dict[str, Any]], earlier: _Earlier,
+                  period: Period | None, definition: FormDefinition) -> list[dict[str, Any]]:
+    """The rows, each with the figures of earlier quarters in the `previous` column."""
+    if period is None or PREVIOUS not in {c.id for c in f.columns} \
+            or f.id not in (KPIS.id, RISKS.id) or definition.framework is None:
+        return rows
+    framework = definition.framework
+    gives = GIVES_KPIS if f.id == KPIS.id else GIVES_RISKS
+    shown: dict[str, list[str]] = {}
+    for position in earlier.figures.history(gives, period, EARLIER_QUARTERS):
+        answers = position.ret.answers.get(f.id) or []
+        if f.id == KPIS.id:
+            figures = {k.ref: k.shown(k.actual) for k in indicators(answers, framework)}
+        else:
+            figures = {r.ref: r.score_text for r in scored_risks(answers,
+                                                                  framework.risk_matrix)}
+        for ref, figure in figures.items():
+            if figure:
+                shown.setdefault(ref, []).append(f"{position.period}: {figure}")
+    return [{**row, PREVIOUS: "; ".join(shown.get(str(row.get("ref")), [])) or NONE_ON_RECORD}
+            for row in rows]
 
 
 def select_partnerships(register: Register, definition: FormDefinition,
@@ -149,17 +228,23 @@ def form_job(ws: Workspace, definition: FormDefinition, partnership: Partnership
     """The identity, context and carried-forward answers of one partnership's form."""
     form_type = definition.type
     issue_id = issue_id or new_issue_id(form_type, partnership.id, ws.cycle)
-    period = ws.period if definition.per_period else ""
+    period = ws.period if definition.per_period else None
     identity = Identity(form_type, definition.version, partnership.id, ws.cycle, issue_id,
-                        due.isoformat(), period)
-    carried = carried_forward(definition, partnership.id, store)
+                        due.isoformat(), str(period or ""))
+    # The figures of earlier quarters shown: those before the form's period, or, on a form
+    # issued once a year, before the quarter it is due in.
+    carried = carried_forward(definition, partnership.id, store,
+                              period or Period.containing(due))
     context = {
         "p": partnership.context(),
         "form": {"type": form_type, "version": definition.version, "title": definition.title,
                  "cycle": ws.cycle, "issue": issue_id, "due_text": long_date(due, weekday=True),
-                 "period": period, "earlier_note": earlier_note(ws, carried.missing)},
+                 "period": str(period or ""), "period_text": period.text if period else "",
+                 "earlier_note": earlier_note(ws, carried.missing)},
         "previous": carried.previous,
         "decisions": ws.decisions_context(),
+        # What the forms say of the workspace's settings: the variance needing explanation.
+        "settings": {"explain_variance": ws.variance_limit.wording},
     }
     prefill = {**from_register(definition, partnership), **carried.prefill}
     return FormJob(partnership.id, identity, context, prefill,
@@ -304,10 +389,7 @@ def issue_forms(ws: Workspace, form_type: str, *, partnership_id: str | None = N
     partnerships, notices = select_partnerships(register, definition, partnership_id)
     result = IssueResult(notices=notices)
     today = today or dt.date.today()
-    due = due or today + dt.timedelta(days=ws.due_days)
-    if due < today:
-        raise InvalidRequest(f"the due date {long_date(due, weekday=True)} is in the past; give "
-                             f"a date from today ({long_date(today, weekday=True)}) onwards")
+    due = _due_date(ws, due, today, result.notices)
     if not partnerships:
         return result
     # Compiled before anything is written, so a broken template is reported first.
@@ -330,11 +412,30 @@ def issue_forms(ws: Workspace, form_type: str, *, partnership_id: str | None = N
     return result
 
 
+def _due_date(ws: Workspace, due: dt.date | None, today: dt.date, notices: list[str]
+              ) -> dt.date:
+    """The date the forms are due: `due` as given (with a notice when it is no working day),
+    or `[cycle] due_days` from today, moved on to a working day."""
+    region = ws.bank_holidays
+    if due is None:
+        return working_day_on_or_after(today + dt.timedelta(days=ws.due_days), region)
+    if due < today:
+        raise InvalidRequest(f"the due date {long_date(due, weekday=True)} is in the past; give "
+                             f"a date from today ({long_date(today, weekday=True)}) onwards")
+    closed = not_a_working_day(due, region)
+    if closed:
+        after = working_day_on_or_after(due, region)
+        notices.append(f"the due date {long_date(due, weekday=True)} is {closed}; the forms "
+                       f"say it as given (the next working day is "
+                       f"{long_date(after, weekday=True)})")
+    return due
+
+
 def _not_yet_issued(ws: Workspace, store: Store, definition: FormDefinition,
                     partnerships: list[Partnership], reissue: bool,
                     result: IssueResult) -> list[Partnership]:
     """The partnerships to issue to: those without this form yet, or all when reissuing."""
-    period = ws.period if definition.per_period else ""
+    period = str(ws.period) if definition.per_period else ""
     chosen = []
     for partnership in partnerships:
         if partnership.phase != definition.phase:
@@ -349,9 +450,8 @@ def _not_yet_issued(ws: Workspace, store: Store, definition: FormDefinition,
             result.skipped.append(partnership.id)
             result.notices.append(
                 f"{partnership.id} {partnership.name} already has "
-                f"{a_or_an(definition.type)} form for {ws.cycle}"
-                f"{' ' + period if period else ''} ({when}); not issued again. To issue a new "
-                "copy, run the command again with --reissue")
+                f"{a_or_an(definition.type)} form for {period or ws.cycle} ({when}); not "
+                "issued again. To issue a new copy, run the command again with --reissue")
             continue
         chosen.append(partnership)
     return chosen
@@ -362,8 +462,9 @@ def _write_form(ws: Workspace, store: Store, folder: Path, definition: FormDefin
                 lines: list[str]) -> IssuedForm:
     """Record one rendered form, give its file its name, and mark it issued."""
     form_type, identity = definition.type, job.identity
-    name = safe_filename(f"{partnership.id} {partnership.name} {form_type} "
-                         f"{ws.cycle.replace('/', '-')}") + ".docx"
+    period = stored_period(identity.period)
+    when = period.in_file_names if period else ws.cycle.replace("/", "-")
+    name = safe_filename(f"{partnership.id} {partnership.name} {form_type} {when}") + ".docx"
     planned = unused_path(folder / name)
     store.record_issue(Issued(
         issue_id=identity.issue, form_type=form_type, version=definition.version,

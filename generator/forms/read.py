@@ -23,6 +23,7 @@ from generator.formdefs import Field, FormDefinition, load_definition
 from generator.forms.identity import Identity, identity_of
 from generator.forms.validate import Problem, validate_answers
 from generator.framework import Framework
+from generator.money import VarianceLimit
 from generator.office import controls
 from generator.office.controls import SDT
 from generator.office.ns import w
@@ -86,20 +87,24 @@ def _problem(message: str, field_id: str = "", label: str = "") -> Problem:
 
 def read_form(source: Path | bytes, *, name: str | None = None,
               framework: Framework | None = None, forms_dir: Path | None = None,
-              identity: Identity | None = None) -> FormReading:
-    """Read one returned form. Never raises for a bad file: problems say what is wrong."""
+              identity: Identity | None = None, variance: VarianceLimit | None = None
+              ) -> FormReading:
+    """Read one returned form. Never raises for a bad file: problems say what is wrong.
+
+    `variance`: the workspace's threshold past which a forecast's variance must be explained.
+    """
     label = name or (str(source) if isinstance(source, Path) else "form.docx")
     try:
         package = open_package(source, name=label)
     except UnreadableFile as exc:
         return FormReading(file=label, problems=[_problem(str(exc))])
     return read_package(package, label, framework=framework, forms_dir=forms_dir,
-                        identity=identity)
+                        identity=identity, variance=variance)
 
 
 def read_package(package: WordPackage, label: str, *, framework: Framework | None = None,
-                 forms_dir: Path | None = None, identity: Identity | None = None
-                 ) -> FormReading:
+                 forms_dir: Path | None = None, identity: Identity | None = None,
+                 variance: VarianceLimit | None = None) -> FormReading:
     """Read a form from a package already opened safely."""
     reading = FormReading(file=label)
     reading.sha256 = package.sha256
@@ -142,7 +147,7 @@ def read_package(package: WordPackage, label: str, *, framework: Framework | Non
     if any(n.severity == "error" and n.field == "" for n in notes):
         reading.problems.extend(notes)
         return reading
-    answers, problems = validate_answers(definition, raw, missing)
+    answers, problems = validate_answers(definition, raw, missing, variance=variance)
     reading.answers = answers
     reading.problems.extend(notes + problems)
     return reading

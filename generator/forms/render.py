@@ -43,6 +43,7 @@ from generator.office.docprops import (
 from generator.office.ns import w
 from generator.office.xml import SAFE_PARSER
 from generator.office.zipio import Member, TooLargeForZip, copied_member, new_member, zip_bytes
+from generator.performance import show_measure
 
 _RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
 
@@ -297,9 +298,17 @@ def _grow_table(section: etree._Element, f: Field, rows: list[dict[str, Any]]) -
                 tag = controls.tag_of(cell) or ""
                 column_id = tag.split(".", 1)[-1]
                 column = next((c for c in f.columns if c.id == column_id), None)
-                value = rows[index].get(column_id)
+                value = cell_value(column, rows[index]) if column is not None else None
                 if column is not None and value not in (None, "", False):
                     set_value(cell, column, value)
+
+
+def cell_value(column: Field, row: dict[str, Any]) -> Any:
+    """A table cell's answer as the form shows it: a figure in its row's unit ('90%')."""
+    value = row.get(column.id)
+    if column.type == "measure" and isinstance(value, int | float):
+        return show_measure(value, row.get(column.unit_from or ""))
+    return value
 
 
 def set_value(sdt: etree._Element, f: Field, value: Any) -> None:

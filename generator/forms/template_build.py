@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import docx
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml.ns import qn
@@ -37,6 +38,8 @@ from generator.office.zipio import copy_package
 from generator.workspace import Workspace
 
 PLACEHOLDER_STYLE = "Placeholder Text"
+# The scales of a risk's likelihood and impact: a table with a column on them gets the key.
+RISK_SCALES = ("likelihood", "impact")
 HELP_STYLE = "Form Help"
 PREVIOUS_STYLE = "Previous Answer"
 
@@ -62,11 +65,26 @@ ABOUT_ROWS = [
     ("Form reference", "{{ form.issue }}"),
 ]
 
+# The quarter a form issued once a quarter is for: stated on it, never typed by the person.
+PERIOD_ROW = ("Period", "{{ form.period_text }}")
+
+
+def about_rows(definition: FormDefinition) -> list[tuple[str, str]]:
+    """The rows of a form's "About this partnership" table: the period after the cycle on a
+    form issued once a quarter."""
+    rows = list(ABOUT_ROWS)
+    if definition.per_period:
+        rows.insert(rows.index(("Cycle", "{{ form.cycle }}")) + 1, PERIOD_ROW)
+    return rows
+
+
 REQUIRED_NOTE = "Answers marked * are required."
 # How much of a table's width a column of each type takes, against 1 for the rest: written
 # answers need room, a date or a drop-down does not ('Commentary' was squeezed to one word a
-# line when every column was as wide as 'RAG status').
-COLUMN_WEIGHTS = {"multiline": 2.0, "text": 1.5}
+# line when every column was as wide as 'RAG status'); a drop-down's labels ("Percentage
+# (%)") and a figure's header ("Amber tolerance") were broken mid-word at 1.1 and 1.0 in the
+# monitoring form's landscape indicator table.
+COLUMN_WEIGHTS = {"multiline": 1.6, "text": 1.4, "choice": 1.3, "measure": 1.15}
 HOW_TO = (
     "Type your answers in the grey boxes, choose from the drop-down lists and tick the boxes. "
     "The boxes cannot be deleted; please leave them in place. To add a row to a table, click in "
@@ -193,6 +211,9 @@ class _Builder:
         for row in table.rows:
             for cell, width in zip(row.cells, widths_cm, strict=True):
                 cell.width = Cm(width)
+        # The grid's widths too: LibreOffice lays a table out by its grid, not its cells.
+        for column, width in zip(table.columns, widths_cm, strict=True):
+            column.width = Cm(width)
         return table
 
     @staticmethod
@@ -233,9 +254,10 @@ class _Builder:
         if d.purpose:
             doc.add_paragraph(d.purpose)
         doc.add_heading("About this partnership", level=1)
-        about = self.table(len(ABOUT_ROWS) + 1, 2, [5.0, 12.0])
+        rows = about_rows(d)
+        about = self.table(len(rows) + 1, 2, [5.0, 12.0])
         self.header_row(about, "Item", "Detail")
-        for row, (label, value) in zip(about.rows[1:], ABOUT_ROWS, strict=True):
+        for row, (label, value) in zip(about.rows[1:], rows, strict=True):
             row.cells[0].paragraphs[0].add_run(label).bold = True
             row.cells[1].paragraphs[0].add_run(value)
         doc.add_heading("How to complete this form", level=2)
@@ -246,25 +268,12 @@ class _Builder:
             doc.add_paragraph("{%p if form.earlier_note %}")
             doc.add_paragraph("{{ form.earlier_note }}", style=PREVIOUS_STYLE)
             doc.add_paragraph("{%p endif %}")
-        for section in d.sections:
-            doc.add_heading(section.title, level=1)
-            if section.intro:
-                doc.add_paragraph(section.intro)
-            if section.for_each:
-                self.repeating_items(section)
-                continue
-            scalars = [f for f in section.fields if f.type != "table"]
-            if scalars:
-                table = self.table(len(scalars) + 1, 2, [7.0, 10.0])
-                self.header_row(table, "Question", "Your answer")
-                for row, f in zip(table.rows[1:], scalars, strict=True):
-                    self.label_cell(row.cells[0], f, f.label + (" *" if f.required else ""))
-                    self.control(row.cells[1].paragraphs[0], f, f.id, f.label)
-                    self.previous_line(row.cells[1], f, f"'{f.id}'")
-            for f in section.fields:
-                if f.type == "table":
-                    # A table named as its section is not given the same heading again.
-                    self.repeating_table(f, heading=not typed_as(f.label, section.title))
+        for number, section in enumerate(d.sections):
+            following = d.sections[number + 1] if number + 1 < len(d.sections) else None
+            self.turn_pages(section.landscape)
+            self.write_section(section)
+            if following is None or following.landscape != section.landscape:
+                self.turn_pages(False)
         # A form passes the toolkit's own accessibility check (`report check`): its title and
         # language (en-GB) set, and headings dark enough to read (python-docx's default
         # template colours them #4F81BD, 4.0:1 on white).
@@ -274,6 +283,83 @@ class _Builder:
         buffer = io.BytesIO()
         doc.save(buffer)
         return _declare_namespaces(buffer.getvalue())
+
+    @property
+    def width_cm(self) -> float:
+        """The width between the margins of the current page: wider on a landscape page."""
+        section = self.document.sections[-1]
+        width, left, right = section.page_width, section.left_margin, section.right_margin
+        assert width is not None and left is not None and right is not None  # set in __init__
+        return (width - left - right) / 360000
+
+    def turn_pages(self, landscape: bool) -> None:
+        """Start a new page turned sideways (or back upright) unless it already is."""
+        current = self.document.sections[-1]
+        if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
+            return
+        section = self.document.add_section(WD_SECTION.NEW_PAGE)
+        section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        short, long = Cm(21.0), Cm(29.7)
+        section.page_width, section.page_height = (long, short) if landscape else (short, long)
+
+    def write_section(self, section: Section) -> None:
+        """A section of the form: its heading, its introduction and its questions."""
+        doc = self.document
+        doc.add_heading(section.title, level=1)
+        if section.intro:
+            doc.add_paragraph(section.intro)
+        if section.for_each:
+            self.repeating_items(section)
+            return
+        scalars = [f for f in section.fields if f.type != "table"]
+        if scalars:
+            table = self.table(len(scalars) + 1, 2, [7.0, 10.0])
+            self.header_row(table, "Question", "Your answer")
+            for row, f in zip(table.rows[1:], scalars, strict=True):
+                self.label_cell(row.cells[0], f, f.label + (" *" if f.required else ""))
+                self.control(row.cells[1].paragraphs[0], f, f.id, f.label)
+                self.previous_line(row.cells[1], f, f"'{f.id}'")
+        for f in section.fields:
+            if f.type == "table":
+                # A table named as its section is not given the same heading again.
+                self.repeating_table(f, heading=not typed_as(f.label, section.title))
+                if any(c.scale in RISK_SCALES for c in f.columns):
+                    self.risk_key()
+
+    def risk_key(self) -> None:
+        """The council's risk matrix in words, beside a table scored on it: what each level
+        of likelihood and impact means, and the bands of the score."""
+        framework = self.definition.framework
+        if framework is None:
+            return
+        matrix = framework.risk_matrix
+        doc = self.document
+        doc.add_heading("How to score a risk", level=2)
+        doc.add_paragraph("A risk is scored {{ risk_matrix.scoring }}. What each level of "
+                          "likelihood means:")
+        self.key_table(["Score", "Likelihood", "What it means"],
+                       ["{{ level.score }}", "{{ level.label }}", "{{ level.descriptor }}"],
+                       "risk_matrix.likelihood", [1.5, 3.5, self.width_cm - 5.0])
+        areas = [title for _, title in matrix.impact_areas]
+        rest = (self.width_cm - 5.0) / len(areas)
+        doc.add_paragraph("What each level of impact means (take the highest that applies):")
+        self.key_table(["Score", "Impact", *areas],
+                       ["{{ level.score }}", "{{ level.label }}",
+                        *[f"{{{{ level.descriptors[{i}].text }}}}" for i in range(len(areas))]],
+                       "risk_matrix.impact", [1.5, 3.5] + [rest] * len(areas))
+
+    def key_table(self, headers: list[str], cells: list[str], levels: str,
+                  widths_cm: list[float]) -> None:
+        """A table with a header row and one row per level of the risk matrix (a row loop)."""
+        table = self.table(4, len(headers), widths_cm)
+        header, loop_start, body, loop_end = table.rows
+        for cell, text in zip(header.cells, headers, strict=True):
+            cell.paragraphs[0].add_run(text)
+        self.mark_header(header)
+        loop_start.cells[0].paragraphs[0].add_run("{%tr for level in " + levels + " %}")
+        loop_end.cells[0].paragraphs[0].add_run("{%tr endfor %}")
+        for cell, text in zip(body.cells, cells, strict=True):
+            cell.paragraphs[0].add_run(text).font.size = Pt(9)
 
     def repeating_items(self, section: Section) -> None:
         """A table with one row per framework entry (principle, clause...), via a Jinja row loop."""
@@ -319,8 +405,8 @@ class _Builder:
             doc.add_heading(f.label, level=2)
         if f.help:
             doc.add_paragraph(f.help, style=HELP_STYLE)
-        weights = [COLUMN_WEIGHTS.get(column.type, 1.0) for column in f.columns]
-        widths = [17.0 * weight / sum(weights) for weight in weights]
+        weights = [_column_weight(column) for column in f.columns]
+        widths = [self.width_cm * weight / sum(weights) for weight in weights]
         table = self.table(2, len(f.columns), widths)
         header, prototype = table.rows
         for cell, column in zip(header.cells, f.columns, strict=True):
@@ -330,6 +416,14 @@ class _Builder:
             self.control(cell.paragraphs[0], column, f"{f.id}.{column.id}", column.label)
         ids = iter(self.sdt_id, None)
         controls.wrap_repeating_row(prototype._tr, f.id, f.label, ids)
+
+
+def _column_weight(column: Field) -> float:
+    """How wide a table's column is, against the others: a reference narrow, long answers
+    wide (COLUMN_WEIGHTS)."""
+    if column.ref_prefix:
+        return 0.6
+    return COLUMN_WEIGHTS.get(column.type, 1.0)
 
 
 def _declare_namespaces(docx_bytes: bytes) -> bytes:

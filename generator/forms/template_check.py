@@ -49,10 +49,12 @@ def render_sample(template: Path, definition: FormDefinition) -> etree._Element:
     context = {**framework_context(framework), "p": SAMPLE.context(),
                "form": {"type": definition.type, "version": definition.version,
                         "title": definition.title, "cycle": "2026/27", "issue": "SAMPLE",
-                        "due_text": "Friday 1 January 2027", "period": "2026-Q3",
+                        "due_text": "Friday 1 January 2027", "period": "Q3 2026/27",
+                        "period_text": "Q3 2026/27 (October to December 2026)",
                         "earlier_note": ""},
                "previous": previous,
-               "decisions": {"key_decision_threshold": "£100,000"}}
+               "decisions": {"key_decision_threshold": "£100,000"},
+               "settings": {"explain_variance": "5% or £25,000"}}
     data = compiled.render(context, Identity(definition.type, definition.version, "P000",
                                              "2026/27", "SAMPLE"))
     return etree.fromstring(read_part(data, "word/document.xml"), SAFE_PARSER)

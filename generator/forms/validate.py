@@ -14,8 +14,10 @@ from typing import Any
 
 from generator.errors import MoneyError, TooLarge
 from generator.formdefs import Field, FormDefinition
-from generator.money import parse_money, parse_number
+from generator.money import VarianceLimit, format_money, parse_money, parse_number
 from generator.office.controls import impossible_date, parse_shown_date
+from generator.performance import MeasureError, indicators, read_measure
+from generator.vocabulary import BUDGET, BUDGET_COMMENTARY, FORECAST, KPIS
 
 EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -130,8 +132,13 @@ def _empty(value: Any) -> bool:
 
 
 def validate_answers(definition: FormDefinition, raw: dict[str, Any],
-                     missing_controls: set[str]) -> tuple[dict[str, Any], list[Problem]]:
-    """Typed answers and every problem found, for the raw values read from a form."""
+                     missing_controls: set[str], *, variance: VarianceLimit | None = None
+                     ) -> tuple[dict[str, Any], list[Problem]]:
+    """Typed answers and every problem found, for the raw values read from a form.
+
+    `variance`: how far a forecast may be from the budget before the return must explain it
+    (the workspace's settings); without it no explanation is asked for.
+    """
     answers: dict[str, Any] = {}
     problems: list[Problem] = []
     for f in definition.fields.values():
@@ -145,6 +152,8 @@ def validate_answers(definition: FormDefinition, raw: dict[str, Any],
             continue
         if f.type == "table":
             answers[f.id] = _table(f, raw.get(f.id) or [], problems)
+            if f.id == KPIS.id:
+                problems.extend(_overrides_without_reason(definition, f, answers[f.id]))
             continue
         value, error = coerce(f, raw.get(f.id))
         answers[f.id] = value
@@ -153,7 +162,48 @@ def validate_answers(definition: FormDefinition, raw: dict[str, Any],
         elif f.required and _empty(value) and f.type != "checkbox":
             problems.append(Problem(f.id, f.label, "is required but was left empty"))
     problems.extend(_rule_problems(definition, answers))
+    if variance is not None:
+        problems.extend(_unexplained_variance(definition, answers, variance))
     return answers, problems
+
+
+def _overrides_without_reason(definition: FormDefinition, f: Field,
+                              rows: list[dict[str, Any]]) -> list[Problem]:
+    """A warning for each indicator given another RAG than the one worked out, without
+    saying why (the papers show it as an override either way)."""
+    reason = next((c for c in f.columns if c.id == "rag_reason"), None)
+    if reason is None or definition.framework is None:
+        return []
+    found = []
+    for number, kpi in enumerate(indicators(rows, definition.framework), start=1):
+        if kpi.overridden and not kpi.reason:
+            found.append(Problem(
+                f"{f.id}.{reason.id}", f"{f.label}, row {number}, {reason.label}",
+                f"{kpi.name}: the RAG given is {kpi.rag}, but the actual "
+                f"{kpi.shown(kpi.actual)} against the target {kpi.target_text} works out as "
+                f"{kpi.calculated}; say why you rate it differently, or clear the RAG",
+                severity="warning", row=number))
+    return found
+
+
+def _unexplained_variance(definition: FormDefinition, answers: dict[str, Any],
+                          limit: VarianceLimit) -> list[Problem]:
+    """An error when the forecast is further from the budget than the council's threshold
+    and the budget commentary does not explain it."""
+    commentary = definition.field(BUDGET_COMMENTARY.id)
+    if commentary is None or not definition.field(BUDGET.id) or \
+            not definition.field(FORECAST.id) or not _empty(answers.get(commentary.id)):
+        return []
+    budget, forecast = answers.get(BUDGET.id), answers.get(FORECAST.id)
+    if not (isinstance(budget, int | float) and isinstance(forecast, int | float)):
+        return []
+    if not limit.needs_explaining(budget, forecast):
+        return []
+    return [Problem(commentary.id, commentary.label,
+                    f"the forecast outturn {format_money(forecast)} is "
+                    f"{limit.describe(budget, forecast)} the budget of {format_money(budget)}, "
+                    f"beyond the {limit.wording} that needs explaining; say why and what is "
+                    "being done about it")]
 
 
 def _rule_problems(definition: FormDefinition, answers: dict[str, Any]) -> list[Problem]:
@@ -181,8 +231,10 @@ def _table(f: Field, rows: list[dict[str, Any]], problems: list[Problem]) -> lis
         if all(_empty(raw_row.get(c.id)) for c in f.columns):
             continue
         row: dict[str, Any] = {}
-        for column in f.columns:
+        for column in sorted(f.columns, key=lambda c: c.type == "measure"):
             value, error = coerce(column, raw_row.get(column.id))
+            if column.type == "measure" and error is None:
+                value, error = _measure(value, row.get(column.unit_from or ""))
             row[column.id] = value
             where = f"{f.label}, row {number}, {column.label}"
             if error:
@@ -192,10 +244,21 @@ def _table(f: Field, rows: list[dict[str, Any]], problems: list[Problem]) -> lis
                     f"{f.id}.{column.id}", where,
                     "is empty but the rest of the row is filled in; complete it or clear the row",
                     row=number))
-        kept.append(row)
+        kept.append({c.id: row.get(c.id) for c in f.columns})
     if f.required and not kept:
         problems.append(Problem(f.id, f.label, "needs at least one row"))
     return kept
+
+
+def _measure(value: Any, unit: Any) -> tuple[Any, str | None]:
+    """A figure read in its row's unit; kept as typed while the row gives no unit (the unit
+    itself is then the answer to put right)."""
+    if value is None or not isinstance(unit, str) or not unit:
+        return value, None
+    try:
+        return read_measure(value, unit), None
+    except MeasureError as exc:
+        return value, str(exc)
 
 
 def today_iso() -> str:

@@ -18,6 +18,7 @@ from typing import TypeGuard
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "bar_chart",
     "describe_bar_chart",
     "describe_stacked_bar_chart",
+    "grid_chart",
     "stacked_bar_chart",
 ]
 
@@ -315,3 +317,45 @@ def describe_stacked_bar_chart(
 
     return _description("Stacked bar chart", categories, series, title=title, noun=noun,
                         category=counts)
+
+
+def grid_chart(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    fills: Sequence[Sequence[str]],
+    *,
+    title: str,
+    row_label: str,
+    column_label: str,
+) -> bytes:
+    """A grid of labelled cells (a heat map) as PNG: `rows` from top to bottom, `columns`
+    from left to right, each cell's text (wrapped) on its fill (hex RRGGBB, light enough
+    for black text). The text carries the meaning; the fill only echoes it."""
+    if len(cells) != len(rows) or any(len(row) != len(columns) for row in cells):
+        raise ValueError("the cells must be one list per row, one text per column")
+    figure = Figure(figsize=(6.3, 5.2), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for r, (texts, colours) in enumerate(zip(cells, fills, strict=True)):
+        for c, (text, colour) in enumerate(zip(texts, colours, strict=True)):
+            axes.add_patch(_cell(c, len(rows) - 1 - r, f"#{colour}"))
+            axes.text(c + 0.5, len(rows) - 0.5 - r, _wrap(text, 16), ha="center",
+                      va="center", fontsize=6.5, color="black")
+    axes.set_xlim(0, len(columns))
+    axes.set_ylim(0, len(rows))
+    axes.set_xticks([c + 0.5 for c in range(len(columns))])
+    axes.set_xticklabels([_wrap(c, 12) for c in columns], fontsize=_FONT_SIZE)
+    axes.set_yticks([len(rows) - 0.5 - r for r in range(len(rows))])
+    axes.set_yticklabels([_wrap(r, 14) for r in rows], fontsize=_FONT_SIZE)
+    axes.set_xlabel(column_label)
+    axes.set_ylabel(row_label)
+    axes.set_title(_wrap(title, 70))
+    axes.tick_params(length=0)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    return _png(figure)
+
+
+def _cell(x: int, y: int, colour: str) -> Rectangle:
+    return Rectangle((x, y), 1, 1, facecolor=colour, edgecolor="white", linewidth=2)

@@ -165,7 +165,9 @@ def format_value(value: object, number_format: str | None = None) -> str:
             pattern = NUMBER_FORMATS.get(number_format, number_format)
             if value < 0 and pattern.startswith("£"):
                 return "-" + pattern.format(-value)
-            return pattern.format(value)
+            shown = pattern.format(value)
+            # A small negative rounds to "-0%" or "-£0": no sign on a figure shown as nought.
+            return shown[1:] if shown.startswith("-") and not shown.strip("-£0.,%") else shown
         if isinstance(value, int) or value == int(value):
             return f"{int(value):,}"
         return f"{value:,.2f}"
@@ -421,7 +423,8 @@ def last_section(doc: DocumentObject) -> Section:
 @contextlib.contextmanager
 def landscape_pages(doc: DocumentObject) -> Iterator[None]:
     """The blocks added inside go on landscape pages of their own; the pages after are as
-    before. Headers and footers carry on; `block_width` inside is the landscape width.
+    before. Headers and footers carry on; `block_width` inside is the landscape width. Inside
+    another `landscape_pages`, the blocks go on its pages.
 
     In WordprocessingML a section's properties end it: the pages so far are closed with a copy
     of the body's final w:sectPr (as python-docx's `add_section` does, but at the end of the
@@ -430,6 +433,11 @@ def landscape_pages(doc: DocumentObject) -> Iterator[None]:
     """
     end = _body_end(doc)
     if end is None:  # not valid WordprocessingML: leave the pages as they are
+        yield
+        return
+    if Section(end, doc.part).orientation == WD_ORIENT.LANDSCAPE:
+        # Already on landscape pages: a section of its own would leave an empty portrait
+        # page between two landscape ones.
         yield
         return
     _close_section(doc, end)
@@ -749,6 +757,9 @@ def keep_together(text: str) -> str:
 # The width of an average character as a share of the font size, bold headers included: a
 # little generous, so that a column sized for a word holds it in any of the usual fonts.
 _CHAR_EM = 0.6
+# Short words of wide letters in a bold header row need more: LibreOffice broke the headers
+# "Red" and "Amber" of the CGB update's performance table (9pt bold) at 0.6 em a character.
+_BOLD_HEADER = 1.2
 _CELL_PADDING_TWIPS = 230  # both side margins of a cell (108 each by default) and a little
 
 
@@ -763,13 +774,14 @@ def content_widths(headers: Sequence[str], texts: Sequence[Sequence[str]], total
     ncols = len(headers)
     need = [0.0] * ncols
     want = [0.0] * ncols
-    for row in [list(headers), *texts]:
+    for r, row in enumerate([list(headers), *texts]):
+        width = char * (_BOLD_HEADER if r == 0 else 1)
         for c, text in enumerate(row):
             words = _BREAKABLE.split(text.strip())
             if text.strip():
                 # One character spare: a short word measured exactly still wraps in some fonts.
-                need[c] = max(need[c], (max(len(word) for word in words) + 1) * char + pad)
-                want[c] = max(want[c], max(len(ln) for ln in text.split("\n")) * char + pad)
+                need[c] = max(need[c], (max(len(word) for word in words) + 1) * width + pad)
+                want[c] = max(want[c], max(len(ln) for ln in text.split("\n")) * width + pad)
     need = [max(n, 3 * char + pad) for n in need]
     floor = sum(need)
     if floor >= total:

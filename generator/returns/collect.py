@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.council_year import long_date
+from generator.council_year import long_date, stored_period
 from generator.errors import ToolkitError, UnreadableFile
 from generator.failures import explain_failure
 from generator.forms.identity import Identity
@@ -34,6 +34,7 @@ from generator.returns.emails import (
     read_saved_email,
 )
 from generator.store import Issued, Return, Store, parse_time
+from generator.vocabulary import PERIOD_TYPED
 from generator.wording import plural
 from generator.workspace import Workspace
 
@@ -238,6 +239,7 @@ class Collector:
         self.store = store
         self.framework = ws.framework()
         self.forms_dir = ws.forms_dir
+        self.variance = ws.variance_limit
         # One moment for the whole batch: files taken in together rank by their saved time.
         self.now = now or dt.datetime.now(dt.UTC)
         self.identity: Identity | None = None
@@ -265,7 +267,8 @@ class Collector:
         except UnreadableFile as exc:
             return Outcome(name, "rejected", reasons=[str(exc)])
         reading = read_package(package, name, framework=self.framework,
-                               forms_dir=self.forms_dir, identity=self.identity)
+                               forms_dir=self.forms_dir, identity=self.identity,
+                               variance=self.variance)
         outcome = Outcome(name, "rejected", reading.partnership, reading.form, reading.issue)
         issued = self.store.issued(reading.issue) if reading.issue else None
         mismatch = self._mismatch(reading, issued)
@@ -329,7 +332,7 @@ class Collector:
                     f"{self.ws.cycle}; send the {self.ws.cycle} form instead")
         if reading.definition is None:
             return reading.problems[0].message if reading.problems else "could not be read"
-        return None
+        return _another_period(reading, issued)
 
     def _content_disagrees(self, issued: Issued, lines: list[str]) -> str | None:
         """An error when the form's printed reference belongs to another issued form.
@@ -384,6 +387,28 @@ class Collector:
                 p.id: tuple(a for a in (p.bm_email, p.hos_email) if a)
                 for p in register.partnerships}
         return self._contacts
+
+
+def _another_period(reading: FormReading, issued: Issued) -> str | None:
+    """Why a return is refused when it says it is for another period than the one its form
+    was issued for: in its properties, or in the period a form of old typed on it."""
+    wanted = stored_period(issued.period)
+    if wanted is None:
+        return None
+    stamped = stored_period(reading.period)
+    typed_text = text_of(reading.answers.get(PERIOD_TYPED))
+    typed = stored_period(typed_text)
+    for said, found in ((f"says it is for {stamped}", stamped),
+                        (f'gives its period as "{typed_text}" ({typed})', typed)):
+        if found is not None and found != wanted:
+            return (f"it {said}, but {issued.issue_id} was issued for {wanted.text}; send "
+                    f"the return on the form issued for {found}, or correct the period and "
+                    "send it again")
+    return None
+
+
+def text_of(value: object) -> str:
+    return "" if value is None else " ".join(str(value).split())
 
 
 def _address(sender: str) -> str:

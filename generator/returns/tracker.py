@@ -41,11 +41,11 @@ class StatusRow:
     state: str
     detail: str
     period: str = ""
-    """The quarter of a monitoring return ('2026-Q3'); empty for a form issued once a year."""
+    """The quarter of a monitoring return ('Q3 2026/27'); empty for a form issued once a year."""
 
     @property
     def form_and_period(self) -> str:
-        """'monitoring 2026-Q3', 'review 2026/27': which form, and for when."""
+        """'monitoring Q3 2026/27', 'review 2026/27': which form, and for when."""
         return f"{self.form} {self.period or self.cycle}"
 
     @property
@@ -163,12 +163,12 @@ def write_tracker(rows: list[StatusRow], path: Path,
     from generator.office.excel import add_table_sheet, save_workbook_atomic
 
     workbook = openpyxl.Workbook()
-    headers = ["Partnership ID", "Partnership", "Form", "Reference", "Cycle", "Issued",
-               "Sent to", "Sent", "Due", "Returned", "RAG", "Status", "Detail"]
+    headers = ["Partnership ID", "Partnership", "Form", "Reference", "Cycle", "Period",
+               "Issued", "Sent to", "Sent", "Due", "Returned", "RAG", "Status", "Detail"]
     body = []
     for r in rows:
         body.append([r.partnership_id, r.partnership_name, titles.get(r.form, r.form), r.issue,
-                     r.cycle,
+                     r.cycle, r.period,
                      _date(r.issued_at), r.sent_to, r.sent, _date(r.due_date), _date(r.returned_at),
                      r.rag, r.state.capitalize(), r.detail])
     dates = {"Issued": "dd/mm/yyyy", "Due": "dd/mm/yyyy", "Returned": "dd/mm/yyyy"}

@@ -1,9 +1,14 @@
 """The monitoring update to the Corporate Governance Board for one period, with its data annex.
 
-Compiled from the accepted monitoring returns of the period (e.g. "2026-Q4"). Exceptions come
-first: indicators rated Red, indicators that declined since the previous period's return,
-forecast overspends and risks scored high or very high. Then performance, risks and budgets,
-and last the partnerships with no accepted return for the period, each named with the reason.
+For a quarter of the council year ("Q3 2026/27"). Each partnership's figures are its latest
+accepted figures as at the period (`latest`), each saying which period it comes from: the
+same figures, from the same returns, as the Scrutiny Committee report. Exceptions come first:
+risks at or above the escalation score, indicators rated Red, indicators that got worse since
+the period before, overspends beyond the council's threshold and other high risks. Then
+performance, risks (a heat map of residual scores labelled by risk id, with a table of the
+same data; escalated risks first) and budgets, the issues, opportunities and lessons of the
+period's returns, and last the partnerships with no accepted return for the period, each
+named with the reason.
 """
 
 from __future__ import annotations
@@ -16,45 +21,52 @@ from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
 
-from generator.council_year import long_date, period_text
+from generator.council_year import long_date
 from generator.fileio import safe_filename
-from generator.framework import Scale
+from generator.framework import RiskMatrix
 from generator.office import word as paper
 from generator.papers.committee import layout
-from generator.papers.committee.figures import (
-    DECLINED,
-    CgbData,
-    Finance,
-    Kpi,
-    MonitoringEntry,
-    Rating,
-    Risk,
-    direction,
-    gather_cgb,
-    kpi_counts,
-    kpis_of,
-    monitoring_finance,
-    risks_of,
-    text_answer,
-    total,
+from generator.papers.committee.figures import CgbData, MonitoringEntry, gather_cgb, total
+from generator.papers.committee.latest import KpiLine, Latest, Money, RiskLine
+from generator.papers.committee.tables import (
+    NOT_ANSWERED,
+    Table,
+    escalated_first,
+    heat_map_table,
+    kpi_table,
+    money_table,
+    risk_table,
+    with_total,
 )
-from generator.papers.committee.tables import NOT_ANSWERED, Table, risk_table, with_total
 from generator.store import Return
-from generator.vocabulary import BUDGET_COMMENTARY, KPIS
+from generator.vocabulary import Rag, Trend
 from generator.wording import plural
 from generator.workspace import Workspace
 
-EXCEPTION_KINDS = ("Red KPI", "KPI declined", "Budget overspend", "High risk")
+ESCALATED = "Escalated risk"
+RED_KPI = "Red KPI"
+KPI_WORSE = "KPI rating fell"
+OVERSPEND = "Overspend"
+HIGH_RISK = "High risk"
+EXCEPTION_KINDS = (ESCALATED, RED_KPI, KPI_WORSE, OVERSPEND, HIGH_RISK)
+# How the summary counts each kind: one and many.
+COUNTED = {ESCALATED: ("escalated risk", None), RED_KPI: ("indicator rated Red",
+                                                          "indicators rated Red"),
+           KPI_WORSE: ("indicator whose rating fell", "indicators whose rating fell"),
+           OVERSPEND: ("overspend", None), HIGH_RISK: ("other high risk", None)}
 
 
 def compile_cgb(ws: Workspace, *, period: str | None = None, pdf: bool = False,
                 today: dt.date | None = None) -> layout.PaperResult:
-    """Write `cgb-update-<period>.docx` and `.xlsx` (and `.pdf` if asked) into reports/.
+    """Write `cgb-update-Q3-2026-27.docx` and `.xlsx` (and `.pdf` if asked) into reports/,
+    with the note of what to check before publishing beside them.
 
-    Never overwrites an earlier paper; a missing LibreOffice is a note, not an error.
+    `period` as an officer types it ("Q3", "Q3 2026/27", "2026/27 Q3"); the workspace's
+    period by default. Never overwrites an earlier paper; a missing LibreOffice is a note,
+    not an error.
     """
     data = gather_cgb(ws, period=period, today=today or dt.date.today())
-    stem = safe_filename(f"cgb-update-{data.period.replace('/', '-')}")
+    stem = safe_filename(f"cgb-update-{data.period.in_file_names.replace(' ', '-')}")
     return _Update(ws, data).save(stem, pdf=pdf)
 
 
@@ -64,6 +76,7 @@ class ExceptionItem:
     kind: str
     detail: str
     commentary: str
+    position: str
 
 
 def _name(entry: MonitoringEntry) -> str:
@@ -75,12 +88,15 @@ def _money_text(value: object) -> str:
     return paper.format_value(value, "money_pence" if pence else "money")
 
 
-
-
 def _return_of(entry: MonitoringEntry) -> Return:
     """The return of an entry of `CgbData.returned`, which all have one."""
     assert entry.ret is not None
     return entry.ret
+
+
+def _latest(entry: MonitoringEntry) -> Latest:
+    assert entry.latest is not None
+    return entry.latest
 
 
 class _Update(layout.CommitteePaper):
@@ -89,140 +105,133 @@ class _Update(layout.CommitteePaper):
     what = "update"
 
     def __init__(self, ws: Workspace, data: CgbData) -> None:
-        super().__init__(ws, f"Partnership monitoring update {data.period}", period=data.period,
-                         previous_period=data.previous_period or "the previous period")
+        super().__init__(ws, f"Partnership monitoring update {data.period}",
+                         period=str(data.period), previous_period=str(data.previous_period))
         self.data = data
 
     @functools.cached_property
-    def rag(self) -> Scale:
-        """The scale of the indicators' RAG ratings."""
-        return self.data.scale_of(KPIS, "rag")
+    def matrix(self) -> RiskMatrix:
+        return self.data.framework.risk_matrix
 
     # ---- figures --------------------------------------------------------------------------
 
-    def kpis(self, entry: MonitoringEntry) -> list[tuple[Kpi, str, Rating | None]]:
-        """Each indicator with its change since the previous period's return."""
-        assert entry.ret is not None
-        before = {" ".join(k.name.split()).casefold(): k.rating
-                  for k in kpis_of(entry.previous.answers, self.rag)} \
-            if entry.previous is not None else None
-        out: list[tuple[Kpi, str, Rating | None]] = []
-        for kpi in kpis_of(entry.ret.answers, self.rag):
-            if before is None:
-                out.append((kpi, f"No {self.data.previous_period or 'earlier'} return", None))
-                continue
-            previous = before.get(" ".join(kpi.name.split()).casefold())
-            out.append((kpi, direction(kpi.rating, previous) or "Not rated", previous))
-        return out
+    @functools.cached_property
+    def kpis(self) -> list[KpiLine]:
+        return [line for e in self.data.entries for line in _latest(e).kpis]
 
-    def risks(self) -> list[Risk]:
-        risks = [r for e in self.data.returned
-                 for r in risks_of(_return_of(e).answers, e.partnership,
-                                   f"{self.data.period} return")]
-        return sorted(risks, key=lambda r: -(r.score or 0))
+    @functools.cached_property
+    def risks(self) -> list[RiskLine]:
+        """Every risk, escalated ones first, then by residual score."""
+        return escalated_first(line for e in self.data.entries for line in _latest(e).risks)
 
-    def budget(self, entry: MonitoringEntry) -> Finance:
-        return monitoring_finance(entry.partnership, _return_of(entry))
+    @functools.cached_property
+    def moneys(self) -> list[Money]:
+        return [m for e in self.data.entries if (m := _latest(e).money) is not None
+                and m.position is not None]
 
+    def _entry(self, partnership_id: str) -> MonitoringEntry:
+        return next(e for e in self.data.entries if e.partnership.id == partnership_id)
+
+    def _kpi_exceptions(self) -> list[ExceptionItem]:
+        found = []
+        for line in self.kpis:
+            kpi = line.kpi
+            said = f"{line.id} {kpi.name}: {kpi.rag_text}, actual " \
+                   f"{kpi.shown(kpi.actual) or 'not given'} against a target of {kpi.target_text}"
+            entry = self._entry(line.partnership.id)
+            why = kpi.reason or kpi.commentary or NOT_ANSWERED
+            if kpi.rag == Rag.RED:
+                found.append(ExceptionItem(entry, RED_KPI, said, why, line.position.label))
+            elif line.rating_fell:
+                assert line.previous is not None
+                found.append(ExceptionItem(entry, KPI_WORSE, f"{said}; it was "
+                                           f"{line.previous.rag} at {line.previous_period} "
+                                           f"({line.trend_text})", why, line.position.label))
+        return found
+
+    def _risk_exceptions(self) -> list[ExceptionItem]:
+        return [ExceptionItem(self._entry(line.partnership.id),
+                              ESCALATED if line.risk.escalated else HIGH_RISK,
+                              f"{line.id} {line.risk.description}: residual "
+                              f"{line.risk.score_text}; {line.trend}",
+                              line.risk.mitigation or NOT_ANSWERED, line.position.label)
+                for line in self.risks if line.risk.escalated or line.risk.exception]
+
+    def _money_exceptions(self) -> list[ExceptionItem]:
+        limit = self.data.conventions.variance
+        found = []
+        for money in self.moneys:
+            if money.beyond(limit):
+                assert money.budget is not None and money.forecast is not None
+                found.append(ExceptionItem(
+                    self._entry(money.partnership.id), OVERSPEND,
+                    f"Forecast outturn {_money_text(money.forecast)}: "
+                    f"{limit.describe(money.budget, money.forecast)} the budget of "
+                    f"{_money_text(money.budget)}", money.explanation or NOT_ANSWERED,
+                    money.label))
+        return found
+
+    @functools.cached_property
     def exceptions(self) -> list[ExceptionItem]:
-        found: list[ExceptionItem] = []
-        before = self.data.previous_period or "the previous period"
-        for entry in self.data.returned:
-            assert entry.ret is not None
-            for kpi, change, previous in self.kpis(entry):
-                was = f"; it was {previous.label} in {before}" if change == DECLINED \
-                    and previous is not None else ""
-                target = f"actual {kpi.actual or 'not given'} against a target of " \
-                         f"{kpi.target or 'not given'}"
-                if kpi.rating.value == "red":
-                    found.append(ExceptionItem(entry, "Red KPI", f"{kpi.name}: Red, {target}"
-                                               f"{was}", kpi.commentary or NOT_ANSWERED))
-                elif change == DECLINED:
-                    found.append(ExceptionItem(entry, "KPI declined", f"{kpi.name}: "
-                                               f"{kpi.rating.label}, {target}{was}",
-                                               kpi.commentary or NOT_ANSWERED))
-            money = self.budget(entry)
-            if money.variance is not None and money.variance > 0:
-                percent = f" ({money.share:.0%} of the budget)" if money.share is not None else ""
-                found.append(ExceptionItem(
-                    entry, "Budget overspend", f"Forecast outturn {_money_text(money.forecast)} "
-                    f"against a budget of {_money_text(money.budget)}: "
-                    f"{_money_text(money.variance)} over{percent}",
-                    text_answer(entry.ret.answers, BUDGET_COMMENTARY.id) or NOT_ANSWERED))
-        for risk in self.risks():
-            if risk.high:
-                entry = next(e for e in self.data.returned
-                             if e.partnership.id == risk.partnership.id)
-                found.append(ExceptionItem(
-                    entry, "High risk", f"{risk.description}: likelihood {risk.likelihood} × "
-                    f"impact {risk.impact} = {risk.score} ({risk.band.lower()})",
-                    risk.mitigation or NOT_ANSWERED))
+        found = self._risk_exceptions() + self._kpi_exceptions() + self._money_exceptions()
         order = {e.partnership.id: i for i, e in enumerate(self.data.entries)}
         return sorted(found, key=lambda x: (EXCEPTION_KINDS.index(x.kind),
                                             order[x.entry.partnership.id]))
 
+    def checks(self) -> list[str]:
+        return self.data.checks([e.partnership for e in self.data.entries])
+
     # ---- tables ---------------------------------------------------------------------------
 
     def exceptions_table(self) -> Table:
-        rows: list[list[object]] = [[_name(x.entry), x.kind, x.detail, x.commentary]
-                                    for x in self.exceptions()]
-        if not rows and self.data.returned:
-            rows = [["None", "", "No exception was reported in the "
-                     f"{plural(len(self.data.returned), 'return')}", ""]]
-        return Table("Exceptions", f"Exceptions, {self.data.period}: red indicators, indicators "
-                     "that declined, overspends and high risks",
-                     ["Partnership", "Exception", "What was reported", "Commentary"], rows,
-                     widths_cm=(3.2, 2.4, 5.6, 5.3))
+        rows: list[list[object]] = [[_name(x.entry), x.kind, x.detail, x.commentary,
+                                     x.position] for x in self.exceptions]
+        if not rows and (self.kpis or self.risks or self.moneys):
+            rows = [["None", "", "No exception in the latest figures", "", ""]]
+        return Table("Exceptions", f"Exceptions as at {self.data.period}: escalated risks, "
+                     "red indicators, indicators whose rating fell, overspends beyond the "
+                     "threshold and other high risks",
+                     ["Partnership", "Exception", "What was reported", "Commentary",
+                      "Position at"], rows, widths_cm=(3.0, 2.0, 4.8, 4.3, 2.4))
 
     def performance_table(self) -> Table:
         rows: list[list[object]] = []
-        for entry in self.data.returned:
-            kpis = self.kpis(entry)
-            colours = Counter(k.rating.value for k, _, _ in kpis)
-            declined = sum(1 for _, change, _ in kpis if change == DECLINED) \
-                if entry.previous is not None else None
-            rows.append([_name(entry), len(kpis), colours["green"], colours["amber"],
-                         colours["red"], kpi_counts(k for k, _, _ in kpis).not_rated, declined])
-        return Table("Performance", f"Key Performance Indicators by RAG status, "
+        for entry in self.data.entries:
+            latest = _latest(entry)
+            if latest.kpi_position is None:
+                continue
+            colours = Counter(line.kpi.rag for line in latest.kpis)
+            rows.append([_name(entry), len(latest.kpis), colours[Rag.GREEN], colours[Rag.AMBER],
+                         colours[Rag.RED], colours[Rag.GREY],
+                         sum(1 for line in latest.kpis if line.kpi.overridden),
+                         sum(1 for line in latest.kpis if line.trend == Trend.WORSE),
+                         latest.kpi_position.label])
+        rows = with_total(rows, "Total", (1, 2, 3, 4, 5, 6, 7))
+        if rows:
+            rows[-1][8] = ""
+        return Table("Performance", f"Key Performance Indicators by RAG status as at "
                      f"{self.data.period}",
-                     ["Partnership", "Indicators", "Green", "Amber", "Red", "Not rated",
-                      f"Declined since {self.data.previous_period or 'the previous period'}"],
-                     with_total(rows, "Total", (1, 2, 3, 4, 5, 6)), total=bool(rows),
-                     widths_cm=(5.0, 2.0, 1.5, 1.5, 1.5, 1.8, 3.2))
+                     ["Partnership", "KPIs", "Green", "Amber", "Red", "Not rated",
+                      "Overridden", "Worse than the period before", "Position at"], rows,
+                     total=bool(rows), widths_cm=(3.3, 1.2, 1.3, 1.4, 1.0, 1.4, 2.1, 2.4, 2.0))
 
     def kpi_table(self) -> Table:
-        rows: list[list[object]] = []
-        for entry in self.data.returned:
-            rows.extend([_name(entry), k.name, k.target or NOT_ANSWERED,
-                         k.actual or NOT_ANSWERED, k.rating.cell, change]
-                        for k, change, _ in self.kpis(entry))
-        return Table("KPIs", f"Every indicator reported for {self.data.period}, with its change "
-                     f"since {self.data.previous_period or 'the previous period'}",
-                     ["Partnership", "Indicator", "Target", "Actual", "RAG status", "Change"],
-                     rows, rag=(4,), widths_cm=(3.2, 3.8, 2.2, 2.2, 2.2, 2.9))
+        return kpi_table("KPIs", f"Every indicator as at {self.data.period}, with its trend "
+                         "since the period before", self.kpis)
 
     def risks_table(self) -> Table:
-        return risk_table("Risks", f"Risks reported for {self.data.period}, highest score first",
-                          self.risks())
+        return risk_table("Risks", f"Risks as at {self.data.period}: those at or above the "
+                          f"escalation score ({self.matrix.escalate_at}) first, then by "
+                          "residual score", self.risks)
+
+    def heat_table(self) -> Table:
+        return heat_map_table("Heat map", f"Heat map of residual risk scores as at "
+                              f"{self.data.period}, by risk id", self.risks, self.matrix)
 
     def budgets_table(self) -> Table:
-        rows: list[list[object]] = []
-        for entry in self.data.returned:
-            money = self.budget(entry)
-            rows.append([_name(entry), money.budget, money.forecast, money.variance, money.share,
-                         text_answer(_return_of(entry).answers, "budget_commentary")
-                         or NOT_ANSWERED])
-        rows = with_total(rows, "Total", (1, 2, 3))
-        if rows:
-            total = rows[-1]
-            total[4] = total[3] / total[1] if isinstance(total[1], int | float) and total[1] \
-                and isinstance(total[3], int | float) else None
-        return Table("Budgets", f"Budget and forecast outturn for the year, as at "
-                     f"{self.data.period}",
-                     ["Partnership", "Budget (£)", "Forecast (£)",
-                      "Variance (£, forecast minus budget)", "Variance (% of budget)",
-                      "Commentary"], rows, money=(1, 2, 3), percent=(4,), total=bool(rows),
-                     widths_cm=(3.2, 2.1, 2.1, 2.2, 1.9, 5.0))
+        return money_table("Budgets", f"Gross budget, the council's contribution and the "
+                           f"forecast outturn for the year, as at {self.data.period}",
+                           self.moneys)
 
     def _listed(self, field_id: str, columns: tuple[str, ...]) -> list[Sequence[object]]:
         rows: list[Sequence[object]] = []
@@ -249,9 +258,9 @@ class _Update(layout.CommitteePaper):
                      widths_cm=(3.6, 5.0, 7.9))
 
     def lessons_table(self) -> Table:
-        rows: list[list[object]] = [
-            [_name(e), text_answer(_return_of(e).answers, "lessons_learned")]
-            for e in self.data.returned if text_answer(_return_of(e).answers, "lessons_learned")]
+        lessons = [(e, str(_return_of(e).answers.get("lessons_learned") or "").strip())
+                   for e in self.data.returned]
+        rows: list[list[object]] = [[_name(e), text] for e, text in lessons if text]
         if not rows and self.data.returned:
             rows = [["None reported", ""]]
         return Table("Lessons learned", f"Lessons learned, {self.data.period}",
@@ -268,15 +277,18 @@ class _Update(layout.CommitteePaper):
 
     def annex_tables(self) -> list[Table]:
         return [self.exceptions_table(), self.performance_table(), self.kpi_table(),
-                self.risks_table(), self.budgets_table(), self.issues_table(),
-                self.opportunities_table(), self.lessons_table(), self.missing_table()]
+                self.heat_table(), self.risks_table(), self.budgets_table(),
+                self.issues_table(), self.opportunities_table(), self.lessons_table(),
+                self.missing_table()]
 
     def left_out(self) -> tuple[Sequence[MonitoringEntry], str]:
         return self.data.missing, f"with no accepted return for {self.data.period}"
 
     def coverage(self) -> list[tuple[str, object]]:
-        return [("Period", period_text(self.data.period)),
-                ("Compared with", self.data.previous_period or "Not applicable"),
+        return [("Period", self.data.period.text),
+                ("Figures", f"Each partnership's latest accepted figures as at "
+                            f"{self.data.period}; {self.data.position_text}"),
+                ("Compared with", str(self.data.previous_period)),
                 ("Compiled on", self.data.today),
                 ("Partnerships expected to return", len(self.data.entries)),
                 ("Accepted returns", len(self.data.returned)),
@@ -289,29 +301,39 @@ class _Update(layout.CommitteePaper):
         doc = self.opening(subject=f"{self.committee}: partnership monitoring update, "
                                    f"{data.period}",
                            keywords="partnerships; monitoring; exceptions",
-                           period_covered=period_text(data.period))
+                           period_covered=f"{data.period.text}; figures: "
+                                          f"{data.position_text}")
         paper.add_heading(doc, "Summary", 1)
         self.summary(doc)
-
         layout.write_section(
             doc, "Exceptions", self.exceptions_table(),
-            intro="Indicators rated Red, indicators whose rating fell since "
-                  f"{data.previous_period or 'the previous period'}, forecast overspends and "
-                  "risks scored high or very high (likelihood times impact of 10 or more).")
-        layout.write_section(doc, "Performance", self.performance_table(), self.kpi_table())
-        layout.write_section(doc, "Risks", self.risks_table(),
-                             intro=f"Each risk is scored {layout.RISK_SCORING}.")
+            intro=f"Risks at or above the escalation score of {self.matrix.escalate_at} "
+                  "(escalated to the corporate risk register), indicators rated Red, "
+                  f"indicators whose rating fell since {data.previous_period}, forecast "
+                  f"overspends beyond {data.conventions.variance.wording} of the budget, and "
+                  "other risks scored high or very high. Each figure is the partnership's "
+                  "latest accepted figure; 'Position at' says which period it comes from.")
+        layout.write_section(
+            doc, "Performance", self.performance_table(), self.kpi_table(),
+            intro="Each indicator's RAG rating is worked out from its actual, its target, "
+                  "which way is better and its amber tolerance. A rating the Business "
+                  "Manager gave instead is shown as an override, with the rating worked "
+                  "out. The trend compares the actual with the period before, in words and "
+                  "arrows.")
+        self.risk_section(doc)
         layout.write_section(
             doc, "Budgets", self.budgets_table(),
-            intro="The variance is the forecast outturn minus the budget, so a positive variance "
-                  "is an overspend.")
+            intro="The gross budget and the council's own contribution are side by side. The "
+                  "variance is the forecast outturn minus the budget, so a positive variance "
+                  "is an overspend; the movement is this forecast minus the last one.")
         self.budget_chart(doc)
         layout.write_section(doc, "Issues, opportunities and lessons learned",
                              self.issues_table(), self.opportunities_table(), self.lessons_table())
         layout.write_gaps(
             doc, f"Partnerships with no return for {data.period}", data.missing,
-            intro="These partnerships have no accepted monitoring return for the period, so they "
-                  "are not in the figures above:",
+            intro="These partnerships have no accepted monitoring return for the period; any "
+                  "figures above for them come from an earlier period, as 'Position at' "
+                  "says:",
             none=f"None: every partnership expected to return has an accepted {data.period} "
                  "return." if data.entries else "None: no partnership is expected to return.",
             table=self.missing_table())
@@ -319,17 +341,34 @@ class _Update(layout.CommitteePaper):
         self.closing(doc, annex_name)
         return doc
 
+    def risk_section(self, doc: DocumentObject) -> None:
+        paper.add_heading(doc, "Risks", 1)
+        paper.add_paragraph(doc, f"Each risk is scored {self.matrix.scoring()}, before "
+                                 "mitigation (inherent) and after it (residual). Risks whose "
+                                 f"residual score is {self.matrix.escalate_at} or more are "
+                                 "escalated to the corporate risk register and listed first.")
+        if self.risks:
+            layout.add_heat_map(doc, self.risks, self.matrix,
+                                f"Residual risk scores as at {self.data.period}")
+        else:
+            paper.add_paragraph(doc, "No returns yet: no risk is scored, so there is no "
+                                     "heat map.")
+        self.heat_table().add_to(doc)
+        self.risks_table().add_to(doc)
+
     def summary(self, doc: DocumentObject) -> None:
         data = self.data
         points = [f"{len(data.returned)} of {plural(len(data.entries), 'partnership')} expected "
-                  f"to return have an accepted monitoring return for {period_text(data.period)}."]
-        if not data.returned:
+                  f"to return have an accepted monitoring return for {data.period.text}.",
+                  f"The figures are each partnership's latest accepted figures: "
+                  f"{data.position_text}."]
+        if not (self.kpis or self.risks or self.moneys):
             points.append("No returns yet: there are no indicators, risks or budgets to report "
                           "for the period.")
         else:
-            kinds = Counter(x.kind for x in self.exceptions())
+            kinds = Counter(x.kind for x in self.exceptions)
             points.append(f"{plural(sum(kinds.values()), 'exception')}: " + ", ".join(
-                f"{kinds[k]} {k.lower()}" for k in EXCEPTION_KINDS) + ".")
+                plural(kinds[k], *COUNTED[k]) for k in EXCEPTION_KINDS) + ".")
         if data.missing:
             points.append("No accepted return from: " + "; ".join(
                 f"{e.partnership.name} ({e.state})" for e in data.missing) + ".")
@@ -338,22 +377,24 @@ class _Update(layout.CommitteePaper):
         layout.write_pieces(doc, self.officer.pieces("executive summary"))
 
     def budget_chart(self, doc: DocumentObject) -> None:
-        layout.add_budget_chart(doc, [self.budget(e) for e in self.data.returned],
-                         f"Budget against forecast outturn by partnership, {self.data.period}")
+        layout.add_budget_chart(doc, self.moneys,
+                                f"Budget against forecast outturn by partnership, as at "
+                                f"{self.data.period}")
 
     def financial_figures(self) -> list[str]:
-        budgets = [self.budget(e) for e in self.data.returned]
-        if not budgets:
+        if not self.moneys:
             return []
-        budget, forecast, variance = (_money_text(total(values)) for values in (
-            (b.budget for b in budgets), (b.forecast for b in budgets),
-            (b.variance for b in budgets)))
-        return [f"The returns give budgets totalling {budget} and a forecast outturn of "
-                f"{forecast}: a variance of {variance}."]
+        budget, contribution, forecast, variance = (_money_text(total(values)) for values in (
+            (m.budget for m in self.moneys), (m.contribution for m in self.moneys),
+            (m.forecast for m in self.moneys), (m.variance for m in self.moneys)))
+        return [f"The latest returns, {self.data.position_text}, give gross budgets totalling "
+                f"{budget} and a forecast outturn of {forecast}: a variance of {variance}. "
+                f"The council's own contribution to these partnerships is {contribution}."]
 
     def risk_figures(self) -> list[str]:
-        if not self.data.returned:
+        if not self.risks:
             return []
-        high = [r for r in self.risks() if r.high]
-        return [f"{plural(len(high), 'risk')} {'is' if len(high) == 1 else 'are'} scored high or "
-                "very high (see Exceptions and Risks)."]
+        escalated = [r for r in self.risks if r.risk.escalated]
+        return [f"{plural(len(escalated), 'risk')} {'is' if len(escalated) == 1 else 'are'} at "
+                f"or above the escalation score of {self.matrix.escalate_at} (see Exceptions "
+                "and Risks)."]

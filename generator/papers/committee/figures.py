@@ -1,10 +1,12 @@
 """What the committee papers report: each partnership's current returns, its gaps and trends.
 
 `gather_scrutiny` collects, for every in-scope partnership in the register, the accepted annual
-review of a cycle, the accepted review of the cycle before (for the direction of travel), the
-latest accepted monitoring return, and - when there is no accepted review - why not, in words
-(outstanding, overdue, rejected, only from an earlier cycle, never issued, or not yet due).
-`gather_cgb` does the same for the monitoring returns of one period (e.g. "2026-Q4").
+review of a cycle, the accepted review of the cycle before (for the direction of travel),
+its latest figures (`latest`: indicators, risks and money, each from the latest accepted
+return that gives them, with its period), and - when there is no accepted review - why not,
+in words (outstanding, overdue, rejected, only from an earlier cycle, never issued, or not yet
+due). `gather_cgb` does the same for the monitoring returns of one period ("Q3 2026/27"), with
+the latest figures as at that period: the same figures, from the same returns.
 
 Nothing here writes a document: the papers and the data annex are built from these objects.
 """
@@ -17,29 +19,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.council_year import (
+    Period,
+    last_quarter,
     long_date,
     normal_cycle,
-    normal_period,
+    parse_period,
     previous_cycle,
-    previous_period,
+    stored_period,
 )
 from generator.errors import ReportError
 from generator.formdefs import FormDefinition, load_definition
 from generator.framework import Framework, Phase, Scale
-from generator.money import stored_money, tidy_amount
+from generator.money import tidy_amount
+from generator.papers.committee.latest import Conventions, Latest, author_checks, gather_latest
 from generator.register import Partnership, Register, read_register
 from generator.returns.tracker import StatusRow, status_rows
 from generator.store import Return, Store
-from generator.vocabulary import (
-    BUDGET,
-    FORECAST,
-    KPIS,
-    MONITORING,
-    PERIOD,
-    REVIEW,
-    RISKS,
-    PaperField,
-)
+from generator.vocabulary import MONITORING, REVIEW, PaperField
 from generator.workspace import Workspace
 
 # Direction of travel of a rating against the previous cycle (or period).
@@ -47,10 +43,6 @@ IMPROVED = "improved ↑"
 UNCHANGED = "unchanged →"
 DECLINED = "declined ↓"
 NEW = "new"
-
-# Risk score (likelihood x impact, each 1 to 5) bands: (lowest, highest, name).
-RISK_BANDS = ((1, 4, "Low"), (5, 9, "Medium"), (10, 15, "High"), (16, 25, "Very high"))
-HIGH_BANDS = ("High", "Very high")
 
 # Review and monitoring states of a partnership.
 ACCEPTED = "accepted"
@@ -63,42 +55,6 @@ NOT_ISSUED = "not issued"
 NOT_DUE = "not due"
 GAP_STATES = (OUTSTANDING, OVERDUE, REJECTED, EARLIER_CYCLE, NOT_ISSUED)
 
-# --------------------------------------------------------------------------- money
-
-
-@dataclass(frozen=True)
-class Finance:
-    """A partnership's money in a paper: budget and forecast outturn from a monitoring return,
-    cashable savings from a review, and where they came from."""
-
-    partnership: Partnership
-    budget: float | None
-    forecast: float | None
-    savings: float | None = None
-    source: str = ""
-
-    @property
-    def variance(self) -> float | None:
-        """Forecast minus budget (an overspend is positive), when both were given."""
-        if self.budget is None or self.forecast is None:
-            return None
-        return tidy_amount(self.forecast - self.budget)
-
-    @property
-    def share(self) -> float | None:
-        """The variance as a share of the budget."""
-        variance = self.variance
-        return variance / self.budget if variance is not None and self.budget else None
-
-
-def monitoring_finance(partnership: Partnership, ret: Return | None) -> Finance:
-    """The budget and forecast a monitoring return gives (none without a return)."""
-    if ret is None:
-        return Finance(partnership, None, None, source="no monitoring return")
-    return Finance(partnership, stored_money(ret.answers.get(BUDGET.id)),
-                   stored_money(ret.answers.get(FORECAST.id)),
-                   source=f"monitoring return {ret.period or ''}".strip())
-
 
 def total(values: Iterable[float | None]) -> float | int:
     """The sum of the amounts given, rounded to the penny."""
@@ -106,18 +62,6 @@ def total(values: Iterable[float | None]) -> float | int:
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def _key(text: object) -> str:
-    return " ".join(str(text or "").split()).casefold()
-
-
-def _rows(answers: dict[str, Any], field_id: str) -> list[dict[str, Any]]:
-    value = answers.get(field_id)
-    if not isinstance(value, list):
-        return []
-    return [row for row in value if isinstance(row, dict)
-            and any(str(v or "").strip() for v in row.values())]
 
 
 def text_answer(answers: dict[str, Any], field_id: str) -> str:
@@ -180,104 +124,6 @@ def direction(current: Rating, previous: Rating | None) -> str:
     return UNCHANGED
 
 
-# --------------------------------------------------------------------------- KPIs and risks
-
-
-@dataclass(frozen=True)
-class Kpi:
-    name: str
-    target: str
-    actual: str
-    rating: Rating
-    commentary: str
-
-    @property
-    def met(self) -> bool | None:
-        """True for Green, False for Amber or Red, None when not rated."""
-        if self.rating.value == "green":
-            return True
-        if self.rating.value in ("amber", "red"):
-            return False
-        return None
-
-
-def kpis_of(answers: dict[str, Any], rag_scale: Scale) -> list[Kpi]:
-    return [Kpi(str(row.get("name") or "").strip() or "Unnamed indicator",
-                str(row.get("target") or "").strip(), str(row.get("actual") or "").strip(),
-                rating(rag_scale, row.get("rag")), str(row.get("commentary") or "").strip())
-            for row in _rows(answers, KPIS.id)]
-
-
-@dataclass(frozen=True)
-class KpiCounts:
-    reported: int = 0
-    met: int = 0
-    not_met: int = 0
-    not_rated: int = 0
-
-
-def kpi_counts(kpis: Iterable[Kpi]) -> KpiCounts:
-    kpis = list(kpis)
-    return KpiCounts(len(kpis), sum(1 for k in kpis if k.met is True),
-                     sum(1 for k in kpis if k.met is False),
-                     sum(1 for k in kpis if k.met is None))
-
-
-def _score_part(value: Any) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 1 <= number <= 5 else None
-
-
-def risk_band(score: int | None) -> str:
-    if score is None:
-        return "Not scored"
-    for low, high, name in RISK_BANDS:
-        if low <= score <= high:
-            return name
-    return "Not scored"
-
-
-@dataclass(frozen=True)
-class Risk:
-    partnership: Partnership
-    description: str
-    likelihood: int | None
-    impact: int | None
-    mitigation: str
-    owner: str
-    source: str
-
-    @property
-    def score(self) -> int | None:
-        if self.likelihood is None or self.impact is None:
-            return None
-        return self.likelihood * self.impact
-
-    @property
-    def band(self) -> str:
-        return risk_band(self.score)
-
-    @property
-    def high(self) -> bool:
-        return self.band in HIGH_BANDS
-
-
-def risks_of(answers: dict[str, Any], partnership: Partnership, source: str) -> list[Risk]:
-    return [Risk(partnership, str(row.get("description") or "").strip() or "Unnamed risk",
-                 _score_part(row.get("likelihood")), _score_part(row.get("impact")),
-                 str(row.get("mitigation") or "").strip(), str(row.get("owner") or "").strip(),
-                 source)
-            for row in _rows(answers, RISKS.id)]
-
-
-def top_risks(risks: Iterable[Risk], count: int) -> list[Risk]:
-    """The highest-scoring risks first; unscored risks last; ties keep their order."""
-    return sorted(risks, key=lambda r: -(r.score or 0))[:count]
-
-
 # --------------------------------------------------------------------------- store look-ups
 
 
@@ -288,10 +134,6 @@ def _latest(returns: Iterable[Return]) -> dict[str, Return]:
         if ret.partnership_id:
             latest[ret.partnership_id] = ret
     return latest
-
-
-def _return_period(ret: Return) -> str:
-    return normal_period(ret.period or text_answer(ret.answers, PERIOD.id))
 
 
 def _issue_state(rows: list[StatusRow]) -> StatusRow | None:
@@ -324,17 +166,19 @@ def _accepted_words(ret: Return, what: str) -> tuple[str, str]:
 @dataclass(frozen=True)
 class _Sources:
     """What both papers read besides the store: the framework, the definitions of the forms
-    they read and the register."""
+    they read, the register and the workspace's threshold for explaining a variance."""
 
     framework: Framework
     definitions: dict[str, FormDefinition]
     register: Register
+    conventions: Conventions
 
     @classmethod
     def read(cls, ws: Workspace) -> _Sources:
         framework = ws.framework()
         return cls(framework, _definitions(ws, framework),
-                   read_register(ws.path("register"), framework))
+                   read_register(ws.path("register"), framework),
+                   Conventions(framework, ws.variance_limit))
 
 
 @dataclass
@@ -356,7 +200,7 @@ class ReviewEntry(Entry):
     review: Return | None = None
     previous: Return | None = None
     earlier: Return | None = None
-    monitoring: Return | None = None
+    latest: Latest | None = None
 
     @property
     def gap(self) -> bool:
@@ -369,10 +213,37 @@ class ReviewEntry(Entry):
 
 
 class _Figures:
-    """What both papers' figures share: the framework and the definitions of the forms read."""
+    """What both papers' figures share: the framework, the definitions of the forms read,
+    and each partnership's latest figures as at a period (`latest`, by partnership id)."""
 
     framework: Framework
     definitions: dict[str, FormDefinition]
+    as_at: Period
+    latest: dict[str, Latest]
+    conventions: Conventions
+
+    def checks(self, partnerships: Sequence[Partnership]) -> list[str]:
+        """What the report author should look at before publishing (never in the paper)."""
+        return author_checks((self.latest[p.id] for p in partnerships if p.id in self.latest),
+                             self.conventions)
+
+    @property
+    def forecast(self) -> bool:
+        """Whether any figure used is a forecast: not yet the year's Quarter 4 outturn."""
+        positions = [p for e in self.latest.values()
+                     for p in (e.kpi_position, e.risk_position,
+                               e.money.position if e.money else None) if p is not None]
+        return not positions or not all(p.outturn for p in positions)
+
+    @property
+    def position_text(self) -> str:
+        """'position at Q3 2026/27 (forecast)', or 'outturn at Q4 2026/27': the period of the
+        latest figures used (at most `as_at`), and whether they are a forecast."""
+        periods = [p.period for e in self.latest.values()
+                   for p in (e.kpi_position, e.risk_position,
+                             e.money.position if e.money else None) if p is not None]
+        period = max(periods, default=self.as_at)
+        return f"position at {period} (forecast)" if self.forecast else f"outturn at {period}"
 
     def scale_of(self, wanted: PaperField, column: str | None = None) -> Scale:
         """The answer scale of a field the papers read (of one column, for a table)."""
@@ -406,6 +277,9 @@ class ScrutinyData(_Figures):
     entries: list[ReviewEntry]
     out_of_scope: list[Partnership]
     today: dt.date
+    as_at: Period
+    latest: dict[str, Latest]
+    conventions: Conventions
 
     @property
     def expected(self) -> list[ReviewEntry]:
@@ -425,12 +299,19 @@ class ScrutinyData(_Figures):
 
 
 
+def scrutiny_as_at(ws: Workspace, cycle: str) -> Period:
+    """The period the annual report's figures are as at: the workspace's quarter for the
+    current council year, Quarter 4 (the outturn) for an earlier or later one."""
+    return ws.period if normal_cycle(ws.cycle) == cycle else last_quarter(cycle)
+
+
 def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
                     today: dt.date | None = None) -> ScrutinyData:
     """Every in-scope partnership with its current review (or its gap) for `cycle`."""
     today = today or dt.date.today()
     cycle = normal_cycle(cycle or ws.cycle)
     before = previous_cycle(cycle)
+    as_at = scrutiny_as_at(ws, cycle)
     sources = _Sources.read(ws)
     register = sources.register
     with Store(ws.path("store")) as store:
@@ -439,18 +320,18 @@ def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
             if before else {}
         accepted = store.current_returns(form_type=REVIEW)
         rows = [r for r in status_rows(store, cycle=cycle, today=today) if r.form == REVIEW]
-        monitoring = {p.id: store.latest_accepted(p.id, MONITORING) for p in register.in_scope}
+        latest = gather_latest(store, register.in_scope, as_at, sources.framework)
     earlier = _latest(r for r in accepted if (r.cycle or "") < cycle)
     established = sources.definitions[REVIEW].phase
     entries = []
     for p in register.in_scope:
         entry = ReviewEntry(p, ACCEPTED, "", current.get(p.id), previous.get(p.id),
-                            earlier.get(p.id), monitoring.get(p.id))
+                            earlier.get(p.id), latest[p.id])
         entry.state, entry.state_text = _review_state(
             entry, [r for r in rows if r.partnership_id == p.id], cycle, established)
         entries.append(entry)
     return ScrutinyData(cycle, before, sources.framework, sources.definitions, entries,
-                        register.out_of_scope, today)
+                        register.out_of_scope, today, as_at, latest, sources.conventions)
 
 
 def _review_state(entry: ReviewEntry, rows: list[StatusRow], cycle: str,
@@ -483,21 +364,28 @@ def _review_state(entry: ReviewEntry, rows: list[StatusRow], cycle: str,
 
 @dataclass
 class MonitoringEntry(Entry):
-    """One partnership in the monitoring update for a period."""
+    """One partnership in the monitoring update for a period: its return for the period (or
+    why there is none), and its latest figures as at the period."""
 
     ret: Return | None = None
-    previous: Return | None = None
+    latest: Latest | None = None
 
 
 @dataclass
 class CgbData(_Figures):
-    period: str
-    previous_period: str | None
+    period: Period
     framework: Framework
     definitions: dict[str, FormDefinition]
     entries: list[MonitoringEntry]
     today: dt.date
+    as_at: Period
+    latest: dict[str, Latest]
+    conventions: Conventions
     out_of_scope: list[Partnership] = field(default_factory=list)
+
+    @property
+    def previous_period(self) -> Period:
+        return self.period.previous
 
     @property
     def returned(self) -> list[MonitoringEntry]:
@@ -517,33 +405,32 @@ def gather_cgb(ws: Workspace, *, period: str | None = None,
     partnership sent a monitoring form for the period.
     """
     today = today or dt.date.today()
-    period = normal_period(period or ws.period)
-    before = previous_period(period)
+    wanted = parse_period(period, ws.cycle) if period else ws.period
     sources = _Sources.read(ws)
     with Store(ws.path("store")) as store:
         accepted = store.current_returns(form_type=MONITORING)
         issued = [i for i in store.all_issued(form_type=MONITORING)
-                  if normal_period(i.period) == period]
+                  if stored_period(i.period) == wanted]
         issue_ids = {i.issue_id for i in issued}
         rows = [r for r in status_rows(store, today=today) if r.issue in issue_ids]
-    this = _latest(r for r in accepted if _return_period(r) == period)
-    last = _latest(r for r in accepted if before and _return_period(r) == before)
-    asked = {i.partnership_id for i in issued}
-    established = sources.definitions[MONITORING].phase
+        this = _latest(r for r in accepted if stored_period(r.period) == wanted)
+        asked = {i.partnership_id for i in issued}
+        established = sources.definitions[MONITORING].phase
+        expected = [p for p in sources.register.in_scope
+                    if p.phase == established or p.id in asked or p.id in this]
+        latest = gather_latest(store, expected, wanted, sources.framework)
     entries = []
-    for p in sources.register.in_scope:
-        if p.phase != established and p.id not in asked and p.id not in this:
-            continue
-        entry = MonitoringEntry(p, ACCEPTED, "", this.get(p.id), last.get(p.id))
+    for p in expected:
+        entry = MonitoringEntry(p, ACCEPTED, "", this.get(p.id), latest[p.id])
         entry.state, entry.state_text = _monitoring_state(
-            entry, [r for r in rows if r.partnership_id == p.id], period)
+            entry, [r for r in rows if r.partnership_id == p.id], wanted)
         entries.append(entry)
-    return CgbData(period, before, sources.framework, sources.definitions, entries, today,
-                   sources.register.out_of_scope)
+    return CgbData(wanted, sources.framework, sources.definitions, entries, today, wanted,
+                   latest, sources.conventions, sources.register.out_of_scope)
 
 
 def _monitoring_state(entry: MonitoringEntry, rows: list[StatusRow],
-                      period: str) -> tuple[str, str]:
+                      period: Period) -> tuple[str, str]:
     """(state, words) of a partnership's monitoring return for the period: accepted, or why
     there is none (`rows`: the status of the forms issued to it for the period)."""
     if entry.ret is not None:

@@ -16,20 +16,28 @@ from docx.table import Table as DocxTable
 
 from generator.errors import LibreOfficeMissing, ReportError, ToolkitError, WorkspaceError
 from generator.fileio import unused_path, write_together
+from generator.framework import RiskMatrix
 from generator.money import format_money
 from generator.office import charts
 from generator.office import word as paper
 from generator.office.excel import workbook_bytes
 from generator.office.libreoffice import convert
 from generator.papers.committee.annex import annex_workbook
-from generator.papers.committee.figures import Entry, Finance
+from generator.papers.committee.figures import Entry
+from generator.papers.committee.latest import Money, RiskLine
 from generator.papers.committee.officer_text import (
     PLACEHOLDER_PREFIX,
     OfficerText,
     Piece,
     exempt_piece,
 )
-from generator.papers.committee.tables import TABLE_TEXT_PT, TABLE_TEXT_STYLE, Table
+from generator.papers.committee.tables import (
+    TABLE_TEXT_PT,
+    TABLE_TEXT_STYLE,
+    Table,
+    add_tables,
+    heat_map_cells,
+)
 from generator.wording import plural
 from generator.workspace import Workspace, bundled_templates_dir
 
@@ -38,16 +46,38 @@ TEMPLATE_NAME = "committee-paper.docx"
 
 @dataclass
 class PaperResult:
-    """What compiling a paper wrote, and anything the officer should know."""
+    """What compiling a paper wrote, and anything the officer should know: `checks` are
+    what the report author should look at before publishing (also written beside the paper
+    in `checks_file`, never inside it)."""
 
     docx: Path
     xlsx: Path
     pdf: Path | None = None
     notes: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    checks_file: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"docx": str(self.docx), "xlsx": str(self.xlsx),
-                "pdf": str(self.pdf) if self.pdf else None, "notes": list(self.notes)}
+                "pdf": str(self.pdf) if self.pdf else None, "notes": list(self.notes),
+                "to_check": list(self.checks),
+                "to_check_file": str(self.checks_file) if self.checks_file else None}
+
+
+CHECKS_SUFFIX = " - to check before publishing.txt"
+
+
+def checks_note(title: str, checks: Sequence[str]) -> str:
+    """The note beside a paper: what its author should look at before publishing it."""
+    lines = [f"{title}: to check before publishing",
+             "",
+             "This note is for the report author and is not part of the paper. Each point is "
+             "something the figures say that the paper's ratings or the returns do not "
+             "explain; check it with the Business Manager, and correct the return or explain "
+             "it in the paper, before the paper is published.",
+             ""]
+    lines += [f"- {check}" for check in checks] or ["Nothing was found to check."]
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- document pieces
@@ -113,13 +143,15 @@ def front_sheet(doc: DocumentObject, rows: Sequence[tuple[str, Piece]]) -> None:
 # --------------------------------------------------------------------------- outputs
 
 
-def output_paths(folder: Path, stem: str) -> tuple[Path, Path, Path]:
-    """Free .docx, .xlsx and .pdf paths sharing one stem (stem, stem-2, ...): never overwrite."""
+def output_paths(folder: Path, stem: str) -> tuple[Path, Path, Path, Path]:
+    """Free .docx, .xlsx, .pdf and to-check note paths sharing one stem (stem, stem-2, ...):
+    never overwrite."""
     folder.mkdir(parents=True, exist_ok=True)
     n = 1
     while True:
         name = stem if n == 1 else f"{stem}-{n}"
-        paths = tuple(folder / f"{name}{ext}" for ext in (".docx", ".xlsx", ".pdf"))
+        paths = tuple(folder / f"{name}{ext}" for ext in (".docx", ".xlsx", ".pdf",
+                                                         CHECKS_SUFFIX))
         if all(unused_path(p) == p for p in paths):
             return paths  # type: ignore[return-value]
         n += 1
@@ -137,11 +169,22 @@ def make_pdf(docx_path: Path, notes: list[str]) -> Path | None:
     return None
 
 
-def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], docx_path: Path,
-                 xlsx_path: Path,
+@dataclass(frozen=True)
+class Outputs:
+    """Where a paper goes: the paper, its annex and the note of what to check."""
+
+    docx: Path
+    xlsx: Path
+    checks: Path
+
+
+def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], outputs: Outputs,
                  annex_tables: Sequence[Table], about: Sequence[tuple[str, object]],
-                 officer: OfficerText, notes: list[str], *, pdf: bool) -> PaperResult:
-    """Save the paper and its annex, note what the author has still to write, make the PDF."""
+                 officer: OfficerText, notes: list[str], checks: Sequence[str], *,
+                 pdf: bool) -> PaperResult:
+    """Save the paper, its annex and the note of what to check, note what the author has
+    still to write, make the PDF."""
+    docx_path, xlsx_path = outputs.docx, outputs.xlsx
     annex = workbook_bytes(annex_workbook(annex_tables, about=about))
     if callable(doc):
         # Built after the annex, whose workbook is gone by then: the two at once took 140 MB
@@ -149,9 +192,12 @@ def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], docx_path: 
         # workbook, cells to their sheet), so it is only gone once the cycle collector has run.
         gc.collect()
         doc = doc()
+    title = doc.core_properties.title or docx_path.stem
     try:
-        # The paper and its annex are published together: both are saved, or neither.
-        write_together([(docx_path, paper.document_bytes(doc)), (xlsx_path, annex)])
+        # The paper and its annex are published together: both are saved, or neither (and
+        # the note of what to check with them).
+        write_together([(docx_path, paper.document_bytes(doc)), (xlsx_path, annex),
+                        (outputs.checks, checks_note(title, checks).encode("utf-8"))])
     except OSError as exc:
         raise ReportError(f"Cannot save {docx_path.name} and its annex in {docx_path.parent}: "
                           f"{exc.strerror or exc}; nothing was saved") from None
@@ -160,7 +206,7 @@ def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], docx_path: 
         notes.append(f"{plural(len(placeholders), 'part')} of the paper still to be completed by "
                      f"the report author: {'; '.join(placeholders)} (edit {officer.source} and "
                      "compile again, or complete them in Word)")
-    result = PaperResult(docx_path, xlsx_path, None, notes)
+    result = PaperResult(docx_path, xlsx_path, None, notes, list(checks), outputs.checks)
     if pdf:
         result.pdf = make_pdf(docx_path, notes)
     return result
@@ -181,7 +227,7 @@ def officer_values(ws: Workspace, **extra: str) -> dict[str, str]:
         "priority": framework.strategy.get("priority", ""),
         "key_decision_threshold": key_decision_threshold(ws),
         "cycle": ws.cycle,
-        "period": ws.period,
+        "period": str(ws.period),
     }
     values.update(extra)
     return values
@@ -199,7 +245,7 @@ def key_decision_threshold(ws: Workspace) -> str:
 MOST_BARS = 20
 
 
-def add_budget_chart(doc: DocumentObject, shown: Sequence[Finance], title: str,
+def add_budget_chart(doc: DocumentObject, shown: Sequence[Money], title: str,
                      caption: str | None = None) -> None:
     """Budget against forecast outturn, one pair of bars per partnership."""
     shown = [s for s in shown if s.budget is not None or s.forecast is not None]
@@ -223,16 +269,36 @@ def add_budget_chart(doc: DocumentObject, shown: Sequence[Finance], title: str,
     paper.add_picture_with_alt(doc, png, alt_text=alt, title=title, caption=caption)
 
 
-# How a risk is scored, as both papers and their annexes say it.
-RISK_SCORING = ("likelihood (1 to 5) times impact (1 to 5): low 1 to 4, medium 5 to 9, "
-                "high 10 to 15, very high 16 to 25")
+def add_heat_map(doc: DocumentObject, lines: Sequence[RiskLine], matrix: RiskMatrix,
+                 title: str) -> None:
+    """The heat map of residual risk scores, labelled by risk id, with its alt text."""
+    rows, columns, cells, fills = heat_map_cells(lines, matrix)
+    png = charts.grid_chart(rows, columns, cells, fills, title=title,
+                            row_label="Likelihood (after mitigation)",
+                            column_label="Impact (after mitigation)")
+    placed = [f"{r.id} ({r.risk.description}) at likelihood {r.risk.likelihood} and impact "
+              f"{r.risk.impact}, {r.risk.score} {r.risk.band.lower()}"
+              for r in sorted(lines, key=lambda r: -(r.risk.score or 0))
+              if r.risk.score is not None]
+    alt = (f"{title}. A five by five grid of likelihood (rows) against impact (columns) "
+           f"after mitigation, each cell coloured by its band and labelled with its score, "
+           "its band and the risks scored there. "
+           + ("Risks, highest score first: " + "; ".join(placed) + "." if placed
+              else "No risk is scored.") + " The table that follows gives the same data.")
+    paper.add_picture_with_alt(doc, png, alt_text=alt, title=title,
+                               caption=f"{title} (the table below gives the same data)")
 
-# What the annex's About sheet says of the figures, the same in both papers.
-ANNEX_NOTES: list[tuple[str, object]] = [
-    ("Money", "Pounds sterling; variance is forecast minus budget (a positive variance is an "
-              "overspend)"),
-    ("Risk score", RISK_SCORING.capitalize()),
-]
+
+def annex_notes(matrix: RiskMatrix) -> list[tuple[str, object]]:
+    """What the annex's About sheet says of the figures, the same in both papers."""
+    return [
+        ("Money", "Pounds sterling; variance is forecast minus budget (a positive variance is "
+                  "an overspend); the movement is this forecast minus the last one"),
+        ("Risk score", f"Residual (after mitigation): {matrix.scoring()}; escalated to the "
+                       f"corporate risk register at {matrix.escalate_at} or more"),
+        ("Position at", "The period each figure comes from: each partnership's latest "
+                        "accepted return; a forecast until the Quarter 4 outturn is in"),
+    ]
 
 
 def write_section(doc: DocumentObject, heading: str, *tables: Table, intro: str = "") -> None:
@@ -240,8 +306,7 @@ def write_section(doc: DocumentObject, heading: str, *tables: Table, intro: str 
     paper.add_heading(doc, heading, 1)
     if intro:
         paper.add_paragraph(doc, intro)
-    for table in tables:
-        table.add_to(doc)
+    add_tables(doc, tables)
 
 
 def write_gaps(doc: DocumentObject, heading: str, gaps: Sequence[Entry],
@@ -302,7 +367,8 @@ class CommitteePaper(ABC):
     def about(self) -> list[tuple[str, object]]:
         """The annex's About sheet."""
         return [("Paper", self.title), ("Council", self.ws.council),
-                ("Committee", self.committee), *self.coverage(), *ANNEX_NOTES]
+                ("Committee", self.committee), *self.coverage(),
+                *annex_notes(self.ws.framework().risk_matrix)]
 
     def opening(self, *, subject: str, keywords: str, period_covered: str) -> DocumentObject:
         """A new paper with its properties, its title, the front sheet, the purpose and the
@@ -373,6 +439,10 @@ class CommitteePaper(ABC):
         write_pieces(doc, self.officer.pieces("background papers") or [Piece("None.")])
 
     @abstractmethod
+    def checks(self) -> list[str]:
+        """What the report author should look at before publishing (never in the paper)."""
+
+    @abstractmethod
     def left_out(self) -> tuple[Sequence[Entry], str]:
         """The partnerships the paper's figures leave out, and why in a phrase ("with no
         accepted return for 2026-Q4"), for the officer's notes."""
@@ -386,7 +456,9 @@ class CommitteePaper(ABC):
             notes.append(f"{plural(len(entries), 'partnership')} {why}: " + "; ".join(
                 f"{e.partnership.id} {e.partnership.name} ({e.state})" for e in entries))
         with self.ws.writing(f"report {self.kind}", note=notes.append):
-            docx_path, xlsx_path, _ = output_paths(self.ws.path("reports"), stem)
+            docx_path, xlsx_path, _, checks_path = output_paths(self.ws.path("reports"), stem)
             # The paper is built once the annex is written (see finish_paper).
-            return finish_paper(lambda: self.document(xlsx_path.name), docx_path, xlsx_path,
-                                self.annex_tables(), self.about(), self.officer, notes, pdf=pdf)
+            return finish_paper(lambda: self.document(xlsx_path.name),
+                                Outputs(docx_path, xlsx_path, checks_path),
+                                self.annex_tables(), self.about(), self.officer, notes,
+                                self.checks(), pdf=pdf)

@@ -27,36 +27,33 @@ from generator.papers.committee.figures import (
     IMPROVED,
     NEW,
     UNCHANGED,
-    Finance,
-    Kpi,
     Rating,
     ReviewEntry,
-    Risk,
     ScrutinyData,
     direction,
     gather_scrutiny,
-    kpi_counts,
-    kpis_of,
-    monitoring_finance,
     rating,
-    risks_of,
     text_answer,
-    top_risks,
     total,
 )
+from generator.papers.committee.latest import KpiLine, Latest, Money, RiskLine, Savings
 from generator.papers.committee.tables import (
     NOT_ANSWERED,
     TABLE_TEXT_PT,
     TABLE_TEXT_STYLE,
     Table,
+    escalated_first,
+    kpi_table,
+    money_table,
     risk_table,
+    savings_table,
     with_total,
 )
+from generator.positions import Position
 from generator.vocabulary import (
     BENEFITS_ACHIEVED,
     CASHABLE_SAVINGS,
     KPI_SUMMARY,
-    KPIS,
     NON_CASHABLE_BENEFITS,
     OVERALL_RATING,
     PRINCIPLE_EVIDENCE,
@@ -139,11 +136,22 @@ class _Review:
         return rating(self.data.scale_of(RECOMMENDATION),
                       self.answers.get(RECOMMENDATION.id)).label
 
-    def kpis(self) -> list[Kpi]:
-        return kpis_of(self.answers, self.data.scale_of(KPIS, "rag"))
 
-    def risks(self) -> list[Risk]:
-        return risks_of(self.answers, self.entry.partnership, f"{self.data.cycle} review")
+
+def _at(position: Position | None) -> str:
+    """', position at Q3 2026/27 (forecast)' for a caption; '' without figures."""
+    return f", position at {position.label}" if position is not None else ""
+
+
+def _without_position(table: Table) -> Table:
+    """`table` with its last column in the paper, 'Position at', kept for the annex only."""
+    assert table.in_paper is not None and table.widths_cm is not None
+    return replace(table, in_paper=table.in_paper[:-1], widths_cm=table.widths_cm[:-1])
+
+
+def _latest(entry: ReviewEntry) -> Latest:
+    assert entry.latest is not None
+    return entry.latest
 
 
 def _cell_with_direction(value: Rating, travel: str) -> str:
@@ -156,7 +164,8 @@ class _Report(layout.CommitteePaper):
     what = "report"
 
     def __init__(self, ws: Workspace, data: ScrutinyData) -> None:
-        super().__init__(ws, f"Annual report on partnerships {data.cycle}", cycle=data.cycle,
+        super().__init__(ws, f"Annual report on partnerships {data.cycle}: "
+                             f"{data.position_text}", cycle=data.cycle,
                          previous_cycle=data.previous_cycle or "the previous year")
         self.data = data
         self.reviews = {e.partnership.id: _Review(e, data) for e in data.reviewed}
@@ -164,24 +173,21 @@ class _Report(layout.CommitteePaper):
 
     # ---- figures --------------------------------------------------------------------------
 
-    def _risks(self) -> list[Risk]:
-        risks: list[Risk] = []
-        for entry in self.data.expected:
-            review = self.reviews.get(entry.partnership.id)
-            if review is not None:
-                risks.extend(review.risks())
-            elif entry.monitoring is not None:
-                source = f"monitoring {entry.monitoring.period or 'return'} (no current review)"
-                risks.extend(risks_of(entry.monitoring.answers, entry.partnership, source))
-        return risks
+    def _risks(self) -> list[RiskLine]:
+        """Every risk of the partnerships due a review, escalated ones first."""
+        return escalated_first(line for e in self.data.expected for line in _latest(e).risks)
 
-    def _finance(self, entry: ReviewEntry) -> Finance:
-        money = monitoring_finance(entry.partnership, entry.monitoring)
-        review = self.reviews.get(entry.partnership.id)
-        savings = stored_money(review.answers.get(CASHABLE_SAVINGS.id)) if review else None
-        reviewed = (f"{self.data.cycle} review" if review else
-                    f"no accepted {self.data.cycle} review")
-        return replace(money, savings=savings, source=f"{money.source}; {reviewed}")
+    def _kpis(self) -> list[KpiLine]:
+        return [line for e in self.data.expected for line in _latest(e).kpis]
+
+    def _finance(self, entry: ReviewEntry) -> Money:
+        return _latest(entry).money or Money(entry.partnership)
+
+    def _savings(self, entry: ReviewEntry) -> Savings:
+        return _latest(entry).savings or Savings(entry.partnership)
+
+    def checks(self) -> list[str]:
+        return self.data.checks([e.partnership for e in self.data.expected])
 
     # ---- tables ---------------------------------------------------------------------------
 
@@ -201,11 +207,11 @@ class _Report(layout.CommitteePaper):
             else:
                 overall, recommendation = "Not rated: not yet due", "Not yet due"
             rows.append([_name(entry), p.type_label, "; ".join(p.partners) or "None listed",
-                         p.host, agreement, p.budget, overall, recommendation, entry.state_text])
+                         p.host, agreement, overall, recommendation, entry.state_text])
         return Table("Summary", f"Summary of every in-scope partnership, {self.data.cycle}",
-                     ["Partnership", "Type", "Partners", "Host", "Agreement", "Budget (£)",
+                     ["Partnership", "Type", "Partners", "Host", "Agreement",
                       "Overall assessment", "Recommendation", "Review status"], rows,
-                     money=(5,), rag=(6,), widths_cm=(2.3, 1.8, 2.0, 1.7, 1.5, 1.6, 1.8, 1.6, 2.3))
+                     rag=(5,), widths_cm=(2.5, 2.0, 2.2, 1.8, 1.7, 2.0, 1.8, 2.5))
 
     def principles_table(self) -> Table:
         rows: list[Sequence[object]] = []
@@ -224,41 +230,35 @@ class _Report(layout.CommitteePaper):
     def performance_table(self) -> Table:
         rows: list[list[object]] = []
         for entry in self.data.expected:
-            review = self.reviews.get(entry.partnership.id)
-            if review is None:
-                rows.append([_name(entry), None, None, None, None,
-                             f"No accepted review: {entry.state}"])
+            latest = _latest(entry)
+            if latest.kpi_position is None:
+                rows.append([_name(entry), None, None, None, None, "No return gives indicators"])
                 continue
-            counts = kpi_counts(review.kpis())
-            rows.append([_name(entry), counts.reported, counts.met, counts.not_met,
-                         counts.not_rated, f"{self.data.cycle} review"])
+            met, rated = latest.met
+            rows.append([_name(entry), len(latest.kpis), met, rated - met,
+                         len(latest.kpis) - rated, latest.kpi_position.label])
+        rows = with_total(rows, "Total", (1, 2, 3, 4))
+        if rows:
+            rows[-1][5] = ""
         return Table("Performance", f"Key Performance Indicators met and not met, "
-                     f"{self.data.cycle}", ["Partnership", "KPIs reported", "Met (Green)",
-                                            "Not met (Amber or Red)", "Not rated", "Source"],
-                     with_total(rows, "Total", (1, 2, 3, 4)), total=bool(rows),
+                     f"{self.data.position_text}",
+                     ["Partnership", "KPIs reported", "Met (Green)", "Not met (Amber or Red)",
+                      "Not rated", "Position at"], rows, total=bool(rows),
                      widths_cm=(4.5, 2.0, 2.0, 2.4, 1.8, 3.8))
 
     def finance_table(self) -> Table:
-        rows: list[list[object]] = []
-        for entry in self.data.expected:
-            money = self._finance(entry)
-            budget, forecast, variance, savings, source = (money.budget, money.forecast,
-                                                           money.variance, money.savings,
-                                                           money.source)
-            review = self.reviews.get(entry.partnership.id)
-            benefits = (text_answer(review.answers, NON_CASHABLE_BENEFITS.id) or NOT_ANSWERED) \
-                if review else "No accepted review"
-            rows.append([_name(entry), budget, forecast, variance, savings, benefits, source])
-        return Table("Finance", f"Budgets, forecast outturn and benefits, {self.data.cycle}",
-                     ["Partnership", "Budget (£)", "Forecast (£)",
-                      "Variance (£, forecast minus budget)", "Cashable savings (£)",
-                      "Non-cashable benefits", "Source"],
-                     with_total(rows, "Total", (1, 2, 3, 4)), money=(1, 2, 3, 4),
-                     total=bool(rows), widths_cm=(2.8, 1.9, 1.9, 2.0, 1.9, 3.6, 2.4))
+        return money_table("Finance", f"Gross budget, the council's contribution and the "
+                           f"forecast outturn, {self.data.position_text}",
+                           [self._finance(e) for e in self.data.expected])
+
+    def savings_table(self) -> Table:
+        return savings_table("Savings", f"Savings against the business case, {self.data.cycle}",
+                             [self._savings(e) for e in self.data.expected])
 
     def risks_table(self) -> Table:
-        return risk_table("Top risks", f"Top {TOP_RISKS} risks across the partnerships by score "
-                          "(likelihood times impact)", top_risks(self._risks(), TOP_RISKS))
+        return risk_table("Top risks", f"Top {TOP_RISKS} risks across the partnerships: those "
+                          "at or above the escalation score first, then by residual score",
+                          self._risks()[:TOP_RISKS])
 
     def gaps_table(self) -> Table:
         rows: list[list[object]] = [[_name(e), e.partnership.phase, e.state.capitalize(),
@@ -281,32 +281,26 @@ class _Report(layout.CommitteePaper):
                      ["Principle", "Rating", "Direction of travel", "Evidence"], rows,
                      rag=(1,), widths_cm=(4.6, 2.3, 2.2, 7.4))
 
-    def kpi_detail(self, review: _Review) -> Table:
-        rows: list[list[object]] = [[k.name, k.target or NOT_ANSWERED, k.actual or NOT_ANSWERED,
-                                     k.rating.cell, k.commentary or NOT_ANSWERED]
-                                    for k in review.kpis()]
-        if not rows:
-            rows = [["None reported", "", "", "Not rated", ""]]
-        return Table("KPIs", f"{review.entry.partnership.name}: Key Performance Indicators",
-                     ["Indicator", "Target", "Actual", "RAG status", "Commentary"], rows,
-                     rag=(3,), widths_cm=(4.0, 2.2, 2.2, 2.0, 6.1))
+    def kpi_detail(self, entry: ReviewEntry) -> Table:
+        """A partnership's indicators for its appendix: the period they are from is said once,
+        in the caption, so the table fits a portrait page."""
+        latest = _latest(entry)
+        table = kpi_table("KPIs", f"{entry.partnership.name}: Key Performance Indicators"
+                          + _at(latest.kpi_position), latest.kpis)
+        return _without_position(table)
 
-    def risk_detail(self, review: _Review) -> Table:
-        rows: list[list[object]] = [[r.description, r.likelihood, r.impact, r.score, r.band,
-                                     r.mitigation or NOT_ANSWERED, r.owner or NOT_ANSWERED]
-                                    for r in review.risks()]
-        if not rows:
-            rows = [["None reported", "", "", "", "", "", ""]]
-        return Table("Risks", f"{review.entry.partnership.name}: top risks",
-                     ["Risk", "Likelihood", "Impact", "Score", "Band", "Mitigation", "Owner"],
-                     rows, widths_cm=(3.2, 2.0, 1.5, 1.3, 1.6, 4.7, 2.2))
+    def risk_detail(self, entry: ReviewEntry) -> Table:
+        """A partnership's risks for its appendix, the period said in the caption."""
+        latest = _latest(entry)
+        table = risk_table("Risks", f"{entry.partnership.name}: risks"
+                           + _at(latest.risk_position), escalated_first(latest.risks))
+        return _without_position(table)
 
     def annex_tables(self) -> list[Table]:
         tables = [self.summary_table(), self.gaps_table(), self.principles_table(),
-                  self.performance_table(), self.finance_table(), self.risks_table()]
+                  self.performance_table(), self.finance_table(), self.savings_table(),
+                  self.risks_table()]
         evidence: list[list[object]] = []
-        kpis: list[list[object]] = []
-        risks: list[list[object]] = []
         for entry in self.data.reviewed:
             review = self.reviews[entry.partnership.id]
             for p in self.principles:
@@ -314,23 +308,13 @@ class _Report(layout.CommitteePaper):
                 evidence.append([_name(entry), f"P{p.number} {p.title}", now.cell,
                                  travel or "Not applicable",
                                  review.evidence(p)])
-            kpis.extend([_name(entry), k.name, k.target, k.actual, k.rating.cell, k.commentary]
-                        for k in review.kpis())
-        for r in self._risks():
-            risks.append([f"{r.partnership.id} {r.partnership.name}", r.description,
-                          r.likelihood, r.impact, r.score, r.band, r.mitigation, r.owner,
-                          r.source])
         tables += [
             Table("Principle evidence", "Every principle rating with its evidence",
                   ["Partnership", "Principle", "Rating", "Direction of travel", "Evidence"],
                   evidence, rag=(2,)),
-            Table("All KPIs", "Every Key Performance Indicator in the reviews",
-                  ["Partnership", "Indicator", "Target", "Actual", "RAG status", "Commentary"],
-                  kpis, rag=(4,)),
-            Table("All risks", "Every risk in the reviews (or the latest monitoring return "
-                  "where there is no current review)",
-                  ["Partnership", "Risk", "Likelihood", "Impact", "Score", "Band", "Mitigation",
-                   "Owner", "Source"], risks),
+            kpi_table("All KPIs", f"Every Key Performance Indicator, {self.data.position_text}",
+                      self._kpis()),
+            risk_table("All risks", f"Every risk, {self.data.position_text}", self._risks()),
         ]
         return tables
 
@@ -340,6 +324,8 @@ class _Report(layout.CommitteePaper):
 
     def coverage(self) -> list[tuple[str, object]]:
         return [("Cycle", self.data.cycle),
+                ("Figures", f"Each partnership's latest accepted figures: "
+                            f"{self.data.position_text}"),
                 ("Compared with", self.data.previous_cycle or "Not applicable"),
                 ("Compiled on", self.data.today),
                 ("Partnerships due a review", len(self.data.expected)),
@@ -352,7 +338,8 @@ class _Report(layout.CommitteePaper):
         doc = self.opening(subject=f"{self.committee}: annual report on the Council's "
                                    f"partnerships, {self.data.cycle}",
                            keywords="partnerships; annual report; scrutiny",
-                           period_covered=f"The council year {self.data.cycle}")
+                           period_covered=f"The council year {self.data.cycle}; figures: "
+                                          f"{self.data.position_text}")
         # Finished parts go out of memory as the paper grows: it grows with the partnerships.
         written = paper.spill_body(doc)
         paper.add_heading(doc, "Executive summary", 1)
@@ -374,7 +361,7 @@ class _Report(layout.CommitteePaper):
         points = [f"{plural(len(data.expected), 'in-scope partnership')} "
                   f"{'was' if len(data.expected) == 1 else 'were'} due an annual review for "
                   f"{data.cycle}; this report includes "
-                  f"{plural(len(data.reviewed), 'accepted review')}."]
+                  f"{plural(len(data.reviewed), 'accepted review')}.", self.position_point()]
         if data.gaps:
             points.append(f"{plural(len(data.gaps), 'partnership')} "
                           f"{'has' if len(data.gaps) == 1 else 'have'} no accepted review for "
@@ -384,40 +371,11 @@ class _Report(layout.CommitteePaper):
         elif data.expected:
             points.append(f"Every partnership due a review has an accepted {data.cycle} review.")
         if data.reviewed:
-            overall = [self.reviews[e.partnership.id].overall() for e in data.reviewed]
-            colours = Counter(now.colour for now, _, _ in overall)
-            points.append("Overall ratings: " + ", ".join(
-                f"{colours[c]} {c}" for c in ("Green", "Amber", "Red", "Not rated")
-                if colours[c] or c != "Not rated") + ".")
-            travel = Counter(t for _, t, _ in overall if t)
-            if data.previous_cycle and travel:
-                points.append(f"Compared with {data.previous_cycle}: " + ", ".join(
-                    f"{travel[t]} {t.split()[0]}" for t in (IMPROVED, UNCHANGED, DECLINED, NEW)
-                    if travel[t]) + ".")
-            recommendations = Counter(self.reviews[e.partnership.id].recommendation()
-                                      for e in data.reviewed)
-            points.append("Recommendations of the reviews: " + ", ".join(
-                f"{count} {label.lower()}" for label, count in recommendations.items()) + ".")
-            flagged = [f"{e.partnership.name} ({self.reviews[e.partnership.id].recommendation()})"
-                       for e in data.reviewed
-                       if self.reviews[e.partnership.id].flagged()]
-            if flagged:
-                points.append("Reviews recommending a review of the arrangement or exit: "
-                              + "; ".join(flagged) + ".")
-            counts = kpi_counts(k for e in data.reviewed
-                                for k in self.reviews[e.partnership.id].kpis())
-            points.append(f"{counts.met} of {plural(counts.reported, 'indicator')} reported "
-                          "met their target (Green).")
+            points += self.review_points()
         else:
             points.append("No returns yet: no annual review for this cycle has been accepted, "
-                          "so there are no ratings, indicators or savings to report.")
-        savings = total(self._finance(e).savings for e in data.expected)
-        if data.reviewed:
-            points.append(f"Cashable savings reported in the reviews total "
-                          f"{paper.format_value(tidy_amount(savings), 'money')}.")
-        high = [r for r in self._risks() if r.high]
-        points.append(f"{plural(len(high), 'risk')} {'is' if len(high) == 1 else 'are'} scored "
-                      "high or very high.")
+                          "so there are no ratings or savings to report.")
+        points += self.figure_points()
         if data.not_due:
             points.append(f"{plural(len(data.not_due), 'partnership')} in the Explore or Design "
                           "phase "
@@ -425,6 +383,59 @@ class _Report(layout.CommitteePaper):
                           "no annual review is due from them yet.")
         paper.add_bullets(doc, points)
         layout.write_pieces(doc, self.officer.pieces("executive summary"))
+
+    def position_point(self) -> str:
+        """Which period the figures are as at, and whether they are a forecast."""
+        if self.data.forecast:
+            return (f"The indicators, risks and money in this report are each partnership's "
+                    f"latest accepted figures, {self.data.position_text}: the year-end "
+                    "(Quarter 4) outturn is not yet in. Each figure says which period it "
+                    "comes from.")
+        return (f"The indicators, risks and money in this report are the year-end figures "
+                f"({self.data.position_text}).")
+
+    def review_points(self) -> list[str]:
+        """What the accepted reviews say: overall ratings, their direction, recommendations."""
+        data = self.data
+        overall = [self.reviews[e.partnership.id].overall() for e in data.reviewed]
+        colours = Counter(now.colour for now, _, _ in overall)
+        points = ["Overall ratings: " + ", ".join(
+            f"{colours[c]} {c}" for c in ("Green", "Amber", "Red", "Not rated")
+            if colours[c] or c != "Not rated") + "."]
+        travel = Counter(t for _, t, _ in overall if t)
+        if data.previous_cycle and travel:
+            points.append(f"Compared with {data.previous_cycle}: " + ", ".join(
+                f"{travel[t]} {t.split()[0]}" for t in (IMPROVED, UNCHANGED, DECLINED, NEW)
+                if travel[t]) + ".")
+        recommendations = Counter(self.reviews[e.partnership.id].recommendation()
+                                  for e in data.reviewed)
+        points.append("Recommendations of the reviews: " + ", ".join(
+            f"{count} {label.lower()}" for label, count in recommendations.items()) + ".")
+        flagged = [f"{e.partnership.name} ({self.reviews[e.partnership.id].recommendation()})"
+                   for e in data.reviewed if self.reviews[e.partnership.id].flagged()]
+        if flagged:
+            points.append("Reviews recommending a review of the arrangement or exit: "
+                          + "; ".join(flagged) + ".")
+        savings = total(self._savings(e).cashable for e in data.expected)
+        points.append(f"Cashable savings reported in the {data.cycle} reviews total "
+                      f"{paper.format_value(tidy_amount(savings), 'money')}.")
+        return points
+
+    def figure_points(self) -> list[str]:
+        """What the latest figures say: indicators on target and risks escalated."""
+        kpis = self._kpis()
+        rated = [line for line in kpis if line.kpi.met is not None]
+        points = []
+        if kpis:
+            points.append(f"{sum(1 for line in rated if line.kpi.met)} of "
+                          f"{plural(len(rated), 'indicator')} rated met their target (Green), "
+                          f"{self.data.position_text}.")
+        escalated = [r for r in self._risks() if r.risk.escalated]
+        matrix = self.data.framework.risk_matrix
+        points.append(f"{plural(len(escalated), 'risk')} {'is' if len(escalated) == 1 else 'are'}"
+                      f" at or above the escalation score of {matrix.escalate_at} and "
+                      f"escalated to the corporate risk register.")
+        return points
 
     def background(self, doc: DocumentObject) -> None:
         framework = self.data.framework
@@ -447,9 +458,12 @@ class _Report(layout.CommitteePaper):
             doc, f"Each partnership's Business Manager completed an annual review against the "
                  f"{number_word(len(self.principles))} design principles, value for money, "
                  "performance and risks, agreed with the Executive Head of Service. This report "
-                 f"uses the accepted reviews of {self.data.cycle}, the latest accepted monitoring "
-                 "return of each partnership for its budget, and, for the direction of travel, "
-                 f"the accepted reviews of {self.data.previous_cycle or 'the previous year'}. "
+                 f"uses the accepted reviews of {self.data.cycle} for the ratings, "
+                 "recommendations and savings; for the indicators, risks and money, each "
+                 "partnership's latest accepted figures (from its latest monitoring return or "
+                 f"review), {self.data.position_text}, the same figures the Corporate "
+                 "Governance Board sees; and, for the direction of travel, the accepted reviews "
+                 f"of {self.data.previous_cycle or 'the previous year'}. "
                  f"Compiled on {long_date(self.data.today)}.")
 
     def body(self, doc: DocumentObject) -> None:
@@ -484,18 +498,32 @@ class _Report(layout.CommitteePaper):
 
         layout.write_section(
             doc, "Performance", self.performance_table(),
-            intro="An indicator rated Green in the review met its target; Amber or Red did not.")
+            intro=f"Each partnership's latest accepted indicators, {data.position_text}. An "
+                  "indicator's RAG rating is worked out from its actual, its target, which way "
+                  "is better and its amber tolerance: Green met its target; Amber or Red did "
+                  "not. 'Position at' says which period each comes from.")
         layout.write_section(
             doc, "Finance and value for money", self.finance_table(),
-            intro="Budget and forecast outturn come from each partnership's latest accepted "
-                  "monitoring return; the variance is the forecast minus the budget, so a "
-                  "positive variance is an overspend. Savings and benefits come from the annual "
-                  "review.")
+            intro="The gross budget and the council's own contribution, side by side, and the "
+                  "forecast outturn of each partnership's latest accepted monitoring return; "
+                  "the variance is the forecast minus the budget, so a positive variance is an "
+                  "overspend, and the movement is this forecast minus the one before. Until "
+                  "the Quarter 4 outturn is in, these are forecasts.")
         self.budget_chart(doc)
         layout.write_section(
+            doc, "Savings against the business case", self.savings_table(),
+            intro="The savings target and the baseline were set in the Design assessment's "
+                  f"business case. The year's savings come from the {data.cycle} annual review, "
+                  "cashable (money released) and non-cashable (more for the same cost, valued) "
+                  "apart; savings to date add up the reviews on record since the partnership's "
+                  "first; one-off costs (set-up and implementation) are kept apart.")
+        matrix = data.framework.risk_matrix
+        layout.write_section(
             doc, "Top risks", self.risks_table(),
-            intro=f"Each risk is scored {layout.RISK_SCORING}. Risks come from the annual review, "
-                  "or from the latest monitoring return where there is no current review.")
+            intro=f"Each risk is scored {matrix.scoring()}, before mitigation (inherent) and "
+                  f"after it (residual). Risks whose residual score is {matrix.escalate_at} or "
+                  "more are escalated to the corporate risk register and listed first. Each "
+                  "comes from the partnership's latest accepted return that scores its risks.")
 
     def principle_chart(self, doc: DocumentObject) -> None:
         if not self.data.reviewed:
@@ -520,42 +548,53 @@ class _Report(layout.CommitteePaper):
                                            " ('Not rated' includes not applicable)")
 
     def budget_chart(self, doc: DocumentObject) -> None:
-        title = "Budget against forecast outturn by partnership"
+        title = f"Budget against forecast outturn by partnership, {self.data.position_text}"
         layout.add_budget_chart(doc, [self._finance(e) for e in self.data.expected], title,
-                         caption=f"{title}, from the latest monitoring returns")
+                                caption=f"{title}, from the latest monitoring returns")
 
     def financial_figures(self) -> list[str]:
         finance = [self._finance(e) for e in self.data.expected]
+        savings = [self._savings(e) for e in self.data.expected]
 
         def money(values: Iterable[float | None]) -> str:
             return paper.format_value(total(values), "money")
 
         figures = []
         if any(f.budget is not None for f in finance):
-            figures.append(f"The latest monitoring returns give budgets totalling "
-                           f"{money(f.budget for f in finance)} and a forecast outturn of "
-                           f"{money(f.forecast for f in finance)}: a variance of "
-                           f"{money(f.variance for f in finance)} on the partnerships that "
-                           "gave both.")
+            figures.append(f"The latest monitoring returns, {self.data.position_text}, give "
+                           f"gross budgets totalling {money(f.budget for f in finance)} and a "
+                           f"forecast outturn of {money(f.forecast for f in finance)}: a "
+                           f"variance of {money(f.variance for f in finance)} on the "
+                           "partnerships that gave both. The council's own contribution to "
+                           "them is "
+                           f"{money(f.contribution for f in finance if f.budget is not None)}.")
         if self.data.reviewed:
+            targets = [s.target for s in savings if s.cashable is not None and s.target]
+            against = f" against targets of {money(targets)}" if targets else ""
             figures.append(f"The {self.data.cycle} reviews report cashable savings of "
-                           f"{money(f.savings for f in finance)}.")
+                           f"{money(s.cashable for s in savings)}{against}, and one-off costs "
+                           f"of {money(s.one_off for s in savings)}.")
         return figures
 
     def risk_figures(self) -> list[str]:
-        high = [r for r in self._risks() if r.high]
-        return [f"{plural(len(high), 'partnership risk')} {'is' if len(high) == 1 else 'are'} "
-                "scored high or very high (see Top risks)."]
+        escalated = [r for r in self._risks() if r.risk.escalated]
+        return [f"{plural(len(escalated), 'partnership risk')} "
+                f"{'is' if len(escalated) == 1 else 'are'} at or above the escalation score "
+                "and escalated to the corporate risk register (see Top risks)."]
 
     def appendix(self, doc: DocumentObject, letter: str, entry: ReviewEntry) -> None:
         p = entry.partnership
         paper.add_heading(doc, f"Appendix {letter}: {_name(entry)}", 1, new_page=True)
         agreement = p.agreement_type + (f" ({long_date(p.agreement_date)})"
                                         if p.agreement_date else "")
+        money = self._finance(entry)
+        budget = (f"{paper.format_value(money.budget, 'money')} gross, "
+                  f"{paper.format_value(money.contribution, 'money')} from the council "
+                  f"({money.label})") if money.budget is not None else "no monitoring return"
         paper.add_paragraph(doc, f"{p.type_label}. Partners: {'; '.join(p.partners) or 'none'}."
-                                 f" Host: {p.host}. Agreement: {agreement}. Budget: "
-                                 f"{paper.format_value(p.budget, 'money')}. Business Manager: "
-                                 f"{p.bm_name}. Report depth: {p.report_depth}.")
+                                 f" Host: {p.host}. Agreement: {agreement}. Budget: {budget}. "
+                                 f"Business Manager: {p.bm_name}. Report depth: "
+                                 f"{p.report_depth}.")
         review = self.reviews.get(p.id)
         if review is None:
             paper.add_paragraph(doc, f"No accepted {self.data.cycle} review: {entry.state_text}."
@@ -604,12 +643,12 @@ class _Report(layout.CommitteePaper):
         ], caption=f"{review.entry.partnership.name}: value for money", col_widths_cm=[5, 11.5],
             cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT)
         paper.add_heading(doc, "Performance", 2)
-        self.kpi_detail(review).add_to(doc)
+        self.kpi_detail(review.entry).add_to(doc)
         summary = text_answer(answers, KPI_SUMMARY.id)
         if summary:
             paper.add_paragraph(doc, f"Summary of performance: {summary}")
         paper.add_heading(doc, "Risks", 2)
-        self.risk_detail(review).add_to(doc)
+        self.risk_detail(review.entry).add_to(doc)
 
     def summary_appendix(self, doc: DocumentObject, review: _Review) -> None:
         paper.add_heading(doc, "Executive summary", 2)
@@ -618,24 +657,24 @@ class _Report(layout.CommitteePaper):
         colours = Counter(review.principle(p)[0].colour for p in self.principles)
         points.append("Principles: " + ", ".join(
             f"{colours[c]} {c}" for c in ("Green", "Amber", "Red", "Not rated")) + ".")
-        counts = kpi_counts(review.kpis())
-        points.append(f"Performance: {counts.met} of {plural(counts.reported, 'indicator')} met "
-                      "their target.")
+        latest = _latest(review.entry)
+        met, rated = latest.met
+        if latest.kpi_position is not None:
+            points.append(f"Performance: {met} of {plural(rated, 'indicator')} rated met their "
+                          f"target ({latest.kpi_position.label}).")
         vfm = rating(self.data.scale_of(VFM_ASSESSMENT), answers.get(VFM_ASSESSMENT.id)).label
         savings = stored_money(answers.get(CASHABLE_SAVINGS.id))
         points.append(f"Value for money: {vfm}. Cashable savings: "
                       f"{paper.format_value(savings, 'money')}.")
-        risks = top_risks(review.risks(), 1)
+        risks = escalated_first(latest.risks)
         if risks:
-            points.append(f"Highest risk: {risks[0].description} (score "
-                          f"{risks[0].score if risks[0].score is not None else 'not given'}, "
-                          f"{risks[0].band.lower()}).")
+            top = risks[0]
+            points.append(f"Highest risk: {top.id} {top.risk.description} (residual "
+                          f"{top.risk.score_text}, {top.trend}; {top.position.label}).")
         benefits = text_answer(answers, BENEFITS_ACHIEVED.id)
         if benefits:
             points.append(f"Benefits achieved: {benefits}")
         paper.add_bullets(doc, points)
-
-
 
 
 __all__ = ["compile_scrutiny"]

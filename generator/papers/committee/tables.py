@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
 
+from generator.framework import RiskMatrix
 from generator.money import tidy_amount
 from generator.office import word as paper
-from generator.papers.committee.figures import Risk
+from generator.papers.committee.latest import KpiLine, Money, RiskLine, Savings
 from generator.papers.committee.sources import Source, reference_note
 from generator.vocabulary import rag_colours
 
@@ -35,8 +36,11 @@ class Table:
     money: tuple[int, ...] = ()
     percent: tuple[int, ...] = ()
     rag: tuple[int, ...] = ()
-    widths_cm: tuple[float, ...] | None = None
+    widths_cm: tuple[float, ...] | None = None  # of the columns the paper shows
     total: bool = False  # the last row is a total row
+    # The columns the Word paper shows, when it shows fewer than the annex (a page is only
+    # 16.5 cm wide); the annex always has every column.
+    in_paper: tuple[int, ...] | None = None
     # Where each row's figures come from, row by row (None for a row of no one return, such
     # as a total): the annex traces them on its Sources sheet.
     sources: Sequence[Source | None] | None = None
@@ -44,6 +48,25 @@ class Table:
     def __post_init__(self) -> None:
         if not self.rows:
             self.rows = [[NO_RETURNS] + [""] * (len(self.headers) - 1)]
+
+    @property
+    def wide(self) -> bool:
+        """More columns in the paper than a portrait page holds: it goes on landscape pages."""
+        shown = len(self.in_paper) if self.in_paper is not None else len(self.headers)
+        return shown > WIDE_TABLE_COLUMNS
+
+    def for_paper(self) -> Table:
+        """The table as the paper shows it: its `in_paper` columns only."""
+        if self.in_paper is None:
+            return self
+        keep = self.in_paper
+        at = {column: i for i, column in enumerate(keep)}
+        return Table(self.sheet, self.caption, [self.headers[c] for c in keep],
+                     [[row[c] for c in keep] for row in self.rows],
+                     tuple(at[c] for c in self.money if c in at),
+                     tuple(at[c] for c in self.percent if c in at),
+                     tuple(at[c] for c in self.rag if c in at), self.widths_cm, self.total,
+                     sources=self.sources)
 
     def _pence(self, column: int) -> bool:
         values = (row[column] for row in self.rows)
@@ -61,12 +84,15 @@ class Table:
         return formats
 
     def add_to(self, doc: DocumentObject) -> None:
-        """Add the table to the paper; a paper that writes out its finished parts
-        (`paper.spill_body`) writes the table out at once: at 5,000 partnerships one summary
-        table is some 100 MB as a tree."""
+        """Add the table to the paper (its `in_paper` columns); a paper that writes out its
+        finished parts (`paper.spill_body`) writes the table out at once: at 5,000 partnerships
+        one summary table is some 100 MB as a tree."""
+        if self.in_paper is not None:
+            self.for_paper().add_to(doc)
+            return
         # A table of more columns than a portrait page holds goes on landscape pages, its
         # columns sized there from their content (widths chosen for portrait do not apply).
-        wide = len(self.headers) > WIDE_TABLE_COLUMNS
+        wide = self.wide
         with paper.landscape_pages(doc) if wide else contextlib.nullcontext():
             # Dates, quarters and hyphenated numbers are never broken across lines.
             rows = [[paper.keep_together(v) if isinstance(v, str) else v for v in row]
@@ -79,6 +105,20 @@ class Table:
         if self.sources is not None:
             paper.add_paragraph(doc, reference_note(self), style=TABLE_TEXT_STYLE)
         paper.flush_body(doc)
+
+
+def add_tables(doc: DocumentObject, tables: Sequence[Table]) -> None:
+    """Add the tables in order, wide tables that follow one another on the same landscape
+    pages (each on pages of its own left an empty portrait page between them)."""
+    at = 0
+    while at < len(tables):
+        run = 1
+        while tables[at].wide and at + run < len(tables) and tables[at + run].wide:
+            run += 1
+        with paper.landscape_pages(doc) if run > 1 else contextlib.nullcontext():
+            for table in tables[at:at + run]:
+                table.add_to(doc)
+        at += run
 
 
 def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> list[list[object]]:
@@ -94,12 +134,111 @@ def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> 
     return [*rows, total]
 
 
-def risk_table(sheet: str, caption: str, risks: Iterable[Risk]) -> Table:
-    """Risks with their scores, one row each: the risk table of both papers."""
+def _who(partnership: object) -> str:
+    return f"{getattr(partnership, 'id', '')} {getattr(partnership, 'name', '')}"
+
+
+def escalated_first(lines: Iterable[RiskLine]) -> list[RiskLine]:
+    """Risks at or above the escalation score first, then by residual score, highest first;
+    unscored risks last."""
+    return sorted(lines, key=lambda r: (not r.risk.escalated, -(r.risk.score or 0)))
+
+
+def risk_table(sheet: str, caption: str, lines: Iterable[RiskLine]) -> Table:
+    """Risks with their scores before and after mitigation, the score of the period before
+    and the trend, one row each: the risk table of both papers."""
     rows: list[list[object]] = [
-        [f"{r.partnership.id} {r.partnership.name}", r.description, r.likelihood, r.impact,
-         r.score, r.band, r.mitigation or NOT_ANSWERED, r.owner or NOT_ANSWERED]
-        for r in risks]
-    return Table(sheet, caption, ["Partnership", "Risk", "Likelihood", "Impact", "Score", "Band",
-                                  "Mitigation", "Owner"], rows,
-                 widths_cm=(2.4, 2.6, 2.0, 1.5, 1.3, 1.5, 3.3, 1.9))
+        [line.id, _who(line.partnership), line.risk.description, line.risk.inherent,
+         line.risk.score_text, line.previous_text, str(line.trend),
+         "Escalated" if line.risk.escalated else "No", line.risk.mitigation or NOT_ANSWERED,
+         line.risk.owner or NOT_ANSWERED, line.position.label]
+        for line in lines]
+    return Table(sheet, caption, ["Risk id", "Partnership", "Risk", "Inherent score",
+                                  "Residual score", "Previous residual score", "Trend",
+                                  "Corporate risk register", "Mitigation", "Owner",
+                                  "Position at"], rows, in_paper=(0, 2, 4, 5, 6, 7, 10),
+                 widths_cm=(1.7, 3.2, 2.6, 2.6, 1.9, 2.2, 2.3))
+
+
+def kpi_table(sheet: str, caption: str, lines: Iterable[KpiLine]) -> Table:
+    """Indicators with their target, actual, RAG rating (an override shown as one) and
+    trend, one row each: the indicator table of both papers."""
+    rows: list[list[object]] = [
+        [line.id, _who(line.partnership), line.kpi.name, line.kpi.target_text,
+         line.kpi.shown(line.kpi.actual) or NOT_ANSWERED, line.kpi.rag_text, line.trend_text,
+         line.kpi.reason or line.kpi.commentary or NOT_ANSWERED, line.position.label]
+        for line in lines]
+    return Table(sheet, caption, ["Ref", "Partnership", "Indicator", "Target", "Actual",
+                                  "RAG status", "Trend", "Commentary", "Position at"], rows,
+                 rag=(5,), in_paper=(0, 2, 3, 4, 5, 6, 8),
+                 widths_cm=(1.7, 3.2, 2.4, 1.5, 2.6, 2.8, 2.2))
+
+
+def money_table(sheet: str, caption: str, moneys: Iterable[Money]) -> Table:
+    """Gross budget and the council's contribution side by side, the forecast outturn, the
+    variance in pounds and percent and the movement since the last forecast: both papers."""
+    rows: list[list[object]] = [
+        [_who(m.partnership), m.budget, m.contribution, m.forecast, m.variance, m.share,
+         m.movement, m.explanation or NOT_ANSWERED, m.label] for m in moneys]
+    rows = with_total(rows, "Total", (1, 2, 3, 4, 6))
+    if rows:
+        total = rows[-1]
+        total[5] = total[4] / total[1] if isinstance(total[1], int | float) and total[1] \
+            and isinstance(total[4], int | float) else None
+        total[8] = ""
+    return Table(sheet, caption, ["Partnership", "Gross budget (£)", "Council contribution (£)",
+                                  "Forecast outturn (£)", "Variance (£)", "Variance (%)",
+                                  "Movement since last forecast (£)", "Explanation",
+                                  "Position at"], rows, money=(1, 2, 3, 4, 6), percent=(5,),
+                 total=bool(rows), in_paper=(0, 1, 2, 3, 4, 5, 6, 8),
+                 widths_cm=(2.4, 2.1, 2.4, 2.1, 1.9, 1.6, 2.0, 2.0))
+
+
+def savings_table(sheet: str, caption: str, savings: Iterable[Savings]) -> Table:
+    """Savings against the business case: target and baseline set at Design, the year's
+    savings (cashable and non-cashable apart), cumulative savings and one-off costs apart."""
+    rows: list[list[object]] = [
+        [_who(s.partnership), s.baseline, s.target, s.cashable, s.against_target,
+         s.non_cashable, s.cumulative_cashable, s.one_off, s.cumulative_one_off,
+         f"since {s.since}" if s.since else "No review on record"] for s in savings]
+    return Table(sheet, caption, ["Partnership", "Baseline (£)", "Savings target a year (£)",
+                                  "Cashable savings this year (£)", "Against target (%)",
+                                  "Non-cashable savings this year (£)",
+                                  "Cashable savings to date (£)", "One-off costs this year (£)",
+                                  "One-off costs to date (£)", "To date"],
+                 with_total(rows, "Total", (1, 2, 3, 5, 6, 7, 8)), money=(1, 2, 3, 5, 6, 7, 8),
+                 percent=(4,), total=bool(rows),
+                 widths_cm=(2.4, 1.6, 1.6, 1.6, 1.3, 1.6, 1.7, 1.6, 1.6, 1.4))
+
+
+def heat_map_cells(lines: Sequence[RiskLine], matrix: RiskMatrix
+                   ) -> tuple[list[str], list[str], list[list[str]], list[list[str]]]:
+    """The heat map of residual scores: row labels (likelihood, highest first), column
+    labels (impact), each cell's text ('12 High: P001-R2, P003-R1') and fill."""
+    rows = [level.choice_label for level in reversed(matrix.likelihood)]
+    columns = [level.choice_label for level in matrix.impact]
+    cells, fills = [], []
+    for likelihood in reversed(matrix.likelihood):
+        texts, colours = [], []
+        for impact in matrix.impact:
+            score = likelihood.score * impact.score
+            band = matrix.band(score)
+            ids = [r.id for r in lines
+                   if (r.risk.likelihood, r.risk.impact) == (likelihood.score, impact.score)]
+            texts.append(f"{score} {band.name if band else ''}".strip()
+                         + (f": {', '.join(ids)}" if ids else ""))
+            colours.append(band.colour if band else "FFFFFF")
+        cells.append(texts)
+        fills.append(colours)
+    return rows, columns, cells, fills
+
+
+def heat_map_table(sheet: str, caption: str, lines: Sequence[RiskLine],
+                   matrix: RiskMatrix) -> Table:
+    """The heat map's data as a table: likelihood down, impact across, each cell the score,
+    its band and the ids of the risks scored there."""
+    rows, columns, cells, _ = heat_map_cells(lines, matrix)
+    return Table(sheet, caption, ["Likelihood (after mitigation)", *[f"Impact {c}"
+                                                                      for c in columns]],
+                 [[label, *texts] for label, texts in zip(rows, cells, strict=True)],
+                 widths_cm=(2.5, *(2.8,) * len(columns)))
