@@ -120,6 +120,7 @@ CARRIED = "the monitoring return and the annual review, which carry it forward"
 REVIEW = "review"
 MONITORING = "monitoring"
 DESIGN = "design"
+EXPLORE = "explore"
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,27 @@ DESIGN_KPIS = PaperField((DESIGN,), "kpis", "the key performance indicators", "t
                          (CARRIED,), ("name", "target"),
                          columns_since=((2, ("unit", "polarity", "tolerance")),))
 
+# The dates of the agreement the Scrutiny report's forward look reads from the review.
+AGREEMENT_ENDS = _reviewed("agreement_ends", "when the agreement ends or comes up for renewal",
+                           "date", since=2)
+NOTICE_BY = _reviewed("notice_by", "the last date to give notice", "date", since=2)
+
+# What the Corporate Governance Board update reads of the emerging partnerships' Explore and
+# Design assessments, and of the reviews' actions (its actions log).
+EMERGING_RECOMMENDATION = PaperField((EXPLORE, DESIGN), "recommendation", "the recommendation",
+                                     "choice", (CGB,))
+EMERGING_REASON = PaperField((EXPLORE, DESIGN), "recommendation_reason",
+                             "the reason for the recommendation", "text", (CGB,))
+LAST_YEAR_ACTIONS = PaperField(_REVIEW, "last_year_actions",
+                               "last year's recommendations and actions", "table", (CGB,),
+                               ("action", "owner", "due", "progress"), since=2)
+AGREED_ACTIONS = PaperField(_REVIEW, "actions", "the recommendations and actions agreed",
+                            "table", (CGB,), ("action", "owner", "due"), since=2)
+
 PAPER_FIELDS = (PRINCIPLE_RATING, PRINCIPLE_EVIDENCE, OVERALL_RATING, RECOMMENDATION,
                 RECOMMENDATION_REASON, COMPLETED_ON, VFM_ASSESSMENT, BENEFITS_ACHIEVED,
                 CASHABLE_SAVINGS, NON_CASHABLE_SAVINGS, REVIEW_ONE_OFF_COSTS,
                 NON_CASHABLE_BENEFITS, KPI_SUMMARY, SAVINGS_BASELINE, SAVINGS_TARGET,
                 SETUP_COST, DESIGN_ONE_OFF_COSTS, BUDGET, FORECAST, BUDGET_COMMENTARY, KPIS,
-                RISKS, DESIGN_KPIS)
+                RISKS, DESIGN_KPIS, EMERGING_RECOMMENDATION, EMERGING_REASON,
+                LAST_YEAR_ACTIONS, AGREED_ACTIONS, AGREEMENT_ENDS, NOTICE_BY)

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+from pathlib import Path
 
 import docx
+import docx.table
+import openpyxl
+import pytest
+from docx.oxml.ns import qn
 
 from generator.office import word
 from generator.papers.committee.annex import annex_workbook
 from generator.papers.committee.sources import HEADERS, SHEET, Source
 from generator.papers.committee.tables import Table
+from generator.store import Store
 
 RECEIVED = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 MONITORING = Source("P001-monitoring-202627-abc", "Quarterly monitoring return", "Q3 2026/27",
@@ -76,3 +83,89 @@ def test_the_paper_says_beside_a_traced_table_where_its_sources_are():
 
     assert saved.paragraphs[-1].text == ("Where these figures come from: the data annex, sheet "
                                          "'Sources', section 'Budgets at Q3 2026/27'.")
+
+
+# ---------------------------------------------------------------- the demo's papers, traced
+
+PAPERS = [("CGB update (Word)", "CGB update data annex (Excel)"),
+          ("Scrutiny Committee annual report (Word)", "Scrutiny Committee data annex (Excel)")]
+_NUMBER = re.compile(r"^(-?)£?(-?)([\d,]+(?:\.\d+)?)(%?)$")
+_TRACED = re.compile(r"^Where these figures come from: .* section '(.*)'\.$")
+
+
+def _number(text: object) -> tuple[float, bool] | None:
+    """A figure as a paper or the annex holds it: (value, is a percentage), else None."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text), False
+    match = _NUMBER.match(str(text).strip().replace("\u2212", "-"))
+    if match is None:
+        return None
+    sign = -1 if (match.group(1) or match.group(2)) else 1
+    return sign * float(match.group(3).replace(",", "")), bool(match.group(4))
+
+
+def _same(shown: tuple[float, bool], kept: object) -> bool:
+    value = _number(kept)
+    if value is None:
+        return False
+    if shown[1] and not value[1]:  # a share shown as a percentage
+        return round(value[0] * 100) == round(shown[0])
+    return abs(value[0] - shown[0]) < 0.5
+
+
+def _traced_figures(paper_path: Path) -> list[tuple[str, str, tuple[float, bool]]]:
+    """Every figure of every table the paper says is traced: (section of the Sources sheet
+    the note after the table names, column, value)."""
+    document = docx.Document(str(paper_path))
+    found = []
+    last_table = None
+    for block in document.element.body:
+        if block.tag == qn("w:tbl"):
+            last_table = block
+            continue
+        if block.tag != qn("w:p") or last_table is None:
+            continue
+        text = "".join(t.text or "" for t in block.iter(qn("w:t")))
+        match = _TRACED.match(text)
+        if match is None:
+            continue
+        table = docx.table.Table(last_table, document._body)
+        rows = [[cell.text for cell in row.cells] for row in table.rows]
+        for row in rows[1:]:
+            if row[0].startswith("Total"):
+                continue
+            for header, text in zip(rows[0], row, strict=True):
+                value = _number(text)
+                if value is not None:
+                    found.append((match.group(1), header, value))
+        last_table = None
+    return found
+
+
+@pytest.mark.parametrize(("paper", "annex"), PAPERS)
+def test_every_figure_of_a_traced_table_is_on_the_sources_sheet_with_its_value(
+        demo, paper, annex):
+    figures = _traced_figures(demo.outputs[paper])
+    sheet = openpyxl.load_workbook(demo.outputs[annex])[SHEET]
+    kept = [dict(zip(HEADERS, row, strict=True))
+            for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+    missing = [(section, header, value) for section, header, value in figures
+               if not any(k["Section"] == section and k["Figure"] == header
+                          and _same(value, k["Value"]) for k in kept)]
+
+    assert figures, "the paper traces some of its tables"
+    assert missing == []
+
+
+@pytest.mark.parametrize(("paper", "annex"), PAPERS)
+def test_each_traced_figure_names_a_return_the_store_holds_or_the_register(
+        demo, paper, annex):
+    sheet = openpyxl.load_workbook(demo.outputs[annex])[SHEET]
+    references = {row[HEADERS.index("Return reference")]
+                  for row in sheet.iter_rows(min_row=2, values_only=True)}
+    with Store(demo.workspace / "store.sqlite") as store:
+        issued = {i.issue_id for i in store.all_issued()}
+
+    assert references - {"Partnership register"}
+    assert references - {"Partnership register"} <= issued

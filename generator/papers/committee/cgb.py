@@ -26,6 +26,7 @@ from generator.fileio import safe_filename
 from generator.framework import RiskMatrix
 from generator.office import word as paper
 from generator.papers.committee import layout
+from generator.papers.committee.advice import actions_table, emerging_table
 from generator.papers.committee.figures import CgbData, MonitoringEntry, gather_cgb, total
 from generator.papers.committee.latest import KpiLine, Latest, Money, RiskLine
 from generator.papers.committee.tables import (
@@ -275,11 +276,19 @@ class _Update(layout.CommitteePaper):
         return Table("No return", f"Partnerships with no accepted return for {self.data.period}",
                      ["Partnership", "Status", "Detail"], rows, widths_cm=(4.5, 2.5, 9.5))
 
+    def emerging_table(self) -> Table:
+        return emerging_table(self.data.emerging,
+                              "Emerging partnerships: the latest recommendation on each, for "
+                              "the Board's advice")
+
+    def actions_table(self) -> Table:
+        return actions_table(self.data.actions)
+
     def annex_tables(self) -> list[Table]:
         return [self.exceptions_table(), self.performance_table(), self.kpi_table(),
                 self.heat_table(), self.risks_table(), self.budgets_table(),
-                self.issues_table(), self.opportunities_table(), self.lessons_table(),
-                self.missing_table()]
+                self.emerging_table(), self.issues_table(), self.opportunities_table(),
+                self.lessons_table(), self.actions_table(), self.missing_table()]
 
     def left_out(self) -> tuple[Sequence[MonitoringEntry], str]:
         return self.data.missing, f"with no accepted return for {self.data.period}"
@@ -327,8 +336,19 @@ class _Update(layout.CommitteePaper):
                   "variance is the forecast outturn minus the budget, so a positive variance "
                   "is an overspend; the movement is this forecast minus the last one.")
         self.budget_chart(doc)
+        layout.write_section(
+            doc, "Emerging partnerships", self.emerging_table(),
+            intro="The strategy gives the Board an advisory role on emerging partnerships. "
+                  "Each partnership in the Explore or Design phase is listed with the "
+                  "recommendation of its latest assessment, for the Board's advice before it "
+                  "goes further.")
         layout.write_section(doc, "Issues, opportunities and lessons learned",
                              self.issues_table(), self.opportunities_table(), self.lessons_table())
+        layout.write_section(
+            doc, "Actions log", self.actions_table(),
+            intro="The actions each partnership's latest annual review agreed, with their "
+                  "owner and due date: last year's with the progress the review reported, "
+                  "then those agreed for the coming year.")
         layout.write_gaps(
             doc, f"Partnerships with no return for {data.period}", data.missing,
             intro="These partnerships have no accepted monitoring return for the period; any "

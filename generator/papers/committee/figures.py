@@ -28,14 +28,20 @@ from generator.council_year import (
     stored_period,
 )
 from generator.errors import ReportError
-from generator.formdefs import FormDefinition, load_definition
+from generator.formdefs import FormDefinition, form_types, load_definition
 from generator.framework import Framework, Phase, Scale
 from generator.money import tidy_amount
+from generator.papers.committee.advice import (
+    Action,
+    Emerging,
+    actions_log,
+    emerging_partnerships,
+)
 from generator.papers.committee.latest import Conventions, Latest, author_checks, gather_latest
 from generator.register import Partnership, Register, read_register
 from generator.returns.tracker import StatusRow, status_rows
 from generator.store import Return, Store
-from generator.vocabulary import MONITORING, REVIEW, PaperField
+from generator.vocabulary import EMERGING_RECOMMENDATION, MONITORING, REVIEW, PaperField
 from generator.workspace import Workspace
 
 # Direction of travel of a rating against the previous cycle (or period).
@@ -280,6 +286,7 @@ class ScrutinyData(_Figures):
     as_at: Period
     latest: dict[str, Latest]
     conventions: Conventions
+    emerging: list[Emerging] = field(default_factory=list)
 
     @property
     def expected(self) -> list[ReviewEntry]:
@@ -330,8 +337,12 @@ def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
         entry.state, entry.state_text = _review_state(
             entry, [r for r in rows if r.partnership_id == p.id], cycle, established)
         entries.append(entry)
-    return ScrutinyData(cycle, before, sources.framework, sources.definitions, entries,
+    data = ScrutinyData(cycle, before, sources.framework, sources.definitions, entries,
                         register.out_of_scope, today, as_at, latest, sources.conventions)
+    with Store(ws.path("store")) as store:
+        data.emerging = _emerging(ws, store, sources, {e.partnership.id for e in entries
+                                                       if e.expected})
+    return data
 
 
 def _review_state(entry: ReviewEntry, rows: list[StatusRow], cycle: str,
@@ -382,6 +393,8 @@ class CgbData(_Figures):
     latest: dict[str, Latest]
     conventions: Conventions
     out_of_scope: list[Partnership] = field(default_factory=list)
+    emerging: list[Emerging] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
     @property
     def previous_period(self) -> Period:
@@ -425,8 +438,41 @@ def gather_cgb(ws: Workspace, *, period: str | None = None,
         entry.state, entry.state_text = _monitoring_state(
             entry, [r for r in rows if r.partnership_id == p.id], wanted)
         entries.append(entry)
-    return CgbData(wanted, sources.framework, sources.definitions, entries, today, wanted,
+    data = CgbData(wanted, sources.framework, sources.definitions, entries, today, wanted,
                    latest, sources.conventions, sources.register.out_of_scope)
+    with Store(ws.path("store")) as store:
+        data.emerging = _emerging(ws, store, sources, {p.id for p in expected})
+        data.actions = _actions(ws, store, sources.framework, expected)
+    return data
+
+
+def _emerging(ws: Workspace, store: Store, sources: _Sources, delivering: set[str]
+              ) -> list[Emerging]:
+    """The in-scope partnerships not yet delivering, each with its latest recommendation."""
+    present = form_types(ws.forms_dir, sources.framework)
+    definitions = {t: load_definition(t, framework=sources.framework, forms_dir=ws.forms_dir)
+                   for t in EMERGING_RECOMMENDATION.forms if t in present}
+    returns = [r for t in definitions for r in store.current_returns(form_type=t)]
+    return emerging_partnerships([p for p in sources.register.in_scope
+                                  if p.id not in delivering], returns, definitions)
+
+
+def _actions(ws: Workspace, store: Store, framework: Framework,
+             partnerships: Sequence[Partnership]) -> list[Action]:
+    """The actions log: the actions of each delivering partnership's latest accepted review."""
+    latest: dict[str, Return] = {}
+    for ret in store.current_returns(form_type=REVIEW):  # the latest cycle's, then received
+        best = latest.get(ret.partnership_id or "")
+        if best is None or (ret.cycle or "", ret.received_at) > (best.cycle or "",
+                                                                  best.received_at):
+            latest[ret.partnership_id or ""] = ret
+    reviews = []
+    for partnership in partnerships:
+        review = latest.get(partnership.id)
+        if review is not None:
+            reviews.append((partnership, review, load_definition(
+                REVIEW, review.version, framework=framework, forms_dir=ws.forms_dir)))
+    return actions_log(reviews)
 
 
 def _monitoring_state(entry: MonitoringEntry, rows: list[StatusRow],

@@ -301,9 +301,10 @@ def annex_notes(matrix: RiskMatrix) -> list[tuple[str, object]]:
     ]
 
 
-def write_section(doc: DocumentObject, heading: str, *tables: Table, intro: str = "") -> None:
+def write_section(doc: DocumentObject, heading: str, *tables: Table, intro: str = "",
+                  level: int = 1) -> None:
     """A section of a paper: its heading, a paragraph saying what it shows, and its tables."""
-    paper.add_heading(doc, heading, 1)
+    paper.add_heading(doc, heading, level)
     if intro:
         paper.add_paragraph(doc, intro)
     add_tables(doc, tables)

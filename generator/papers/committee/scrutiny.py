@@ -17,11 +17,13 @@ from docx.document import Document as DocumentObject
 
 from generator.council_year import long_date
 from generator.fileio import safe_filename
+from generator.forms.display import display_value
 from generator.framework import Principle
 from generator.money import stored_money, tidy_amount
 from generator.office import charts
 from generator.office import word as paper
 from generator.papers.committee import layout
+from generator.papers.committee.advice import emerging_table
 from generator.papers.committee.figures import (
     DECLINED,
     IMPROVED,
@@ -36,7 +38,9 @@ from generator.papers.committee.figures import (
     text_answer,
     total,
 )
+from generator.papers.committee.forward import Due, coming_year, due_rows, lines_of_enquiry
 from generator.papers.committee.latest import KpiLine, Latest, Money, RiskLine, Savings
+from generator.papers.committee.sources import Source
 from generator.papers.committee.tables import (
     NOT_ANSWERED,
     TABLE_TEXT_PT,
@@ -51,15 +55,18 @@ from generator.papers.committee.tables import (
 )
 from generator.positions import Position
 from generator.vocabulary import (
+    AGREEMENT_ENDS,
     BENEFITS_ACHIEVED,
     CASHABLE_SAVINGS,
     KPI_SUMMARY,
     NON_CASHABLE_BENEFITS,
+    NOTICE_BY,
     OVERALL_RATING,
     PRINCIPLE_EVIDENCE,
     PRINCIPLE_RATING,
     RECOMMENDATION,
     RECOMMENDATION_REASON,
+    REVIEW,
     VFM_ASSESSMENT,
 )
 from generator.wording import number_word, plural
@@ -78,6 +85,24 @@ def compile_scrutiny(ws: Workspace, *, cycle: str | None = None, pdf: bool = Fal
     data = gather_scrutiny(ws, cycle=cycle, today=today or dt.date.today())
     stem = safe_filename(f"scrutiny-report-{data.cycle.replace('/', '-')}")
     return _Report(ws, data).save(stem, pdf=pdf)
+
+
+def compliance(audit: Rating | None, answers: dict) -> str:
+    """A compliance rating from the review's assurance answers: the internal audit opinion's
+    colour, no better than Amber when there were data breaches or Ombudsman findings."""
+    if audit is None or not audit.rated:
+        return "Not rated: no internal audit opinion on record"
+    colour = audit.colour
+    concerns = []
+    breaches = answers.get("data_breaches")
+    if isinstance(breaches, int) and breaches > 0:
+        concerns.append(plural(breaches, "personal data breach", "personal data breaches"))
+    findings = str(answers.get("ombudsman_findings") or "").strip()
+    if findings and findings.casefold().rstrip(".") not in ("none", "no", "n/a", "nil"):
+        concerns.append("Ombudsman findings")
+    if concerns and colour == "Green":
+        colour = "Amber"
+    return f"{colour}: {audit.label.lower()}" + (f"; {', '.join(concerns)}" if concerns else "")
 
 
 def _name(entry: ReviewEntry) -> str:
@@ -287,19 +312,32 @@ class _Report(layout.CommitteePaper):
         latest = _latest(entry)
         table = kpi_table("KPIs", f"{entry.partnership.name}: Key Performance Indicators"
                           + _at(latest.kpi_position), latest.kpis)
-        return _without_position(table)
+        return replace(_without_position(table), traced_in=self.all_kpis_caption)
 
     def risk_detail(self, entry: ReviewEntry) -> Table:
         """A partnership's risks for its appendix, the period said in the caption."""
         latest = _latest(entry)
         table = risk_table("Risks", f"{entry.partnership.name}: risks"
                            + _at(latest.risk_position), escalated_first(latest.risks))
-        return _without_position(table)
+        return replace(_without_position(table), traced_in=self.all_risks_caption)
+
+    @property
+    def all_kpis_caption(self) -> str:
+        return f"Every Key Performance Indicator, {self.data.position_text}"
+
+    @property
+    def all_risks_caption(self) -> str:
+        return f"Every risk, {self.data.position_text}"
+
+    def emerging_table(self) -> Table:
+        return emerging_table(self.data.emerging, f"Emerging partnerships, {self.data.cycle}: "
+                                                  "the latest recommendation on each")
 
     def annex_tables(self) -> list[Table]:
-        tables = [self.summary_table(), self.gaps_table(), self.principles_table(),
-                  self.performance_table(), self.finance_table(), self.savings_table(),
-                  self.risks_table()]
+        tables = [self.summary_table(), self.gaps_table(), self.emerging_table(),
+                  self.forward_table(), self.assurance_annex(),
+                  self.principles_table(), self.performance_table(), self.finance_table(),
+                  self.savings_table(), self.risks_table()]
         evidence: list[list[object]] = []
         for entry in self.data.reviewed:
             review = self.reviews[entry.partnership.id]
@@ -312,9 +350,8 @@ class _Report(layout.CommitteePaper):
             Table("Principle evidence", "Every principle rating with its evidence",
                   ["Partnership", "Principle", "Rating", "Direction of travel", "Evidence"],
                   evidence, rag=(2,)),
-            kpi_table("All KPIs", f"Every Key Performance Indicator, {self.data.position_text}",
-                      self._kpis()),
-            risk_table("All risks", f"Every risk, {self.data.position_text}", self._risks()),
+            kpi_table("All KPIs", self.all_kpis_caption, self._kpis()),
+            risk_table("All risks", self.all_risks_caption, self._risks()),
         ]
         return tables
 
@@ -347,6 +384,7 @@ class _Report(layout.CommitteePaper):
         paper.add_heading(doc, "Background", 1)
         self.background(doc)
         self.body(doc)
+        self.forward_look(doc)
         written.flush()
         self.implications(doc, financial=self.financial_figures(), risk=self.risk_figures())
         self.closing(doc, annex_name, [f"Appendix {_letter(i + 1)}: {_name(e)}"
@@ -355,6 +393,35 @@ class _Report(layout.CommitteePaper):
             self.appendix(doc, _letter(i + 1), entry)
             written.flush()
         return doc
+
+    def coming_year(self) -> list[Due]:
+        return coming_year(((e.partnership, e.review or e.previous)
+                            for e in self.data.expected), self.data.today)
+
+    def forward_table(self) -> Table:
+        due = self.coming_year()
+        rows = due_rows(due) or [["None", "", "Nothing falls due in the coming year", ""]]
+        return Table("Forward look", f"What falls due from {long_date(self.data.today)} to a "
+                                     "year on", ["Date", "Partnership", "What", "From"], rows)
+
+    def forward_look(self, doc: DocumentObject) -> None:
+        """The coming year, and questions members may wish to ask."""
+        layout.write_section(
+            doc, "Forward look", self.forward_table(),
+            intro="Agreements ending or coming up for renewal, the last dates to give notice, "
+                  "and the next annual reviews, in the coming year.")
+        flagged = [(e.partnership, self.reviews[e.partnership.id].recommendation())
+                   for e in self.data.reviewed if self.reviews[e.partnership.id].flagged()]
+        questions = lines_of_enquiry((self.data.latest[e.partnership.id]
+                                      for e in self.data.expected
+                                      if e.partnership.id in self.data.latest), flagged)
+        paper.add_heading(doc, "Questions members may wish to ask", 2)
+        if questions:
+            paper.add_bullets(doc, questions)
+        else:
+            paper.add_paragraph(doc, "The figures raise no particular question: no risk is "
+                                     "escalated, no indicator missed its target two periods "
+                                     "running, and no review recommends a change.")
 
     def executive_summary(self, doc: DocumentObject) -> None:
         data = self.data
@@ -378,9 +445,9 @@ class _Report(layout.CommitteePaper):
         points += self.figure_points()
         if data.not_due:
             points.append(f"{plural(len(data.not_due), 'partnership')} in the Explore or Design "
-                          "phase "
-                          f"{'is' if len(data.not_due) == 1 else 'are'} listed for completeness; "
-                          "no annual review is due from them yet.")
+                          f"phase {'is' if len(data.not_due) == 1 else 'are'} not yet due an "
+                          "annual review; 'Emerging partnerships' gives the latest "
+                          "recommendation on each.")
         paper.add_bullets(doc, points)
         layout.write_pieces(doc, self.officer.pieces("executive summary"))
 
@@ -479,9 +546,12 @@ class _Report(layout.CommitteePaper):
             none=f"None: every partnership due a review has an accepted {data.cycle} review."
             if data.expected else "None: no partnership is due an annual review.",
             table=self.gaps_table())
-        if data.not_due:
-            paper.add_paragraph(doc, "Not yet due, listed for completeness: " + "; ".join(
-                f"{_name(e)} ({e.partnership.phase} phase)" for e in data.not_due) + ".")
+        if data.emerging:
+            layout.write_section(
+                doc, "Emerging partnerships", self.emerging_table(), level=2,
+                intro="Not yet due an annual review: each partnership in the Explore or Design "
+                      "phase, with the recommendation of its latest assessment, whatever it "
+                      "is (a recommendation not to proceed included).")
 
         paper.add_heading(doc, f"Assessment against the {number_word(len(self.principles))} "
                                "principles", 1)
@@ -611,6 +681,74 @@ class _Report(layout.CommitteePaper):
             self.board_appendix(doc, review)
         else:
             self.summary_appendix(doc, review)
+        paper.add_heading(doc, "Governance assurance", 2)
+        self.assurance_table(review).add_to(doc)
+
+    def _assurance(self, review: _Review) -> tuple[list[list[object]], list[Source | None]]:
+        """The agreement, the audit opinion, complaints, Ombudsman findings and data breaches
+        the review reports, and a compliance rating from them: rows (item, answer) and where
+        each comes from."""
+        entry, answers = review.entry, review.answers
+        ret = entry.review
+        assert ret is not None  # an appendix with a review
+        fields = self.data.definitions[REVIEW].fields
+        p = entry.partnership
+
+        def shown(field_id: str) -> str:
+            found = fields.get(field_id)
+            value = answers.get(field_id)
+            if found is None or value in (None, ""):
+                return NOT_ANSWERED
+            return long_date(value) if found.type == "date" else display_value(found, value)
+
+        audit = rating(self.data.framework.scale("audit_assurance"),
+                       answers.get("audit_opinion")) if "audit_opinion" in fields else None
+        rows: list[tuple[str, object, str | None]] = [
+            ("Agreement", p.agreement_type + (f", {long_date(p.agreement_date)}"
+                                              if p.agreement_date else ""), None),
+            ("Ends or next comes up for renewal", shown(AGREEMENT_ENDS.id), AGREEMENT_ENDS.id),
+            ("Last date to give notice", shown(NOTICE_BY.id), NOTICE_BY.id),
+            ("Latest internal audit opinion", shown("audit_opinion")
+             + (f" ({shown('audit_date')})" if answers.get("audit_date") else ""),
+             "audit_opinion"),
+            ("Complaints this year", answers.get("complaints"), "complaints"),
+            ("Ombudsman findings this year", shown("ombudsman_findings"), "ombudsman_findings"),
+            ("Personal data breaches this year", answers.get("data_breaches"),
+             "data_breaches"),
+            ("Compliance rating", compliance(audit, answers), None),
+        ]
+        form = f"{ret.cycle} annual review"
+        sources = [Source.of_return(ret, form=form, period=ret.cycle or "", questions={
+            "Answer": fields[field_id].label if field_id in fields else "worked out from the "
+            "audit opinion, Ombudsman findings and data breaches"})
+            if field_id is not None or what == "Compliance rating" else
+            Source("Partnership register", "Partnership register", self.data.cycle,
+                   questions={"Answer": "Agreement (IAA / MoU / None yet), Agreement date"})
+            for what, _, field_id in rows]
+        return [[what, NOT_ANSWERED if value is None else value] for what, value, _ in rows], \
+            list(sources)
+
+    @property
+    def assurance_caption(self) -> str:
+        return f"Governance assurance of each partnership, {self.data.cycle}"
+
+    def assurance_table(self, review: _Review) -> Table:
+        """A partnership's governance assurance, for its appendix."""
+        rows, sources = self._assurance(review)
+        return Table("Assurance", f"{review.entry.partnership.name}: governance assurance, "
+                                  f"{self.data.cycle}", ["Item", "Answer"], rows, rag=(1,),
+                     widths_cm=(5.5, 11.0), sources=sources, traced_in=self.assurance_caption)
+
+    def assurance_annex(self) -> Table:
+        """Every reviewed partnership's governance assurance, for the annex."""
+        rows: list[list[object]] = []
+        sources: list[Source | None] = []
+        for entry in self.data.reviewed:
+            own, own_sources = self._assurance(self.reviews[entry.partnership.id])
+            rows += [[_name(entry), *row] for row in own]
+            sources += own_sources
+        return Table("Assurance", self.assurance_caption, ["Partnership", "Item", "Answer"],
+                     rows, rag=(2,), sources=sources or None)
 
     def _recommendation_pieces(self, review: _Review) -> list[str]:
         now, travel, before = review.overall()

@@ -31,8 +31,9 @@ class Source:
     period: str  # the quarter or council year the figures are for
     received: dt.datetime | None = None
     file_name: str = ""
-    # The question on the form each column's figure answers, by column header; a column not
-    # named here answers the question its header names.
+    # The question on the form each column's figure answers, by column header: those columns
+    # are traced whatever they hold (a target typed as "90%"), as are numbers and ratings; a
+    # column not named here answers the question its header names.
     questions: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -50,6 +51,7 @@ class Traced(Protocol):
     rows: Sequence[Sequence[object]]
     rag: tuple[int, ...]
     sources: Sequence[Source | None] | None
+    traced_in: str | None
 
 
 def is_figure(value: object) -> bool:
@@ -69,9 +71,10 @@ def source_rows(paper: str, tables: Sequence[Traced]) -> list[list[object]]:
             if source is None:
                 continue
             for c, value in enumerate(row):
-                if not (is_figure(value) or (c in table.rag and value)):
-                    continue
                 header = table.headers[c]
+                if not (is_figure(value) or (c in table.rag and value)
+                        or (header in source.questions and value)):
+                    continue
                 rows.append([paper, table.caption, row[who] if who is not None else "", header,
                              value, source.reference, source.form,
                              source.questions.get(header, header), source.period,
@@ -82,4 +85,4 @@ def source_rows(paper: str, tables: Sequence[Traced]) -> list[list[object]]:
 def reference_note(table: Traced) -> str:
     """What the paper says beside a table whose figures are traced in the annex."""
     return (f"Where these figures come from: the data annex, sheet '{SHEET}', section "
-            f"'{table.caption}'.")
+            f"'{table.traced_in or table.caption}'.")

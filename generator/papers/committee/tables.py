@@ -13,6 +13,7 @@ from generator.money import tidy_amount
 from generator.office import word as paper
 from generator.papers.committee.latest import KpiLine, Money, RiskLine, Savings
 from generator.papers.committee.sources import Source, reference_note
+from generator.positions import Position
 from generator.vocabulary import rag_colours
 
 TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
@@ -44,6 +45,9 @@ class Table:
     # Where each row's figures come from, row by row (None for a row of no one return, such
     # as a total): the annex traces them on its Sources sheet.
     sources: Sequence[Source | None] | None = None
+    # The annex table whose Sources section traces this table's figures, when it is not this
+    # table itself (a partnership's appendix table, traced with every partnership's).
+    traced_in: str | None = None
 
     def __post_init__(self) -> None:
         if not self.rows:
@@ -66,7 +70,7 @@ class Table:
                      tuple(at[c] for c in self.money if c in at),
                      tuple(at[c] for c in self.percent if c in at),
                      tuple(at[c] for c in self.rag if c in at), self.widths_cm, self.total,
-                     sources=self.sources)
+                     sources=self.sources, traced_in=self.traced_in)
 
     def _pence(self, column: int) -> bool:
         values = (row[column] for row in self.rows)
@@ -138,6 +142,30 @@ def _who(partnership: object) -> str:
     return f"{getattr(partnership, 'id', '')} {getattr(partnership, 'name', '')}"
 
 
+def _source(position: Position | None, questions: dict[str, str]) -> Source | None:
+    """Where a row of a partnership's latest figures comes from: the return of `position`."""
+    if position is None:
+        return None
+    return Source.of_return(position.ret, form=position.source, period=position.label,
+                            questions=questions)
+
+
+# What each traced column of the tables below answers on its form.
+_KPI_QUESTIONS = {"Target": "Key Performance Indicators: target (set at Design)",
+                  "Actual": "Key Performance Indicators: actual", "RAG status":
+                  "Key Performance Indicators: RAG, worked out from actual, target and "
+                  "tolerance (or as overridden, with its reason)"}
+_RISK_QUESTIONS = {"Inherent score": "Risks: likelihood times impact before mitigation",
+                   "Residual score": "Risks: likelihood times impact after mitigation"}
+_MONEY_QUESTIONS = {"Gross budget (£)": "Budget for the year (£)",
+                    "Council contribution (£)": "Partnership register: Council contribution (£)",
+                    "Forecast outturn (£)": "Forecast outturn (£)",
+                    "Variance (£)": "Forecast outturn minus budget",
+                    "Variance (%)": "Variance as a share of the budget",
+                    "Movement since last forecast (£)": "Forecast outturn, against the "
+                                                        "previous quarter's"}
+
+
 def escalated_first(lines: Iterable[RiskLine]) -> list[RiskLine]:
     """Risks at or above the escalation score first, then by residual score, highest first;
     unscored risks last."""
@@ -147,6 +175,7 @@ def escalated_first(lines: Iterable[RiskLine]) -> list[RiskLine]:
 def risk_table(sheet: str, caption: str, lines: Iterable[RiskLine]) -> Table:
     """Risks with their scores before and after mitigation, the score of the period before
     and the trend, one row each: the risk table of both papers."""
+    lines = list(lines)
     rows: list[list[object]] = [
         [line.id, _who(line.partnership), line.risk.description, line.risk.inherent,
          line.risk.score_text, line.previous_text, str(line.trend),
@@ -157,12 +186,14 @@ def risk_table(sheet: str, caption: str, lines: Iterable[RiskLine]) -> Table:
                                   "Residual score", "Previous residual score", "Trend",
                                   "Corporate risk register", "Mitigation", "Owner",
                                   "Position at"], rows, in_paper=(0, 2, 4, 5, 6, 7, 10),
-                 widths_cm=(1.7, 3.2, 2.6, 2.6, 1.9, 2.2, 2.3))
+                 widths_cm=(1.7, 3.2, 2.6, 2.6, 1.9, 2.2, 2.3),
+                 sources=[_source(line.position, _RISK_QUESTIONS) for line in lines])
 
 
 def kpi_table(sheet: str, caption: str, lines: Iterable[KpiLine]) -> Table:
     """Indicators with their target, actual, RAG rating (an override shown as one) and
     trend, one row each: the indicator table of both papers."""
+    lines = list(lines)
     rows: list[list[object]] = [
         [line.id, _who(line.partnership), line.kpi.name, line.kpi.target_text,
          line.kpi.shown(line.kpi.actual) or NOT_ANSWERED, line.kpi.rag_text, line.trend_text,
@@ -171,12 +202,14 @@ def kpi_table(sheet: str, caption: str, lines: Iterable[KpiLine]) -> Table:
     return Table(sheet, caption, ["Ref", "Partnership", "Indicator", "Target", "Actual",
                                   "RAG status", "Trend", "Commentary", "Position at"], rows,
                  rag=(5,), in_paper=(0, 2, 3, 4, 5, 6, 8),
-                 widths_cm=(1.7, 3.2, 2.4, 1.5, 2.6, 2.8, 2.2))
+                 widths_cm=(1.7, 3.2, 2.4, 1.5, 2.6, 2.8, 2.2),
+                 sources=[_source(line.position, _KPI_QUESTIONS) for line in lines])
 
 
 def money_table(sheet: str, caption: str, moneys: Iterable[Money]) -> Table:
     """Gross budget and the council's contribution side by side, the forecast outturn, the
     variance in pounds and percent and the movement since the last forecast: both papers."""
+    moneys = list(moneys)
     rows: list[list[object]] = [
         [_who(m.partnership), m.budget, m.contribution, m.forecast, m.variance, m.share,
          m.movement, m.explanation or NOT_ANSWERED, m.label] for m in moneys]
@@ -191,7 +224,9 @@ def money_table(sheet: str, caption: str, moneys: Iterable[Money]) -> Table:
                                   "Movement since last forecast (£)", "Explanation",
                                   "Position at"], rows, money=(1, 2, 3, 4, 6), percent=(5,),
                  total=bool(rows), in_paper=(0, 1, 2, 3, 4, 5, 6, 8),
-                 widths_cm=(2.4, 2.1, 2.4, 2.1, 1.9, 1.6, 2.0, 2.0))
+                 widths_cm=(2.4, 2.1, 2.4, 2.1, 1.9, 1.6, 2.0, 2.0),
+                 sources=[_source(m.position, _MONEY_QUESTIONS) for m in moneys]
+                 + ([None] if moneys else []))  # the total is of no one return
 
 
 def savings_table(sheet: str, caption: str, savings: Iterable[Savings]) -> Table:
