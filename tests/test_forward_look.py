@@ -106,3 +106,16 @@ def test_a_data_breach_or_an_ombudsman_finding_holds_compliance_at_amber():
     assert compliance(_audit("substantial"), {"ombudsman_findings": "Fault found: fee "
                                                                     "refunded"}) == \
         "Amber: substantial assurance; Ombudsman findings"
+
+
+def test_each_appendix_says_what_became_of_last_years_recommendations(demo):
+    paper = demo.outputs["Scrutiny Committee annual report (Word)"]
+    headings = [p.text for p in docx.Document(str(paper)).paragraphs
+                if p.style.name == "Heading 2"]
+    progress = {c.label for c in load_framework().scale("action_progress").choices}
+    tables = [t for t in support.tables(paper)
+              if t[0] == ["Partnership", "Action", "Owner", "Due", "Status"]]
+
+    assert "Last year's recommendations" in headings
+    assert tables
+    assert all(row[4] in progress | {"Progress not reported"} for t in tables for row in t[1:])

@@ -17,13 +17,14 @@ from docx.document import Document as DocumentObject
 
 from generator.council_year import long_date
 from generator.fileio import safe_filename
+from generator.formdefs import load_definition
 from generator.forms.display import display_value
 from generator.framework import Principle
 from generator.money import stored_money, tidy_amount
 from generator.office import charts
 from generator.office import word as paper
 from generator.papers.committee import layout
-from generator.papers.committee.advice import emerging_table
+from generator.papers.committee.advice import actions_log, actions_table, emerging_table
 from generator.papers.committee.figures import (
     DECLINED,
     IMPROVED,
@@ -335,7 +336,7 @@ class _Report(layout.CommitteePaper):
 
     def annex_tables(self) -> list[Table]:
         tables = [self.summary_table(), self.gaps_table(), self.emerging_table(),
-                  self.forward_table(), self.assurance_annex(),
+                  self.forward_table(), self.assurance_annex(), self.actions_annex(),
                   self.principles_table(), self.performance_table(), self.finance_table(),
                   self.savings_table(), self.risks_table()]
         evidence: list[list[object]] = []
@@ -683,6 +684,7 @@ class _Report(layout.CommitteePaper):
             self.summary_appendix(doc, review)
         paper.add_heading(doc, "Governance assurance", 2)
         self.assurance_table(review).add_to(doc)
+        self.last_year(doc, review)
 
     def _assurance(self, review: _Review) -> tuple[list[list[object]], list[Source | None]]:
         """The agreement, the audit opinion, complaints, Ombudsman findings and data breaches
@@ -728,6 +730,24 @@ class _Report(layout.CommitteePaper):
         return [[what, NOT_ANSWERED if value is None else value] for what, value, _ in rows], \
             list(sources)
 
+    def last_year(self, doc: DocumentObject, review: _Review) -> None:
+        """Last year's recommendations and actions, and what became of them."""
+        entry = review.entry
+        assert entry.review is not None
+        definition = load_definition(REVIEW, entry.review.version,
+                                     framework=self.data.framework, forms_dir=self.ws.forms_dir)
+        reported = [a for a in actions_log([(entry.partnership, entry.review, definition)])
+                    if not a.status.startswith("Open: agreed")]
+        paper.add_heading(doc, "Last year's recommendations", 2)
+        if not reported:
+            paper.add_paragraph(doc, f"The {entry.review.cycle} review reports no progress on "
+                                     "earlier recommendations or actions.")
+            return
+        table = actions_table(reported)
+        replace(table, caption=f"{entry.partnership.name}: last year's recommendations and "
+                               "actions, and what became of them",
+                traced_in=actions_table([]).caption).add_to(doc)
+
     @property
     def assurance_caption(self) -> str:
         return f"Governance assurance of each partnership, {self.data.cycle}"
@@ -738,6 +758,13 @@ class _Report(layout.CommitteePaper):
         return Table("Assurance", f"{review.entry.partnership.name}: governance assurance, "
                                   f"{self.data.cycle}", ["Item", "Answer"], rows, rag=(1,),
                      widths_cm=(5.5, 11.0), sources=sources, traced_in=self.assurance_caption)
+
+    def actions_annex(self) -> Table:
+        """Every reviewed partnership's actions, for the annex (and its Sources sheet)."""
+        reviews = [(e.partnership, e.review, load_definition(
+            REVIEW, e.review.version, framework=self.data.framework, forms_dir=self.ws.forms_dir))
+            for e in self.data.reviewed if e.review is not None]
+        return actions_table(actions_log(reviews))
 
     def assurance_annex(self) -> Table:
         """Every reviewed partnership's governance assurance, for the annex."""
