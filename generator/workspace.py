@@ -219,6 +219,16 @@ class Workspace:
                                  f"or more, such as {DEFAULT_SETTINGS[section][key]}")
         return float(value)
 
+    def check_settings(self) -> None:
+        """Refuse settings a command would trip over later (the region of bank holidays, the
+        variance thresholds, the key decision threshold, the days to return a form), each
+        with the file, the setting and what is expected: checked when the workspace opens."""
+        _ = self.bank_holidays, self.variance_limit, self.decisions_context()
+        days = self.setting("cycle", "due_days")
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise WorkspaceError(f"{self.config_path}: [cycle] due_days is '{days}'; give the "
+                                 "number of days a form is due after it is issued, such as 28")
+
     def decisions_context(self) -> dict[str, str]:
         """The [decisions] settings as a form prints them: the key decision threshold."""
         threshold = self.setting("decisions", "key_decision_threshold")
@@ -387,7 +397,9 @@ def open_workspace(folder: Path) -> Workspace:
         raise WorkspaceError(f"{config_path}: not valid TOML: {exc}") from None
     notices: list[str] = []
     _quarters_of_the_council_year(config_path, text, config, notices)
-    return Workspace(folder.resolve(), config, notices)
+    workspace = Workspace(folder.resolve(), config, notices)
+    workspace.check_settings()
+    return workspace
 
 
 _PERIOD_LINE = re.compile(r'^(?P<key>\s*period\s*=\s*)"(?P<old>[^"\n]*)"', re.MULTILINE)

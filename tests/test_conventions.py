@@ -13,13 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
+from generator.errors import WorkspaceError
 from generator.forms.issue import issue_forms
 from generator.forms.read import read_form
 from generator.framework import Framework
 from generator.papers.committee import compile_cgb, compile_scrutiny
 from generator.performance import indicators
 from generator.returns.collect import collect
-from generator.workspace import Workspace
+from generator.workspace import Workspace, open_workspace
 
 import support
 from conftest import TODAY
@@ -262,14 +263,34 @@ def test_the_scrutiny_report_has_the_same_checks_as_the_update(workspace: Worksp
 
 def test_a_threshold_in_the_settings_that_is_not_a_number_is_named_with_what_to_give(
         workspace: Workspace) -> None:
-    support.set_setting(workspace, "explain_variance_percent", '"five"')
+    text = workspace.config_path.read_text(encoding="utf-8")
+    workspace.config_path.write_text(text.replace("explain_variance_percent = 5",
+                                                  'explain_variance_percent = "five"'),
+                                     encoding="utf-8")
 
-    result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "forms",
-                                       "monitoring"])
+    # Any command: the settings are checked when the workspace opens.
+    result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "status"])
 
     assert result.exit_code == 1
     assert "[money] explain_variance_percent must be a number, 0 or more, such as 5" in \
         result.stderr
+
+
+@pytest.mark.parametrize(("line", "bad", "said"), [
+    ('bank_holidays = "england-and-wales"', 'bank_holidays = "wales-only"',
+     "[calendar] bank_holidays"),
+    ("due_days = 28", "due_days = 0", "[cycle] due_days is '0'"),
+    ("key_decision_threshold = 100000", 'key_decision_threshold = "lots"',
+     "[decisions] key_decision_threshold is 'lots'"),
+])
+def test_a_bad_setting_is_refused_when_the_workspace_opens(workspace: Workspace, line: str,
+                                                           bad: str, said: str) -> None:
+    text = workspace.config_path.read_text(encoding="utf-8")
+    assert line in text
+    workspace.config_path.write_text(text.replace(line, bad), encoding="utf-8")
+
+    with pytest.raises(WorkspaceError, match=re.escape(said)):
+        open_workspace(workspace.root)
 
 
 def test_the_annual_report_uses_the_year_end_outturn_once_quarter_4_is_in(

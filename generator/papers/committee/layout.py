@@ -17,7 +17,6 @@ from docx.table import Table as DocxTable
 from generator.errors import LibreOfficeMissing, ReportError, ToolkitError, WorkspaceError
 from generator.fileio import unused_path, write_together
 from generator.framework import RiskMatrix
-from generator.money import format_money
 from generator.office import charts
 from generator.office import word as paper
 from generator.office.excel import workbook_bytes
@@ -225,20 +224,12 @@ def officer_values(ws: Workspace, **extra: str) -> dict[str, str]:
         "strategy_approved": framework.strategy.get("approved", ""),
         "priority_name": framework.strategy.get("priority_name", "the Council Strategy"),
         "priority": framework.strategy.get("priority", ""),
-        "key_decision_threshold": key_decision_threshold(ws),
+        **ws.decisions_context(),
         "cycle": ws.cycle,
         "period": str(ws.period),
     }
     values.update(extra)
     return values
-
-
-def key_decision_threshold(ws: Workspace) -> str:
-    """The council's key decision threshold in words ([decisions] key_decision_threshold)."""
-    threshold = ws.setting("decisions", "key_decision_threshold")
-    if isinstance(threshold, int | float) and not isinstance(threshold, bool) and threshold > 0:
-        return format_money(threshold)
-    return "the amount the Council's constitution sets"
 
 
 # A chart with more bars than this is unreadable; it shows the largest budgets and says so.
