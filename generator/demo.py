@@ -7,8 +7,10 @@ accents, line breaks).
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import random
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +72,25 @@ KNOWN_ANSWERS = {
 }
 
 
+# The demo's story (data/demo_story.toml): what each example partnership's Business Manager
+# says on its forms. It is told only while `run_demo` runs; other callers of the example
+# answers (the tests) get the general examples.
+STORY_FILE = Path(__file__).parent / "data" / "demo_story.toml"
+_STORY: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("demo_story",
+                                                                             default=None)
+
+
+def load_story(path: Path = STORY_FILE) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _told(partnership: Partnership) -> dict[str, Any]:
+    """What the story says of `partnership` (nothing, outside `run_demo`)."""
+    told = (_STORY.get() or {}).get(partnership.id, {})
+    return told if isinstance(told, dict) else {}
+
+
 # Money answers made from the partnership's budget in the register, when it has one.
 _FROM_BUDGET = ("budget", "forecast", "running_cost", "council_contribution")
 # A business case's baseline (the service's cost before) and savings target, as shares of the
@@ -128,10 +149,14 @@ def _answer_of_type(f: Field, partnership: Partnership, rng: random.Random,
         return rng.randint(1, 5)
     if f.type == "number":
         return rng.choice([1.5, 2, 3, 4.25])
+    told = _told(partnership)
     if f.type == "multiline":
-        return " ".join(rng.sample(SENTENCES, 2))
+        sentences = told.get("sentences") or SENTENCES
+        return " ".join(rng.sample(sentences, min(2, len(sentences))))
     if f.type == "email":
         return partnership.bm_email
+    if told.get("owner"):
+        return str(told["owner"])
     return rng.choice(["Joint board of both councils", "Head of Shared Service",
                        "Quarterly report to the board", "Council offices, Dorking"])
 
@@ -150,6 +175,8 @@ def example_actual(row: dict[str, Any], rng: random.Random) -> str | None:
     step = max(abs(target) * 0.04, 1)
     better = 1 if row.get("polarity") == "higher" else -1
     actual = target + better * step * rng.choice([2, 1, 1, 0.5, 0, 0, -0.5, -1.5])
+    if row.get("unit") == "percentage":
+        actual = min(actual, 100.0)  # no more than all of them
     return typed(round(actual, 1 if row.get("unit") == "days" else 0), str(row.get("unit")))
 
 
@@ -165,16 +192,23 @@ def read_figure(value: Any, unit: Any) -> float | None:
 def example_row(f: Field, partnership: Partnership, rng: random.Random, today: dt.date,
                 index: int) -> dict[str, Any]:
     columns = {c.id for c in f.columns}
+    told = _told(partnership)
     if f.id == "kpis" and "unit" in columns:
-        kpi = _example_kpi(columns, rng, index)
+        kpi = _example_kpi(columns, rng, index, told.get("kpis"), told.get("sentences"))
         return {c.id: kpi.get(c.id) for c in f.columns}
     if f.id == "risks" and "inherent_likelihood" in columns:
         risk = _example_risk(f, partnership, rng, today, index)
         return {c.id: risk.get(c.id) for c in f.columns}
+    if isinstance(told.get(f.id), list) and told[f.id] and isinstance(told[f.id][0], dict):
+        # The story's own row (an issue with its action, an opportunity with its benefit).
+        item = told[f.id][index % len(told[f.id])]
+        return {c.id: item[c.id] if c.id in item else example_value(c, partnership, rng, today)
+                for c in f.columns}
+    actions = told.get("actions") or ACTIONS
     row = {}
     for column in f.columns:
         if column.id == "action" and f.id != "issues":
-            row[column.id] = ACTIONS[index % len(ACTIONS)]
+            row[column.id] = actions[index % len(actions)]
         elif column.id in ("name", "description", "issue", "opportunity", "action"):
             names = KPI_NAMES if f.id == "kpis" else RISK_NAMES
             row[column.id] = names[index % len(names)]
@@ -185,9 +219,17 @@ def example_row(f: Field, partnership: Partnership, rng: random.Random, today: d
     return row
 
 
-def _example_kpi(columns: set[str], rng: random.Random, index: int) -> dict[str, Any]:
-    """An indicator as set in the Design assessment, with an actual when the form asks."""
-    name, unit, polarity, target, tolerance = EXAMPLE_KPIS[index % len(EXAMPLE_KPIS)]
+def _example_kpi(columns: set[str], rng: random.Random, index: int,
+                 told: list[dict[str, Any]] | None = None,
+                 sentences: list[str] | None = None) -> dict[str, Any]:
+    """An indicator as set in the Design assessment (the story's own, when it has them),
+    with an actual when the form asks."""
+    if told:
+        kpi = told[index % len(told)]
+        name, unit, polarity, target, tolerance = (kpi["name"], kpi["unit"], kpi["polarity"],
+                                                   kpi["target"], kpi["tolerance"])
+    else:
+        name, unit, polarity, target, tolerance = EXAMPLE_KPIS[index % len(EXAMPLE_KPIS)]
     # Figures as they read back: a number in the row's unit (a form shows it with its unit).
     row: dict[str, Any] = {"name": name, "unit": unit, "polarity": polarity,
                            "target": target, "tolerance": tolerance,
@@ -196,35 +238,49 @@ def _example_kpi(columns: set[str], rng: random.Random, index: int) -> dict[str,
     if "actual" in columns:
         actual = example_actual(row, rng)
         row["actual"] = read_measure(actual, unit) if actual is not None else None
-        row["commentary"] = rng.choice(SENTENCES)
+        row["commentary"] = rng.choice(sentences or SENTENCES)
     return {k: v for k, v in row.items() if k in columns}
 
 
 def _example_risk(f: Field, partnership: Partnership, rng: random.Random, today: dt.date,
                   index: int) -> dict[str, Any]:
-    """A risk scored before and after mitigation."""
-    name, (inherent_l, inherent_i), (residual_l, residual_i) = \
-        EXAMPLE_RISKS[index % len(EXAMPLE_RISKS)]
+    """A risk scored before and after mitigation (the story's own, when it has them)."""
+    told = _told(partnership).get("risks")
+    extra: dict[str, Any] = {}
+    if told:
+        risk = told[index % len(told)]
+        name, (inherent_l, inherent_i), (residual_l, residual_i) = \
+            risk["description"], risk["inherent"], risk["residual"]
+        extra = {k: risk[k] for k in ("mitigation", "owner") if k in risk}
+    else:
+        name, (inherent_l, inherent_i), (residual_l, residual_i) = \
+            EXAMPLE_RISKS[index % len(EXAMPLE_RISKS)]
     row: dict[str, Any] = {"description": name, "inherent_likelihood": str(inherent_l),
                            "inherent_impact": str(inherent_i), "likelihood": str(residual_l),
-                           "impact": str(residual_i)}
+                           "impact": str(residual_i), **extra}
     for column in f.columns:
         if column.id not in row and column.id not in ("ref", PREVIOUS):
             row[column.id] = example_value(column, partnership, rng, today)
     return row
 
 
-def completed_row(f: Field, carried: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+def completed_row(f: Field, carried: dict[str, Any], rng: random.Random,
+                  told: dict[str, Any] | None = None) -> dict[str, Any]:
     """A carried-forward row as the Business Manager completes it: what the form shows is
-    kept, and this period's figures are given."""
+    kept, and this period's figures are given (a risk of the story keeps its scores after
+    mitigation, so its trend is steady)."""
     row = dict(carried)
+    told = told or {}
     if f.id == "kpis":
         row["actual"] = example_actual(row, rng)
-        row["commentary"] = rng.choice(SENTENCES)
+        row["commentary"] = rng.choice(told.get("sentences") or SENTENCES)
     elif f.id == "risks":
-        for key in ("likelihood", "impact"):
+        known = next((r for r in told.get("risks") or []
+                      if r["description"] == row.get("description")), None)
+        for n, key in enumerate(("likelihood", "impact")):
             inherent = int(str(row.get(f"inherent_{key}") or 3).split()[0])
-            row[key] = str(max(1, inherent - rng.choice([0, 1, 1, 2])))
+            row[key] = str(known["residual"][n] if known is not None
+                           else max(1, inherent - rng.choice([0, 1, 1, 2])))
     else:
         # Last year's actions: each given its progress, and a word on it.
         for column in f.columns:
@@ -248,12 +304,16 @@ def example_answers(definition: FormDefinition, partnership: Partnership, *,
     answers: dict[str, Any] = {}
     for f in definition.fields.values():
         if f.type == "table" and (carried or {}).get(f.id):
-            answers[f.id] = [completed_row(f, row, rng) for row in (carried or {})[f.id]]
+            answers[f.id] = [completed_row(f, row, rng, _told(partnership))
+                             for row in (carried or {})[f.id]]
         elif f.type == "table":
-            answers[f.id] = [example_row(f, partnership, rng, today, i)
-                             for i in range(rng.randint(2, 4))]
+            told = _told(partnership).get(f.id)
+            count = len(told) if isinstance(told, list) and told else rng.randint(2, 4)
+            answers[f.id] = [example_row(f, partnership, rng, today, i) for i in range(count)]
         else:
             answers[f.id] = example_value(f, partnership, rng, today)
+    said = _told(partnership).get("answers", {}).get(definition.type, {})
+    answers.update({k: v for k, v in said.items() if k in definition.fields})
     return answers
 
 
@@ -422,12 +482,23 @@ def _monitoring_round(ws: Workspace, *, today: dt.date, seed: int, result: DemoR
 
 def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
              say: Callable[[str], None] = lambda _: None) -> DemoResult:
-    """Create an example workspace and run a whole annual cycle on the example register.
+    """Create an example workspace and run a whole annual cycle on the example register,
+    each partnership's forms answered as the demo's story tells it (`load_story`).
 
     Last year's annual reviews and last quarter's monitoring returns are filled and collected
     first, so this year's forms carry answers forward and the Scrutiny report can show the
     direction of travel. One annual review is left outstanding to show how gaps are reported.
     """
+    told = _STORY.set(load_story())
+    try:
+        return _run_demo(folder, today=today, seed=seed, say=say)
+    finally:
+        _STORY.reset(told)
+
+
+def _run_demo(folder: Path, *, today: dt.date | None, seed: int,
+              say: Callable[[str], None]) -> DemoResult:
+    """The demo's cycle (see `run_demo`)."""
     from generator.papers.committee import compile_cgb, compile_scrutiny
 
     today = today or dt.date.today()

@@ -289,7 +289,13 @@ def test_add_table_first_row_is_marked_repeating_header() -> None:
     assert all(cell.paragraphs[0].runs[0].bold for cell in table.rows[0].cells)
     look = table._tbl.tblPr.find(qn("w:tblLook"))
     assert look.get(qn("w:firstRow")) == "1"
-    assert table.rows[1]._tr.trPr is None
+    assert table.rows[1]._tr.trPr.find(qn("w:tblHeader")) is None
+
+
+def test_add_table_keeps_every_row_whole_on_one_page() -> None:
+    _, table = make_table()
+
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
 
 
 def test_add_table_has_caption_and_description_for_screen_readers() -> None:

@@ -56,6 +56,17 @@ def test_no_word_number_or_date_of_a_table_is_broken_across_lines(demo, label, t
     paper = demo.outputs[label]
     shown = _pdf_words(paper, tmp_path)
 
-    broken = _table_words(paper) - shown
+    broken = {w for w in _table_words(paper) - shown if not _at_its_hyphen(w, shown)}
 
     assert broken == set()
+
+
+def _at_its_hyphen(word: str, shown: set[str]) -> bool:
+    """A compound word of letters ("in-house") may break after its own hyphen, as print does;
+    numbers and dates never do (they are kept together)."""
+    parts = word.split("-")
+    if len(parts) < 2 or any(not part[:1].isalpha() for part in parts[1:]) \
+            or not parts[0][-1:].isalpha():
+        return False
+    pieces = [f"{part}-" for part in parts[:-1]] + [parts[-1]]
+    return all(piece in shown for piece in pieces)

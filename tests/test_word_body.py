@@ -151,6 +151,7 @@ def _plain_table(  # noqa: C901 -- the old python-docx way, kept whole as the re
         if c in numeric:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for row_values, table_row in zip(rows, table.rows[1:], strict=True):
+        table_row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         for c, (cell, value) in enumerate(zip(table_row.cells, row_values, strict=True)):
             text = paper.format_value(value, formats.get(c))
             paragraph = cell.paragraphs[0]

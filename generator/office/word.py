@@ -612,12 +612,15 @@ def add_table(
     cell_font_pt: float | None = None,
     bold_last_row: bool = False,
     widths_from_content: bool = False,
+    keep_whole: bool = False,
 ) -> Table:
     """Add a captioned data table with a repeating header row and no merged cells.
 
     - The caption paragraph goes above the table ("Caption" style if the template has
       it) and is kept with the table; it is also the table's w:tblCaption, and
       `description` (default: the caption and column names) its w:tblDescription.
+    - No row is split across pages (w:cantSplit); with `keep_whole`, the table is kept on one
+      page (each row's paragraphs keep with the next) when it fits on one.
     - The first row holds `headers`: bold, w:tblHeader (repeats on every page), not
       split across pages; w:tblLook firstRow=1.
     - Values are formatted by `format_value`: `number_formats` maps a column index to a
@@ -672,8 +675,9 @@ def add_table(
     tc_w = [f'<w:tcW w:type="dxa" w:w="{w}"/>' for w in twips]
 
     def cell(c: int, text: str, *, right: bool, bold: bool,
-             colours: tuple[str, str] | None) -> str:
-        ppr = p_style + ('<w:jc w:val="right"/>' if right else "")
+             colours: tuple[str, str] | None, keep: bool = False) -> str:
+        ppr = p_style + ("<w:keepNext/>" if keep else "") + (
+            '<w:jc w:val="right"/>' if right else "")
         shading = colour = ""
         if colours is not None:
             fill, text_colour = colours
@@ -703,11 +707,14 @@ def add_table(
     xml.append("</w:tr>")
     last = len(rows) - 1
     for r, (row_values, row_texts) in enumerate(zip(rows, texts, strict=True)):
-        xml.append("<w:tr>")
+        # No row is split across pages: LibreOffice 25.2 dropped the rows of a table whose
+        # first row it split at the foot of a page (seen in the Scrutiny report's appendix).
+        xml.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
         bold = bold_last_row and r == last
         for c, (value, text) in enumerate(zip(row_values, row_texts, strict=True)):
             xml.append(cell(c, text, right=c in numeric_cols or _is_number(value), bold=bold,
-                            colours=colour_of(text) if colour_of and c in coloured else None))
+                            colours=colour_of(text) if colour_of and c in coloured else None,
+                            keep=keep_whole and r < last))
         xml.append("</w:tr>")
     xml.append("</w:tbl>")
     tbl = parse_xml("".join(xml))

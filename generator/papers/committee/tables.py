@@ -19,6 +19,9 @@ from generator.vocabulary import rag_colours
 TABLE_TEXT_STYLE = "Table Text"  # paragraph style of table cells (9pt when the template lacks it)
 TABLE_TEXT_PT = 9
 WIDE_TABLE_COLUMNS = 6  # more columns than this go on landscape pages
+# A table of this many rows or fewer is kept on one page: LibreOffice 25.2 lost the rows of a
+# short appendix table it broke after the header row at the foot of a page.
+KEEP_WHOLE_ROWS = 8
 NO_RETURNS = "No returns yet"
 NOT_ANSWERED = "Not answered"
 EXCEL_MONEY = '"£"#,##0'
@@ -105,7 +108,8 @@ class Table:
                             number_formats=self.word_formats(), colour_columns=self.rag,
                             colour_of=rag_colours, col_widths_cm=None if wide else self.widths_cm,
                             cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
-                            bold_last_row=self.total, widths_from_content=True)
+                            bold_last_row=self.total, widths_from_content=True,
+                            keep_whole=len(rows) <= KEEP_WHOLE_ROWS)
         if self.sources is not None:
             paper.add_paragraph(doc, reference_note(self), style=TABLE_TEXT_STYLE)
         paper.flush_body(doc)
