@@ -4,6 +4,7 @@ annex (`CommitteePaper`, which each paper builds on)."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -294,11 +295,15 @@ def annex_notes(matrix: RiskMatrix) -> list[tuple[str, object]]:
 
 def write_section(doc: DocumentObject, heading: str, *tables: Table, intro: str = "",
                   level: int = 1) -> None:
-    """A section of a paper: its heading, a paragraph saying what it shows, and its tables."""
-    paper.add_heading(doc, heading, level)
-    if intro:
-        paper.add_paragraph(doc, intro)
-    add_tables(doc, tables)
+    """A section of a paper: its heading, a paragraph saying what it shows, and its tables.
+    A section whose first table is wide starts on the landscape pages with it, so that its
+    heading is not left alone on a portrait page."""
+    wide = bool(tables) and tables[0].wide
+    with paper.landscape_pages(doc) if wide else contextlib.nullcontext():
+        paper.add_heading(doc, heading, level)
+        if intro:
+            paper.add_paragraph(doc, intro)
+        add_tables(doc, tables)
 
 
 def write_gaps(doc: DocumentObject, heading: str, gaps: Sequence[Entry],
