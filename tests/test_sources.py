@@ -15,6 +15,7 @@ import pytest
 from docx.oxml.ns import qn
 
 from generator.office import word
+from generator.office.excel import workbook_bytes
 from generator.papers.committee.annex import annex_workbook
 from generator.papers.committee.sources import HEADERS, SHEET, Source
 from generator.papers.committee.tables import Table
@@ -33,9 +34,14 @@ def _budgets() -> Table:
                  money=(1, 2), rag=(3,), total=True, sources=[MONITORING, None])
 
 
+def _annex(tables: list[Table], paper: str) -> openpyxl.Workbook:
+    """The annex as saved and opened again (it is written as a write-only workbook)."""
+    return openpyxl.load_workbook(io.BytesIO(workbook_bytes(
+        annex_workbook(tables, about=[("Paper", paper)]))))
+
+
 def _sources_sheet(table: Table):
-    workbook = annex_workbook([table], about=[("Paper", "CGB update Q3 2026/27")])
-    sheet = workbook[SHEET]
+    sheet = _annex([table], "CGB update Q3 2026/27")[SHEET]
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 
@@ -71,9 +77,7 @@ def test_a_total_row_of_no_one_return_is_not_traced():
 def test_an_annex_of_tables_without_sources_has_no_sources_sheet():
     table = Table("Plain", "Plain", ["Partnership", "Count"], [["P001", 1]])
 
-    workbook = annex_workbook([table], about=[("Paper", "x")])
-
-    assert SHEET not in workbook.sheetnames
+    assert SHEET not in _annex([table], "x").sheetnames
 
 
 def test_the_paper_says_beside_a_traced_table_where_its_sources_are():

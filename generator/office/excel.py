@@ -38,6 +38,7 @@ __all__ = [
     "DATE_FORMAT",
     "MAX_CELL_TEXT",
     "add_table_sheet",
+    "stream_table_sheet",
     "set_print_layout",
     "safe_sheet_title",
     "save_workbook_atomic",
@@ -181,11 +182,11 @@ def add_table_sheet(
     return ws
 
 
-def set_print_layout(ws: Worksheet, title: str) -> None:
-    """Print `ws` as agenda packs need it: landscape A4, one page wide (as many pages long as it
+def set_print_layout(ws: Any, title: str) -> None:
+    """Print `ws` (a worksheet, or a write-only one) as agenda packs need it: landscape A4, one page wide (as many pages long as it
     takes), the header row on every page, and a footer with `title` and "Page n of m"."""
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0  # 0: as many pages down as the rows need
     if ws.sheet_properties.pageSetUpPr is None:
@@ -198,6 +199,99 @@ def set_print_layout(ws: Worksheet, title: str) -> None:
         if footer is not None:  # openpyxl makes both with every sheet
             footer.left.text = left
             footer.right.text = "Page &P of &N"
+
+
+def stream_table_sheet(
+    wb: openpyxl.Workbook,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    number_formats: Mapping[str, str] | None = None,
+    colour_columns: Sequence[str] = (),
+    colour_of: CellColours | None = None,
+    col_widths: Mapping[str, float] | None = None,
+    footer: str | None = None,
+    bold_last_row: bool = False,
+) -> None:
+    """`add_table_sheet` for a workbook made with `openpyxl.Workbook(write_only=True)`: the
+    same sheet, written row by row to a temporary file instead of held as cells in memory
+    (a committee paper's annex at 1,000 partnerships held half a gigabyte of cells). The
+    rows are read twice: once for the column widths, once to write them."""
+    from openpyxl.cell import WriteOnlyCell
+
+    headers = [_clean_text(str(h)) for h in headers]
+    if not headers:
+        raise ValueError("a sheet needs at least one column header")
+    index_of = {header: i for i, header in reversed(list(enumerate(headers)))}
+    formats, widths = dict(number_formats or {}), dict(col_widths or {})
+    _check_columns(index_of, number_formats=formats, col_widths=widths,
+                   colour_columns=list(colour_columns))
+    column_format = {index_of[name]: fmt for name, fmt in formats.items()}
+    coloured = {index_of[name] for name in colour_columns} if colour_of else set()
+    ws = wb.create_sheet(safe_sheet_title(wb, title))
+    longest = _longest_lines(ws, headers, rows, column_format)
+    for c, header in enumerate(headers):
+        ws.column_dimensions[get_column_letter(c + 1)].width = widths.get(
+            header, min(_MAX_WIDTH, max(_MIN_WIDTH, longest[c] + 2)))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    ws.print_title_rows = "1:1"
+    set_print_layout(ws, footer or ws.title)
+    bold = Font(bold=True)
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(ws)
+        _set_text(cell, header)
+        cell.font, cell.alignment = bold, _WRAP
+        header_cells.append(cell)
+    ws.append(header_cells)
+    fits = [int(widths.get(h, _MAX_WIDTH)) - 2 for h in headers]
+    last = len(rows) - 1
+    looks = _Looks()
+    for r, row in enumerate(rows):
+        ws.append([_streamed_cell(ws, looks, value, column_format.get(c), fits[c],
+                                  colour_of if c in coloured else None,
+                                  bold=bold_last_row and r == last)
+                   for c, value in enumerate(row)])
+
+
+def _longest_lines(ws: Any, headers: Sequence[str], rows: Sequence[Sequence[object]],
+                   column_format: Mapping[int, str]) -> list[int]:
+    """Each column's longest line of text as shown, for its width (a first pass over rows)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    scratch = WriteOnlyCell(ws)
+    longest = [len(h) for h in headers]
+    for r, row in enumerate(rows, start=1):
+        if len(row) != len(headers):
+            raise ValueError(f"row {r} has {len(row)} cells but the sheet has "
+                             f"{len(headers)} columns")
+        for c, value in enumerate(row):
+            shown, _ = _set_value(scratch, value, column_format.get(c))
+            if shown is not None:
+                longest[c] = max(longest[c], max(len(line) for line in shown.split("\n")))
+    return longest
+
+
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _streamed_cell(ws: Any, looks: _Looks, value: object, number_format: str | None,
+                   fit: int, colour_of: CellColours | None, *, bold: bool) -> Cell:
+    """One cell of a streamed sheet, with the look `add_table_sheet` gives it (each look set
+    once per sheet and copied, as there)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws)
+    shown, number_format = _set_value(cell, value, number_format)
+    if shown is None:
+        return cell
+    colours = colour_of(shown) if colour_of is not None else None
+    looks.apply(cell, number_format, "\n" in shown or len(shown) > fit, colours)
+    if bold:  # the total row: one a sheet
+        cell.font = Font(bold=True, color=colours[1] if colours is not None else None)
+    return cell
 
 
 def _check_columns(index_of: Mapping[str, int], **options: Iterable[str]) -> None:

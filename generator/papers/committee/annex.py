@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import openpyxl
-from openpyxl.styles import Font
 
-from generator.office.excel import add_table_sheet, save_workbook_atomic
+from generator.office.excel import save_workbook_atomic, stream_table_sheet
 from generator.papers.committee.sources import HEADERS, SHEET, source_rows
 from generator.papers.committee.tables import Table
 from generator.vocabulary import rag_colours
@@ -23,21 +22,22 @@ from generator.vocabulary import rag_colours
 def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object]]
                    ) -> openpyxl.Workbook:
     """The annex: an 'About' sheet, one sheet per table, and the Sources sheet tracing each
-    figure of the tables that say where their rows come from (`sources.source_rows`)."""
-    workbook = openpyxl.Workbook()
-    add_table_sheet(workbook, "About", ["Item", "Detail"], [list(row) for row in about],
-                    col_widths={"Item": 28, "Detail": 90})
+    figure of the tables that say where their rows come from (`sources.source_rows`).
+
+    A write-only workbook: each sheet goes to a temporary file as it is written, so that the
+    annex of a paper for thousands of partnerships is not held in memory as cells. Save it
+    (`workbook_bytes`) to read it."""
+    workbook = openpyxl.Workbook(write_only=True)
+    stream_table_sheet(workbook, "About", ["Item", "Detail"], [list(row) for row in about],
+                       col_widths={"Item": 28, "Detail": 90})
     for table in tables:
-        sheet = add_table_sheet(workbook, table.sheet, table.headers, table.rows,
-                                number_formats=table.excel_formats(),
-                                colour_columns=[table.headers[c] for c in table.rag],
-                                colour_of=rag_colours)
-        if table.total:
-            for cell in sheet[len(table.rows) + 1]:
-                cell.font = Font(bold=True, color=cell.font.color)
+        stream_table_sheet(workbook, table.sheet, table.headers, table.rows,
+                           number_formats=table.excel_formats(),
+                           colour_columns=[table.headers[c] for c in table.rag],
+                           colour_of=rag_colours, bold_last_row=table.total)
     traced = source_rows(str(dict(about).get("Paper", "")), tables)
     if traced:
-        add_table_sheet(workbook, SHEET, HEADERS, traced)
+        stream_table_sheet(workbook, SHEET, HEADERS, traced)
     return workbook
 
 
