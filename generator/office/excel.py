@@ -183,8 +183,9 @@ def add_table_sheet(
 
 
 def set_print_layout(ws: Any, title: str) -> None:
-    """Print `ws` (a worksheet, or a write-only one) as agenda packs need it: landscape A4, one page wide (as many pages long as it
-    takes), the header row on every page, and a footer with `title` and "Page n of m"."""
+    """Print `ws` (a worksheet, or a write-only one) as agenda packs need it: landscape A4,
+    one page wide (as many pages long as it takes), the header row on every page, and a
+    footer with `title` and "Page n of m"."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
