@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import copy
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -138,47 +139,23 @@ def add_table_sheet(
     Raises ValueError for no headers, a row of the wrong length, or a header name in
     the options that is not in `headers`.
     """
-    headers = [_clean_text(str(h)) for h in headers]
-    ncols = len(headers)
-    if ncols == 0:
-        raise ValueError("a sheet needs at least one column header")
-    index_of = {header: i for i, header in reversed(list(enumerate(headers)))}
-    formats = dict(number_formats or {})
-    widths = dict(col_widths or {})
-    _check_columns(index_of, number_formats=formats, col_widths=widths,
-                   colour_columns=list(colour_columns))
-    column_format = {index_of[name]: fmt for name, fmt in formats.items()}
-    coloured = {index_of[name] for name in colour_columns} if colour_of else set()
-
+    plan = _Columns.plan(headers, number_formats, colour_columns, colour_of, col_widths)
     ws = _new_sheet(wb, title)
-    _write_header(ws, headers)
-    longest = [len(h) for h in headers]
-    # Text longer than its column is wrapped, so that nothing is cut at the printed edge.
-    fits = [int(widths.get(h, _MAX_WIDTH)) - 2 for h in headers]
+    _write_header(ws, plan.headers)
+    longest = [len(h) for h in plan.headers]
     looks = _Looks()
     r = 1
     for r, row in enumerate(rows, start=2):
-        if len(row) != ncols:
-            raise ValueError(f"row {r - 1} has {len(row)} cells but the sheet has {ncols} columns")
+        plan.check_row(r - 1, row)
         for c, value in enumerate(row):
             cell = _unmerged_cell(ws, r, c + 1)
-            shown, number_format = _set_value(cell, value, column_format.get(c))
+            shown, number_format = _set_value(cell, value, plan.formats.get(c))
             if shown is None:
                 continue
             longest[c] = max(longest[c], max(len(line) for line in shown.split("\n")))
-            colours = colour_of(shown) if colour_of is not None and c in coloured else None
-            looks.apply(cell, number_format, "\n" in shown or len(shown) > fits[c], colours)
-    last_row = r
-
-    for c, header in enumerate(headers):
-        letter = get_column_letter(c + 1)
-        width = widths.get(header, min(_MAX_WIDTH, max(_MIN_WIDTH, longest[c] + 2)))
-        ws.column_dimensions[letter].width = width
-    last_letter = get_column_letter(ncols)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{last_letter}{last_row}"
-    ws.print_title_rows = "1:1"
-    set_print_layout(ws, footer or ws.title)
+            looks.apply(cell, number_format, plan.wraps(c, shown),
+                        plan.colours(c, shown, colour_of))
+    plan.finish(ws, longest, last_row=r, footer=footer)
     return ws
 
 
@@ -221,55 +198,36 @@ def stream_table_sheet(
     rows are read twice: once for the column widths, once to write them."""
     from openpyxl.cell import WriteOnlyCell
 
-    headers = [_clean_text(str(h)) for h in headers]
-    if not headers:
-        raise ValueError("a sheet needs at least one column header")
-    index_of = {header: i for i, header in reversed(list(enumerate(headers)))}
-    formats, widths = dict(number_formats or {}), dict(col_widths or {})
-    _check_columns(index_of, number_formats=formats, col_widths=widths,
-                   colour_columns=list(colour_columns))
-    column_format = {index_of[name]: fmt for name, fmt in formats.items()}
-    coloured = {index_of[name] for name in colour_columns} if colour_of else set()
+    plan = _Columns.plan(headers, number_formats, colour_columns, colour_of, col_widths)
     ws = wb.create_sheet(safe_sheet_title(wb, title))
-    longest = _longest_lines(ws, headers, rows, column_format)
-    for c, header in enumerate(headers):
-        ws.column_dimensions[get_column_letter(c + 1)].width = widths.get(
-            header, min(_MAX_WIDTH, max(_MIN_WIDTH, longest[c] + 2)))
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-    ws.print_title_rows = "1:1"
-    set_print_layout(ws, footer or ws.title)
+    # A write-only sheet takes its widths and layout before its first row.
+    plan.finish(ws, _longest_lines(ws, plan, rows), last_row=len(rows) + 1, footer=footer)
     bold = Font(bold=True)
     header_cells = []
-    for header in headers:
+    for header in plan.headers:
         cell = WriteOnlyCell(ws)
         _set_text(cell, header)
         cell.font, cell.alignment = bold, _WRAP
         header_cells.append(cell)
     ws.append(header_cells)
-    fits = [int(widths.get(h, _MAX_WIDTH)) - 2 for h in headers]
     last = len(rows) - 1
     looks = _Looks()
     for r, row in enumerate(rows):
-        ws.append([_streamed_cell(ws, looks, value, column_format.get(c), fits[c],
-                                  colour_of if c in coloured else None,
+        ws.append([_streamed_cell(ws, looks, plan, c, value, colour_of,
                                   bold=bold_last_row and r == last)
                    for c, value in enumerate(row)])
 
 
-def _longest_lines(ws: Any, headers: Sequence[str], rows: Sequence[Sequence[object]],
-                   column_format: Mapping[int, str]) -> list[int]:
+def _longest_lines(ws: Any, plan: _Columns, rows: Sequence[Sequence[object]]) -> list[int]:
     """Each column's longest line of text as shown, for its width (a first pass over rows)."""
     from openpyxl.cell import WriteOnlyCell
 
     scratch = WriteOnlyCell(ws)
-    longest = [len(h) for h in headers]
+    longest = [len(h) for h in plan.headers]
     for r, row in enumerate(rows, start=1):
-        if len(row) != len(headers):
-            raise ValueError(f"row {r} has {len(row)} cells but the sheet has "
-                             f"{len(headers)} columns")
+        plan.check_row(r, row)
         for c, value in enumerate(row):
-            shown, _ = _set_value(scratch, value, column_format.get(c))
+            shown, _ = _set_value(scratch, value, plan.formats.get(c))
             if shown is not None:
                 longest[c] = max(longest[c], max(len(line) for line in shown.split("\n")))
     return longest
@@ -278,21 +236,74 @@ def _longest_lines(ws: Any, headers: Sequence[str], rows: Sequence[Sequence[obje
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def _streamed_cell(ws: Any, looks: _Looks, value: object, number_format: str | None,
-                   fit: int, colour_of: CellColours | None, *, bold: bool) -> Cell:
+def _streamed_cell(ws: Any, looks: _Looks, plan: _Columns, c: int, value: object,
+                   colour_of: CellColours | None, *, bold: bool) -> Cell:
     """One cell of a streamed sheet, with the look `add_table_sheet` gives it (each look set
     once per sheet and copied, as there)."""
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(ws)
-    shown, number_format = _set_value(cell, value, number_format)
+    shown, number_format = _set_value(cell, value, plan.formats.get(c))
     if shown is None:
         return cell
-    colours = colour_of(shown) if colour_of is not None else None
-    looks.apply(cell, number_format, "\n" in shown or len(shown) > fit, colours)
+    colours = plan.colours(c, shown, colour_of)
+    looks.apply(cell, number_format, plan.wraps(c, shown), colours)
     if bold:  # the total row: one a sheet
         cell.font = Font(bold=True, color=colours[1] if colours is not None else None)
     return cell
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """A table sheet's columns as both writers need them: the headers as written, each
+    column's number format, which columns are coloured, and the widths given."""
+
+    headers: list[str]
+    formats: dict[int, str]
+    coloured: set[int]
+    widths: dict[str, float]
+
+    @classmethod
+    def plan(cls, headers: Sequence[str], number_formats: Mapping[str, str] | None,
+             colour_columns: Sequence[str], colour_of: CellColours | None,
+             col_widths: Mapping[str, float] | None) -> _Columns:
+        """Raises ValueError for no headers or an option naming a column not in them."""
+        cleaned = [_clean_text(str(h)) for h in headers]
+        if not cleaned:
+            raise ValueError("a sheet needs at least one column header")
+        index_of = {header: i for i, header in reversed(list(enumerate(cleaned)))}
+        formats, widths = dict(number_formats or {}), dict(col_widths or {})
+        _check_columns(index_of, number_formats=formats, col_widths=widths,
+                       colour_columns=list(colour_columns))
+        return cls(cleaned, {index_of[name]: fmt for name, fmt in formats.items()},
+                   {index_of[name] for name in colour_columns} if colour_of else set(), widths)
+
+    def check_row(self, number: int, row: Sequence[object]) -> None:
+        if len(row) != len(self.headers):
+            raise ValueError(f"row {number} has {len(row)} cells but the sheet has "
+                             f"{len(self.headers)} columns")
+
+    def wraps(self, c: int, shown: str) -> bool:
+        """Text longer than its column is wrapped, so that nothing is cut at the printed
+        edge."""
+        return "\n" in shown or len(shown) > int(self.widths.get(self.headers[c],
+                                                                  _MAX_WIDTH)) - 2
+
+    def colours(self, c: int, shown: str, colour_of: CellColours | None
+                ) -> tuple[str, str] | None:
+        return colour_of(shown) if colour_of is not None and c in self.coloured else None
+
+    def finish(self, ws: Any, longest: Sequence[int], *, last_row: int,
+               footer: str | None) -> None:
+        """Column widths (given, else from the contents), the frozen header row, the filter
+        and the print layout."""
+        for c, header in enumerate(self.headers):
+            ws.column_dimensions[get_column_letter(c + 1)].width = self.widths.get(
+                header, min(_MAX_WIDTH, max(_MIN_WIDTH, longest[c] + 2)))
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(self.headers))}{last_row}"
+        ws.print_title_rows = "1:1"
+        set_print_layout(ws, footer or ws.title)
 
 
 def _check_columns(index_of: Mapping[str, int], **options: Iterable[str]) -> None:
