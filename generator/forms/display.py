@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from generator.council_year import long_date
 from generator.formdefs import Field
 from generator.framework import Framework
 from generator.money import format_money
@@ -29,6 +30,14 @@ def display_value(f: Field, value: Any) -> str:
     if f.type == "table":
         return f"{len(value)} row{'s' if len(value) != 1 else ''}"
     return str(value)
+
+
+def paper_value(f: Field, value: Any) -> str:
+    """An answer as a committee paper writes it: as `display_value`, but dates in words
+    ("30 November 2026"), as papers give them."""
+    if f.type == "date" and value not in (None, ""):
+        return long_date(value)
+    return display_value(f, value)
 
 
 def workbook_value(f: Field, value: Any) -> object:

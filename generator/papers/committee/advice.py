@@ -11,7 +11,7 @@ from typing import Any
 
 from generator.council_year import long_date
 from generator.formdefs import Field, FormDefinition
-from generator.forms.display import display_value
+from generator.forms.display import display_value, paper_value
 from generator.papers.committee.sources import Source
 from generator.papers.committee.tables import NOT_ANSWERED, Table
 from generator.register import Partnership
@@ -112,11 +112,7 @@ def actions_log(reviews: Sequence[tuple[Partnership, Return, FormDefinition]]) -
 
 def _cell(columns: dict[str, Field], row: dict[str, Any], column: str) -> str:
     found = columns.get(column)
-    if found is None:
-        return ""
-    if found.type == "date" and row.get(column):
-        return long_date(row.get(column))  # papers give dates in words
-    return display_value(found, row.get(column))
+    return paper_value(found, row.get(column)) if found is not None else ""
 
 
 def emerging_table(emerging: Sequence[Emerging], caption: str) -> Table:

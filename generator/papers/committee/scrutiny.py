@@ -18,7 +18,7 @@ from docx.document import Document as DocumentObject
 from generator.council_year import long_date
 from generator.fileio import safe_filename
 from generator.formdefs import load_definition
-from generator.forms.display import display_value
+from generator.forms.display import paper_value
 from generator.framework import Principle
 from generator.money import stored_money, tidy_amount
 from generator.office import charts
@@ -701,7 +701,7 @@ class _Report(layout.CommitteePaper):
             value = answers.get(field_id)
             if found is None or value in (None, ""):
                 return NOT_ANSWERED
-            return long_date(value) if found.type == "date" else display_value(found, value)
+            return paper_value(found, value)
 
         audit = rating(self.data.framework.scale("audit_assurance"),
                        answers.get("audit_opinion")) if "audit_opinion" in fields else None
