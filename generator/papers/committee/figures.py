@@ -328,21 +328,21 @@ def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
         accepted = store.current_returns(form_type=REVIEW)
         rows = [r for r in status_rows(store, cycle=cycle, today=today) if r.form == REVIEW]
         latest = gather_latest(store, register.in_scope, as_at, sources.framework)
-    earlier = _latest(r for r in accepted if (r.cycle or "") < cycle)
-    established = sources.definitions[REVIEW].phase
-    entries = []
-    for p in register.in_scope:
-        entry = ReviewEntry(p, ACCEPTED, "", current.get(p.id), previous.get(p.id),
-                            earlier.get(p.id), latest[p.id])
-        entry.state, entry.state_text = _review_state(
-            entry, [r for r in rows if r.partnership_id == p.id], cycle, established)
-        entries.append(entry)
-    data = ScrutinyData(cycle, before, sources.framework, sources.definitions, entries,
-                        register.out_of_scope, today, as_at, latest, sources.conventions)
-    with Store(ws.path("store")) as store:
-        data.emerging = _emerging(ws, store, sources, {e.partnership.id for e in entries
-                                                       if e.expected})
-    return data
+        earlier = _latest(r for r in accepted if (r.cycle or "") < cycle)
+        established = sources.definitions[REVIEW].phase
+        entries = []
+        for p in register.in_scope:
+            entry = ReviewEntry(p, ACCEPTED, "", current.get(p.id), previous.get(p.id),
+                                earlier.get(p.id), latest[p.id])
+            entry.state, entry.state_text = _review_state(
+                entry, [r for r in rows if r.partnership_id == p.id], cycle, established)
+            entries.append(entry)
+        # From the same reading of the store as the figures.
+        emerging = _emerging(ws, store, sources, {e.partnership.id for e in entries
+                                                  if e.expected})
+    return ScrutinyData(cycle, before, sources.framework, sources.definitions, entries,
+                        register.out_of_scope, today, as_at, latest, sources.conventions,
+                        emerging)
 
 
 def _review_state(entry: ReviewEntry, rows: list[StatusRow], cycle: str,
@@ -432,18 +432,18 @@ def gather_cgb(ws: Workspace, *, period: str | None = None,
         expected = [p for p in sources.register.in_scope
                     if p.phase == established or p.id in asked or p.id in this]
         latest = gather_latest(store, expected, wanted, sources.framework)
+        # From the same reading of the store as the figures.
+        emerging = _emerging(ws, store, sources, {p.id for p in expected})
+        actions = _actions(ws, store, sources.framework, expected)
     entries = []
     for p in expected:
         entry = MonitoringEntry(p, ACCEPTED, "", this.get(p.id), latest[p.id])
         entry.state, entry.state_text = _monitoring_state(
             entry, [r for r in rows if r.partnership_id == p.id], wanted)
         entries.append(entry)
-    data = CgbData(wanted, sources.framework, sources.definitions, entries, today, wanted,
-                   latest, sources.conventions, sources.register.out_of_scope)
-    with Store(ws.path("store")) as store:
-        data.emerging = _emerging(ws, store, sources, {p.id for p in expected})
-        data.actions = _actions(ws, store, sources.framework, expected)
-    return data
+    return CgbData(wanted, sources.framework, sources.definitions, entries, today, wanted,
+                   latest, sources.conventions, sources.register.out_of_scope, emerging,
+                   actions)
 
 
 def _emerging(ws: Workspace, store: Store, sources: _Sources, delivering: set[str]
