@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -22,7 +22,9 @@ from generator import __version__
 from generator.errors import InvalidRequest, RegisterError, ToolkitError
 from generator.terminal import json_dumps, printable
 from generator.wording import plural
-from generator.workspace import Workspace, find_workspace, open_workspace
+
+if TYPE_CHECKING:
+    from generator.workspace import Workspace
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,6 +73,9 @@ class _Commands(click.Group):
 
 
 def _workspace(ctx: click.Context) -> Workspace:
+    # Imported here so that `--help` and usage errors start without the framework's modules.
+    from generator.workspace import find_workspace, open_workspace
+
     folder = ctx.obj.get("workspace") if ctx.obj else None
     ws = open_workspace(folder) if folder else find_workspace()
     warning = ws.sync_warning()

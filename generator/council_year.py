@@ -22,10 +22,12 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
-
-import holidays
+from typing import TYPE_CHECKING
 
 from generator.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    import holidays
 
 _CYCLE = re.compile(r"\s*(\d{4})\s*[/-]\s*(\d{2}|\d{4})\s*")
 _MONTHS = ("April to June", "July to September", "October to December", "January to March")
@@ -268,6 +270,8 @@ def check_region(region: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _bank_holidays(region: str) -> holidays.HolidayBase:
+    import holidays  # 35 ms of start-up, needed only when a date is checked
+
     return holidays.country_holidays("GB", subdiv=BANK_HOLIDAY_REGIONS[check_region(region)])
 
 

@@ -49,3 +49,16 @@ def test_the_tracker_workbook_brings_in_openpyxl_only_when_asked_for(workspace,
 
     assert "openpyxl" in imported
     assert "docx" not in imported and "matplotlib" not in imported
+
+
+def test_help_reads_no_framework_and_no_bank_holidays() -> None:
+    # `--help` needs only the commands' descriptions: the workspace, the framework's data and
+    # the bank holiday calendars (some 100 ms between them) wait for a command that uses them.
+    probe = ("import sys\nfrom generator.cli import main\n"
+             "try:\n    main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('generator.workspace', 'generator.framework', 'holidays')"
+             " if m in sys.modules), file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60, check=False)
+
+    assert result.stderr.strip().splitlines()[-1] == "[]"
