@@ -322,6 +322,17 @@ def test_add_table_formats_money_and_right_aligns_numbers() -> None:
     assert table.rows[1].cells[0].paragraphs[0].alignment is None
 
 
+def test_add_table_keeps_a_column_of_answers_left_aligned_though_one_is_an_amount() -> None:
+    doc = paper.open_paper(None)
+    table = paper.add_table(doc, ["Question", "Answer"],
+                            [["Benefits achieved", "One team of surveyors"],
+                             ["Cashable savings", 16200]],
+                            caption="Value for money", number_formats={1: "money"})
+    answers = [row.cells[1].paragraphs[0].alignment for row in table.rows]
+
+    assert answers == [None, None, WD_ALIGN_PARAGRAPH.RIGHT]
+
+
 def test_add_table_shows_none_as_not_reported_words() -> None:
     _, table = make_table(number_formats=None)
     assert table.rows[3].cells[1].text == "Not reported"

@@ -68,6 +68,24 @@ def test_each_source_row_names_the_return_the_question_the_period_and_the_file()
     assert row["File as stored"] == "P001 monitoring.docx"
 
 
+def test_a_column_from_another_record_names_that_record():
+    design = Source("P001-design-202526-abc", "Design assessment", "2025/26",
+                    questions={"Target (£)": "Savings target a year in the business case (£)"})
+    review = Source("P001-review-202627-abc", "2026/27 annual review", "2026/27",
+                    questions={"Savings (£)": "Cashable savings this year (£)"},
+                    elsewhere={"Target (£)": design})
+    table = Table("Savings", "Savings 2026/27", ["Partnership", "Target (£)", "Savings (£)"],
+                  [["P001 Building Control", 50000, 32400]], money=(1, 2), sources=[review])
+
+    rows = {row[HEADERS.index("Figure")]: row for row in _sources_sheet(table)[1:]}
+
+    assert rows["Target (£)"][HEADERS.index("Return reference")] == "P001-design-202526-abc"
+    assert rows["Target (£)"][HEADERS.index("Form")] == "Design assessment"
+    assert rows["Savings (£)"][HEADERS.index("Return reference")] == "P001-review-202627-abc"
+    assert rows["Savings (£)"][HEADERS.index("Question on the form")] == \
+        "Cashable savings this year (£)"
+
+
 def test_a_total_row_of_no_one_return_is_not_traced():
     rows = _sources_sheet(_budgets())
 
@@ -117,33 +135,43 @@ def _same(shown: tuple[float, bool], kept: object) -> bool:
     return abs(value[0] - shown[0]) < 0.5
 
 
+def _tables_and_notes(paper_path: Path) -> list[tuple[list[list[str]], str | None]]:
+    """Every table of the paper, as rows of cell text, with the Sources section the note
+    after it names (None when no such note follows it)."""
+    document = docx.Document(str(paper_path))
+    found: list[tuple[list[list[str]], str | None]] = []
+    for block in document.element.body:
+        if block.tag == qn("w:tbl"):
+            table = docx.table.Table(block, document._body)
+            found.append(([[cell.text for cell in row.cells] for row in table.rows], None))
+        elif block.tag == qn("w:p") and found and found[-1][1] is None:
+            text = "".join(t.text or "" for t in block.iter(qn("w:t")))
+            match = _TRACED.match(text)
+            if match is not None:
+                found[-1] = (found[-1][0], match.group(1))
+    return found
+
+
+def _figures(rows: list[list[str]]) -> list[tuple[str, tuple[float, bool]]]:
+    """Each number of a table but its header and total rows: (column, value)."""
+    return [(header, value) for row in rows[1:] if not row[0].startswith("Total")
+            for header, text in zip(rows[0], row, strict=True)
+            if (value := _number(text)) is not None]
+
+
 def _traced_figures(paper_path: Path) -> list[tuple[str, str, tuple[float, bool]]]:
     """Every figure of every table the paper says is traced: (section of the Sources sheet
     the note after the table names, column, value)."""
-    document = docx.Document(str(paper_path))
-    found = []
-    last_table = None
-    for block in document.element.body:
-        if block.tag == qn("w:tbl"):
-            last_table = block
-            continue
-        if block.tag != qn("w:p") or last_table is None:
-            continue
-        text = "".join(t.text or "" for t in block.iter(qn("w:t")))
-        match = _TRACED.match(text)
-        if match is None:
-            continue
-        table = docx.table.Table(last_table, document._body)
-        rows = [[cell.text for cell in row.cells] for row in table.rows]
-        for row in rows[1:]:
-            if row[0].startswith("Total"):
-                continue
-            for header, text in zip(rows[0], row, strict=True):
-                value = _number(text)
-                if value is not None:
-                    found.append((match.group(1), header, value))
-        last_table = None
-    return found
+    return [(section, header, value) for rows, section in _tables_and_notes(paper_path)
+            if section is not None for header, value in _figures(rows)]
+
+
+@pytest.mark.parametrize("paper", [paper for paper, _ in PAPERS])
+def test_every_table_of_the_paper_with_a_figure_says_where_its_figures_come_from(demo, paper):
+    untraced = [rows[0] for rows, section in _tables_and_notes(demo.outputs[paper])
+                if section is None and _figures(rows)]
+
+    assert untraced == []
 
 
 @pytest.mark.parametrize(("paper", "annex"), PAPERS)
@@ -173,3 +201,23 @@ def test_each_traced_figure_names_a_return_the_store_holds_or_the_register(
 
     assert references - {"Partnership register"}
     assert references - {"Partnership register"} <= issued
+
+
+def test_each_savings_figure_names_the_form_it_was_answered_on(demo):
+    # The target and baseline are set at Design; the year's savings come from the review.
+    sheet = openpyxl.load_workbook(
+        demo.outputs["Scrutiny Committee data annex (Excel)"])[SHEET]
+    savings = [dict(zip(HEADERS, row, strict=True))
+               for row in sheet.iter_rows(min_row=2, values_only=True)
+               if str(row[HEADERS.index("Section")]).startswith("Savings against")]
+    with Store(demo.workspace / "store.sqlite") as store:
+        form_of = {i.issue_id: i.form_type for i in store.all_issued()}
+
+    found = {(row["Figure"], form_of[row["Return reference"]]) for row in savings}
+
+    assert {figure for figure, form in found if form == "design"} >= {
+        "Baseline (£)", "Savings target a year (£)"}
+    assert {figure for figure, form in found if form == "review"} >= {
+        "Cashable savings this year (£)", "Cashable savings to date (£)"}
+    assert not {figure for figure, form in found if form == "design"} & {
+        "Cashable savings this year (£)", "Cashable savings to date (£)"}

@@ -118,9 +118,9 @@ def _plain_table(  # noqa: C901 -- the old python-docx way, kept whole as the re
                  bold_last_row: bool = False) -> None:
     formats = dict(number_formats or {})
     ncols = len(headers)
-    numeric = {c for c in range(ncols) if c in formats or (
-        any(row[c] is not None for row in rows)
-        and all(row[c] is None or paper._is_number(row[c]) for row in rows))}
+    numeric = {c for c in range(ncols)
+               if all(row[c] in (None, "") or paper._is_number(row[c]) for row in rows)
+               and (c in formats or any(row[c] not in (None, "") for row in rows))}
     clean_caption = paper._clean(caption).replace("\n", " ").strip()
     caption_par = doc.add_paragraph(style=paper.find_style(doc, "Caption",
                                                            WD_STYLE_TYPE.PARAGRAPH))

@@ -803,10 +803,14 @@ def content_widths(headers: Sequence[str], texts: Sequence[Sequence[str]], total
 
 def _numeric_columns(rows: Sequence[Sequence[object]], ncols: int,
                      formats: Mapping[int, str]) -> set[int]:
-    """The columns right-aligned: those given a number format, and those holding numbers only."""
-    return {c for c in range(ncols) if c in formats or (
-        any(row[c] is not None for row in rows)
-        and all(row[c] is None or _is_number(row[c]) for row in rows))}
+    """The columns right-aligned: those given a number format or holding numbers, and no
+    other text (a column of answers, one of them an amount, stays aligned to the left)."""
+    def blank(value: object) -> bool:
+        return value is None or value == ""
+
+    return {c for c in range(ncols)
+            if all(blank(row[c]) or _is_number(row[c]) for row in rows)
+            and (c in formats or any(not blank(row[c]) for row in rows))}
 
 
 _TABLE_STYLE_KEY = ("\0table style id", WD_STYLE_TYPE.TABLE)

@@ -29,20 +29,30 @@ from generator.papers.committee import layout
 from generator.papers.committee.advice import actions_table, emerging_table
 from generator.papers.committee.figures import CgbData, MonitoringEntry, gather_cgb, total
 from generator.papers.committee.latest import KpiLine, Latest, Money, RiskLine
+from generator.papers.committee.sources import Source
 from generator.papers.committee.tables import (
+    KPI_COUNT_QUESTIONS,
     NOT_ANSWERED,
     Table,
     escalated_first,
     heat_map_table,
     kpi_table,
     money_table,
+    position_source,
     risk_table,
     with_total,
 )
+from generator.positions import Position
 from generator.store import Return
-from generator.vocabulary import Rag, Trend
+from generator.vocabulary import MONITORING, Rag, Trend
 from generator.wording import plural
 from generator.workspace import Workspace
+
+# What an exception quotes of its return, for the Sources sheet.
+_KPI_SAID = "Key Performance Indicators: actual, target and RAG, and the RAG of the period before"
+_RISK_SAID = "Risks: residual score (likelihood times impact after mitigation) and its trend"
+_MONEY_SAID = "Forecast outturn (£) against Budget for the year (£)"
+_COMMENTARY_SAID = "The commentary, mitigation or explanation given with it"
 
 ESCALATED = "Escalated risk"
 RED_KPI = "Red KPI"
@@ -77,7 +87,8 @@ class ExceptionItem:
     kind: str
     detail: str
     commentary: str
-    position: str
+    position: Position
+    said: str  # what the paper quotes of the return: the question(s) it answers
 
 
 def _name(entry: MonitoringEntry) -> str:
@@ -142,12 +153,13 @@ class _Update(layout.CommitteePaper):
             entry = self._entry(line.partnership.id)
             why = kpi.reason or kpi.commentary or NOT_ANSWERED
             if kpi.rag == Rag.RED:
-                found.append(ExceptionItem(entry, RED_KPI, said, why, line.position.label))
+                found.append(ExceptionItem(entry, RED_KPI, said, why, line.position, _KPI_SAID))
             elif line.rating_fell:
                 assert line.previous is not None
                 found.append(ExceptionItem(entry, KPI_WORSE, f"{said}; it was "
                                            f"{line.previous.rag} at {line.previous_period} "
-                                           f"({line.trend_text})", why, line.position.label))
+                                           f"({line.trend_text})", why, line.position,
+                                           _KPI_SAID))
         return found
 
     def _risk_exceptions(self) -> list[ExceptionItem]:
@@ -155,7 +167,7 @@ class _Update(layout.CommitteePaper):
                               ESCALATED if line.risk.escalated else HIGH_RISK,
                               f"{line.id} {line.risk.description}: residual "
                               f"{line.risk.score_text}; {line.trend}",
-                              line.risk.mitigation or NOT_ANSWERED, line.position.label)
+                              line.risk.mitigation or NOT_ANSWERED, line.position, _RISK_SAID)
                 for line in self.risks if line.risk.escalated or line.risk.exception]
 
     def _money_exceptions(self) -> list[ExceptionItem]:
@@ -164,12 +176,13 @@ class _Update(layout.CommitteePaper):
         for money in self.moneys:
             if money.beyond(limit):
                 assert money.budget is not None and money.forecast is not None
+                assert money.position is not None  # self.moneys all have one
                 found.append(ExceptionItem(
                     self._entry(money.partnership.id), OVERSPEND,
                     f"Forecast outturn {_money_text(money.forecast)}: "
                     f"{limit.describe(money.budget, money.forecast)} the budget of "
                     f"{_money_text(money.budget)}", money.explanation or NOT_ANSWERED,
-                    money.label))
+                    money.position, _MONEY_SAID))
         return found
 
     @functools.cached_property
@@ -186,21 +199,27 @@ class _Update(layout.CommitteePaper):
 
     def exceptions_table(self) -> Table:
         rows: list[list[object]] = [[_name(x.entry), x.kind, x.detail, x.commentary,
-                                     x.position] for x in self.exceptions]
+                                     x.position.label] for x in self.exceptions]
+        sources = [position_source(x.position, {"What was reported": x.said,
+                                                "Commentary": _COMMENTARY_SAID})
+                   for x in self.exceptions]
         if not rows and (self.kpis or self.risks or self.moneys):
             rows = [["None", "", "No exception in the latest figures", "", ""]]
         return Table("Exceptions", f"Exceptions as at {self.data.period}: escalated risks, "
                      "red indicators, indicators whose rating fell, overspends beyond the "
                      "threshold and other high risks",
                      ["Partnership", "Exception", "What was reported", "Commentary",
-                      "Position at"], rows, widths_cm=(3.0, 2.0, 4.8, 4.3, 2.4))
+                      "Position at"], rows, widths_cm=(3.0, 2.0, 4.8, 4.3, 2.4),
+                     sources=sources or None)
 
     def performance_table(self) -> Table:
         rows: list[list[object]] = []
+        sources: list[Source | None] = []
         for entry in self.data.entries:
             latest = _latest(entry)
             if latest.kpi_position is None:
                 continue
+            sources.append(position_source(latest.kpi_position, KPI_COUNT_QUESTIONS))
             colours = Counter(line.kpi.rag for line in latest.kpis)
             rows.append([_name(entry), len(latest.kpis), colours[Rag.GREEN], colours[Rag.AMBER],
                          colours[Rag.RED], colours[Rag.GREY],
@@ -214,7 +233,8 @@ class _Update(layout.CommitteePaper):
                      f"{self.data.period}",
                      ["Partnership", "KPIs", "Green", "Amber", "Red", "Not rated",
                       "Overridden", "Worse than the period before", "Position at"], rows,
-                     total=bool(rows), widths_cm=(3.3, 1.2, 1.3, 1.4, 1.0, 1.4, 2.1, 2.4, 2.0))
+                     total=bool(rows), widths_cm=(3.3, 1.2, 1.3, 1.4, 1.0, 1.4, 2.1, 2.4, 2.0),
+                     sources=[*sources, None] if sources else None)
 
     def kpi_table(self) -> Table:
         return kpi_table("KPIs", f"Every indicator as at {self.data.period}, with its trend "
@@ -234,38 +254,58 @@ class _Update(layout.CommitteePaper):
                            f"forecast outturn for the year, as at {self.data.period}",
                            self.moneys)
 
-    def _listed(self, field_id: str, columns: tuple[str, ...]) -> list[Sequence[object]]:
+    def _source(self, entry: MonitoringEntry, questions: dict[str, str]) -> Source:
+        """Where a row of what a partnership's return for the period says comes from."""
+        return Source.of_return(_return_of(entry), form=f"{self.data.period} monitoring return",
+                                period=str(self.data.period), questions=questions)
+
+    def _asked(self, field_id: str) -> str:
+        """The question on the monitoring form a field answers."""
+        found = self.data.definitions[MONITORING].fields.get(field_id)
+        return found.label if found is not None else field_id
+
+    def _listed(self, sheet: str, field_id: str, columns: dict[str, str], caption: str,
+                widths_cm: tuple[float, ...]) -> Table:
+        """A table of the rows of a table question of each return for the period (issues,
+        opportunities), `columns` giving each column's header by its id."""
+        asked = self._asked(field_id)
         rows: list[Sequence[object]] = []
+        sources: list[Source | None] = []
         for entry in self.data.returned:
             value = _return_of(entry).answers.get(field_id)
             for row in value if isinstance(value, list) else []:
                 if isinstance(row, dict) and any(str(v or "").strip() for v in row.values()):
                     rows.append([_name(entry)] + [str(row.get(c) or "").strip() or NOT_ANSWERED
                                                   for c in columns])
+                    sources.append(self._source(entry, {header: f"{asked}: {header.lower()}"
+                                                        for header in columns.values()}))
         if not rows and self.data.returned:
             rows = [["None reported"] + [""] * len(columns)]
-        return rows
+        return Table(sheet, caption, ["Partnership", *columns.values()], rows,
+                     widths_cm=widths_cm, sources=sources or None)
 
     def issues_table(self) -> Table:
-        return Table("Issues", f"Issues reported for {self.data.period}",
-                     ["Partnership", "Issue", "Action", "Owner"],
-                     self._listed("issues", ("issue", "action", "owner")),
-                     widths_cm=(3.6, 4.4, 5.8, 2.7))
+        return self._listed("Issues", "issues",
+                            {"issue": "Issue", "action": "Action", "owner": "Owner"},
+                            f"Issues reported for {self.data.period}", (3.6, 4.4, 5.8, 2.7))
 
     def opportunities_table(self) -> Table:
-        return Table("Opportunities", f"Opportunities reported for {self.data.period}",
-                     ["Partnership", "Opportunity", "Benefit"],
-                     self._listed("opportunities", ("opportunity", "benefit")),
-                     widths_cm=(3.6, 5.0, 7.9))
+        return self._listed("Opportunities", "opportunities",
+                            {"opportunity": "Opportunity", "benefit": "Benefit"},
+                            f"Opportunities reported for {self.data.period}", (3.6, 5.0, 7.9))
 
     def lessons_table(self) -> Table:
         lessons = [(e, str(_return_of(e).answers.get("lessons_learned") or "").strip())
                    for e in self.data.returned]
         rows: list[list[object]] = [[_name(e), text] for e, text in lessons if text]
+        sources: list[Source | None] = [self._source(
+            e, {"Lessons learned": self._asked("lessons_learned")})
+                                        for e, text in lessons if text]
         if not rows and self.data.returned:
             rows = [["None reported", ""]]
         return Table("Lessons learned", f"Lessons learned, {self.data.period}",
-                     ["Partnership", "Lessons learned"], rows, widths_cm=(4.0, 12.5))
+                     ["Partnership", "Lessons learned"], rows, widths_cm=(4.0, 12.5),
+                     sources=sources or None)
 
     def missing_table(self) -> Table:
         rows: list[list[object]] = [[_name(e), e.state.capitalize(), e.state_text]

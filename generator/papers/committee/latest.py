@@ -197,6 +197,10 @@ class Savings:
     cumulative_one_off: float | None = None
     since: str = ""  # the cycle of the first review on record
     reviewed: bool = False  # the year's review is in
+    # The latest annual review up to the year (the year's own when it is in): the sums to
+    # date run up to it.
+    review: Return | None = None
+    design: Return | None = None  # the Design assessment, which gives target and baseline
 
     @property
     def against_target(self) -> float | None:
@@ -234,7 +238,8 @@ def savings_of(partnership: Partnership, design: Return | None,
                                  for r in by_cycle.values()),
         cumulative_one_off=_sum([up_front, *(stored_money(r.answers.get(REVIEW_ONE_OFF_COSTS.id))
                                             for r in by_cycle.values())]),
-        since=min(by_cycle, default=""), reviewed=this is not None)
+        since=min(by_cycle, default=""), reviewed=this is not None,
+        review=by_cycle[max(by_cycle)] if by_cycle else None, design=design)
 
 
 # --------------------------------------------------------------------------- latest

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from docx.document import Document as DocumentObject
 
@@ -43,13 +44,13 @@ from generator.papers.committee.forward import Due, coming_year, due_rows, lines
 from generator.papers.committee.latest import KpiLine, Latest, Money, RiskLine, Savings
 from generator.papers.committee.sources import Source
 from generator.papers.committee.tables import (
+    KPI_COUNT_QUESTIONS,
     NOT_ANSWERED,
-    TABLE_TEXT_PT,
-    TABLE_TEXT_STYLE,
     Table,
     escalated_first,
     kpi_table,
     money_table,
+    position_source,
     risk_table,
     savings_table,
     with_total,
@@ -74,6 +75,9 @@ from generator.wording import number_word, plural
 from generator.workspace import Workspace
 
 TOP_RISKS = 10
+REGISTER = "Partnership register"
+EVIDENCE_CAPTION = "Every principle rating with its evidence"
+_RATED = ("Rating", "Direction of travel")  # the columns of a principle's rating
 
 
 def compile_scrutiny(ws: Workspace, *, cycle: str | None = None, pdf: bool = False,
@@ -162,6 +166,26 @@ class _Review:
         return rating(self.data.scale_of(RECOMMENDATION),
                       self.answers.get(RECOMMENDATION.id)).label
 
+    def label(self, field_id: str) -> str:
+        """The question on the review form a field answers."""
+        found = self.data.definitions[REVIEW].fields.get(field_id)
+        return found.label if found is not None else field_id
+
+    def source(self, questions: Mapping[str, str]) -> Source:
+        """Where figures of this review come from: its return, each column answering the
+        question `questions` names."""
+        ret = self.entry.review
+        assert ret is not None  # a review entry with its review
+        return Source.of_return(ret, form=f"{ret.cycle} annual review", period=ret.cycle or "",
+                                questions=questions)
+
+    def principle_questions(self, p: Principle, *columns: str) -> dict[str, str]:
+        """Each column of `columns` answers principle `p`'s rating, its direction of travel
+        from last year's rating."""
+        asked = self.label(PRINCIPLE_RATING.for_principle(p.number))
+        return {column: asked + (", against last year's review" if "irection" in column else "")
+                for column in columns}
+
 
 
 def _at(position: Position | None) -> str:
@@ -219,6 +243,7 @@ class _Report(layout.CommitteePaper):
 
     def summary_table(self) -> Table:
         rows: list[list[object]] = []
+        sources: list[Source | None] = []
         for entry in self.data.entries:
             p = entry.partnership
             agreement = p.agreement_type + (f", {long_date(p.agreement_date)}"
@@ -234,29 +259,47 @@ class _Report(layout.CommitteePaper):
                 overall, recommendation = "Not rated: not yet due", "Not yet due"
             rows.append([_name(entry), p.type_label, "; ".join(p.partners) or "None listed",
                          p.host, agreement, overall, recommendation, entry.state_text])
+            sources.append(None if review is None else replace(review.source({
+                "Overall assessment": f"{review.label(OVERALL_RATING.id)}, with the direction "
+                                      "of travel since last year's review",
+                "Recommendation": review.label(RECOMMENDATION.id)}),
+                elsewhere={"Agreement": self._register("Agreement")}))
         return Table("Summary", f"Summary of every in-scope partnership, {self.data.cycle}",
                      ["Partnership", "Type", "Partners", "Host", "Agreement",
                       "Overall assessment", "Recommendation", "Review status"], rows,
-                     rag=(5,), widths_cm=(2.5, 2.0, 2.2, 1.8, 1.7, 2.0, 1.8, 2.5))
+                     rag=(5,), widths_cm=(2.5, 2.0, 2.2, 1.8, 1.7, 2.0, 1.8, 2.5),
+                     sources=sources)
+
+    def _register(self, column: str) -> Source:
+        """The register as the source of a table's column of agreements."""
+        return Source(REGISTER, REGISTER, self.data.cycle,
+                      questions={column: "Agreement (IAA / MoU / None yet), Agreement date"})
 
     def principles_table(self) -> Table:
         rows: list[Sequence[object]] = []
+        sources: list[Source | None] = []
         for entry in self.data.reviewed:
             review = self.reviews[entry.partnership.id]
             rows.append([_name(entry)] + [_cell_with_direction(*review.principle(p))
                                           for p in self.principles])
+            sources.append(review.source({column: question for p in self.principles
+                                          for column, question in review.principle_questions(
+                                              p, f"P{p.number}").items()}))
         count = len(self.principles)
         first = 16.5 - 1.6 * count
         return Table("Principles", f"Rating against each principle, {self.data.cycle}, with the "
                      f"direction of travel since {self.data.previous_cycle or 'last year'}",
                      ["Partnership"] + [f"P{p.number}" for p in self.principles], rows,
                      rag=tuple(range(1, count + 1)),
-                     widths_cm=(max(first, 2.5),) + (1.6,) * count if count <= 8 else None)
+                     widths_cm=(max(first, 2.5),) + (1.6,) * count if count <= 8 else None,
+                     sources=sources)
 
     def performance_table(self) -> Table:
         rows: list[list[object]] = []
+        sources: list[Source | None] = []
         for entry in self.data.expected:
             latest = _latest(entry)
+            sources.append(position_source(latest.kpi_position, KPI_COUNT_QUESTIONS))
             if latest.kpi_position is None:
                 rows.append([_name(entry), None, None, None, None, "No return gives indicators"])
                 continue
@@ -270,7 +313,8 @@ class _Report(layout.CommitteePaper):
                      f"{self.data.position_text}",
                      ["Partnership", "KPIs reported", "Met (Green)", "Not met (Amber or Red)",
                       "Not rated", "Position at"], rows, total=bool(rows),
-                     widths_cm=(4.5, 2.0, 2.0, 2.4, 1.8, 3.8))
+                     widths_cm=(4.5, 2.0, 2.0, 2.4, 1.8, 3.8),
+                     sources=[*sources, None] if sources else None)
 
     def finance_table(self) -> Table:
         return money_table("Finance", f"Gross budget, the council's contribution and the "
@@ -305,7 +349,10 @@ class _Report(layout.CommitteePaper):
         return Table("Principles detail", f"{review.entry.partnership.name}: rating and "
                      "evidence against each principle",
                      ["Principle", "Rating", "Direction of travel", "Evidence"], rows,
-                     rag=(1,), widths_cm=(4.6, 2.3, 2.2, 7.4))
+                     rag=(1,), widths_cm=(4.6, 2.3, 2.2, 7.4),
+                     sources=[review.source(review.principle_questions(p, *_RATED))
+                              for p in self.principles],
+                     traced_in=EVIDENCE_CAPTION)
 
     def kpi_detail(self, entry: ReviewEntry) -> Table:
         """A partnership's indicators for its appendix: the period they are from is said once,
@@ -336,10 +383,12 @@ class _Report(layout.CommitteePaper):
 
     def annex_tables(self) -> list[Table]:
         tables = [self.summary_table(), self.gaps_table(), self.emerging_table(),
-                  self.forward_table(), self.assurance_annex(), self.actions_annex(),
+                  self.forward_table(), self.assurance_annex(), self.vfm_annex(),
+                  self.actions_annex(),
                   self.principles_table(), self.performance_table(), self.finance_table(),
                   self.savings_table(), self.risks_table()]
         evidence: list[list[object]] = []
+        sources: list[Source | None] = []
         for entry in self.data.reviewed:
             review = self.reviews[entry.partnership.id]
             for p in self.principles:
@@ -347,10 +396,11 @@ class _Report(layout.CommitteePaper):
                 evidence.append([_name(entry), f"P{p.number} {p.title}", now.cell,
                                  travel or "Not applicable",
                                  review.evidence(p)])
+                sources.append(review.source(review.principle_questions(p, *_RATED)))
         tables += [
-            Table("Principle evidence", "Every principle rating with its evidence",
+            Table("Principle evidence", EVIDENCE_CAPTION,
                   ["Partnership", "Principle", "Rating", "Direction of travel", "Evidence"],
-                  evidence, rag=(2,)),
+                  evidence, rag=(2,), sources=sources),
             kpi_table("All KPIs", self.all_kpis_caption, self._kpis()),
             risk_table("All risks", self.all_risks_caption, self._risks()),
         ]
@@ -691,8 +741,6 @@ class _Report(layout.CommitteePaper):
         the review reports, and a compliance rating from them: rows (item, answer) and where
         each comes from."""
         entry, answers = review.entry, review.answers
-        ret = entry.review
-        assert ret is not None  # an appendix with a review
         fields = self.data.definitions[REVIEW].fields
         p = entry.partnership
 
@@ -719,13 +767,10 @@ class _Report(layout.CommitteePaper):
              "data_breaches"),
             ("Compliance rating", compliance(audit, answers), None),
         ]
-        form = f"{ret.cycle} annual review"
-        sources = [Source.of_return(ret, form=form, period=ret.cycle or "", questions={
+        sources = [review.source({
             "Answer": fields[field_id].label if field_id in fields else "worked out from the "
             "audit opinion, Ombudsman findings and data breaches"})
-            if field_id is not None or what == "Compliance rating" else
-            Source("Partnership register", "Partnership register", self.data.cycle,
-                   questions={"Answer": "Agreement (IAA / MoU / None yet), Agreement date"})
+            if field_id is not None or what == "Compliance rating" else self._register("Answer")
             for what, _, field_id in rows]
         return [[what, NOT_ANSWERED if value is None else value] for what, value, _ in rows], \
             list(sources)
@@ -766,16 +811,48 @@ class _Report(layout.CommitteePaper):
             for e in self.data.reviewed if e.review is not None]
         return actions_table(actions_log(reviews))
 
-    def assurance_annex(self) -> Table:
-        """Every reviewed partnership's governance assurance, for the annex."""
+    def _every_review(self, sheet: str, caption: str, headers: list[str], rows_of: Callable[
+            [_Review], tuple[list[list[object]], list[Source | None]]], **shown: Any) -> Table:
+        """The rows `rows_of` gives for each reviewed partnership, in one annex table."""
         rows: list[list[object]] = []
         sources: list[Source | None] = []
         for entry in self.data.reviewed:
-            own, own_sources = self._assurance(self.reviews[entry.partnership.id])
+            own, own_sources = rows_of(self.reviews[entry.partnership.id])
             rows += [[_name(entry), *row] for row in own]
             sources += own_sources
-        return Table("Assurance", self.assurance_caption, ["Partnership", "Item", "Answer"],
-                     rows, rag=(2,), sources=sources or None)
+        return Table(sheet, caption, ["Partnership", *headers], rows, sources=sources or None,
+                     **shown)
+
+    def assurance_annex(self) -> Table:
+        """Every reviewed partnership's governance assurance, for the annex."""
+        return self._every_review("Assurance", self.assurance_caption, ["Item", "Answer"],
+                                  self._assurance, rag=(2,))
+
+    def _value_for_money(self, review: _Review
+                         ) -> tuple[list[list[object]], list[Source | None]]:
+        """The benefits, cashable savings and value for money the review reports: rows
+        (question, answer) and where each comes from."""
+        answers = review.answers
+        asked = [(BENEFITS_ACHIEVED, "Benefits achieved this year",
+                  text_answer(answers, BENEFITS_ACHIEVED.id) or NOT_ANSWERED),
+                 (CASHABLE_SAVINGS, "Cashable savings this year",
+                  stored_money(answers.get(CASHABLE_SAVINGS.id))),
+                 (NON_CASHABLE_BENEFITS, "Non-cashable benefits",
+                  text_answer(answers, NON_CASHABLE_BENEFITS.id) or NOT_ANSWERED),
+                 (VFM_ASSESSMENT, "Does the partnership provide value for money?",
+                  rating(self.data.scale_of(VFM_ASSESSMENT),
+                         answers.get(VFM_ASSESSMENT.id)).label)]
+        return ([[question, answer] for _, question, answer in asked],
+                [review.source({"Answer": review.label(wanted.id)}) for wanted, _, _ in asked])
+
+    @property
+    def vfm_caption(self) -> str:
+        return f"Value for money of each partnership, {self.data.cycle}"
+
+    def vfm_annex(self) -> Table:
+        """Every reviewed partnership's value for money, for the annex."""
+        return self._every_review("Value for money", self.vfm_caption, ["Question", "Answer"],
+                                  self._value_for_money, money=(2,))
 
     def _recommendation_pieces(self, review: _Review) -> list[str]:
         now, travel, before = review.overall()
@@ -793,23 +870,13 @@ class _Report(layout.CommitteePaper):
         paper.add_heading(doc, "The principles", 2)
         self.principle_detail(review).add_to(doc)
         paper.add_heading(doc, "Value for money", 2)
-        answers = review.answers
-        vfm = rating(self.data.scale_of(VFM_ASSESSMENT), answers.get(VFM_ASSESSMENT.id)).label
-        savings = stored_money(answers.get(CASHABLE_SAVINGS.id))
-        paper.add_table(doc, ["Question", "Answer"], [
-            ["Benefits achieved this year", text_answer(answers, BENEFITS_ACHIEVED.id)
-             or NOT_ANSWERED],
-            ["Cashable savings this year", paper.format_value(savings, "money_pence" if
-                                                              isinstance(savings, float)
-                                                              else "money")],
-            ["Non-cashable benefits", text_answer(answers, NON_CASHABLE_BENEFITS.id)
-             or NOT_ANSWERED],
-            ["Does the partnership provide value for money?", vfm],
-        ], caption=f"{review.entry.partnership.name}: value for money", col_widths_cm=[5, 11.5],
-            cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT)
+        rows, sources = self._value_for_money(review)
+        Table("Value for money", f"{review.entry.partnership.name}: value for money",
+              ["Question", "Answer"], rows, money=(1,), widths_cm=(5.0, 11.5), sources=sources,
+              traced_in=self.vfm_caption).add_to(doc)
         paper.add_heading(doc, "Performance", 2)
         self.kpi_detail(review.entry).add_to(doc)
-        summary = text_answer(answers, KPI_SUMMARY.id)
+        summary = text_answer(review.answers, KPI_SUMMARY.id)
         if summary:
             paper.add_paragraph(doc, f"Summary of performance: {summary}")
         paper.add_heading(doc, "Risks", 2)

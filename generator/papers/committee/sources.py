@@ -35,6 +35,9 @@ class Source:
     # are traced whatever they hold (a target typed as "90%"), as are numbers and ratings; a
     # column not named here answers the question its header names.
     questions: Mapping[str, str] = field(default_factory=dict)
+    # Columns whose figure comes from another record than the rest of the row (a savings
+    # target set at Design beside the year's savings from the annual review), by header.
+    elsewhere: Mapping[str, Source] = field(default_factory=dict)
 
     @classmethod
     def of_return(cls, ret: Return, *, form: str, period: str,
@@ -72,13 +75,14 @@ def source_rows(paper: str, tables: Sequence[Traced]) -> list[list[object]]:
                 continue
             for c, value in enumerate(row):
                 header = table.headers[c]
+                origin = source.elsewhere.get(header, source)
                 if not (is_figure(value) or (c in table.rag and value)
-                        or (header in source.questions and value)):
+                        or (header in origin.questions and value)):
                     continue
                 rows.append([paper, table.caption, row[who] if who is not None else "", header,
-                             value, source.reference, source.form,
-                             source.questions.get(header, header), source.period,
-                             source.received, source.file_name])
+                             value, origin.reference, origin.form,
+                             origin.questions.get(header, header), origin.period,
+                             origin.received, origin.file_name])
     return rows
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from docx.document import Document as DocumentObject
 
@@ -146,13 +146,27 @@ def _who(partnership: object) -> str:
     return f"{getattr(partnership, 'id', '')} {getattr(partnership, 'name', '')}"
 
 
-def _source(position: Position | None, questions: dict[str, str]) -> Source | None:
+def position_source(position: Position | None, questions: dict[str, str]) -> Source | None:
     """Where a row of a partnership's latest figures comes from: the return of `position`."""
     if position is None:
         return None
     return Source.of_return(position.ret, form=position.source, period=position.label,
                             questions=questions)
 
+
+# What each column of a count of indicators (both papers) is counted from.
+KPI_COUNT_QUESTIONS = {
+    "KPIs": "Key Performance Indicators: the indicators reported",
+    "KPIs reported": "Key Performance Indicators: the indicators reported",
+    "Green": "Key Performance Indicators: those rated Green",
+    "Met (Green)": "Key Performance Indicators: those rated Green",
+    "Amber": "Key Performance Indicators: those rated Amber",
+    "Red": "Key Performance Indicators: those rated Red",
+    "Not met (Amber or Red)": "Key Performance Indicators: those rated Amber or Red",
+    "Not rated": "Key Performance Indicators: those without an actual or a target to rate",
+    "Overridden": "Key Performance Indicators: those whose RAG was overridden, with a reason",
+    "Worse than the period before": "Key Performance Indicators: those whose RAG fell since "
+                                    "the period before"}
 
 # What each traced column of the tables below answers on its form.
 _KPI_QUESTIONS = {"Target": "Key Performance Indicators: target (set at Design)",
@@ -191,7 +205,7 @@ def risk_table(sheet: str, caption: str, lines: Iterable[RiskLine]) -> Table:
                                   "Corporate risk register", "Mitigation", "Owner",
                                   "Position at"], rows, in_paper=(0, 2, 4, 5, 6, 7, 10),
                  widths_cm=(1.7, 3.2, 2.6, 2.6, 1.9, 2.2, 2.3),
-                 sources=[_source(line.position, _RISK_QUESTIONS) for line in lines])
+                 sources=[position_source(line.position, _RISK_QUESTIONS) for line in lines])
 
 
 def kpi_table(sheet: str, caption: str, lines: Iterable[KpiLine]) -> Table:
@@ -207,7 +221,7 @@ def kpi_table(sheet: str, caption: str, lines: Iterable[KpiLine]) -> Table:
                                   "RAG status", "Trend", "Commentary", "Position at"], rows,
                  rag=(5,), in_paper=(0, 2, 3, 4, 5, 6, 8),
                  widths_cm=(1.7, 3.2, 2.4, 1.5, 2.6, 2.8, 2.2),
-                 sources=[_source(line.position, _KPI_QUESTIONS) for line in lines])
+                 sources=[position_source(line.position, _KPI_QUESTIONS) for line in lines])
 
 
 def money_table(sheet: str, caption: str, moneys: Iterable[Money]) -> Table:
@@ -229,13 +243,50 @@ def money_table(sheet: str, caption: str, moneys: Iterable[Money]) -> Table:
                                   "Position at"], rows, money=(1, 2, 3, 4, 6), percent=(5,),
                  total=bool(rows), in_paper=(0, 1, 2, 3, 4, 5, 6, 8),
                  widths_cm=(2.4, 2.1, 2.4, 2.1, 1.9, 1.6, 2.0, 2.0),
-                 sources=[_source(m.position, _MONEY_QUESTIONS) for m in moneys]
+                 sources=[position_source(m.position, _MONEY_QUESTIONS) for m in moneys]
                  + ([None] if moneys else []))  # the total is of no one return
+
+
+_SAVINGS_QUESTIONS = {"Cashable savings this year (£)": "Cashable savings this year (£)",
+                      "Against target (%)": "Cashable savings this year, as a share of the "
+                                            "savings target of the business case",
+                      "Non-cashable savings this year (£)": "Non-cashable savings this year, "
+                                                            "valued (£)",
+                      "One-off costs this year (£)": "One-off costs this year (£)"}
+_DESIGN_QUESTIONS = {"Baseline (£)": "Baseline: the service's annual cost to the council "
+                                     "before the partnership (£)",
+                     "Savings target a year (£)": "Savings target a year in the business case "
+                                                  "(£)"}
+
+
+def _savings_source(s: Savings) -> Source | None:
+    """Where a row of savings comes from: the year's annual review, with the target and
+    baseline from the Design assessment and the sums to date from every review since."""
+    design = None
+    if s.design is not None:
+        design = Source.of_return(s.design, form="Design assessment",
+                                  period=s.design.cycle or "", questions=_DESIGN_QUESTIONS)
+    if s.review is None:  # no review yet: the one-off costs to date are those of Design
+        return design and replace(design, questions={
+            **_DESIGN_QUESTIONS, "One-off costs to date (£)": "Set-up cost (£) and Other "
+                                                              "one-off costs (£)"})
+    since = f"the annual reviews from {s.since} to {s.review.cycle}"
+    questions = {**_SAVINGS_QUESTIONS,
+                 "Cashable savings to date (£)": f"Cashable savings this year (£): the sum of "
+                                                 f"{since}",
+                 "One-off costs to date (£)": f"Set-up and other one-off costs at Design, and "
+                                              f"one-off costs this year (£) of {since}"}
+    row = Source.of_return(s.review, form=f"{s.review.cycle} annual review",
+                           period=s.review.cycle or "", questions=questions)
+    if design is None:
+        return row
+    return replace(row, elsewhere={header: design for header in _DESIGN_QUESTIONS})
 
 
 def savings_table(sheet: str, caption: str, savings: Iterable[Savings]) -> Table:
     """Savings against the business case: target and baseline set at Design, the year's
     savings (cashable and non-cashable apart), cumulative savings and one-off costs apart."""
+    savings = list(savings)
     rows: list[list[object]] = [
         [_who(s.partnership), s.baseline, s.target, s.cashable, s.against_target,
          s.non_cashable, s.cumulative_cashable, s.one_off, s.cumulative_one_off,
@@ -247,7 +298,8 @@ def savings_table(sheet: str, caption: str, savings: Iterable[Savings]) -> Table
                                   "One-off costs to date (£)", "To date"],
                  with_total(rows, "Total", (1, 2, 3, 5, 6, 7, 8)), money=(1, 2, 3, 5, 6, 7, 8),
                  percent=(4,), total=bool(rows),
-                 widths_cm=(2.4, 1.6, 1.6, 1.6, 1.3, 1.6, 1.7, 1.6, 1.6, 1.4))
+                 widths_cm=(2.4, 1.6, 1.6, 1.6, 1.3, 1.6, 1.7, 1.6, 1.6, 1.4),
+                 sources=[_savings_source(s) for s in savings] + ([None] if savings else []))
 
 
 def heat_map_cells(lines: Sequence[RiskLine], matrix: RiskMatrix
