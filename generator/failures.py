@@ -32,9 +32,10 @@ def explain_failure(exc: BaseException, workspace: Path | None = None) -> str:
                 "command again")
     log = _log_traceback(exc, workspace)
     where = f"the details are in {log}" if log else "the details could not be saved"
-    return (f"an unexpected fault in the toolkit stopped the command ({type(exc).__name__}: "
-            f"{_first_line(exc)}). {KEPT}; {where}: please send that file to whoever "
-            "supports the toolkit")
+    # The fault's own words name Python's workings, which mean nothing to an officer: they
+    # go to the log with the traceback, for whoever supports the toolkit.
+    return (f"an unexpected fault in the toolkit stopped the command. {KEPT}; {where}: "
+            "please send that file to whoever supports the toolkit")
 
 
 def _store_failure(exc: sqlite3.Error) -> str:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from generator import __version__
 from generator.cli import main
+from generator.fileio import private_folder
 
 from support import complete_answers, fill
 
@@ -240,3 +241,22 @@ def test_history_of_an_unknown_id_says_it_is_unknown(workspace):
 
     assert result.exit_code == 1
     assert "'P999' is not a partnership of the register" in result.stderr
+
+
+def test_a_fault_of_the_toolkit_is_one_plain_line_and_its_details_go_to_a_log(
+        workspace, explore_forms, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("internal_lookup_key")
+
+    monkeypatch.setattr("generator.returns.tracker.status_rows", broken)
+
+    result = run("--workspace", workspace.root, "status")
+
+    assert result.exit_code == 1
+    said = result.stderr.strip()
+    assert len(said.splitlines()) == 1
+    assert "unexpected fault in the toolkit" in said
+    assert "KeyError" not in said and "internal_lookup_key" not in said
+    log = next((private_folder(workspace.root) / "logs").glob("error-*.txt"))
+    assert log.name in said
+    assert "KeyError: 'internal_lookup_key'" in log.read_text(encoding="utf-8")
