@@ -7,9 +7,11 @@ accents, line breaks).
 
 from __future__ import annotations
 
+import calendar
 import contextvars
 import datetime as dt
 import random
+import re
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -80,9 +82,44 @@ _STORY: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("
                                                                              default=None)
 
 
-def load_story(path: Path = STORY_FILE) -> dict[str, Any]:
+def load_story(path: Path = STORY_FILE, today: dt.date | None = None) -> dict[str, Any]:
+    """The story, its years moved on to the council year of `today` (see the file)."""
     with path.open("rb") as handle:
-        return tomllib.load(handle)
+        story = tomllib.load(handle)
+    written = str(story.get("written_for") or "")
+    if today is None or not written[:4].isdigit():
+        return story
+    years = Period.containing(today).start_year - int(written[:4])
+    return _moved_on(story, years) if years else story
+
+
+_CYCLE_OR_YEAR = re.compile(r"\b(20\d\d)(?:/(\d\d))?\b")
+
+
+def _moved_on(value: Any, years: int) -> Any:
+    """`value` (the story or a part of it) with every year in it `years` later."""
+    if isinstance(value, dict):
+        return {k: v if k == "written_for" else _moved_on(v, years) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_moved_on(v, years) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def later(match: re.Match[str]) -> str:
+        start = int(match.group(1)) + years
+        return f"{start}/{(start + 1) % 100:02d}" if match.group(2) else str(start)
+
+    moved = _CYCLE_OR_YEAR.sub(later, value)
+    # 29 February moved to a year without one is the 28th.
+    if moved.endswith("-02-29") and not calendar.isleap(int(moved[:4])):
+        return moved[:-2] + "28"
+    return moved
+
+
+def _date_window(field_id: str) -> tuple[int, int]:
+    """The days from filling in that a date answer of the story falls in (see the file)."""
+    window = ((_STORY.get() or {}).get("dates") or {}).get(field_id)
+    return (int(window[0]), int(window[1])) if isinstance(window, list) else (-6, 0)
 
 
 def _told(partnership: Partnership) -> dict[str, Any]:
@@ -138,7 +175,7 @@ def _answer_of_type(f: Field, partnership: Partnership, rng: random.Random,
     if f.type == "checkbox":
         return rng.random() < 0.8
     if f.type == "date":
-        return (today - dt.timedelta(days=rng.randint(0, 6))).isoformat()
+        return (today + dt.timedelta(days=rng.randint(*_date_window(f.id)))).isoformat()
     if f.type == "choice":
         # Mostly the first (best) choices, sometimes a weaker one.
         weights = [6, 3, 1, 1, 1, 1][: len(f.choices)] + [1] * max(0, len(f.choices) - 6)
@@ -314,6 +351,8 @@ def example_answers(definition: FormDefinition, partnership: Partnership, *,
             answers[f.id] = example_value(f, partnership, rng, today)
     said = _told(partnership).get("answers", {}).get(definition.type, {})
     answers.update({k: v for k, v in said.items() if k in definition.fields})
+    if answers.get("audit_opinion") == "not_audited" and "audit_date" in answers:
+        answers["audit_date"] = None  # no report to date
     return answers
 
 
@@ -489,7 +528,7 @@ def run_demo(folder: Path, *, today: dt.date | None = None, seed: int = 0,
     first, so this year's forms carry answers forward and the Scrutiny report can show the
     direction of travel. One annual review is left outstanding to show how gaps are reported.
     """
-    told = _STORY.set(load_story())
+    told = _STORY.set(load_story(today=today or dt.date.today()))
     try:
         return _run_demo(folder, today=today, seed=seed, say=say)
     finally:
@@ -510,14 +549,19 @@ def _run_demo(folder: Path, *, today: dt.date | None, seed: int,
     say(f"Created an example workspace in {ws.root}")
     cycle, period = ws.cycle, ws.period
 
+    # Last year's forms are issued and filled in on their own days, a year and a quarter
+    # back, so that their dates (completed, audited, actions due) read as last year's.
+    a_year_ago = _weekday_on_or_before(_years_before(today, 1))
     ws.config["cycle"]["current"] = previous_cycle(cycle) or cycle
-    count = _business_cases(ws, today=today, seed=seed + 3, result=result)
+    count = _business_cases(ws, today=a_year_ago - dt.timedelta(weeks=8), seed=seed + 3,
+                            result=result)
     say(f"Earlier: {count} Design assessments (the business cases: savings targets and "
         "baselines) of the partnerships now delivering")
-    count = _round(ws, REVIEW, today=today, seed=seed + 1, result=result)
+    count = _round(ws, REVIEW, today=a_year_ago, seed=seed + 1, result=result)
     say(f"Last year ({ws.cycle}): {count} annual reviews issued, filled and collected")
     in_period(ws, period.previous)
-    count = _round(ws, MONITORING, today=today, seed=seed + 2, result=result)
+    count = _round(ws, MONITORING, today=_weekday_on_or_before(today - dt.timedelta(weeks=13)),
+                   seed=seed + 2, result=result)
     say(f"Last quarter ({ws.period}): {count} monitoring returns issued, filled and collected")
     in_period(ws, period)
 
@@ -582,6 +626,14 @@ def _run_demo(folder: Path, *, today: dt.date | None, seed: int,
         "Scrutiny Committee annual report (Word)": scrutiny.docx,
     }
     return result
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier (28 February for a 29th in a year without one)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def _weekday_on_or_before(day: dt.date) -> dt.date:

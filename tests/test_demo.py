@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 
@@ -11,6 +12,8 @@ from click.testing import CliRunner
 from docx import Document
 
 from generator.cli import main
+from generator.council_year import Period
+from generator.demo import load_story
 from generator.office.accessibility import check_paper
 from generator.store import Store
 from generator.workspace import open_workspace
@@ -153,3 +156,32 @@ def test_the_tracker_names_each_form_by_its_title(demo):
 
     assert "Annual review of an existing partnership" in forms
     assert "review" not in forms
+
+
+def test_last_years_reviews_were_completed_in_last_year_and_this_years_in_this(demo):
+    with Store(demo.workspace / "store.sqlite") as store:
+        reviews = store.current_returns(form_type="review")
+
+    completed = {r.cycle: dt.date.fromisoformat(str(r.answers["completed_on"])[:10])
+                 for r in reviews}
+
+    assert Period.containing(completed["2025/26"]).cycle == "2025/26"
+    assert Period.containing(completed["2026/27"]).cycle == "2026/27"
+
+
+def test_the_actions_a_review_agrees_fall_due_after_it_was_completed(demo):
+    with Store(demo.workspace / "store.sqlite") as store:
+        reviews = store.current_returns(form_type="review", cycle="2026/27")
+    late = [(r.partnership_id, action["action"], action["due"]) for r in reviews
+            for action in r.answers.get("actions") or []
+            if action.get("due") and action["due"][:10] <= str(r.answers["completed_on"])[:10]]
+
+    assert late == []
+
+
+def test_the_story_moves_on_to_the_council_year_the_demo_runs_in():
+    story = load_story(today=dt.date(2028, 5, 1))  # two council years after it was written
+
+    assert story["P001"]["answers"]["review"]["agreement_ends"] == "2031-03-31"
+    assert "2029/30" in story["P001"]["answers"]["review"]["recommendation_reason"]
+    assert load_story(today=dt.date(2026, 11, 25)) == load_story()
