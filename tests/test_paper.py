@@ -298,6 +298,15 @@ def test_add_table_keeps_every_row_whole_on_one_page() -> None:
     assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
 
 
+def test_add_table_keep_with_next_keeps_only_its_last_row_with_the_paragraph_after() -> None:
+    _, table = make_table(keep_with_next=True)
+
+    kept = [all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs)
+            for row in table.rows]
+
+    assert kept == [False] * (len(table.rows) - 1) + [True]
+
+
 def test_add_table_has_caption_and_description_for_screen_readers() -> None:
     _, table = make_table(description="Budget and rating of each partnership")
     tbl_pr = table._tbl.tblPr

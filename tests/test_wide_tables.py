@@ -47,6 +47,25 @@ def test_the_table_is_in_the_landscape_section():
     assert closing[0] < table < closing[1]
 
 
+def test_the_note_on_a_wide_traced_table_is_on_its_landscape_pages():
+    # After the landscape pages it would start a portrait page of its own.
+    from generator.papers.committee.sources import Source
+    from generator.papers.committee.tables import WIDE_TABLE_COLUMNS, Table
+
+    headers = [f"H{n}" for n in range(WIDE_TABLE_COLUMNS + 1)]
+    doc = word.open_paper(None)
+    Table("A", "Wide", headers, [list(range(len(headers)))],
+          sources=[Source("P001-review", "Annual review", "2026/27")]).add_to(doc)
+    body = list(_reopened(doc).element.body)
+
+    closing = [i for i, child in enumerate(body) if child.find(".//" + qn("w:sectPr"))
+               is not None and child.tag.endswith("}p")]
+    note = next(i for i, child in enumerate(body)
+                if "Where these figures come from" in "".join(child.itertext()))
+
+    assert closing[0] < note < closing[1]
+
+
 def test_inside_landscape_pages_tables_are_as_wide_as_the_landscape_page():
     doc = word.open_paper(None)
     portrait = word.block_width(doc)
@@ -124,6 +143,23 @@ def test_landscape_pages_inside_landscape_pages_add_no_section():
     orientations = [s.orientation for s in _reopened(doc).sections]
 
     assert orientations == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+
+
+def test_landscape_pages_one_after_another_are_one_landscape_section():
+    # A second section of its own would leave an empty portrait page between the two.
+    doc = word.open_paper(None)
+    word.add_paragraph(doc, "Before")
+    with word.landscape_pages(doc):
+        word.add_paragraph(doc, "One")
+    with word.landscape_pages(doc):
+        word.add_paragraph(doc, "Two")
+    word.add_paragraph(doc, "After")
+
+    reopened = _reopened(doc)
+
+    assert [s.orientation for s in reopened.sections] == [
+        WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+    assert [p.text for p in reopened.paragraphs if p.text] == ["Before", "One", "Two", "After"]
 
 
 def test_wide_tables_one_after_another_share_their_landscape_pages():

@@ -440,13 +440,29 @@ def landscape_pages(doc: DocumentObject) -> Iterator[None]:
         # page between two landscape ones.
         yield
         return
-    _close_section(doc, end)
+    if not _reopen_landscape(doc, end):
+        _close_section(doc, end)
     _turn(Section(end, doc.part), landscape=True)
     try:
         yield
     finally:
         _close_section(doc, end)
         _turn(Section(end, doc.part), landscape=False)
+
+
+def _reopen_landscape(doc: DocumentObject, end: Any) -> bool:
+    """When the body's last block closes landscape pages and nothing has come after them,
+    take that block away, so the blocks to come go on those pages: two landscape sections
+    one after the other left an empty portrait page between them. Whether it did so."""
+    last = end.getprevious()
+    if last is None or last.tag != qn("w:p") or len(last) != 1:
+        return False
+    closed = last.find(f"{qn('w:pPr')}/{qn('w:sectPr')}")
+    if closed is None or len(last[0]) != 1 \
+            or Section(closed, doc.part).orientation != WD_ORIENT.LANDSCAPE:
+        return False
+    last.getparent().remove(last)
+    return True
 
 
 def _close_section(doc: DocumentObject, end: Any) -> None:
@@ -613,6 +629,7 @@ def add_table(
     bold_last_row: bool = False,
     widths_from_content: bool = False,
     keep_whole: bool = False,
+    keep_with_next: bool = False,
 ) -> Table:
     """Add a captioned data table with a repeating header row and no merged cells.
 
@@ -620,7 +637,9 @@ def add_table(
       it) and is kept with the table; it is also the table's w:tblCaption, and
       `description` (default: the caption and column names) its w:tblDescription.
     - No row is split across pages (w:cantSplit); with `keep_whole`, the table is kept on one
-      page (each row's paragraphs keep with the next) when it fits on one.
+      page (each row's paragraphs keep with the next) when it fits on one; with
+      `keep_with_next`, its last row is kept on the page of the paragraph after it (a note
+      on the table is not left alone at the top of a page).
     - The first row holds `headers`: bold, w:tblHeader (repeats on every page), not
       split across pages; w:tblLook firstRow=1.
     - Values are formatted by `format_value`: `number_formats` maps a column index to a
@@ -714,7 +733,7 @@ def add_table(
         for c, (value, text) in enumerate(zip(row_values, row_texts, strict=True)):
             xml.append(cell(c, text, right=c in numeric_cols or _is_number(value), bold=bold,
                             colours=colour_of(text) if colour_of and c in coloured else None,
-                            keep=keep_whole and r < last))
+                            keep=(keep_whole and r < last) or (keep_with_next and r == last)))
         xml.append("</w:tr>")
     xml.append("</w:tbl>")
     tbl = parse_xml("".join(xml))

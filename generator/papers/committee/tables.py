@@ -109,24 +109,19 @@ class Table:
                             colour_of=rag_colours, col_widths_cm=None if wide else self.widths_cm,
                             cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
                             bold_last_row=self.total, widths_from_content=True,
-                            keep_whole=len(rows) <= KEEP_WHOLE_ROWS)
-        if self.sources is not None:
-            paper.add_paragraph(doc, reference_note(self), style=TABLE_TEXT_STYLE)
+                            keep_whole=len(rows) <= KEEP_WHOLE_ROWS,
+                            keep_with_next=self.sources is not None)
+            # On the table's own pages: after a landscape table it would start a new page.
+            if self.sources is not None:
+                paper.add_paragraph(doc, reference_note(self), style=TABLE_TEXT_STYLE)
         paper.flush_body(doc)
 
 
 def add_tables(doc: DocumentObject, tables: Sequence[Table]) -> None:
-    """Add the tables in order, wide tables that follow one another on the same landscape
-    pages (each on pages of its own left an empty portrait page between them)."""
-    at = 0
-    while at < len(tables):
-        run = 1
-        while tables[at].wide and at + run < len(tables) and tables[at + run].wide:
-            run += 1
-        with paper.landscape_pages(doc) if run > 1 else contextlib.nullcontext():
-            for table in tables[at:at + run]:
-                table.add_to(doc)
-        at += run
+    """Add the tables in order (wide tables one after another share their landscape pages:
+    see `paper.landscape_pages`)."""
+    for table in tables:
+        table.add_to(doc)
 
 
 def with_total(rows: list[list[object]], label: str, columns: Sequence[int]) -> list[list[object]]:
