@@ -99,7 +99,8 @@ _CYCLE_OR_YEAR = re.compile(r"\b(20\d\d)(?:/(\d\d))?\b")
 def _moved_on(value: Any, years: int) -> Any:
     """`value` (the story or a part of it) with every year in it `years` later."""
     if isinstance(value, dict):
-        return {k: v if k == "written_for" else _moved_on(v, years) for k, v in value.items()}
+        return {_moved_on(k, years): v if k == "written_for" else _moved_on(v, years)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [_moved_on(v, years) for v in value]
     if not isinstance(value, str):
@@ -114,6 +115,21 @@ def _moved_on(value: Any, years: int) -> Any:
     if moved.endswith("-02-29") and not calendar.isleap(int(moved[:4])):
         return moved[:-2] + "28"
     return moved
+
+
+def _quarter_told(partnership: Partnership, today: dt.date) -> dict[str, Any]:
+    """What the story says `partnership` reports for the quarter of `today` (its indicators'
+    actuals and commentary, its forecast): nothing, for a quarter it does not tell."""
+    told = (_told(partnership).get("quarters") or {}).get(str(Period.containing(today)))
+    return told if isinstance(told, dict) else {}
+
+
+def _told_kpi(quarter: dict[str, Any], index: int | None) -> tuple[float | None, str | None]:
+    """The story's actual and commentary for the `index`th indicator of a quarter."""
+    actuals, said = quarter.get("actuals") or [], quarter.get("commentary") or []
+    if index is None or index >= len(actuals):
+        return None, None
+    return actuals[index], said[index] if index < len(said) else None
 
 
 def _date_window(field_id: str) -> tuple[int, int]:
@@ -231,7 +247,8 @@ def example_row(f: Field, partnership: Partnership, rng: random.Random, today: d
     columns = {c.id for c in f.columns}
     told = _told(partnership)
     if f.id == "kpis" and "unit" in columns:
-        kpi = _example_kpi(columns, rng, index, told.get("kpis"), told.get("sentences"))
+        kpi = _example_kpi(columns, rng, index, told.get("kpis"), told.get("sentences"),
+                           _quarter_told(partnership, today))
         return {c.id: kpi.get(c.id) for c in f.columns}
     if f.id == "risks" and "inherent_likelihood" in columns:
         risk = _example_risk(f, partnership, rng, today, index)
@@ -258,7 +275,8 @@ def example_row(f: Field, partnership: Partnership, rng: random.Random, today: d
 
 def _example_kpi(columns: set[str], rng: random.Random, index: int,
                  told: list[dict[str, Any]] | None = None,
-                 sentences: list[str] | None = None) -> dict[str, Any]:
+                 sentences: list[str] | None = None,
+                 quarter: dict[str, Any] | None = None) -> dict[str, Any]:
     """An indicator as set in the Design assessment (the story's own, when it has them),
     with an actual when the form asks."""
     if told:
@@ -273,10 +291,19 @@ def _example_kpi(columns: set[str], rng: random.Random, index: int,
                            "measure": "From the case management system",
                            "frequency": "Quarterly"}
     if "actual" in columns:
-        actual = example_actual(row, rng)
-        row["actual"] = read_measure(actual, unit) if actual is not None else None
-        row["commentary"] = rng.choice(sentences or SENTENCES)
+        _kpi_actual(row, rng, sentences, *_told_kpi(quarter or {}, index if told else None))
     return {k: v for k, v in row.items() if k in columns}
+
+
+def _kpi_actual(row: dict[str, Any], rng: random.Random, sentences: list[str] | None,
+                actual: float | None, commentary: str | None) -> None:
+    """A quarter's actual and commentary for an indicator: the story's, else an actual near
+    its target and a sentence of the partnership's."""
+    typed_actual = typed(actual, str(row.get("unit"))) if actual is not None \
+        else example_actual(row, rng)
+    row["actual"] = read_measure(typed_actual, str(row.get("unit"))) \
+        if typed_actual is not None else None
+    row["commentary"] = commentary or rng.choice(sentences or SENTENCES)
 
 
 def _example_risk(f: Field, partnership: Partnership, rng: random.Random, today: dt.date,
@@ -302,15 +329,17 @@ def _example_risk(f: Field, partnership: Partnership, rng: random.Random, today:
 
 
 def completed_row(f: Field, carried: dict[str, Any], rng: random.Random,
-                  told: dict[str, Any] | None = None) -> dict[str, Any]:
+                  told: dict[str, Any] | None = None,
+                  quarter: dict[str, Any] | None = None) -> dict[str, Any]:
     """A carried-forward row as the Business Manager completes it: what the form shows is
     kept, and this period's figures are given (a risk of the story keeps its scores after
     mitigation, so its trend is steady)."""
     row = dict(carried)
     told = told or {}
     if f.id == "kpis":
-        row["actual"] = example_actual(row, rng)
-        row["commentary"] = rng.choice(told.get("sentences") or SENTENCES)
+        names = [kpi.get("name") for kpi in told.get("kpis") or []]
+        index = names.index(row.get("name")) if row.get("name") in names else None
+        _kpi_actual(row, rng, told.get("sentences"), *_told_kpi(quarter or {}, index))
     elif f.id == "risks":
         known = next((r for r in told.get("risks") or []
                       if r["description"] == row.get("description")), None)
@@ -341,7 +370,8 @@ def example_answers(definition: FormDefinition, partnership: Partnership, *,
     answers: dict[str, Any] = {}
     for f in definition.fields.values():
         if f.type == "table" and (carried or {}).get(f.id):
-            answers[f.id] = [completed_row(f, row, rng, _told(partnership))
+            answers[f.id] = [completed_row(f, row, rng, _told(partnership),
+                                           _quarter_told(partnership, today))
                              for row in (carried or {})[f.id]]
         elif f.type == "table":
             told = _told(partnership).get(f.id)
@@ -353,6 +383,12 @@ def example_answers(definition: FormDefinition, partnership: Partnership, *,
     answers.update({k: v for k, v in said.items() if k in definition.fields})
     if answers.get("audit_opinion") == "not_audited" and "audit_date" in answers:
         answers["audit_date"] = None  # no report to date
+    quarter = _quarter_told(partnership, today)
+    if "forecast" in quarter and "forecast" in answers \
+            and isinstance(answers.get("budget"), int | float):
+        answers["forecast"] = round(answers["budget"] * quarter["forecast"], -2)
+        answers["budget_commentary"] = quarter.get("budget_commentary") \
+            or answers.get("budget_commentary")
     return answers
 
 
@@ -468,8 +504,6 @@ ESCALATED = ("P001", "R1", "4", "5")
 # A partnership its Business Manager rates Green overall in the annual review, which the
 # figures contradict (the escalated risk above): for the report author to check.
 RATED_GREEN = "P001"
-EXPLAINED = ("P004", 1.08, "Agency cover for two vacant solicitor posts until March; both posts "
-             "are being recruited to and the partner authority shares the extra cost.")
 MISTYPED = ("P003", "K3", "85%")
 
 
@@ -482,9 +516,6 @@ def _this_quarter(partnership_id: str, answers: dict[str, Any]) -> None:
         row("kpis", OVERRIDDEN[1]).update(rag=OVERRIDDEN[2], rag_reason=OVERRIDDEN[3])
     if partnership_id == ESCALATED[0]:
         row("risks", ESCALATED[1]).update(likelihood=ESCALATED[2], impact=ESCALATED[3])
-    if partnership_id == EXPLAINED[0] and isinstance(answers.get("budget"), int | float):
-        answers["forecast"] = round(answers["budget"] * EXPLAINED[1], -2)
-        answers["budget_commentary"] = EXPLAINED[2]
 
 
 def _rated_green(partnership_id: str, answers: dict[str, Any]) -> None:

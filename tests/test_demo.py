@@ -185,3 +185,25 @@ def test_the_story_moves_on_to_the_council_year_the_demo_runs_in():
     assert story["P001"]["answers"]["review"]["agreement_ends"] == "2031-03-31"
     assert "2029/30" in story["P001"]["answers"]["review"]["recommendation_reason"]
     assert load_story(today=dt.date(2026, 11, 25)) == load_story()
+
+
+def test_each_partnership_reports_what_its_story_says_of_the_quarter(demo):
+    quarter = load_story()  # as written: for 2026/27, the council year the demo ran in
+    annex = openpyxl.load_workbook(demo.outputs["CGB update data annex (Excel)"])
+
+    def rows(sheet):
+        header, *body = annex[sheet].iter_rows(values_only=True)
+        return [dict(zip(header, row, strict=True)) for row in body]
+
+    told = {pid: part["quarters"]["Q3 2026/27"] for pid, part in quarter.items()
+            if isinstance(part, dict) and "Q3 2026/27" in part.get("quarters", {})}
+    commentary = {}
+    for row in rows("KPIs"):
+        if "override" not in row["RAG status"]:  # an override shows its reason instead
+            commentary.setdefault(row["Partnership"][:4], []).append(row["Commentary"])
+    explained = {row["Partnership"][:4]: row["Explanation"] for row in rows("Budgets")}
+
+    assert told
+    for pid, said in told.items():
+        assert set(commentary[pid]) <= set(said["commentary"]), pid
+        assert explained[pid] == said["budget_commentary"], pid
