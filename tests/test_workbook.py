@@ -225,3 +225,21 @@ def test_save_workbook_atomic_failure_keeps_old_file(
         save_workbook_atomic(openpyxl.Workbook(), path)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["annex.xlsx"]
+
+
+def test_a_long_streamed_sheet_still_takes_its_column_widths_from_its_contents(
+        tmp_path: Path) -> None:
+    # Widths are measured on a sample of a long sheet's rows, spread through it.
+    from generator.office.excel import WIDTH_SAMPLE_ROWS, stream_table_sheet, workbook_bytes
+
+    count = WIDTH_SAMPLE_ROWS * 5
+    rows: list[list[object]] = [[f"P{n:05d}", "short"] for n in range(count)]
+    for n in range(count // 2, count, 7):  # long text only in the second half
+        rows[n][1] = "A partnership whose name is long"
+    wb = openpyxl.Workbook(write_only=True)
+    stream_table_sheet(wb, "Data", ["Id", "Name"], rows)
+    path = tmp_path / "long.xlsx"
+    path.write_bytes(workbook_bytes(wb))
+
+    dims = openpyxl.load_workbook(path, read_only=False)["Data"].column_dimensions
+    assert dims["B"].width == len("A partnership whose name is long") + 2

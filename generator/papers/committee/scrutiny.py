@@ -77,7 +77,6 @@ from generator.workspace import Workspace
 TOP_RISKS = 10
 REGISTER = "Partnership register"
 EVIDENCE_CAPTION = "Every principle rating with its evidence"
-_RATED = ("Rating", "Direction of travel")  # the columns of a principle's rating
 
 
 def compile_scrutiny(ws: Workspace, *, cycle: str | None = None, pdf: bool = False,
@@ -179,12 +178,9 @@ class _Review:
         return Source.of_return(ret, form=f"{ret.cycle} annual review", period=ret.cycle or "",
                                 questions=questions)
 
-    def principle_questions(self, p: Principle, *columns: str) -> dict[str, str]:
-        """Each column of `columns` answers principle `p`'s rating, its direction of travel
-        from last year's rating."""
-        asked = self.label(PRINCIPLE_RATING.for_principle(p.number))
-        return {column: asked + (", against last year's review" if "irection" in column else "")
-                for column in columns}
+    def rating_source(self, p: Principle) -> Source:
+        """Where this review's rating against principle `p` comes from."""
+        return self.source({"Rating": self.label(PRINCIPLE_RATING.for_principle(p.number))})
 
 
 
@@ -282,9 +278,7 @@ class _Report(layout.CommitteePaper):
             review = self.reviews[entry.partnership.id]
             rows.append([_name(entry)] + [_cell_with_direction(*review.principle(p))
                                           for p in self.principles])
-            sources.append(review.source({column: question for p in self.principles
-                                          for column, question in review.principle_questions(
-                                              p, f"P{p.number}").items()}))
+            sources.append(review.source({}))  # each rating is traced with its evidence
         count = len(self.principles)
         first = 16.5 - 1.6 * count
         return Table("Principles", f"Rating against each principle, {self.data.cycle}, with the "
@@ -292,7 +286,7 @@ class _Report(layout.CommitteePaper):
                      ["Partnership"] + [f"P{p.number}" for p in self.principles], rows,
                      rag=tuple(range(1, count + 1)),
                      widths_cm=(max(first, 2.5),) + (1.6,) * count if count <= 8 else None,
-                     sources=sources)
+                     sources=sources, traced_in=EVIDENCE_CAPTION)
 
     def performance_table(self) -> Table:
         rows: list[list[object]] = []
@@ -350,8 +344,7 @@ class _Report(layout.CommitteePaper):
                      "evidence against each principle",
                      ["Principle", "Rating", "Direction of travel", "Evidence"], rows,
                      rag=(1,), widths_cm=(4.6, 2.3, 2.2, 7.4),
-                     sources=[review.source(review.principle_questions(p, *_RATED))
-                              for p in self.principles],
+                     sources=[review.rating_source(p) for p in self.principles],
                      traced_in=EVIDENCE_CAPTION)
 
     def kpi_detail(self, entry: ReviewEntry) -> Table:
@@ -396,7 +389,7 @@ class _Report(layout.CommitteePaper):
                 evidence.append([_name(entry), f"P{p.number} {p.title}", now.cell,
                                  travel or "Not applicable",
                                  review.evidence(p)])
-                sources.append(review.source(review.principle_questions(p, *_RATED)))
+                sources.append(review.rating_source(p))
         tables += [
             Table("Principle evidence", EVIDENCE_CAPTION,
                   ["Partnership", "Principle", "Rating", "Direction of travel", "Evidence"],

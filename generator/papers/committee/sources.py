@@ -67,7 +67,9 @@ def source_rows(paper: str, tables: Sequence[Traced]) -> list[list[object]]:
     rows come from."""
     rows: list[list[object]] = []
     for table in tables:
-        if table.sources is None:
+        # A table traced in another's section (the principles matrix, in every principle's
+        # rating with its evidence) adds no rows of its own: the same figures, twice.
+        if table.sources is None or table.traced_in not in (None, table.caption):
             continue
         who = table.headers.index("Partnership") if "Partnership" in table.headers else None
         for row, source in zip(table.rows, table.sources, strict=False):
