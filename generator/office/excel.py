@@ -21,7 +21,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import openpyxl
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -50,6 +50,8 @@ DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 MAX_CELL_TEXT = 32_767  # Excel's limit on characters in a cell
 _TRUNCATED = "… [truncated]"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Text openpyxl would not take as plain text: a formula, or an error code such as "#N/A".
+_PLAIN_UNSAFE = (*_FORMULA_START, "#")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _SHEET_MAX = 31
@@ -196,8 +198,6 @@ def stream_table_sheet(
     same sheet, written row by row to a temporary file instead of held as cells in memory
     (a committee paper's annex at 1,000 partnerships held half a gigabyte of cells). The
     rows are read twice: once for the column widths, once to write them."""
-    from openpyxl.cell import WriteOnlyCell
-
     plan = _Columns.plan(headers, number_formats, colour_columns, colour_of, col_widths)
     ws = wb.create_sheet(safe_sheet_title(wb, title))
     # A write-only sheet takes its widths and layout before its first row.
@@ -227,8 +227,6 @@ WIDTH_SAMPLE_ROWS = 2000
 def _longest_lines(ws: Any, plan: _Columns, rows: Sequence[Sequence[object]]) -> list[int]:
     """Each column's longest line of text as shown, for its width (a first pass over rows,
     which also checks each row's length)."""
-    from openpyxl.cell import WriteOnlyCell
-
     scratch = WriteOnlyCell(ws)
     longest = [len(h) for h in plan.headers]
     step = max(1, len(rows) // WIDTH_SAMPLE_ROWS)
@@ -247,11 +245,17 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def _streamed_cell(ws: Any, looks: _Looks, plan: _Columns, c: int, value: object,
-                   colour_of: CellColours | None, *, bold: bool) -> Cell:
+                   colour_of: CellColours | None, *, bold: bool) -> Cell | str | None:
     """One cell of a streamed sheet, with the look `add_table_sheet` gives it (each look set
-    once per sheet and copied, as there)."""
-    from openpyxl.cell import WriteOnlyCell
-
+    once per sheet and copied, as there); plain text with no look of its own is given as
+    text, which openpyxl writes through one cell of its own (a cell of ours for each costs
+    twice the time)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and not bold and c not in plan.coloured:
+        text = _clean_text(value)
+        if not text.startswith(_PLAIN_UNSAFE) and not plan.wraps(c, text):
+            return text  # openpyxl types it as text: no formula or error code starts so
     cell = WriteOnlyCell(ws)
     shown, number_format = _set_value(cell, value, plan.formats.get(c))
     if shown is None:
