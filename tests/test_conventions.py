@@ -166,11 +166,8 @@ def test_the_threshold_is_a_setting(workspace: Workspace) -> None:
 
 
 @pytest.fixture(scope="module")
-def both_papers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, Path]:
-    """The demo's store, and both papers compiled from it the same day."""
-    from generator.demo import run_demo
-
-    demo = run_demo(tmp_path_factory.mktemp("both") / "demo", today=TODAY)
+def both_papers(demo) -> tuple[Path, Path, Path, Path]:
+    """Both papers of the demo, compiled from its store the same day."""
     return (demo.outputs["CGB update (Word)"], demo.outputs["CGB update data annex (Excel)"],
             demo.outputs["Scrutiny Committee annual report (Word)"],
             demo.outputs["Scrutiny Committee data annex (Excel)"])
