@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +205,16 @@ def test_status_of_every_cycle_reads_each_table_once_whatever_the_number_of_form
     # looked up by index.
     assert len(statements) == 3
     assert all(len(steps) <= 1 for steps in scans), scans
+
+
+def test_a_list_of_issued_forms_leaves_out_their_printed_text_and_says_so(v3_store: Path) -> None:
+    # Send and status list thousands of forms; only taking a return in needs a form's text.
+    with Store(v3_store) as store:
+        listed = store.all_issued()[0]
+        one = store.issued(listed.issue_id)
+
+    assert listed.static_text is None
+    with pytest.raises(ValueError, match="Store.issued"):
+        listed.static_lines  # noqa: B018 - reading it is the point
+    assert one is not None and one.static_lines
+    assert replace(one, static_text=None) == listed

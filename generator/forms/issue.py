@@ -11,11 +11,13 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Generator, Iterable
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -317,6 +319,31 @@ def _render_in_worker(job: FormJob) -> tuple[bytes, list[str]]:
     return _render_job(*_worker, job)
 
 
+def _render_chunk_in_worker(jobs: list[FormJob]) -> list[tuple[bytes, list[str]]]:
+    return [_render_in_worker(job) for job in jobs]
+
+
+# Chunks of forms given to the workers and not yet taken back, per worker: enough to keep
+# each busy, few enough that rendered forms do not pile up while this process writes them
+# (`Executor.map` hands out every job at once: at 5,000 forms, hundreds of megabytes of
+# rendered forms waited in memory).
+CHUNKS_AHEAD_PER_WORKER = 2
+
+
+def _in_order(pool: ProcessPoolExecutor, jobs: list[FormJob], chunk: int, ahead: int
+              ) -> Iterator[tuple[bytes, list[str]]]:
+    """Each job's form in order, rendered by `pool` `chunk` jobs at a time, no more than
+    `ahead` chunks given out and not yet taken back."""
+    chunks = (jobs[at:at + chunk] for at in range(0, len(jobs), chunk))
+    pending = deque(pool.submit(_render_chunk_in_worker, c) for c in islice(chunks, ahead))
+    while pending:
+        results = pending.popleft().result()
+        following = next(chunks, None)
+        if following is not None:
+            pending.append(pool.submit(_render_chunk_in_worker, following))
+        yield from results
+
+
 def _available_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
@@ -356,7 +383,7 @@ def _rendered(template: CompiledTemplate, base: dict[str, Any], jobs: list[FormJ
         if pool is not None:
             try:
                 chunk = max(1, min(16, len(jobs) // (workers * 4)))
-                for result in pool.map(_render_in_worker, jobs, chunksize=chunk):
+                for result in _in_order(pool, jobs, chunk, workers * CHUNKS_AHEAD_PER_WORKER):
                     yield result
                     done += 1
             except BrokenProcessPool:
