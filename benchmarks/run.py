@@ -319,8 +319,38 @@ class SizeRun:
         say(f"  report    toolkit {total * 1000 / self.size:7.2f} ms/partnership  "
             f"total {total:.2f} s  peak {self.peaks['report']:.0f} MB")
 
+    # ---- 7. memory as an officer meets it -------------------------------------------------
+
+    def own_process_peaks(self) -> None:
+        """Generate, collect and the Scrutiny report once more, each as the command an officer
+        runs, in a process of its own: the peak memory of the step is then its own. Measured
+        in this process, it also counted what the benchmark holds (the peers' contexts, the
+        filled forms) and the heap earlier steps left behind; those figures are kept as
+        `_in_process_peaks`."""
+        assert self.ws is not None
+        ws = self.ws
+        self.results["_in_process_peaks"] = dict(self.peaks)
+        fresh = copy_workspace(self.pristine, self.folder / "generate-command")
+        self.peaks["generate"] = _peak(run_command(["forms", FORM, "--quiet"],
+                                                   workspace=fresh.root))
+        shutil.rmtree(fresh.root)
+        store = ws.path("store")
+        for extra in (store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")):
+            extra.unlink(missing_ok=True)
+        shutil.copyfile(self.folder / "store-before-collect", store)
+        self.peaks["collect"] = _peak(run_command(["collect", str(ws.path("returns"))],
+                                                  workspace=ws.root))
+        self.peaks["report"] = _peak(run_command(["report", "scrutiny"], workspace=ws.root))
+        say(f"  own process: generate peak {self.peaks['generate']:.0f} MB, collect "
+            f"{self.peaks['collect']:.0f} MB, report {self.peaks['report']:.0f} MB")
+
     def close(self) -> None:
         self.rss.close()
+
+
+def _peak(run: tuple[float, float | None]) -> float:
+    """The peak memory of a command `run_command` ran (sampled, so never None here)."""
+    return run[1] or 0.0
 
 
 def run_size(size: int, repeats: int | None = None) -> dict[str, Any]:
@@ -338,6 +368,7 @@ def run_size(size: int, repeats: int | None = None) -> dict[str, Any]:
             run.collect()
             run.status()
             run.report()
+            run.own_process_peaks()
         finally:
             run.close()
     results = run.results
