@@ -8,7 +8,7 @@ rating word always written in the cell.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import openpyxl
@@ -19,7 +19,7 @@ from generator.papers.committee.tables import Table
 from generator.vocabulary import rag_colours
 
 
-def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object]]
+def annex_workbook(tables: Iterable[Table], *, about: Sequence[tuple[str, object]]
                    ) -> openpyxl.Workbook:
     """The annex: an 'About' sheet, one sheet per table, and the Sources sheet tracing each
     figure of the tables that say where their rows come from (`sources.source_rows`).
@@ -30,18 +30,20 @@ def annex_workbook(tables: Sequence[Table], *, about: Sequence[tuple[str, object
     workbook = openpyxl.Workbook(write_only=True)
     stream_table_sheet(workbook, "About", ["Item", "Detail"], [list(row) for row in about],
                        col_widths={"Item": 28, "Detail": 90})
-    for table in tables:
+    paper = str(dict(about).get("Paper", ""))
+    traced: list[list[object]] = []
+    for table in tables:  # each let go once written: only its Sources rows are kept
         stream_table_sheet(workbook, table.sheet, table.headers, table.rows,
                            number_formats=table.excel_formats(),
                            colour_columns=[table.headers[c] for c in table.rag],
                            colour_of=rag_colours, bold_last_row=table.total)
-    traced = source_rows(str(dict(about).get("Paper", "")), tables)
+        traced += source_rows(paper, [table])
     if traced:
         stream_table_sheet(workbook, SHEET, HEADERS, traced)
     return workbook
 
 
-def write_annex(path: Path, tables: Sequence[Table], *, about: Sequence[tuple[str, object]]
+def write_annex(path: Path, tables: Iterable[Table], *, about: Sequence[tuple[str, object]]
                 ) -> Path:
     """Write the annex to `path` (atomically)."""
     save_workbook_atomic(annex_workbook(tables, about=about), path)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from docx.document import Document as DocumentObject
@@ -324,11 +324,13 @@ class _Update(layout.CommitteePaper):
     def actions_table(self) -> Table:
         return actions_table(self.data.actions)
 
-    def annex_tables(self) -> list[Table]:
-        return [self.exceptions_table(), self.performance_table(), self.kpi_table(),
-                self.heat_table(), self.risks_table(), self.budgets_table(),
-                self.emerging_table(), self.issues_table(), self.opportunities_table(),
-                self.lessons_table(), self.actions_table(), self.missing_table()]
+    def annex_tables(self) -> Iterator[Table]:
+        # One at a time: each is written and let go before the next is made.
+        for make in (self.exceptions_table, self.performance_table, self.kpi_table,
+                     self.heat_table, self.risks_table, self.budgets_table,
+                     self.emerging_table, self.issues_table, self.opportunities_table,
+                     self.lessons_table, self.actions_table, self.missing_table):
+            yield make()
 
     def left_out(self) -> tuple[Sequence[MonitoringEntry], str]:
         return self.data.missing, f"with no accepted return for {self.data.period}"

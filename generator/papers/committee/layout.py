@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,7 +179,7 @@ class Outputs:
 
 
 def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], outputs: Outputs,
-                 annex_tables: Sequence[Table], about: Sequence[tuple[str, object]],
+                 annex_tables: Iterable[Table], about: Sequence[tuple[str, object]],
                  officer: OfficerText, notes: list[str], checks: Sequence[str], *,
                  pdf: bool) -> PaperResult:
     """Save the paper, its annex and the note of what to check, note what the author has
@@ -354,8 +354,8 @@ class CommitteePaper(ABC):
         """The paper; `annex_name` is the file name of its Excel annex."""
 
     @abstractmethod
-    def annex_tables(self) -> list[Table]:
-        """The tables of the annex, one sheet each."""
+    def annex_tables(self) -> Iterable[Table]:
+        """The tables of the annex, one sheet each, in order (made as they are written)."""
 
     @abstractmethod
     def coverage(self) -> list[tuple[str, object]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -374,12 +374,19 @@ class _Report(layout.CommitteePaper):
         return emerging_table(self.data.emerging, f"Emerging partnerships, {self.data.cycle}: "
                                                   "the latest recommendation on each")
 
-    def annex_tables(self) -> list[Table]:
-        tables = [self.summary_table(), self.gaps_table(), self.emerging_table(),
-                  self.forward_table(), self.assurance_annex(), self.vfm_annex(),
-                  self.actions_annex(),
-                  self.principles_table(), self.performance_table(), self.finance_table(),
-                  self.savings_table(), self.risks_table()]
+    def annex_tables(self) -> Iterator[Table]:
+        # One at a time: each is written and let go before the next is made.
+        for make in (self.summary_table, self.gaps_table, self.emerging_table,
+                     self.forward_table, self.assurance_annex, self.vfm_annex,
+                     self.actions_annex, self.principles_table, self.performance_table,
+                     self.finance_table, self.savings_table, self.risks_table,
+                     self.evidence_annex):
+            yield make()
+        yield kpi_table("All KPIs", self.all_kpis_caption, self._kpis())
+        yield risk_table("All risks", self.all_risks_caption, self._risks())
+
+    def evidence_annex(self) -> Table:
+        """Every principle rating of every review with its evidence, for the annex."""
         evidence: list[list[object]] = []
         sources: list[Source | None] = []
         for entry in self.data.reviewed:
@@ -390,14 +397,9 @@ class _Report(layout.CommitteePaper):
                                  travel or "Not applicable",
                                  review.evidence(p)])
                 sources.append(review.rating_source(p))
-        tables += [
-            Table("Principle evidence", EVIDENCE_CAPTION,
-                  ["Partnership", "Principle", "Rating", "Direction of travel", "Evidence"],
-                  evidence, rag=(2,), sources=sources),
-            kpi_table("All KPIs", self.all_kpis_caption, self._kpis()),
-            risk_table("All risks", self.all_risks_caption, self._risks()),
-        ]
-        return tables
+        return Table("Principle evidence", EVIDENCE_CAPTION,
+                     ["Partnership", "Principle", "Rating", "Direction of travel", "Evidence"],
+                     evidence, rag=(2,), sources=sources)
 
     def left_out(self) -> tuple[Sequence[ReviewEntry], str]:
         return (self.data.gaps,
