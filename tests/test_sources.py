@@ -221,3 +221,14 @@ def test_each_savings_figure_names_the_form_it_was_answered_on(demo):
         "Cashable savings this year (£)", "Cashable savings to date (£)"}
     assert not {figure for figure, form in found if form == "design"} & {
         "Cashable savings this year (£)", "Cashable savings to date (£)"}
+
+
+@pytest.mark.parametrize(("paper", "annex"), PAPERS)
+def test_the_councils_contribution_is_traced_to_the_register_not_a_return(demo, paper, annex):
+    sheet = openpyxl.load_workbook(demo.outputs[annex])[SHEET]
+    contributions = [dict(zip(HEADERS, row, strict=True))
+                     for row in sheet.iter_rows(min_row=2, values_only=True)
+                     if row[HEADERS.index("Figure")] == "Council contribution (£)"]
+
+    assert contributions
+    assert {c["Return reference"] for c in contributions} == {"Partnership register"}

@@ -51,6 +51,7 @@ from generator.papers.committee.tables import (
     kpi_table,
     money_table,
     position_source,
+    register_source,
     risk_table,
     savings_table,
     with_total,
@@ -75,7 +76,6 @@ from generator.wording import number_word, plural
 from generator.workspace import Workspace
 
 TOP_RISKS = 10
-REGISTER = "Partnership register"
 EVIDENCE_CAPTION = "Every principle rating with its evidence"
 
 
@@ -268,8 +268,8 @@ class _Report(layout.CommitteePaper):
 
     def _register(self, column: str) -> Source:
         """The register as the source of a table's column of agreements."""
-        return Source(REGISTER, REGISTER, self.data.cycle,
-                      questions={column: "Agreement (IAA / MoU / None yet), Agreement date"})
+        return register_source(self.data.cycle, {
+            column: "Agreement (IAA / MoU / None yet), Agreement date"})
 
     def principles_table(self) -> Table:
         rows: list[Sequence[object]] = []

@@ -23,6 +23,7 @@ WIDE_TABLE_COLUMNS = 6  # more columns than this go on landscape pages
 # short appendix table it broke after the header row at the foot of a page.
 KEEP_WHOLE_ROWS = 8
 NO_RETURNS = "No returns yet"
+REGISTER = "Partnership register"
 NOT_ANSWERED = "Not answered"
 EXCEL_MONEY = '"£"#,##0'
 EXCEL_MONEY_PENCE = '"£"#,##0.00'
@@ -171,7 +172,6 @@ _KPI_QUESTIONS = {"Target": "Key Performance Indicators: target (set at Design)"
 _RISK_QUESTIONS = {"Inherent score": "Risks: likelihood times impact before mitigation",
                    "Residual score": "Risks: likelihood times impact after mitigation"}
 _MONEY_QUESTIONS = {"Gross budget (£)": "Budget for the year (£)",
-                    "Council contribution (£)": "Partnership register: Council contribution (£)",
                     "Forecast outturn (£)": "Forecast outturn (£)",
                     "Variance (£)": "Forecast outturn minus budget",
                     "Variance (%)": "Variance as a share of the budget",
@@ -219,6 +219,21 @@ def kpi_table(sheet: str, caption: str, lines: Iterable[KpiLine]) -> Table:
                  sources=[position_source(line.position, _KPI_QUESTIONS) for line in lines])
 
 
+def register_source(period: str, questions: dict[str, str]) -> Source:
+    """The partnership register as the source of a table's columns."""
+    return Source(REGISTER, REGISTER, period, questions=questions)
+
+
+def _money_source(m: Money) -> Source | None:
+    """Where a row of money comes from: the return of its position, the council's
+    contribution from the register."""
+    found = position_source(m.position, _MONEY_QUESTIONS)
+    contribution = register_source(m.label, {"Council contribution (£)":
+                                             "Council contribution (£)"})
+    return None if found is None else replace(
+        found, elsewhere={"Council contribution (£)": contribution})
+
+
 def money_table(sheet: str, caption: str, moneys: Iterable[Money]) -> Table:
     """Gross budget and the council's contribution side by side, the forecast outturn, the
     variance in pounds and percent and the movement since the last forecast: both papers."""
@@ -238,7 +253,7 @@ def money_table(sheet: str, caption: str, moneys: Iterable[Money]) -> Table:
                                   "Position at"], rows, money=(1, 2, 3, 4, 6), percent=(5,),
                  total=bool(rows), in_paper=(0, 1, 2, 3, 4, 5, 6, 8),
                  widths_cm=(2.4, 2.1, 2.4, 2.1, 1.9, 1.6, 2.0, 2.0),
-                 sources=[position_source(m.position, _MONEY_QUESTIONS) for m in moneys]
+                 sources=[_money_source(m) for m in moneys]
                  + ([None] if moneys else []))  # the total is of no one return
 
 
