@@ -1,9 +1,9 @@
 """The Excel data annex of a committee paper: one sheet per table of the paper.
 
-Every sheet is written by `generator.office.excel.add_table_sheet`: frozen header, filters, numbers
-as numbers (money with a £ format), dates as dates, and text typed by Business Managers kept as
-text (never a formula). Columns holding ratings are filled with the paper's RAG colours, the
-rating word always written in the cell.
+Every sheet is written by `generator.office.excel.stream_table_sheet`: frozen header,
+filters, numbers as numbers (money with a £ format), dates as dates, and text typed by
+Business Managers kept as text (never a formula). Columns holding ratings are filled with the
+paper's RAG colours, the rating word always written in the cell.
 """
 
 from __future__ import annotations
