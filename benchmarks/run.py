@@ -237,10 +237,7 @@ class SizeRun:
         runs = []
         for run in range(self.repeats):
             if run:
-                for extra in (store.with_name(store.name + "-wal"),
-                              store.with_name(store.name + "-shm")):
-                    extra.unlink(missing_ok=True)
-                shutil.copyfile(backup, store)
+                restore_store(backup, store)
             seconds, result = self.step("collect", lambda: collect(ws, [returns]))
             taken = result.count("accepted") + result.count("warnings")
             if taken != self.size:
@@ -272,10 +269,7 @@ class SizeRun:
             peaks.append(peak or 0.0)
             if not last:  # the next run starts from the store as it was, with no drafts
                 shutil.rmtree(ws.path("outbox"))
-                for extra in (store.with_name(store.name + "-wal"),
-                              store.with_name(store.name + "-shm")):
-                    extra.unlink(missing_ok=True)
-                shutil.copyfile(backup, store)
+                restore_store(backup, store)
         total = statistics.median(runs)
         self.peaks["send"] = max(peaks)
         self.results["send"] = {"total_s": total, "emails": drafts, "peak_mb": max(peaks)}
@@ -334,10 +328,7 @@ class SizeRun:
         self.peaks["generate"] = _peak(run_command(["forms", FORM, "--quiet"],
                                                    workspace=fresh.root))
         shutil.rmtree(fresh.root)
-        store = ws.path("store")
-        for extra in (store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")):
-            extra.unlink(missing_ok=True)
-        shutil.copyfile(self.folder / "store-before-collect", store)
+        restore_store(self.folder / "store-before-collect", ws.path("store"))
         self.peaks["collect"] = _peak(run_command(["collect", str(ws.path("returns"))],
                                                   workspace=ws.root))
         self.peaks["report"] = _peak(run_command(["report", "scrutiny"], workspace=ws.root))
@@ -346,6 +337,13 @@ class SizeRun:
 
     def close(self) -> None:
         self.rss.close()
+
+
+def restore_store(backup: Path, store: Path) -> None:
+    """Put the store back as `backup` holds it, with no write-ahead log of the run since."""
+    for extra in (store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    shutil.copyfile(backup, store)
 
 
 def _peak(run: tuple[float, float | None]) -> float:
