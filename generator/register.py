@@ -436,24 +436,15 @@ def example_rows() -> list[dict[str, Any]]:
 
 def write_register(path: Path, rows: list[dict[str, Any]]) -> None:
     """Write a register workbook with the standard columns (used for the example register)."""
-    import openpyxl
+    from generator.office.excel import TableWorkbook
 
-    from generator.office.excel import add_table_sheet, save_workbook_atomic
-
-    workbook = openpyxl.Workbook()
-    default_sheet = workbook.active  # the "Sheet" every new Workbook() starts with
-    if default_sheet is None:
-        # never: a new Workbook() has one; before this check, remove(None) raised ValueError
-        raise ValueError("a new workbook has no sheet to remove")
-    workbook.remove(default_sheet)
+    workbook = TableWorkbook()
     headers = [c.header for c in COLUMNS]
     formats = {"Annual budget (£)": '"£"#,##0', "Council contribution (£)": '"£"#,##0',
                "Agreement date": "dd/mm/yyyy", "Next review date": "dd/mm/yyyy"}
-    add_table_sheet(workbook, SHEET, headers,
-                    ([row.get(c.key) for c in COLUMNS] for row in rows),
-                    number_formats=formats,
-                    col_widths={c.header: c.width for c in COLUMNS})
-    save_workbook_atomic(workbook, path)
+    workbook.add_sheet(SHEET, headers, [[row.get(c.key) for c in COLUMNS] for row in rows],
+                       number_formats=formats, col_widths={c.header: c.width for c in COLUMNS})
+    workbook.save(path)
 
 
 def write_example_register(path: Path) -> None:

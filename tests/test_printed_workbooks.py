@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from generator.formdefs import load_definition
-from generator.office.excel import add_table_sheet
+from generator.office.excel import TableWorkbook
 from generator.returns.export import export_answers
 from generator.workspace import open_workspace
 
@@ -52,18 +52,21 @@ def test_the_export_prints_like_the_other_workbooks(export):
         assert sheet.oddFooter.left.text == "Accepted answers, 2026/27"
 
 
-def test_an_ampersand_in_a_footer_is_printed_not_taken_as_a_code():
-    workbook = openpyxl.Workbook()
+def _one_sheet(tmp_path: Path, *args, **kwargs):
+    workbook = TableWorkbook()
+    workbook.add_sheet(*args, **kwargs)
+    workbook.save(tmp_path / "book.xlsx")
+    return openpyxl.load_workbook(tmp_path / "book.xlsx").worksheets[0]
 
-    sheet = add_table_sheet(workbook, "Costs", ["A"], [["x"]], footer="Costs & savings")
+
+def test_an_ampersand_in_a_footer_is_printed_not_taken_as_a_code(tmp_path):
+    sheet = _one_sheet(tmp_path, "Costs", ["A"], [["x"]], footer="Costs & savings")
 
     assert sheet.oddFooter.left.text == "Costs && savings"
 
 
-def test_text_longer_than_its_column_wraps_instead_of_running_off_the_page():
-    workbook = openpyxl.Workbook()
-
-    sheet = add_table_sheet(workbook, "Notes", ["Short", "Note"], [["a", "word " * 40]])
+def test_text_longer_than_its_column_wraps_instead_of_running_off_the_page(tmp_path):
+    sheet = _one_sheet(tmp_path, "Notes", ["Short", "Note"], [["a", "word " * 40]])
 
     assert sheet["B2"].alignment.wrap_text
     assert not sheet["A2"].alignment.wrap_text

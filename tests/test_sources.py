@@ -15,7 +15,6 @@ import pytest
 from docx.oxml.ns import qn
 
 from generator.office import word
-from generator.office.excel import workbook_bytes
 from generator.papers.committee.annex import annex_workbook
 from generator.papers.committee.sources import HEADERS, SHEET, Source
 from generator.papers.committee.tables import Table
@@ -35,9 +34,9 @@ def _budgets() -> Table:
 
 
 def _annex(tables: list[Table], paper: str) -> openpyxl.Workbook:
-    """The annex as saved and opened again (it is written as a write-only workbook)."""
-    return openpyxl.load_workbook(io.BytesIO(workbook_bytes(
-        annex_workbook(tables, about=[("Paper", paper)]))))
+    """The annex as saved and opened again."""
+    return openpyxl.load_workbook(io.BytesIO(
+        annex_workbook(tables, about=[("Paper", paper)]).to_bytes()))
 
 
 def _sources_sheet(table: Table):

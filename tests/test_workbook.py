@@ -15,10 +15,9 @@ from generator.errors import ToolkitError
 from generator.office.accessibility import contrast_ratio
 from generator.office.excel import (
     MAX_CELL_TEXT,
-    add_table_sheet,
+    WIDTH_SAMPLE_ROWS,
+    TableWorkbook,
     safe_sheet_title,
-    save_workbook_atomic,
-    stream_table_sheet,
 )
 from generator.vocabulary import RAG_FILLS, rag_colours
 
@@ -26,19 +25,14 @@ S = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 FORMULA_LIKE = ["=1+1", "@SUM(A1)", "-2+3", "+44", '=HYPERLINK("http://x","y")', "\t=1", "#N/A"]
 
 
-def write(tmp_path: Path, headers: list[str], rows: list[list[object]], *,
-          streamed: bool = False, **kwargs: object) -> Path:
-    """The rows as a table sheet, held in memory (`add_table_sheet`) or written row by row
-    (`stream_table_sheet`, as the committee papers' annexes are)."""
-    wb = openpyxl.Workbook(write_only=streamed)
-    (stream_table_sheet if streamed else add_table_sheet)(wb, "Data", headers, rows, **kwargs)
+def write(tmp_path: Path, headers: list[str], rows: list[list[object]], **kwargs: object
+          ) -> Path:
+    """The rows as a table sheet "Data", saved as annex.xlsx."""
+    book = TableWorkbook()
+    book.add_sheet("Data", headers, rows, **kwargs)  # type: ignore[arg-type]
     path = tmp_path / "annex.xlsx"
-    save_workbook_atomic(wb, path)
+    book.save(path)
     return path
-
-
-# The text a user typed is made safe the same way by both writers.
-BOTH_WRITERS = pytest.mark.parametrize("streamed", [False, True], ids=["in memory", "streamed"])
 
 
 def sheet_xml(path: Path) -> etree._Element:
@@ -46,43 +40,36 @@ def sheet_xml(path: Path) -> etree._Element:
         return etree.fromstring(z.read("xl/worksheets/sheet1.xml"))
 
 
-@BOTH_WRITERS
 @pytest.mark.parametrize("text", FORMULA_LIKE)
-def test_formula_like_text_reads_back_as_string(tmp_path: Path, text: str, streamed: bool
-                                                ) -> None:
-    path = write(tmp_path, ["Comment"], [[text]], streamed=streamed)
+def test_formula_like_text_reads_back_as_string(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, ["Comment"], [[text]])
     cell = openpyxl.load_workbook(path)["Data"]["A2"]
     assert cell.value == text
     assert cell.data_type == "s"
 
 
-@BOTH_WRITERS
-def test_formula_like_text_writes_no_formula_element(tmp_path: Path, streamed: bool) -> None:
-    path = write(tmp_path, ["Comment"], [[text] for text in FORMULA_LIKE], streamed=streamed)
+def test_formula_like_text_writes_no_formula_element(tmp_path: Path) -> None:
+    path = write(tmp_path, ["Comment"], [[text] for text in FORMULA_LIKE])
     assert sheet_xml(path).findall(f".//{{{S}}}f") == []
 
 
-@BOTH_WRITERS
 @pytest.mark.parametrize("text", ["=1+1", "@SUM(A1)", "-2+3", "+44", "\t=1"])
-def test_formula_like_text_gets_quote_prefix(tmp_path: Path, text: str, streamed: bool) -> None:
-    path = write(tmp_path, ["Comment"], [[text], ["plain"]], streamed=streamed)
+def test_formula_like_text_gets_quote_prefix(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, ["Comment"], [[text], ["plain"]])
     ws = openpyxl.load_workbook(path)["Data"]
     assert ws["A2"].quotePrefix is True
     assert not ws["A3"].quotePrefix
 
 
-@BOTH_WRITERS
-def test_control_character_is_replaced_not_crashing(tmp_path: Path, streamed: bool) -> None:
-    path = write(tmp_path, ["Bad\x01header"], [["bell\x07 and null\x00, tab\tnewline\n"]],
-                 streamed=streamed)
+def test_control_character_is_replaced_not_crashing(tmp_path: Path) -> None:
+    path = write(tmp_path, ["Bad\x01header"], [["bell\x07 and null\x00, tab\tnewline\n"]])
     ws = openpyxl.load_workbook(path)["Data"]
     assert ws["A1"].value == "Bad\ufffdheader"
     assert ws["A2"].value == "bell\ufffd and null\ufffd, tab\tnewline\n"
 
 
-@BOTH_WRITERS
-def test_overlong_text_is_cut_to_excel_cell_limit(tmp_path: Path, streamed: bool) -> None:
-    path = write(tmp_path, ["Notes"], [["x" * 40_000]], streamed=streamed)
+def test_overlong_text_is_cut_to_excel_cell_limit(tmp_path: Path) -> None:
+    path = write(tmp_path, ["Notes"], [["x" * 40_000]])
     value = openpyxl.load_workbook(path)["Data"]["A2"].value
     assert len(value) == MAX_CELL_TEXT
     assert value.endswith("[truncated]")
@@ -182,79 +169,118 @@ def test_cells_that_look_alike_each_get_the_whole_look(tmp_path: Path) -> None:
 
 
 def test_sheet_title_is_sanitised_and_unique() -> None:
-    wb = openpyxl.Workbook()
-    first = add_table_sheet(wb, "Risks: [top]/*?\\ by partnership and principle 2025", ["A"], [])
-    second = add_table_sheet(wb, "Risks: [top]/*?\\ by partnership and principle 2025", ["A"], [])
-    assert len(first.title) <= 31 and len(second.title) <= 31
-    assert not set("[]:*?/\\") & set(first.title + second.title)
-    assert first.title != second.title
-    assert second.title.endswith(" (2)")
+    book = TableWorkbook()
+    first = book.add_sheet("Risks: [top]/*?\\ by partnership and principle 2025", ["A"], [])
+    second = book.add_sheet("Risks: [top]/*?\\ by partnership and principle 2025", ["A"], [])
+    assert len(first) <= 31 and len(second) <= 31
+    assert not set("[]:*?/\\") & set(first + second)
+    assert first != second
+    assert second.endswith(" (2)")
+
+
+def test_sheet_titles_differing_only_in_case_are_made_unique() -> None:
+    assert safe_sheet_title("budgets", ["Budgets"]) == "budgets (2)"
 
 
 @pytest.mark.parametrize(
     ("title", "expected"), [("History", "History sheet"), ("''", "Sheet"), ("", "Sheet")]
 )
 def test_safe_sheet_title_avoids_names_excel_refuses(title: str, expected: str) -> None:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    assert safe_sheet_title(wb, title) == expected
+    assert safe_sheet_title(title) == expected
 
 
-def test_blank_title_on_new_workbook_becomes_sheet() -> None:
-    assert add_table_sheet(openpyxl.Workbook(), "", ["A"], []).title == "Sheet"
+def test_sheets_keep_the_order_they_were_added_in(tmp_path: Path) -> None:
+    book = TableWorkbook()
+    book.add_sheet("Budgets", ["A"], [[1]])
+    book.add_sheet("Ratings", ["A"], [[1]])
+    book.save(tmp_path / "book.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "book.xlsx").sheetnames == ["Budgets", "Ratings"]
 
 
-def test_blank_default_sheet_is_reused() -> None:
-    wb = openpyxl.Workbook()
-    add_table_sheet(wb, "Budgets", ["A"], [[1]])
-    add_table_sheet(wb, "Ratings", ["A"], [[1]])
-    assert wb.sheetnames == ["Budgets", "Ratings"]
+def test_a_sheet_title_with_an_apostrophe_is_quoted_in_its_print_titles(tmp_path: Path) -> None:
+    book = TableWorkbook()
+    book.add_sheet("Officers' notes", ["A"], [["x"]])
+    book.save(tmp_path / "book.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["Officers' notes"]
+    assert sheet.print_title_rows == "$1:$1"
 
 
 def test_row_of_wrong_length_raises_value_error() -> None:
     with pytest.raises(ValueError, match="row 2 has 1 cells"):
-        add_table_sheet(openpyxl.Workbook(), "Data", ["A", "B"], [[1, 2], [1]])
+        TableWorkbook().add_sheet("Data", ["A", "B"], [[1, 2], [1]])
 
 
 def test_unknown_header_in_options_raises_value_error() -> None:
     with pytest.raises(ValueError, match="number_formats names columns not in the headers"):
-        add_table_sheet(openpyxl.Workbook(), "Data", ["A"], [], number_formats={"Budget": "0"})
+        TableWorkbook().add_sheet("Data", ["A"], [], number_formats={"Budget": "0"})
 
 
-def test_save_workbook_atomic_leaves_no_temp_file(tmp_path: Path) -> None:
+def test_a_workbook_without_a_sheet_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one sheet"):
+        TableWorkbook().to_bytes()
+
+
+def test_no_sheet_can_be_added_once_the_workbook_is_finished() -> None:
+    book = TableWorkbook()
+    book.add_sheet("Data", ["A"], [[1]])
+    book.to_bytes()
+    with pytest.raises(ValueError, match="finished"):
+        book.add_sheet("More", ["A"], [[2]])
+
+
+def test_rows_given_as_a_generator_are_written(tmp_path: Path) -> None:
+    path = write(tmp_path, ["N"], (  # type: ignore[arg-type]
+        [n] for n in range(3)))
+    assert [c.value for c in openpyxl.load_workbook(path)["Data"]["A"]] == ["N", 0, 1, 2]
+
+
+def test_booleans_times_and_durations_keep_their_kind(tmp_path: Path) -> None:
+    path = write(tmp_path, ["Done", "At", "Took"],
+                 [[True, dt.time(9, 30), dt.timedelta(hours=2)], [False, None, None]])
+    ws = openpyxl.load_workbook(path)["Data"]
+    assert ws["A2"].value is True and ws["A3"].value is False
+    assert ws["B2"].is_date and ws["C2"].is_date
+    assert ws["B2"].value == dt.time(9, 30)
+    assert ws["C2"].value == dt.timedelta(hours=2)
+
+
+def test_a_carriage_return_in_text_is_kept(tmp_path: Path) -> None:
+    path = write(tmp_path, ["Note"], [["one\rtwo"], ["\r=1"]])
+    ws = openpyxl.load_workbook(path)["Data"]
+    assert ws["A2"].value == "one\rtwo"
+    assert ws["A3"].value == "\r=1" and ws["A3"].quotePrefix
+
+
+def test_save_leaves_no_temp_file(tmp_path: Path) -> None:
     path = write(tmp_path, ["A"], [[1]])
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
-def test_save_workbook_atomic_failure_keeps_old_file(
+def test_save_failure_keeps_old_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "annex.xlsx"
     path.write_bytes(b"old")
+    book = TableWorkbook()
+    book.add_sheet("Data", ["A"], [[1]])
 
     def refuse(src: object, dst: object) -> None:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(ToolkitError, match="open in Excel"):
-        save_workbook_atomic(openpyxl.Workbook(), path)
+        book.save(path)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["annex.xlsx"]
 
 
-def test_a_long_streamed_sheet_still_takes_its_column_widths_from_its_contents(
-        tmp_path: Path) -> None:
+def test_a_long_sheet_still_takes_its_column_widths_from_its_contents(tmp_path: Path) -> None:
     # Widths are measured on a sample of a long sheet's rows, spread through it.
-    from generator.office.excel import WIDTH_SAMPLE_ROWS, workbook_bytes
-
     count = WIDTH_SAMPLE_ROWS * 5
     rows: list[list[object]] = [[f"P{n:05d}", "short"] for n in range(count)]
     for n in range(count // 2, count, 7):  # long text only in the second half
         rows[n][1] = "A partnership whose name is long"
-    wb = openpyxl.Workbook(write_only=True)
-    stream_table_sheet(wb, "Data", ["Id", "Name"], rows)
-    path = tmp_path / "long.xlsx"
-    path.write_bytes(workbook_bytes(wb))
+    path = write(tmp_path, ["Id", "Name"], rows)
 
-    dims = openpyxl.load_workbook(path, read_only=False)["Data"].column_dimensions
+    dims = openpyxl.load_workbook(path)["Data"].column_dimensions
     assert dims["B"].width == len("A partnership whose name is long") + 2

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from docx.shared import Cm
 
 from generator.formdefs import FormDefinition
 from generator.forms.display import display_value
 from generator.office import word as paper
-from generator.office.excel import add_table_sheet, save_workbook_atomic
+from generator.office.excel import TableWorkbook
 from generator.vocabulary import rag_colours
 
 
@@ -110,8 +109,8 @@ def write_summary(definition: FormDefinition, rows: Sequence[SummaryRow], folder
     folder.mkdir(parents=True, exist_ok=True)
     paper.save_atomic(doc, docx_path)
 
-    workbook = openpyxl.Workbook()
-    add_table_sheet(workbook, "Summary", headers, body)
+    workbook = TableWorkbook()
+    workbook.add_sheet("Summary", headers, body)
     xlsx_path = folder / f"{stem}.xlsx"
-    save_workbook_atomic(workbook, xlsx_path)
+    workbook.save(xlsx_path)
     return docx_path, xlsx_path

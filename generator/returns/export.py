@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import openpyxl
-
 from generator.fileio import unused_path
 from generator.formdefs import Field, FormDefinition, form_types, load_definition
 from generator.forms.display import workbook_value
-from generator.office.excel import add_table_sheet, save_workbook_atomic
+from generator.office.excel import TableWorkbook
 from generator.store import Return, Store, parse_time
 from generator.vocabulary import ReturnState
 from generator.workspace import Workspace
@@ -36,7 +34,7 @@ def export_answers(ws: Workspace, path: Path | None = None, *, cycle: str | None
 
 def _write_answers(ws: Workspace, path: Path, cycle: str) -> int:
     framework = ws.framework()
-    workbook = openpyxl.Workbook()
+    workbook = TableWorkbook()
     title = f"Accepted answers, {cycle}"
     count = 0
     with Store(ws.path("store")) as store:
@@ -52,7 +50,7 @@ def _write_answers(ws: Workspace, path: Path, cycle: str) -> int:
                 definitions.setdefault(ret.version or current.version, current)
                 rows.append(_return_cells(ret) + [workbook_value(f, ret.answers.get(f.id))
                                                   for f in scalars])
-            add_table_sheet(workbook, form_type,
+            workbook.add_sheet(form_type,
                             ["Partnership ID", "Reference", "Received", "Outcome"]
                             + [f.label for f in scalars], rows,
                             number_formats=_money_formats(scalars), footer=title)
@@ -61,15 +59,15 @@ def _write_answers(ws: Workspace, path: Path, cycle: str) -> int:
                               + [workbook_value(c, row.get(c.id)) for c in table.columns]
                               for ret in returns
                               for n, row in enumerate(ret.answers.get(table.id) or [], start=1)]
-                add_table_sheet(workbook, f"{form_type} {table.id}",
+                workbook.add_sheet(f"{form_type} {table.id}",
                                 ["Partnership ID", "Reference", "Row"]
                                 + [c.label for c in table.columns], table_rows,
                                 number_formats=_money_formats(table.columns), footer=title)
             count += len(returns)
     if count == 0:
-        add_table_sheet(workbook, "No returns", ["Message"],
-                        [[f"No accepted returns for {cycle} yet."]], footer=title)
-    save_workbook_atomic(workbook, path)
+        workbook.add_sheet("No returns", ["Message"],
+                           [[f"No accepted returns for {cycle} yet."]], footer=title)
+    workbook.save(path)
     return count
 
 

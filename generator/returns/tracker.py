@@ -157,12 +157,9 @@ def write_tracker(rows: list[StatusRow], path: Path,
     """tracker.xlsx: frozen header, filters, the state in words with a RAG fill; each form by
     its title (`form_titles`, by form type) where it is known."""
     titles = form_titles or {}
-    # Imported here: openpyxl takes longer to import than `status` takes to run.
-    import openpyxl
+    from generator.office.excel import TableWorkbook
 
-    from generator.office.excel import add_table_sheet, save_workbook_atomic
-
-    workbook = openpyxl.Workbook()
+    workbook = TableWorkbook()
     headers = ["Partnership ID", "Partnership", "Form", "Reference", "Cycle", "Period",
                "Issued", "Sent to", "Sent", "Due", "Returned", "RAG", "Status", "Detail"]
     body = []
@@ -172,9 +169,9 @@ def write_tracker(rows: list[StatusRow], path: Path,
                      _date(r.issued_at), r.sent_to, r.sent, _date(r.due_date), _date(r.returned_at),
                      r.rag, r.state.capitalize(), r.detail])
     dates = {"Issued": "dd/mm/yyyy", "Due": "dd/mm/yyyy", "Returned": "dd/mm/yyyy"}
-    add_table_sheet(workbook, "Tracker", headers, body, colour_columns=["RAG"],
-                    colour_of=rag_colours, number_formats=dates, footer="Return tracker")
-    save_workbook_atomic(workbook, path)
+    workbook.add_sheet("Tracker", headers, body, colour_columns=["RAG"],
+                       colour_of=rag_colours, number_formats=dates, footer="Return tracker")
+    workbook.save(path)
     return path
 
 

@@ -1,6 +1,6 @@
 """The Excel data annex of a committee paper: one sheet per table of the paper.
 
-Every sheet is written by `generator.office.excel.stream_table_sheet`: frozen header,
+Every sheet is written by `generator.office.excel.TableWorkbook`: frozen header,
 filters, numbers as numbers (money with a £ format), dates as dates, and text typed by
 Business Managers kept as text (never a formula). Columns holding ratings are filled with the
 paper's RAG colours, the rating word always written in the cell.
@@ -11,40 +11,37 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import openpyxl
-
-from generator.office.excel import save_workbook_atomic, stream_table_sheet
+from generator.office.excel import TableWorkbook
 from generator.papers.committee.sources import HEADERS, SHEET, source_rows
 from generator.papers.committee.tables import Table
 from generator.vocabulary import rag_colours
 
 
 def annex_workbook(tables: Iterable[Table], *, about: Sequence[tuple[str, object]]
-                   ) -> openpyxl.Workbook:
+                   ) -> TableWorkbook:
     """The annex: an 'About' sheet, one sheet per table, and the Sources sheet tracing each
     figure of the tables that say where their rows come from (`sources.source_rows`).
 
-    A write-only workbook: each sheet goes to a temporary file as it is written, so that the
-    annex of a paper for thousands of partnerships is not held in memory as cells. Save it
-    (`workbook_bytes`) to read it."""
-    workbook = openpyxl.Workbook(write_only=True)
-    stream_table_sheet(workbook, "About", ["Item", "Detail"], [list(row) for row in about],
+    Each sheet goes into the package as it is written, so that the annex of a paper for
+    thousands of partnerships is not held in memory as cells."""
+    workbook = TableWorkbook()
+    workbook.add_sheet("About", ["Item", "Detail"], [list(row) for row in about],
                        col_widths={"Item": 28, "Detail": 90})
     paper = str(dict(about).get("Paper", ""))
     traced: list[list[object]] = []
     for table in tables:  # each let go once written: only its Sources rows are kept
-        stream_table_sheet(workbook, table.sheet, table.headers, table.rows,
+        workbook.add_sheet(table.sheet, table.headers, table.rows,
                            number_formats=table.excel_formats(),
                            colour_columns=[table.headers[c] for c in table.rag],
                            colour_of=rag_colours, bold_last_row=table.total)
         traced += source_rows(paper, [table])
     if traced:
-        stream_table_sheet(workbook, SHEET, HEADERS, traced)
+        workbook.add_sheet(SHEET, HEADERS, traced)
     return workbook
 
 
 def write_annex(path: Path, tables: Iterable[Table], *, about: Sequence[tuple[str, object]]
                 ) -> Path:
     """Write the annex to `path` (atomically)."""
-    save_workbook_atomic(annex_workbook(tables, about=about), path)
+    annex_workbook(tables, about=about).save(path)
     return path

@@ -5,7 +5,6 @@ annex (`CommitteePaper`, which each paper builds on)."""
 from __future__ import annotations
 
 import contextlib
-import gc
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from generator.fileio import unused_path, write_together
 from generator.framework import RiskMatrix
 from generator.office import charts
 from generator.office import word as paper
-from generator.office.excel import workbook_bytes
 from generator.office.libreoffice import convert
 from generator.papers.committee.annex import annex_workbook
 from generator.papers.committee.figures import Entry
@@ -185,12 +183,10 @@ def finish_paper(doc: DocumentObject | Callable[[], DocumentObject], outputs: Ou
     """Save the paper, its annex and the note of what to check, note what the author has
     still to write, make the PDF."""
     docx_path, xlsx_path = outputs.docx, outputs.xlsx
-    annex = workbook_bytes(annex_workbook(annex_tables, about=about))
+    annex = annex_workbook(annex_tables, about=about).to_bytes()
     if callable(doc):
-        # Built after the annex, whose workbook is gone by then: the two at once took 140 MB
-        # more at 5,000 partnerships. An openpyxl workbook refers to itself (sheets to their
-        # workbook, cells to their sheet), so it is only gone once the cycle collector has run.
-        gc.collect()
+        # Built after the annex, whose tables are let go by then: the two at once took 140 MB
+        # more at 5,000 partnerships.
         doc = doc()
     title = doc.core_properties.title or docx_path.stem
     try:
