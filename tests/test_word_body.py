@@ -93,6 +93,34 @@ def test_a_numbered_list_returns_its_own_paragraphs() -> None:
     assert [p.text for p in added] == ["First", "Second"]
 
 
+
+TEXTS = ["Plain", "  spaces kept  ", "Line one\nline two", "Tab\there", "Fish & chips <£5>",
+         "Café – naïve", "\tstarts with a tab"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_headings_paragraphs_and_bullets_are_the_paragraphs_python_docx_builds(text: str
+                                                                               ) -> None:
+    # The Word layer writes a paragraph's XML in one piece; the reference is python-docx's own
+    # add_paragraph(style=...), paragraph_format and add_run.
+    ours, theirs = paper.open_paper(None), paper.open_paper(None)
+    paper.add_heading(ours, text, 1, new_page=True)
+    paper.add_paragraph(ours, text, style="Caption")
+    paper.add_paragraph(ours, "")
+    paper.add_bullets(ours, [text])
+
+    heading = theirs.add_paragraph(style=paper.find_style(theirs, "Heading 1",
+                                                          WD_STYLE_TYPE.PARAGRAPH))
+    heading.paragraph_format.page_break_before = True
+    heading.add_run(text)
+    theirs.add_paragraph(style=paper.find_style(theirs, "Caption", WD_STYLE_TYPE.PARAGRAPH)
+                         ).add_run(text)
+    theirs.add_paragraph()
+    theirs.add_paragraph(style=paper.find_style(theirs, "List Bullet", WD_STYLE_TYPE.PARAGRAPH)
+                         ).add_run(text)
+
+    assert ours.element.body.xml == theirs.element.body.xml
+
 # --------------------------------------------------------------------------- tables
 #
 # The reference: the table built through python-docx's own API, cell by cell, as

@@ -125,8 +125,9 @@ def _find_style(doc: DocumentObject, name: str, style_type: WD_STYLE_TYPE) -> An
     """The style called `name` (UI name, case-insensitive) of `style_type`, or None."""
     wanted = name.casefold()
     # Looked up once per document: a large paper asks for the same few styles thousands of
-    # times. Only found styles are remembered, as a missing one may be added later.
-    cache = _STYLE_CACHE.setdefault(doc.styles.element, {})
+    # times. Only found styles are remembered, as a missing one may be added later. Kept by
+    # the document's own element: reaching `doc.styles` looks through the part's relationships.
+    cache = _STYLE_CACHE.setdefault(doc.element, {})
     if (wanted, style_type) in cache:
         return cache[(wanted, style_type)]
     for style in doc.styles:
@@ -488,16 +489,25 @@ def _turn(section: Section, *, landscape: bool) -> None:
     section.page_width, section.page_height = (long, short) if landscape else (short, long)
 
 
-def _new_paragraph(doc: DocumentObject, style: Any) -> Paragraph:
-    """A new paragraph in `style` (a style object, or None for the default).
+def _new_paragraph(doc: DocumentObject, style: Any, text: str = "", *,
+                   keep_with_next: bool = False, page_break_before: bool = False) -> Paragraph:
+    """A new paragraph in `style` (a style object, or None for the default) holding one run of
+    `text` (none when empty), kept with the next paragraph or starting a new page if asked.
 
-    The style id is set directly: python-docx's `add_paragraph(style=...)` looks through every
-    style of the document on each call, which is most of the time of a large paper.
+    Written as WordprocessingML text and parsed once, as `add_table` does: the XML that
+    python-docx's `add_paragraph(style=...)`, `paragraph_format` and `add_run` give (compared in
+    tests/test_word_body.py), without their searches for each element's place among its
+    siblings and for the style among all the document's styles (most of the time of a large
+    paper's appendices).
     """
-    paragraph = append_paragraph(doc)
-    if style is not None:
-        paragraph._p.style = style.style_id
-    return paragraph
+    properties = ((f'<w:pStyle w:val="{_attr(style.style_id)}"/>' if style is not None else "")
+                  + ("<w:keepNext/>" if keep_with_next else "")
+                  + ("<w:pageBreakBefore/>" if page_break_before else ""))
+    p = parse_xml(f"<w:p {nsdecls('w')}>"
+                  + (f"<w:pPr>{properties}</w:pPr>" if properties else "")
+                  + (f"<w:r>{_run_content(text)}</w:r>" if text else "") + "</w:p>")
+    append_block(doc, p)
+    return Paragraph(cast(CT_P, p), doc._body)
 
 
 def add_heading(doc: DocumentObject, text: str, level: int, *,
@@ -526,11 +536,7 @@ def add_heading(doc: DocumentObject, text: str, level: int, *,
             outline = OxmlElement("w:outlineLvl")
             outline.set(qn("w:val"), str(level - 1))
             style.element.get_or_add_pPr().append(outline)
-    paragraph = _new_paragraph(doc, style)
-    if new_page:
-        paragraph.paragraph_format.page_break_before = True
-    paragraph.add_run(clean)
-    return paragraph
+    return _new_paragraph(doc, style, clean, page_break_before=new_page)
 
 
 def add_paragraph(doc: DocumentObject, text: str, style: str | None = None) -> Paragraph:
@@ -540,11 +546,7 @@ def add_paragraph(doc: DocumentObject, text: str, style: str | None = None) -> P
     paragraph style is used, so a restyled template never breaks compilation.
     """
     found = _find_style(doc, style, WD_STYLE_TYPE.PARAGRAPH) if style else None
-    paragraph = _new_paragraph(doc, found)
-    clean = _clean(text)
-    if clean:
-        paragraph.add_run(clean)
-    return paragraph
+    return _new_paragraph(doc, found, _clean(text))
 
 
 def _placeholder_style(doc: DocumentObject) -> Any:
@@ -667,9 +669,8 @@ def add_table(
     numeric_cols = _numeric_columns(rows, ncols, formats)
 
     clean_caption = _clean(caption).replace("\n", " ").strip()
-    caption_par = _new_paragraph(doc, _find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH))
-    caption_par.add_run(clean_caption)
-    caption_par.paragraph_format.keep_with_next = True
+    _new_paragraph(doc, _find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH), clean_caption,
+                   keep_with_next=True)
 
     if description is None:
         names = ", ".join(_clean(h).replace("\n", " ") for h in headers)
@@ -768,6 +769,7 @@ _MONTHS = ("January|February|March|April|May|June|July|August|September|October|
            "December")
 _DATE_IN_WORDS = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b")
 _QUARTER = re.compile(r"\b(Q[1-4]) (\d{4}/\d{2})\b")
+_DIGIT = re.compile(r"\d")
 _HYPHEN_AFTER_DIGIT = re.compile(r"(?<=\d)-(?=[0-9A-Za-z])")
 
 
@@ -775,6 +777,8 @@ def keep_together(text: str) -> str:
     """`text` with dates in words ("1 October 2017"), quarters ("Q3 2026/27") and hyphenated
     numbers ("2026-Q4", "2026-27") joined by no-break spaces and hyphens, so that a table
     never breaks one across lines."""
+    if not _DIGIT.search(text):  # each form joined has a digit: most table text has none
+        return text
     text = _DATE_IN_WORDS.sub("\\1\u00a0\\2\u00a0\\3", text)
     text = _QUARTER.sub("\\1\u00a0\\2", text)
     return _HYPHEN_AFTER_DIGIT.sub("\u2011", text)
@@ -838,7 +842,7 @@ _TABLE_STYLE_KEY = ("\0table style id", WD_STYLE_TYPE.TABLE)
 def _table_style_id(doc: DocumentObject) -> str | None:
     """The style id `table.style = <Table Grid>` writes: None when the template lacks the style
     or has it as its default table style. Worked out once per document (2 ms each time)."""
-    cache = _STYLE_CACHE.setdefault(doc.styles.element, {})
+    cache = _STYLE_CACHE.setdefault(doc.element, {})
     if _TABLE_STYLE_KEY not in cache:
         grid_style = _find_style(doc, "Table Grid", WD_STYLE_TYPE.TABLE)
         cache[_TABLE_STYLE_KEY] = (None if grid_style is None
@@ -916,8 +920,8 @@ def add_picture_with_alt(
     doc_pr = picture_par._p.findall(".//" + qn("wp:docPr"))[-1]
     doc_pr.set("descr", alt)
     doc_pr.set("title", clean_title)
-    caption_par = _new_paragraph(doc, _find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH))
-    caption_par.add_run(_clean(caption).strip() if caption else clean_title)
+    _new_paragraph(doc, _find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH),
+                   _clean(caption).strip() if caption else clean_title)
 
 
 def _check_items(items: Sequence[str]) -> list[str]:
@@ -939,8 +943,7 @@ def add_bullets(doc: DocumentObject, items: Sequence[str]) -> None:
     cleaned = _check_items(items)
     style = _find_style(doc, "List Bullet", WD_STYLE_TYPE.PARAGRAPH)
     for item in cleaned:
-        paragraph = _new_paragraph(doc, style)
-        paragraph.add_run(item if style is not None else f"\u2022 {item}")
+        _new_paragraph(doc, style, item if style is not None else f"\u2022 {item}")
 
 
 def add_numbered(doc: DocumentObject, items: Sequence[str]) -> list[Paragraph]:
@@ -956,9 +959,8 @@ def add_numbered(doc: DocumentObject, items: Sequence[str]) -> list[Paragraph]:
     style = _find_style(doc, "List Number", WD_STYLE_TYPE.PARAGRAPH)
     num_id = _restarted_num_id(doc, style) if style is not None else None
     for n, item in enumerate(cleaned, start=1):
-        paragraph = _new_paragraph(doc, style)
+        paragraph = _new_paragraph(doc, style, item if style is not None else f"{n}. {item}")
         added.append(paragraph)
-        paragraph.add_run(item if style is not None else f"{n}. {item}")
         if num_id is not None:
             # python-docx generates get_or_add_numPr (and CT_NumPr's get_or_add_ilvl and
             # get_or_add_numId) from its ZeroOrOne descriptors but does not declare them.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from generator.council_year import (
@@ -233,7 +234,7 @@ class _Figures:
         return author_checks((self.latest[p.id] for p in partnerships if p.id in self.latest),
                              self.conventions)
 
-    @property
+    @cached_property
     def forecast(self) -> bool:
         """Whether any figure used is a forecast: not yet the year's Quarter 4 outturn."""
         positions = [p for e in self.latest.values()
@@ -241,10 +242,13 @@ class _Figures:
                                e.money.position if e.money else None) if p is not None]
         return not positions or not all(p.outturn for p in positions)
 
-    @property
+    @cached_property
     def position_text(self) -> str:
         """'position at Q3 2026/27 (forecast)', or 'outturn at Q4 2026/27': the period of the
-        latest figures used (at most `as_at`), and whether they are a forecast."""
+        latest figures used (at most `as_at`), and whether they are a forecast.
+
+        Worked out once: every partnership's appendix names it, and each time it looks at
+        every partnership's figures (0.5 s at 1,000 partnerships, growing with the square)."""
         periods = [p.period for e in self.latest.values()
                    for p in (e.kpi_position, e.risk_position,
                              e.money.position if e.money else None) if p is not None]
