@@ -297,6 +297,46 @@ def test_a_paper_written_out_as_it_grows_is_the_paper_built_in_memory() -> None:
     assert written == built
 
 
+def _tables_paper(*, spill: bool) -> bytes:
+    doc = paper.open_paper(None)
+    style_document(doc, council="Example Council")
+    if spill:
+        paper.spill_body(doc)
+    paper.add_heading(doc, "Annual report", 0)
+    for n in range(4):
+        paper.add_paragraph(doc, f"Before table {n}")
+        options = dict(caption=f"Partnership {n} <café> & \"quotes\"", colour_columns=[1],
+                       colour_of=rag_colours, cell_style="Table Text", cell_font_pt=9,
+                       widths_from_content=True, keep_with_next=True)
+        rows = [["Overall\tscore", "Green"], [" spaced ", None], ["Line\nbreak > 1", 12.5]]
+        if spill:
+            paper.write_table(doc, ["Item", "Rating"], rows, note=f"Note {n} & more",
+                              note_style="Table Text", **options)
+        else:
+            paper.add_table(doc, ["Item", "Rating"], rows, **options)  # type: ignore[arg-type]
+            paper.add_paragraph(doc, f"Note {n} & more", style="Table Text")
+        paper.flush_body(doc)
+    paper.add_paragraph(doc, "After the tables.")
+    return paper.document_bytes(doc)
+
+
+def test_a_table_written_straight_out_as_text_is_the_table_added_to_the_tree() -> None:
+    written = _document_xml(_tables_paper(spill=True))
+    built = _document_xml(_tables_paper(spill=False))
+
+    assert b"Partnership 3" in written
+    assert written == built
+
+
+def test_a_table_written_to_a_paper_kept_in_memory_is_added_to_its_tree() -> None:
+    doc = paper.open_paper(None)
+
+    paper.write_table(doc, ["Item"], [["One"]], caption="Items", note="A note")
+
+    assert [t.cell(1, 0).text for t in doc.tables] == ["One"]
+    assert [p.text for p in doc.paragraphs][-2:] == ["Items", "A note"]
+
+
 def test_flushed_blocks_leave_the_tree() -> None:
     doc = paper.open_paper(None)
     written = paper.spill_body(doc)

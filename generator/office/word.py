@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 import docx
 from docx.document import Document as DocumentObject
@@ -36,7 +36,7 @@ from docx.enum.text import WD_COLOR_INDEX
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import nsdecls, qn
+from docx.oxml.ns import nsdecls, nsmap, qn
 from docx.oxml.table import CT_Tbl
 from docx.oxml.text.paragraph import CT_P
 from docx.oxml.text.run import CT_R
@@ -46,6 +46,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from lxml import etree
+from typing_extensions import Unpack  # keyword options typed by a TypedDict (typing has it in 3.12)
 
 from generator.errors import ReportError
 from generator.fileio import save_document
@@ -64,6 +65,7 @@ __all__ = [
     "add_picture_with_alt",
     "add_placeholder",
     "add_table",
+    "write_table",
     "append_block",
     "append_paragraph",
     "append_table",
@@ -99,6 +101,8 @@ NUMBER_FORMATS: dict[str, str] = {
 PLACEHOLDER_STYLE = "Author Placeholder"
 _PLACEHOLDER_PREFIX = "[To be completed by the report author: "
 
+_W_DECLARATION = nsdecls("w")
+_W_NAMESPACE = nsmap["w"]
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _DOCX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _DOTX_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
@@ -500,14 +504,20 @@ def _new_paragraph(doc: DocumentObject, style: Any, text: str = "", *,
     siblings and for the style among all the document's styles (most of the time of a large
     paper's appendices).
     """
+    p = parse_xml(_paragraph_xml(style, text, keep_with_next=keep_with_next,
+                                 page_break_before=page_break_before))
+    append_block(doc, p)
+    return Paragraph(cast(CT_P, p), doc._body)
+
+
+def _paragraph_xml(style: Any, text: str, *, keep_with_next: bool = False,
+                   page_break_before: bool = False) -> str:
+    """A paragraph's WordprocessingML text (see `_new_paragraph`)."""
     properties = ((f'<w:pStyle w:val="{_attr(style.style_id)}"/>' if style is not None else "")
                   + ("<w:keepNext/>" if keep_with_next else "")
                   + ("<w:pageBreakBefore/>" if page_break_before else ""))
-    p = parse_xml(f"<w:p {nsdecls('w')}>"
-                  + (f"<w:pPr>{properties}</w:pPr>" if properties else "")
-                  + (f"<w:r>{_run_content(text)}</w:r>" if text else "") + "</w:p>")
-    append_block(doc, p)
-    return Paragraph(cast(CT_P, p), doc._body)
+    return (f"<w:p {_W_DECLARATION}>" + (f"<w:pPr>{properties}</w:pPr>" if properties else "")
+            + (f"<w:r>{_run_content(text)}</w:r>" if text else "") + "</w:p>")
 
 
 def add_heading(doc: DocumentObject, text: str, level: int, *,
@@ -615,24 +625,24 @@ def add_link(paragraph: Paragraph, text: str, url: str) -> None:
 # --------------------------------------------------------------------------- tables
 
 
-def add_table(
-    doc: DocumentObject,
-    headers: Sequence[str],
-    rows: Sequence[Sequence[object]],
-    *,
-    caption: str,
-    col_widths_cm: Sequence[float] | None = None,
-    number_formats: Mapping[int, str] | None = None,
-    colour_columns: Sequence[int] = (),
-    colour_of: Callable[[str], tuple[str, str] | None] | None = None,
-    description: str | None = None,
-    cell_style: str | None = None,
-    cell_font_pt: float | None = None,
-    bold_last_row: bool = False,
-    widths_from_content: bool = False,
-    keep_whole: bool = False,
-    keep_with_next: bool = False,
-) -> Table:
+class TableOptions(TypedDict, total=False):
+    """How `add_table` and `write_table` lay a table out (see `add_table`)."""
+
+    col_widths_cm: Sequence[float] | None
+    number_formats: Mapping[int, str] | None
+    colour_columns: Sequence[int]
+    colour_of: Callable[[str], tuple[str, str] | None] | None
+    description: str | None
+    cell_style: str | None
+    cell_font_pt: float | None
+    bold_last_row: bool
+    widths_from_content: bool
+    keep_whole: bool
+    keep_with_next: bool
+
+
+def add_table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[object]], *,
+              caption: str, **options: Unpack[TableOptions]) -> Table:
     """Add a captioned data table with a repeating header row and no merged cells.
 
     - The caption paragraph goes above the table ("Caption" style if the template has
@@ -662,6 +672,46 @@ def add_table(
     compares them on random tables), in a tenth of the time (each python-docx property
     looks for its element's place among its siblings).
     """
+    caption_xml, table_xml = _table_xml(doc, headers, rows, caption, options)
+    append_block(doc, parse_xml(caption_xml))
+    tbl = parse_xml(table_xml)
+    append_block(doc, tbl)
+    return Table(cast(CT_Tbl, tbl), doc._body)
+
+
+def write_table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[object]],
+                *, caption: str, note: str | None = None, note_style: str | None = None,
+                **options: Unpack[TableOptions]) -> None:
+    """`add_table` (with the same `options`), and `note` after it as a paragraph in `note_style`,
+    for a paper that is finished with them: when the paper writes out its finished blocks
+    (`spill_body`), they go straight to its file as text, never parsed into the tree and
+    written out again (a sixth of the time of the Scrutiny report's document). Otherwise they
+    are added as `add_table` and `add_paragraph` add them."""
+    blocks = list(_table_xml(doc, headers, rows, caption, options))
+    if note is not None:
+        style = _find_style(doc, note_style, WD_STYLE_TYPE.PARAGRAPH) if note_style else None
+        blocks.append(_paragraph_xml(style, _clean(note)))
+    spill = _SPILLS.get(doc.element)
+    if spill is not None and spill.takes_text:
+        spill.write(blocks)
+        return
+    for block in blocks:
+        append_block(doc, parse_xml(block))
+
+
+def _table_xml(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[object]],
+               caption: str, options: TableOptions) -> tuple[str, str]:
+    """A table's caption paragraph and the table as WordprocessingML text (see `add_table`)."""
+    col_widths_cm = options.get("col_widths_cm")
+    number_formats = options.get("number_formats")
+    colour_columns = options.get("colour_columns", ())
+    colour_of = options.get("colour_of")
+    description = options.get("description")
+    cell_style, cell_font_pt = options.get("cell_style"), options.get("cell_font_pt")
+    bold_last_row = options.get("bold_last_row", False)
+    widths_from_content = options.get("widths_from_content", False)
+    keep_whole = options.get("keep_whole", False)
+    keep_with_next = options.get("keep_with_next", False)
     ncols = len(headers)
     formats = dict(number_formats or {})
     _check_table(headers, rows, caption, [*formats, *colour_columns], col_widths_cm)
@@ -669,8 +719,8 @@ def add_table(
     numeric_cols = _numeric_columns(rows, ncols, formats)
 
     clean_caption = _clean(caption).replace("\n", " ").strip()
-    _new_paragraph(doc, _find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH), clean_caption,
-                   keep_with_next=True)
+    caption_xml = _paragraph_xml(_find_style(doc, "Caption", WD_STYLE_TYPE.PARAGRAPH),
+                                 clean_caption, keep_with_next=True)
 
     if description is None:
         names = ", ".join(_clean(h).replace("\n", " ") for h in headers)
@@ -709,7 +759,7 @@ def add_table(
                 + "<w:r>" + (f"<w:rPr>{rpr}</w:rPr>" if rpr else "") + _run_content(text)
                 + "</w:r></w:p></w:tc>")
 
-    xml = [f"<w:tbl {nsdecls('w')}><w:tblPr>"]
+    xml = [f"<w:tbl {_W_DECLARATION}><w:tblPr>"]
     if style_id is not None:
         xml.append(f'<w:tblStyle w:val="{_attr(style_id)}"/>')
     xml.append('<w:tblW w:type="auto" w:w="0"/><w:jc w:val="left"/>')
@@ -737,9 +787,7 @@ def add_table(
                             keep=(keep_whole and r < last) or (keep_with_next and r == last)))
         xml.append("</w:tr>")
     xml.append("</w:tbl>")
-    tbl = parse_xml("".join(xml))
-    append_block(doc, tbl)
-    return Table(cast(CT_Tbl, tbl), doc._body)
+    return caption_xml, "".join(xml)
 
 
 def _check_table(headers: Sequence[str], rows: Sequence[Sequence[object]], caption: str,
@@ -852,7 +900,8 @@ def _table_style_id(doc: DocumentObject) -> str | None:
 
 def _attr(text: str) -> str:
     """`text` as an XML attribute value, line breaks and tabs kept (not normalised to spaces)."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;")
             .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
 
 
@@ -1027,6 +1076,22 @@ class BodySpill:
     @property
     def marker(self) -> bytes:
         return f"<!--{self._text}-->".encode("ascii")
+
+    @property
+    def takes_text(self) -> bool:
+        """Whether blocks can be written to the file as text (`write`): their w: prefix needs
+        the document's root to declare it, as every Word document's does."""
+        doc = self._doc_ref()
+        return doc is not None and doc.element.nsmap.get("w") == _W_NAMESPACE
+
+    def write(self, blocks: Sequence[str]) -> None:
+        """Write `blocks` (WordprocessingML text, each declaring the w: namespace as
+        `_paragraph_xml` and `_table_xml` write it) after every block added so far, as they
+        would be written had they been parsed into the tree and flushed: the declaration,
+        made once by the document's root, is left off."""
+        self.flush()
+        for block in blocks:
+            self._file.write(block.replace(f" {_W_DECLARATION}", "", 1).encode("utf-8"))
 
     def flush(self) -> None:
         """Write every block added since the last flush to the file and take it out of the tree.

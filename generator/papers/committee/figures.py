@@ -38,7 +38,13 @@ from generator.papers.committee.advice import (
     actions_log,
     emerging_partnerships,
 )
-from generator.papers.committee.latest import Conventions, Latest, author_checks, gather_latest
+from generator.papers.committee.latest import (
+    Accepted,
+    Conventions,
+    Latest,
+    author_checks,
+    gather_latest,
+)
 from generator.register import Partnership, Register, read_register
 from generator.returns.tracker import StatusRow, status_rows
 from generator.store import Return, Store
@@ -141,6 +147,14 @@ def _latest(returns: Iterable[Return]) -> dict[str, Return]:
         if ret.partnership_id:
             latest[ret.partnership_id] = ret
     return latest
+
+
+def _by_partnership(rows: Iterable[StatusRow]) -> dict[str, list[StatusRow]]:
+    """Status rows by partnership id, in their order (looked up once per partnership)."""
+    grouped: dict[str, list[StatusRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.partnership_id, []).append(row)
+    return grouped
 
 
 def _issue_state(rows: list[StatusRow]) -> StatusRow | None:
@@ -326,24 +340,25 @@ def gather_scrutiny(ws: Workspace, *, cycle: str | None = None,
     sources = _Sources.read(ws)
     register = sources.register
     with Store(ws.path("store")) as store:
-        current = _latest(store.current_returns(form_type=REVIEW, cycle=cycle))
-        previous = _latest(store.current_returns(form_type=REVIEW, cycle=before)) \
-            if before else {}
-        accepted = store.current_returns(form_type=REVIEW)
-        rows = [r for r in status_rows(store, cycle=cycle, today=today) if r.form == REVIEW]
-        latest = gather_latest(store, register.in_scope, as_at, sources.framework)
-        earlier = _latest(r for r in accepted if (r.cycle or "") < cycle)
+        accepted = Accepted(store)
+        reviews = accepted.of(REVIEW)
+        current = _latest(r for r in reviews if r.cycle == cycle)
+        previous = _latest(r for r in reviews if r.cycle == before) if before else {}
+        earlier = _latest(r for r in reviews if (r.cycle or "") < cycle)
+        rows = _by_partnership(r for r in status_rows(store, cycle=cycle, today=today)
+                               if r.form == REVIEW)
+        latest = gather_latest(accepted, register.in_scope, as_at, sources.framework)
         established = sources.definitions[REVIEW].phase
         entries = []
         for p in register.in_scope:
             entry = ReviewEntry(p, ACCEPTED, "", current.get(p.id), previous.get(p.id),
                                 earlier.get(p.id), latest[p.id])
-            entry.state, entry.state_text = _review_state(
-                entry, [r for r in rows if r.partnership_id == p.id], cycle, established)
+            entry.state, entry.state_text = _review_state(entry, rows.get(p.id, []), cycle,
+                                                          established)
             entries.append(entry)
         # From the same reading of the store as the figures.
-        emerging = _emerging(ws, store, sources, {e.partnership.id for e in entries
-                                                  if e.expected})
+        emerging = _emerging(ws, accepted, sources, {e.partnership.id for e in entries
+                                                     if e.expected})
     return ScrutinyData(cycle, before, sources.framework, sources.definitions, entries,
                         register.out_of_scope, today, as_at, latest, sources.conventions,
                         emerging)
@@ -425,47 +440,47 @@ def gather_cgb(ws: Workspace, *, period: str | None = None,
     wanted = parse_period(period, ws.cycle) if period else ws.period
     sources = _Sources.read(ws)
     with Store(ws.path("store")) as store:
-        accepted = store.current_returns(form_type=MONITORING)
+        accepted = Accepted(store)
         issued = [i for i in store.all_issued(form_type=MONITORING)
                   if stored_period(i.period) == wanted]
         issue_ids = {i.issue_id for i in issued}
-        rows = [r for r in status_rows(store, today=today) if r.issue in issue_ids]
-        this = _latest(r for r in accepted if stored_period(r.period) == wanted)
+        rows = _by_partnership(r for r in status_rows(store, today=today)
+                               if r.issue in issue_ids)
+        this = _latest(r for r in accepted.of(MONITORING) if stored_period(r.period) == wanted)
         asked = {i.partnership_id for i in issued}
         established = sources.definitions[MONITORING].phase
         expected = [p for p in sources.register.in_scope
                     if p.phase == established or p.id in asked or p.id in this]
-        latest = gather_latest(store, expected, wanted, sources.framework)
+        latest = gather_latest(accepted, expected, wanted, sources.framework)
         # From the same reading of the store as the figures.
-        emerging = _emerging(ws, store, sources, {p.id for p in expected})
-        actions = _actions(ws, store, sources.framework, expected)
+        emerging = _emerging(ws, accepted, sources, {p.id for p in expected})
+        actions = _actions(ws, accepted, sources.framework, expected)
     entries = []
     for p in expected:
         entry = MonitoringEntry(p, ACCEPTED, "", this.get(p.id), latest[p.id])
-        entry.state, entry.state_text = _monitoring_state(
-            entry, [r for r in rows if r.partnership_id == p.id], wanted)
+        entry.state, entry.state_text = _monitoring_state(entry, rows.get(p.id, []), wanted)
         entries.append(entry)
     return CgbData(wanted, sources.framework, sources.definitions, entries, today, wanted,
                    latest, sources.conventions, sources.register.out_of_scope, emerging,
                    actions)
 
 
-def _emerging(ws: Workspace, store: Store, sources: _Sources, delivering: set[str]
+def _emerging(ws: Workspace, accepted: Accepted, sources: _Sources, delivering: set[str]
               ) -> list[Emerging]:
     """The in-scope partnerships not yet delivering, each with its latest recommendation."""
     present = form_types(ws.forms_dir, sources.framework)
     definitions = {t: load_definition(t, framework=sources.framework, forms_dir=ws.forms_dir)
                    for t in EMERGING_RECOMMENDATION.forms if t in present}
-    returns = [r for t in definitions for r in store.current_returns(form_type=t)]
+    returns = [r for t in definitions for r in accepted.of(t)]
     return emerging_partnerships([p for p in sources.register.in_scope
                                   if p.id not in delivering], returns, definitions)
 
 
-def _actions(ws: Workspace, store: Store, framework: Framework,
+def _actions(ws: Workspace, accepted: Accepted, framework: Framework,
              partnerships: Sequence[Partnership]) -> list[Action]:
     """The actions log: the actions of each delivering partnership's latest accepted review."""
     latest: dict[str, Return] = {}
-    for ret in store.current_returns(form_type=REVIEW):  # the latest cycle's, then received
+    for ret in accepted.of(REVIEW):  # the latest cycle's, then received
         best = latest.get(ret.partnership_id or "")
         if best is None or (ret.cycle or "", ret.received_at) > (best.cycle or "",
                                                                   best.received_at):

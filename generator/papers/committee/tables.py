@@ -105,16 +105,18 @@ class Table:
             # Dates, quarters and hyphenated numbers are never broken across lines.
             rows = [[paper.keep_together(v) if isinstance(v, str) else v for v in row]
                     for row in self.rows]
-            paper.add_table(doc, self.headers, rows, caption=self.caption,
-                            number_formats=self.word_formats(), colour_columns=self.rag,
-                            colour_of=rag_colours, col_widths_cm=None if wide else self.widths_cm,
-                            cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
-                            bold_last_row=self.total, widths_from_content=True,
-                            keep_whole=len(rows) <= KEEP_WHOLE_ROWS,
-                            keep_with_next=self.sources is not None)
-            # On the table's own pages: after a landscape table it would start a new page.
-            if self.sources is not None:
-                paper.add_paragraph(doc, reference_note(self), style=TABLE_TEXT_STYLE)
+            # The note goes on the table's own pages: after a landscape table it would start
+            # a new page.
+            paper.write_table(doc, self.headers, rows, caption=self.caption,
+                              number_formats=self.word_formats(), colour_columns=self.rag,
+                              colour_of=rag_colours,
+                              col_widths_cm=None if wide else self.widths_cm,
+                              cell_style=TABLE_TEXT_STYLE, cell_font_pt=TABLE_TEXT_PT,
+                              bold_last_row=self.total, widths_from_content=True,
+                              keep_whole=len(rows) <= KEEP_WHOLE_ROWS,
+                              keep_with_next=self.sources is not None,
+                              note=reference_note(self) if self.sources is not None else None,
+                              note_style=TABLE_TEXT_STYLE)
         paper.flush_body(doc)
 
 
