@@ -169,13 +169,10 @@ def _hidden_styles(package: WordPackage) -> frozenset[str]:
 def _editor_notes(package: WordPackage, raw: dict[str, Any], missing: set[str],
                   definition: FormDefinition) -> list[Problem]:
     """A clear refusal when an editor stripped every tag (LibreOffice 7), else nothing."""
-    body = package.document
-    sdts = list(body.iter(SDT))
-    tagged = [s for s in sdts if controls.tag_of(s)]
-    if tagged:
-        return []
+    if any(controls.tag_of(s) for s in package.document.iter(SDT)):
+        return []  # at least one box keeps its name (the first usually does)
     app = package.app_name or "the program used"
-    if sdts:
+    if next(package.document.iter(SDT), None) is not None:
         return [_problem(
             f"the answer boxes have lost their field names, so the answers cannot be told apart: "
             f"the form was saved by {app}, which strips them (LibreOffice 7.x does). Fill the "
