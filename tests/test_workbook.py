@@ -284,3 +284,23 @@ def test_a_long_sheet_still_takes_its_column_widths_from_its_contents(tmp_path: 
 
     dims = openpyxl.load_workbook(path)["Data"].column_dimensions
     assert dims["B"].width == len("A partnership whose name is long") + 2
+
+
+def test_a_text_repeated_in_every_row_is_kept_once_in_the_shared_strings(tmp_path: Path
+                                                                        ) -> None:
+    path = write(tmp_path, ["Paper", "Row"], [["Annual report 2026/27", n] for n in range(50)])
+
+    with zipfile.ZipFile(path) as package:
+        shared = etree.fromstring(package.read("xl/sharedStrings.xml"))
+    texts = [t.text for t in shared.iter(f"{{{S}}}t")]
+    assert texts.count("Annual report 2026/27") == 1
+    column = [c.value for c in openpyxl.load_workbook(path)["Data"]["A"]][1:]
+    assert column == ["Annual report 2026/27"] * 50
+
+
+def test_a_long_text_is_written_in_its_cell_and_reads_back_whole(tmp_path: Path) -> None:
+    evidence = "The partnership met every target this year. " * 20
+    path = write(tmp_path, ["Evidence"], [[evidence]])
+
+    assert sheet_xml(path).find(f".//{{{S}}}is") is not None
+    assert openpyxl.load_workbook(path)["Data"]["A2"].value == evidence

@@ -8,9 +8,10 @@ U+FFFD. Numbers and dates stay numbers and dates, with formats by column.
 A `TableWorkbook` writes each sheet's SpreadsheetML as text straight into the .xlsx as the
 sheet is added, rather than through openpyxl: openpyxl builds an object for every cell and
 took 10 of the 18 seconds of the Scrutiny report's annex at 1,000 partnerships (about 15 µs a
-cell; this writer takes under 2). Nothing but the package so far is held, so a sheet of a
-million cells costs no more memory than one of ten. openpyxl still reads workbooks (the
-register, and the tests, which open what this module writes).
+cell; this writer takes under 2). Only the package so far and the workbook's short texts
+(shared strings, each kept once) are held, so a sheet of a million cells costs little more
+memory than one of ten. openpyxl still reads workbooks (the register, and the tests, which
+open what this module writes).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 # first rows and an even spread of the rest (a width is capped, and measuring each of
 # 100,000 rows took a fifth of the time of a large annex).
 WIDTH_SAMPLE_ROWS = 2000
-# Texts up to this long are made into XML once a column (at most this many a sheet).
+# Texts up to this long are kept once in the workbook's shared strings, and their cells made
+# into XML once a column (at most this many a sheet).
 _MEMO_TEXT, _MEMO_CELLS = 300, 100_000
 
 
@@ -132,11 +134,16 @@ def _attribute(text: str) -> str:
     return _escape(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
-def _inline_text(text: str) -> str:
-    """The <is> of a text cell: spaces at either end kept."""
+def _text_element(text: str) -> str:
+    """A <t> holding `text`, spaces at either end kept."""
     if text != text.strip():
-        return f'<is><t xml:space="preserve">{_escape(text)}</t></is>'
-    return f"<is><t>{_escape(text)}</t></is>"
+        return f'<t xml:space="preserve">{_escape(text)}</t>'
+    return f"<t>{_escape(text)}</t>"
+
+
+def _inline_text(text: str) -> str:
+    """The <is> of a text cell that holds its text itself."""
+    return f"<is>{_text_element(text)}</is>"
 
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -355,6 +362,7 @@ class TableWorkbook:
         self._parts = 0  # sheet parts begun, each named by its number
         self._sheets: list[_Sheet] = []
         self._styles = _Styles()
+        self._shared: dict[str, int] = {}  # each short text of the workbook, by its number
         self._bytes: bytes | None = None
 
     @property
@@ -466,10 +474,11 @@ class TableWorkbook:
             quote, wrap = text.startswith(_FORMULA_START), plan.wraps(c, text)
             colours = (colour_of(text) if colour_of is not None and c in plan.coloured
                        else None)
+            content = self._text(text)
             if quote or wrap or colours or bold:
                 style = self._styles.of(_Look(None, wrap, colours, quote, bold))
-                return f' s="{style}" t="inlineStr">{_inline_text(text)}</c>'
-            return f' t="inlineStr">{_inline_text(text)}</c>'
+                return f' s="{style}"{content}'
+            return content
         if isinstance(value, bool):
             style = self._styles.of(_Look(bold=bold))
             return f' s="{style}" t="b"><v>{int(value)}</v></c>'
@@ -490,6 +499,17 @@ class TableWorkbook:
             number_format = number_format or _DURATION_FORMAT
         style = self._styles.of(_Look(number_format, bold=bold))
         return f' s="{style}"><v>{number}</v></c>'
+
+    def _text(self, text: str) -> str:
+        """A text cell's type and content: a short text is kept once in the workbook's shared
+        strings, which the cells refer to by number (a paper's name, repeated in every row of
+        the Sources sheet, is written once); a long one is written in its cell."""
+        if len(text) > _MEMO_TEXT:
+            return f' t="inlineStr">{_inline_text(text)}</c>'
+        index = self._shared.get(text)
+        if index is None:
+            index = self._shared[text] = len(self._shared)
+        return f' t="s"><v>{index}</v></c>'
 
     def _sheet_tail(self, plan: _Columns, last_cell: str, footer: str) -> str:
         # In a header or footer "&" starts a code: a literal one is written "&&".
@@ -543,6 +563,8 @@ class TableWorkbook:
         styles_id = len(self._sheets) + 1
         rels.append(f'<Relationship Id="rId{styles_id}" Type="{_REL_NS}/styles" '
                     'Target="styles.xml"/>')
+        rels.append(f'<Relationship Id="rId{styles_id + 1}" Type="{_REL_NS}/sharedStrings" '
+                    'Target="sharedStrings.xml"/>')
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return [
             ("[Content_Types].xml",
@@ -551,7 +573,8 @@ class TableWorkbook:
              'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
              'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
              f'ContentType="{_CT}.sheet.main+xml"/><Override PartName="/xl/styles.xml" '
-             f'ContentType="{_CT}.styles+xml"/>' + "".join(types)
+             f'ContentType="{_CT}.styles+xml"/><Override PartName="/xl/sharedStrings.xml" '
+             f'ContentType="{_CT}.sharedStrings+xml"/>' + "".join(types)
              + '<Override PartName="/docProps/core.xml" ContentType="application/'
              'vnd.openxmlformats-package.core-properties+xml"/><Override '
              'PartName="/docProps/app.xml" ContentType="application/'
@@ -584,5 +607,12 @@ class TableWorkbook:
              f'{_XML_HEAD}<Relationships xmlns="{_PACKAGE_REL_NS}">' + "".join(rels)
              + "</Relationships>"),
             ("xl/styles.xml", self._styles.xml()),
+            ("xl/sharedStrings.xml", self._shared_strings_xml()),
         ]
+
+    def _shared_strings_xml(self) -> str:
+        count = len(self._shared)
+        return (f'{_XML_HEAD}<sst xmlns="{_NS}" count="{count}" uniqueCount="{count}">'
+                + "".join(f"<si>{_text_element(text)}</si>" for text in self._shared)
+                + "</sst>")
 
