@@ -66,7 +66,7 @@ _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 # 100,000 rows took a fifth of the time of a large annex).
 WIDTH_SAMPLE_ROWS = 2000
 # Texts up to this long are kept once in the workbook's shared strings, and their cells made
-# into XML once a column (at most this many a sheet).
+# into XML once a column (at most this many cells a sheet).
 _MEMO_TEXT, _MEMO_CELLS = 300, 100_000
 
 
@@ -439,21 +439,31 @@ class TableWorkbook:
                  f't="inlineStr">{_inline_text(h)}</c>' for c, h in enumerate(plan.headers)]
         chunk = ['<row r="1">', *cells, "</row>"]
         last = len(rows) + 1
-        # A column's texts repeat (a paper's name, a partnership's, a file's in every row of the
-        # Sources sheet): each short one is made into XML once.
-        made: dict[tuple[int, str], str] = {}
+        # A column's values repeat (a paper's name, a partnership's, a file's and when it was
+        # received, in every row of the Sources sheet): each short text and each date is made
+        # into XML once a column. Only those: 1, 1.0 and True are equal as keys.
+        made: list[dict[object, str]] = [{} for _ in letters]
+        remembered = 0
         for r, row in enumerate(rows, start=2):
             bold = bold_last_row and r == last
             chunk.append(f'<row r="{r}">')
             for c, value in enumerate(row):
-                if value is None or value == "":  # Excel keeps no empty text: an empty cell
+                kind = type(value)
+                if kind is str:
+                    if not value:
+                        continue  # Excel keeps no empty text: an empty cell
+                    memo = len(value) <= _MEMO_TEXT  # type: ignore[arg-type]
+                elif value is None:
                     continue
-                if type(value) is str and len(value) <= _MEMO_TEXT and not bold:
-                    cell = made.get((c, value))
+                else:
+                    memo = kind is dt.datetime or kind is dt.date
+                if memo and not bold:
+                    cell = made[c].get(value)
                     if cell is None:
                         cell = self._cell(value, plan, c, colour_of, bold)
-                        if len(made) < _MEMO_CELLS:
-                            made[c, value] = cell
+                        if remembered < _MEMO_CELLS:
+                            made[c][value] = cell
+                            remembered += 1
                 else:
                     cell = self._cell(value, plan, c, colour_of, bold)
                 chunk.append(f'<c r="{letters[c]}{r}"{cell}')
