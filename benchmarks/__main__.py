@@ -57,12 +57,10 @@ def machine() -> dict[str, Any]:
         "libraries": versions,
         "load_average_at_start": round(load, 2) if load is not None else None,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "peak_rss": "sampled every 20 to 50 ms from a separate process. Generate, collect, "
-                    "send, status and the Scrutiny report: the command an officer runs "
-                    "(`partnerships forms`, `collect`, `send`, `status`, `report scrutiny`), "
-                    "once more in a process of its own, with the processes it starts. Read + "
-                    "validate: the benchmark process itself (RSS, with what the benchmark "
-                    "holds and earlier steps left), as `read_form` is no command of its own",
+        "peak_rss": "sampled every 20 to 50 ms from a separate process: each step as the "
+                    "command an officer runs (`partnerships forms`, `read --json`, `collect`, "
+                    "`send`, `status`, `report scrutiny`), once more in a process of its own, "
+                    "with the processes it starts",
     }
 
 

@@ -14,7 +14,10 @@ Steps, each timed over every form of the size and repeated (`repeats`), the medi
 4. collect: `collect` taking every filled form into a fresh copy of the store;
 5. status: `partnerships status` as an officer runs it (a process of its own, start-up
    included), with every form issued, drafted and returned;
-6. report: `compile_scrutiny`, the Scrutiny paper and its Excel annex.
+6. report: `compile_scrutiny`, the Scrutiny paper and its Excel annex;
+7. each step's peak memory as the command an officer runs, in a process of its own
+   (`own_process_peaks`): generate, read (`partnerships read --json` on every filled form),
+   collect and the report.
 
 The toolkit and its peer run alternately, so that drift on a shared machine hurts both alike.
 From 5,000 forms the peers (docxtpl, docx2python) run once: a run of theirs takes minutes and
@@ -316,11 +319,11 @@ class SizeRun:
     # ---- 7. memory as an officer meets it -------------------------------------------------
 
     def own_process_peaks(self) -> None:
-        """Generate, collect and the Scrutiny report once more, each as the command an officer
-        runs, in a process of its own: the peak memory of the step is then its own. Measured
-        in this process, it also counted what the benchmark holds (the peers' contexts, the
-        filled forms) and the heap earlier steps left behind; those figures are kept as
-        `_in_process_peaks`."""
+        """Generate, read + validate (`partnerships read`), collect and the Scrutiny report
+        once more, each as the command an officer runs, in a process of its own: the peak
+        memory of the step is then its own. Measured in this process, it also counted what the
+        benchmark holds (the peers' contexts, the filled forms) and the heap earlier steps left
+        behind; those figures are kept as `_in_process_peaks`."""
         assert self.ws is not None
         ws = self.ws
         self.results["_in_process_peaks"] = dict(self.peaks)
@@ -328,12 +331,15 @@ class SizeRun:
         self.peaks["generate"] = _peak(run_command(["forms", FORM, "--quiet"],
                                                    workspace=fresh.root))
         shutil.rmtree(fresh.root)
+        self.peaks["read"] = _peak(run_command(["read", "--json", *map(str, self.filled)],
+                                               workspace=ws.root))
         restore_store(self.folder / "store-before-collect", ws.path("store"))
         self.peaks["collect"] = _peak(run_command(["collect", str(ws.path("returns"))],
                                                   workspace=ws.root))
         self.peaks["report"] = _peak(run_command(["report", "scrutiny"], workspace=ws.root))
-        say(f"  own process: generate peak {self.peaks['generate']:.0f} MB, collect "
-            f"{self.peaks['collect']:.0f} MB, report {self.peaks['report']:.0f} MB")
+        say(f"  own process: generate peak {self.peaks['generate']:.0f} MB, read "
+            f"{self.peaks['read']:.0f} MB, collect {self.peaks['collect']:.0f} MB, report "
+            f"{self.peaks['report']:.0f} MB")
 
     def close(self) -> None:
         self.rss.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from pathlib import Path
@@ -238,7 +239,6 @@ def forms_command(ctx: click.Context, form_type: str, partnership_id: str | None
 @_fail_on_toolkit_errors
 def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
     """Read the answers of returned forms and check them against their definitions."""
-    from generator.forms.display import display_value
     from generator.forms.read import read_form
 
     forms_dir = framework = variance = None
@@ -247,40 +247,56 @@ def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> 
         forms_dir, framework, variance = ws.forms_dir, ws.framework(), ws.variance_limit
     except ToolkitError:
         pass  # Reading works outside a workspace, with the bundled definitions.
-    readings = [read_form(path, framework=framework, forms_dir=forms_dir, variance=variance)
-                for path in files]
+    # Each form is shown as soon as it is read and then let go: a list of thousands of
+    # readings held every answer of every form until the last was read.
+    readings = (read_form(path, framework=framework, forms_dir=forms_dir, variance=variance)
+                for path in files)
+    failed = False
     if as_json:
-        _echo_json([r.to_json() for r in readings])
-    else:
-        for reading in readings:
-            _echo(f"{reading.file}")
-            if reading.form is None:
-                _echo("  not a form this toolkit issued, or its identity is gone:")
-            else:
-                _echo(f"  form {reading.form} v{reading.version}, partnership "
-                      f"{reading.partnership}, issue {reading.issue}")
-            definition = reading.definition
-            if definition is not None:
-                for f in definition.fields.values():
-                    value = reading.answers.get(f.id)
-                    if f.type == "table":
-                        _echo(f"  {f.label}: {plural(len(value or []), 'row')}")
-                        for row in value or []:
-                            cells = "; ".join(f"{c.label}: {display_value(c, row.get(c.id))}"
-                                              for c in f.columns if row.get(c.id) is not None)
-                            _echo(f"    - {cells}")
-                    else:
-                        shown = display_value(f, value) or "(empty)"
-                        first, *rest = shown.split("\n")
-                        _echo(f"  {f.label}: {first}")
-                        for line in rest:
-                            _echo(f"      {line}")
-            for problem in reading.problems:
-                kind = "problem" if problem.severity == "error" else "warning"
-                _echo(f"  {kind}: {problem.label}: {problem.message}")
-            _echo("")
-    if any(not r.ok for r in readings):
+        click.echo("[", nl=False)
+    for n, reading in enumerate(readings):
+        failed = failed or not reading.ok
+        if as_json:  # the array json_dumps writes, one element at a time
+            element = textwrap.indent(json_dumps(reading.to_json()), "  ")
+            click.echo(("," if n else "") + "\n" + element, nl=False)
+        else:
+            _echo_reading(reading)
+    if as_json:
+        click.echo("\n]")
+    if failed:
         sys.exit(1)
+
+
+def _echo_reading(reading: Any) -> None:
+    """One form's answers and problems, as `read` prints them."""
+    from generator.forms.display import display_value
+
+    _echo(f"{reading.file}")
+    if reading.form is None:
+        _echo("  not a form this toolkit issued, or its identity is gone:")
+    else:
+        _echo(f"  form {reading.form} v{reading.version}, partnership "
+              f"{reading.partnership}, issue {reading.issue}")
+    definition = reading.definition
+    if definition is not None:
+        for f in definition.fields.values():
+            value = reading.answers.get(f.id)
+            if f.type == "table":
+                _echo(f"  {f.label}: {plural(len(value or []), 'row')}")
+                for row in value or []:
+                    cells = "; ".join(f"{c.label}: {display_value(c, row.get(c.id))}"
+                                      for c in f.columns if row.get(c.id) is not None)
+                    _echo(f"    - {cells}")
+            else:
+                shown = display_value(f, value) or "(empty)"
+                first, *rest = shown.split("\n")
+                _echo(f"  {f.label}: {first}")
+                for line in rest:
+                    _echo(f"      {line}")
+    for problem in reading.problems:
+        kind = "problem" if problem.severity == "error" else "warning"
+        _echo(f"  {kind}: {problem.label}: {problem.message}")
+    _echo("")
 
 
 @main.group()

@@ -119,6 +119,21 @@ def test_read_json_has_the_documented_shape(workspace, explore_forms):
     assert item["problems"] == []
 
 
+def test_read_json_of_several_forms_is_one_array_in_the_order_given(workspace, explore_forms):
+    # The forms are printed as each is read: the array is written one element at a time.
+    good = fill(workspace, explore_forms[0],
+                complete_answers(workspace, "explore", explore_forms[0].partnership_id))
+    empty = fill(workspace, explore_forms[1], {})
+
+    result = run("read", "--json", good, empty)
+
+    data = json.loads(result.stdout)
+    assert [item["issue"] for item in data] == [explore_forms[0].issue_id,
+                                                 explore_forms[1].issue_id]
+    assert data[0]["problems"] == [] and data[1]["problems"]
+    assert result.exit_code == 1
+
+
 def test_read_json_problems_have_field_label_and_message(workspace, explore_forms):
     path = fill(workspace, explore_forms[0], {})
 
