@@ -474,3 +474,29 @@ def test_text_a_business_manager_typed_reaches_the_paper_and_annex_as_typed(
     assert "Fish & chips" in shown
     assert "{{ p.name }} and {% if x %}" in shown
     assert not [c for c in cells if c.data_type == "f"]
+
+
+# --------------------------------------------------------------------------- reading the store
+
+
+@pytest.mark.parametrize("paper", ["scrutiny", "cgb"])
+def test_a_paper_reads_each_form_types_returns_from_the_store_once(
+        built: Built, monkeypatch: pytest.MonkeyPatch, paper: str) -> None:
+    # Read for each use, every review was held four times over at 5,000 partnerships.
+    from collections import Counter
+
+    from generator.papers.committee.figures import gather_cgb, gather_scrutiny
+    from generator.store import Store
+
+    reads: Counter[str | None] = Counter()
+    read = Store.current_returns
+
+    def counted(self: Store, **options: Any) -> Any:
+        reads[options.get("form_type")] += 1
+        return read(self, **options)
+
+    monkeypatch.setattr(Store, "current_returns", counted)
+    (gather_scrutiny if paper == "scrutiny" else gather_cgb)(built.ws, today=TODAY)
+
+    assert reads and set(reads.values()) == {1}
+    assert None not in reads  # never every form type at once

@@ -304,3 +304,47 @@ def test_a_long_text_is_written_in_its_cell_and_reads_back_whole(tmp_path: Path)
 
     assert sheet_xml(path).find(f".//{{{S}}}is") is not None
     assert openpyxl.load_workbook(path)["Data"]["A2"].value == evidence
+
+
+def test_a_streamed_sheet_holds_its_rows_in_the_order_added_after_every_other_sheet(
+        tmp_path: Path) -> None:
+    book = TableWorkbook()
+    streamed = book.add_streamed_sheet("Sources", ["Table", "Figure"])
+    book.add_sheet("Summary", ["A"], [[1]])
+    streamed.add_rows([["Summary", 1], ["Summary", 2]])
+    book.add_sheet("Risks", ["A"], [[2]])
+    streamed.add_rows([["Risks", 3]])
+    book.save(tmp_path / "book.xlsx")
+
+    workbook = openpyxl.load_workbook(tmp_path / "book.xlsx")
+    assert workbook.sheetnames == ["Summary", "Risks", "Sources"]
+    sheet = workbook["Sources"]
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["Table", "Figure"], ["Summary", 1], ["Summary", 2], ["Risks", 3]]
+    assert sheet.auto_filter.ref == "A1:B4"
+    assert sheet.print_title_rows == "$1:$1"
+
+
+def test_a_streamed_sheet_takes_its_column_widths_from_the_rows_it_was_given(
+        tmp_path: Path) -> None:
+    book = TableWorkbook()
+    streamed = book.add_streamed_sheet("Sources", ["Id", "Name"])
+    streamed.add_rows([[f"P{n:05d}", "short"] for n in range(10)])
+    streamed.add_rows([["P99999", "A partnership whose name is long"]])
+    book.save(tmp_path / "book.xlsx")
+
+    dims = openpyxl.load_workbook(tmp_path / "book.xlsx")["Sources"].column_dimensions
+    assert dims["B"].width == len("A partnership whose name is long") + 2
+
+
+def test_a_streamed_row_of_the_wrong_length_is_refused_and_nothing_of_its_batch_kept(
+        tmp_path: Path) -> None:
+    book = TableWorkbook()
+    streamed = book.add_streamed_sheet("Sources", ["A", "B"])
+    streamed.add_rows([["kept", 1]])
+    with pytest.raises(ValueError, match="row 3 has 1 cells"):
+        streamed.add_rows([["dropped", 2], ["short"]])
+    book.save(tmp_path / "book.xlsx")
+
+    rows = list(openpyxl.load_workbook(tmp_path / "book.xlsx")["Sources"].values)
+    assert rows == [("A", "B"), ("kept", 1)]

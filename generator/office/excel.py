@@ -22,7 +22,7 @@ import re
 import tempfile
 import weakref
 import zipfile
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +40,7 @@ __all__ = [
     "DATE_FORMAT",
     "MAX_CELL_TEXT",
     "WIDTH_SAMPLE_ROWS",
+    "StreamedSheet",
     "TableWorkbook",
     "column_letter",
     "safe_sheet_title",
@@ -65,6 +66,9 @@ _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 # first rows and an even spread of the rest (a width is capped, and measuring each of
 # 100,000 rows took a fifth of the time of a large annex).
 WIDTH_SAMPLE_ROWS = 2000
+# A streamed sheet's rows are measured as they come: the first half of the sample, then one
+# row in so many (how many rows will come is not known).
+_STREAMED_WIDTH_EVERY = 200
 # Texts up to this long are kept once in the workbook's shared strings, and their cells made
 # into XML once a column (at most this many cells a sheet).
 _MEMO_TEXT, _MEMO_CELLS = 300, 100_000
@@ -274,19 +278,26 @@ class _Columns:
                                                                   _MAX_WIDTH)) - 2
 
     def width_xml(self, rows: Sequence[Sequence[object]]) -> str:
-        """The sheet's <cols>: widths given, else from each column's longest line of text as
-        shown (measured on a sample of a long sheet's rows), 8 to 60 characters. Checks each
-        row's length on the way."""
+        """The sheet's <cols> for `rows` (see `cols_xml`), measured on a sample of a long
+        sheet's rows. Checks each row's length on the way."""
         longest = [len(h) for h in self.headers]
         step = max(1, len(rows) // WIDTH_SAMPLE_ROWS)
         for r, row in enumerate(rows, start=1):
             self.check_row(r, row)
-            if r > WIDTH_SAMPLE_ROWS // 2 and r % step:
-                continue
-            for c, value in enumerate(row):
-                shown = _shown(value, self.formats.get(c))
-                if shown is not None:
-                    longest[c] = max(longest[c], max(len(line) for line in shown.split("\n")))
+            if r <= WIDTH_SAMPLE_ROWS // 2 or not r % step:
+                self.measure(longest, row)
+        return self.cols_xml(longest)
+
+    def measure(self, longest: list[int], row: Sequence[object]) -> None:
+        """Widen `longest` (each column's longest line of text as shown) for `row`."""
+        for c, value in enumerate(row):
+            shown = _shown(value, self.formats.get(c))
+            if shown is not None:
+                longest[c] = max(longest[c], max(len(line) for line in shown.split("\n")))
+
+    def cols_xml(self, longest: Sequence[int]) -> str:
+        """The sheet's <cols>: widths given, else from each column's longest line of text,
+        8 to 60 characters."""
         cols = []
         for c, header in enumerate(self.headers):
             width = self.widths.get(header, min(_MAX_WIDTH, max(_MIN_WIDTH, longest[c] + 2)))
@@ -344,6 +355,137 @@ def _discard(archive: zipfile.ZipFile, file: IO[bytes]) -> None:
     file.close()
 
 
+class _RowWriter:
+    """A sheet's rows as SpreadsheetML text, with the workbook's looks and shared strings.
+
+    A column's values repeat (a paper's name, a partnership's, a file's and when it was
+    received, in every row of the Sources sheet): each short text and each date is made into
+    XML once a column. Only those: 1, 1.0 and True are equal as keys.
+    """
+
+    def __init__(self, book: TableWorkbook, plan: _Columns, colour_of: CellColours | None
+                 ) -> None:
+        self.book, self.plan, self.colour_of = book, plan, colour_of
+        self.letters = [column_letter(c + 1) for c in range(len(plan.headers))]
+        self.made: list[dict[object, str]] = [{} for _ in self.letters]
+        self.remembered = 0
+
+    def header(self) -> str:
+        """Row 1: the headers, bold and wrapped."""
+        styles = self.book._styles
+        plain = styles.of(_Look(wrap=True, bold=True))
+        quoted = styles.of(_Look(wrap=True, bold=True, quote=True))
+        return '<row r="1">' + "".join(
+            f'<c r="{self.letters[c]}1" s="{quoted if h.startswith(_FORMULA_START) else plain}" '
+            f't="inlineStr">{_inline_text(h)}</c>' for c, h in enumerate(self.plan.headers)
+        ) + "</row>"
+
+    def rows(self, rows: Iterable[Sequence[object]], *, first: int = 2,
+             bold_last: bool = False) -> Iterator[str]:
+        """The XML of `rows`, numbered from `first`, in chunks of rows."""
+        letters, made, cell_of = self.letters, self.made, self._cell
+        last = first + len(rows) - 1 if bold_last and isinstance(rows, Sequence) else -1
+        chunk: list[str] = []
+        for r, row in enumerate(rows, start=first):
+            bold = r == last
+            chunk.append(f'<row r="{r}">')
+            for c, value in enumerate(row):
+                kind = type(value)
+                if kind is str:
+                    if not value:
+                        continue  # Excel keeps no empty text: an empty cell
+                    memo = len(value) <= _MEMO_TEXT  # type: ignore[arg-type]
+                elif value is None:
+                    continue
+                else:
+                    memo = kind is dt.datetime or kind is dt.date
+                if memo and not bold:
+                    cell = made[c].get(value)
+                    if cell is None:
+                        cell = cell_of(value, c, bold)
+                        if self.remembered < _MEMO_CELLS:
+                            made[c][value] = cell
+                            self.remembered += 1
+                else:
+                    cell = cell_of(value, c, bold)
+                chunk.append(f'<c r="{letters[c]}{r}"{cell}')
+            chunk.append("</row>")
+            if len(chunk) > 4096:
+                yield "".join(chunk)
+                chunk = []
+        if chunk:
+            yield "".join(chunk)
+
+    def _cell(self, value: object, c: int, bold: bool) -> str:
+        """One cell's XML after its reference, `<c r="A1"` (the value is not None)."""
+        plan, colour_of, book = self.plan, self.colour_of, self.book
+        number_format = plan.formats.get(c)
+        if isinstance(value, str) or not isinstance(
+                value, bool | int | float | Decimal | dt.date | dt.time | dt.timedelta):
+            text = _clean_text(value if isinstance(value, str) else str(value))
+            quote, wrap = text.startswith(_FORMULA_START), plan.wraps(c, text)
+            colours = (colour_of(text) if colour_of is not None and c in plan.coloured
+                       else None)
+            content = book._text(text)
+            if quote or wrap or colours or bold:
+                style = book._styles.of(_Look(None, wrap, colours, quote, bold))
+                return f' s="{style}"{content}'
+            return content
+        if isinstance(value, bool):
+            style = book._styles.of(_Look(bold=bold))
+            return f' s="{style}" t="b"><v>{int(value)}</v></c>'
+        number: object
+        if isinstance(value, int | float | Decimal):
+            if isinstance(value, float | Decimal) and (math.isnan(value) or math.isinf(value)):
+                return "/>"  # Excel cannot store NaN or infinity: an empty cell
+            number = repr(value) if isinstance(value, float) else str(value)
+        elif isinstance(value, dt.datetime):
+            number, number_format = _serial(value), number_format or DATETIME_FORMAT
+        elif isinstance(value, dt.date):
+            number, number_format = _serial(value), number_format or DATE_FORMAT
+        elif isinstance(value, dt.time):
+            number = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+            number_format = number_format or _TIME_FORMAT
+        else:  # a timedelta
+            number = value.total_seconds() / 86400
+            number_format = number_format or _DURATION_FORMAT
+        style = book._styles.of(_Look(number_format, bold=bold))
+        return f' s="{style}"><v>{number}</v></c>'
+
+
+class StreamedSheet:
+    """A sheet of a `TableWorkbook` whose rows come a few at a time (see
+    `TableWorkbook.add_streamed_sheet`)."""
+
+    def __init__(self, title: str, writer: _RowWriter, footer: str | None) -> None:
+        self.title, self._writer, self._footer = title, writer, footer
+        self._file = tempfile.TemporaryFile()
+        weakref.finalize(self, self._file.close)
+        self._count = 0
+        self._longest = [len(h) for h in writer.plan.headers]
+
+    def add_rows(self, rows: Sequence[Sequence[object]]) -> None:
+        """Write `rows` after those added before. Raises ValueError for a row of the wrong
+        length (nothing of `rows` is written then)."""
+        plan = self._writer.plan
+        for n, row in enumerate(rows, start=self._count + 1):
+            plan.check_row(n, row)
+        for n, row in enumerate(rows, start=self._count + 1):
+            if n <= WIDTH_SAMPLE_ROWS // 2 or not n % _STREAMED_WIDTH_EVERY:
+                plan.measure(self._longest, row)
+        for chunk in self._writer.rows(rows, first=self._count + 2):
+            self._file.write(chunk.encode())
+        self._count += len(rows)
+
+    def write_into(self, book: TableWorkbook) -> None:
+        """Put the sheet into `book`'s package (when the workbook is finished)."""
+        self._file.seek(0)
+        book._write_part(self.title, self._writer, self._writer.plan.cols_xml(self._longest),
+                         self._count, self._footer,
+                         iter(lambda: self._file.read(1 << 20), b""))
+        self._file.close()
+
+
 class TableWorkbook:
     """A workbook of table sheets, each written into the package as it is added.
 
@@ -363,6 +505,7 @@ class TableWorkbook:
         self._sheets: list[_Sheet] = []
         self._styles = _Styles()
         self._shared: dict[str, int] = {}  # each short text of the workbook, by its number
+        self._streamed: list[StreamedSheet] = []  # written into the package when finished
         self._bytes: bytes | None = None
 
     @property
@@ -404,20 +547,47 @@ class TableWorkbook:
             raise ValueError("the workbook is finished: no sheet can be added")
         plan = _Columns.plan(headers, number_formats, colour_columns, colour_of, col_widths)
         table = rows if isinstance(rows, Sequence) else list(rows)
-        name = safe_sheet_title(title, self.sheet_titles)
-        last_cell = f"{column_letter(len(plan.headers))}{len(table) + 1}"
-        head = self._sheet_head(plan, table, last_cell, first=not self._sheets)  # checks rows
-        self._parts += 1
-        with self._zip.open(f"xl/worksheets/sheet{self._parts}.xml", "w") as part:
-            part.write(head.encode())
-            for chunk in self._sheet_rows(plan, table, colour_of, bold_last_row):
-                part.write(chunk.encode())
-            part.write(self._sheet_tail(plan, last_cell, footer or name).encode())
-        self._sheets.append(_Sheet(name, last_cell, self._parts))
+        cols = plan.width_xml(table)  # checks each row's length first
+        name = safe_sheet_title(title, self.sheet_titles + self._streamed_titles())
+        writer = _RowWriter(self, plan, colour_of)
+        self._write_part(name, writer, cols, len(table), footer, (
+            chunk.encode() for chunk in writer.rows(table, bold_last=bold_last_row)))
         return name
 
-    def _sheet_head(self, plan: _Columns, rows: Sequence[Sequence[object]], last_cell: str,
-                    *, first: bool) -> str:
+    def add_streamed_sheet(self, title: str, headers: Sequence[str], *,
+                           number_formats: Mapping[str, str] | None = None,
+                           col_widths: Mapping[str, float] | None = None,
+                           footer: str | None = None) -> StreamedSheet:
+        """A sheet whose rows come a few at a time while other sheets are added (the Sources
+        of a paper's annex, traced table by table): its rows go to a temporary file as they
+        come (`StreamedSheet.add_rows`), not held, and the sheet goes into the workbook after
+        every other sheet when the workbook is finished. Options as `add_sheet`'s; its column
+        widths are measured on its first rows and a spread of the rest."""
+        if self._bytes is not None:
+            raise ValueError("the workbook is finished: no sheet can be added")
+        plan = _Columns.plan(headers, number_formats, (), None, col_widths)
+        name = safe_sheet_title(title, self.sheet_titles + self._streamed_titles())
+        sheet = StreamedSheet(name, _RowWriter(self, plan, None), footer)
+        self._streamed.append(sheet)
+        return sheet
+
+    def _streamed_titles(self) -> list[str]:
+        return [sheet.title for sheet in self._streamed]
+
+    def _write_part(self, name: str, writer: _RowWriter, cols: str, count: int,
+                    footer: str | None, body: Iterable[bytes]) -> None:
+        """A sheet's part: its head, header row, `count` rows' XML (`body`) and its tail."""
+        last_cell = f"{column_letter(len(writer.letters))}{count + 1}"
+        self._parts += 1
+        with self._zip.open(f"xl/worksheets/sheet{self._parts}.xml", "w") as part:
+            part.write(self._sheet_head(cols, last_cell, first=not self._sheets).encode())
+            part.write(writer.header().encode())
+            for chunk in body:
+                part.write(chunk)
+            part.write(("</sheetData>" + self._sheet_tail(last_cell, footer or name)).encode())
+        self._sheets.append(_Sheet(name, last_cell, self._parts))
+
+    def _sheet_head(self, cols: str, last_cell: str, *, first: bool) -> str:
         selected = ' tabSelected="1"' if first else ""
         return (f'{_XML_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_REL_NS}">'
                 '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
@@ -425,90 +595,7 @@ class TableWorkbook:
                 f'<sheetViews><sheetView workbookViewId="0"{selected}>'
                 '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
                 '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView>'
-                '</sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-                + plan.width_xml(rows) + "<sheetData>")
-
-    def _sheet_rows(self, plan: _Columns, rows: Sequence[Sequence[object]],
-                    colour_of: CellColours | None, bold_last_row: bool) -> Iterable[str]:
-        """The rows' XML, in chunks of rows."""
-        letters = [column_letter(c + 1) for c in range(len(plan.headers))]
-        header_style = self._styles.of(_Look(wrap=True, bold=True))
-        quoted_header_style = self._styles.of(_Look(wrap=True, bold=True, quote=True))
-        cells = [f'<c r="{letters[c]}1" s="'
-                 f'{quoted_header_style if h.startswith(_FORMULA_START) else header_style}" '
-                 f't="inlineStr">{_inline_text(h)}</c>' for c, h in enumerate(plan.headers)]
-        chunk = ['<row r="1">', *cells, "</row>"]
-        last = len(rows) + 1
-        # A column's values repeat (a paper's name, a partnership's, a file's and when it was
-        # received, in every row of the Sources sheet): each short text and each date is made
-        # into XML once a column. Only those: 1, 1.0 and True are equal as keys.
-        made: list[dict[object, str]] = [{} for _ in letters]
-        remembered = 0
-        for r, row in enumerate(rows, start=2):
-            bold = bold_last_row and r == last
-            chunk.append(f'<row r="{r}">')
-            for c, value in enumerate(row):
-                kind = type(value)
-                if kind is str:
-                    if not value:
-                        continue  # Excel keeps no empty text: an empty cell
-                    memo = len(value) <= _MEMO_TEXT  # type: ignore[arg-type]
-                elif value is None:
-                    continue
-                else:
-                    memo = kind is dt.datetime or kind is dt.date
-                if memo and not bold:
-                    cell = made[c].get(value)
-                    if cell is None:
-                        cell = self._cell(value, plan, c, colour_of, bold)
-                        if remembered < _MEMO_CELLS:
-                            made[c][value] = cell
-                            remembered += 1
-                else:
-                    cell = self._cell(value, plan, c, colour_of, bold)
-                chunk.append(f'<c r="{letters[c]}{r}"{cell}')
-            chunk.append("</row>")
-            if len(chunk) > 4096:
-                yield "".join(chunk)
-                chunk = []
-        chunk.append("</sheetData>")
-        yield "".join(chunk)
-
-    def _cell(self, value: object, plan: _Columns, c: int, colour_of: CellColours | None,
-              bold: bool) -> str:
-        """One cell's XML after its reference, `<c r="A1"` (the value is not None)."""
-        number_format = plan.formats.get(c)
-        if isinstance(value, str) or not isinstance(
-                value, bool | int | float | Decimal | dt.date | dt.time | dt.timedelta):
-            text = _clean_text(value if isinstance(value, str) else str(value))
-            quote, wrap = text.startswith(_FORMULA_START), plan.wraps(c, text)
-            colours = (colour_of(text) if colour_of is not None and c in plan.coloured
-                       else None)
-            content = self._text(text)
-            if quote or wrap or colours or bold:
-                style = self._styles.of(_Look(None, wrap, colours, quote, bold))
-                return f' s="{style}"{content}'
-            return content
-        if isinstance(value, bool):
-            style = self._styles.of(_Look(bold=bold))
-            return f' s="{style}" t="b"><v>{int(value)}</v></c>'
-        number: object
-        if isinstance(value, int | float | Decimal):
-            if isinstance(value, float | Decimal) and (math.isnan(value) or math.isinf(value)):
-                return "/>"  # Excel cannot store NaN or infinity: an empty cell
-            number = repr(value) if isinstance(value, float) else str(value)
-        elif isinstance(value, dt.datetime):
-            number, number_format = _serial(value), number_format or DATETIME_FORMAT
-        elif isinstance(value, dt.date):
-            number, number_format = _serial(value), number_format or DATE_FORMAT
-        elif isinstance(value, dt.time):
-            number = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
-            number_format = number_format or _TIME_FORMAT
-        else:  # a timedelta
-            number = value.total_seconds() / 86400
-            number_format = number_format or _DURATION_FORMAT
-        style = self._styles.of(_Look(number_format, bold=bold))
-        return f' s="{style}"><v>{number}</v></c>'
+                '</sheetViews><sheetFormatPr defaultRowHeight="15"/>' + cols + "<sheetData>")
 
     def _text(self, text: str) -> str:
         """A text cell's type and content: a short text is kept once in the workbook's shared
@@ -521,7 +608,7 @@ class TableWorkbook:
             index = self._shared[text] = len(self._shared)
         return f' t="s"><v>{index}</v></c>'
 
-    def _sheet_tail(self, plan: _Columns, last_cell: str, footer: str) -> str:
+    def _sheet_tail(self, last_cell: str, footer: str) -> str:
         # In a header or footer "&" starts a code: a literal one is written "&&".
         left = _clean_text(footer).replace("&", "&&")[:_FOOTER_TEXT_MAX]
         footer_xml = _escape(f"&L{left}&RPage &P of &N")
@@ -538,6 +625,9 @@ class TableWorkbook:
         """The workbook as the bytes of an .xlsx file. Raises ValueError when it has no
         sheet (Excel cannot open a workbook without one)."""
         if self._bytes is None:
+            for sheet in self._streamed:
+                sheet.write_into(self)
+            self._streamed.clear()
             if not self._sheets:
                 raise ValueError("a workbook needs at least one sheet")
             for name, text in self._package_parts():
