@@ -380,11 +380,11 @@ class _RowWriter:
             f't="inlineStr">{_inline_text(h)}</c>' for c, h in enumerate(self.plan.headers)
         ) + "</row>"
 
-    def rows(self, rows: Iterable[Sequence[object]], *, first: int = 2,
+    def rows(self, rows: Sequence[Sequence[object]], *, first: int = 2,
              bold_last: bool = False) -> Iterator[str]:
         """The XML of `rows`, numbered from `first`, in chunks of rows."""
         letters, made, cell_of = self.letters, self.made, self._cell
-        last = first + len(rows) - 1 if bold_last and isinstance(rows, Sequence) else -1
+        last = first + len(rows) - 1 if bold_last else -1  # the total row, if any
         chunk: list[str] = []
         for r, row in enumerate(rows, start=first):
             bold = r == last
