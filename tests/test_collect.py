@@ -398,11 +398,11 @@ def test_json_output_has_one_object_per_file_with_the_documented_keys(workspace,
 
 @pytest.mark.libreoffice
 def test_returns_resaved_by_libreoffice_are_taken_in_with_identical_answers(
-        workspace, returned, tmp_path):
+        workspace, returned, tmp_path, libreoffice_editor):
     from generator.forms.read import read_form
-    from generator.office.libreoffice import resave_docx
 
-    resaved = [resave_docx(path, tmp_path / "libreoffice") for path in returned]
+    resaved = [libreoffice_editor.save_as(path, tmp_path / "libreoffice" / path.name)
+               for path in returned]
 
     result = collect(workspace, resaved)
 

@@ -250,12 +250,10 @@ def test_the_corrected_copy_sent_back_is_accepted_as_the_forms_return(
 
 @pytest.mark.libreoffice
 def test_libreoffice_saves_the_copy_again_with_each_comment_still_on_its_answer(
-        workspace, rejected, tmp_path):
-    from generator.office.libreoffice import resave_docx
-
+        workspace, rejected, tmp_path, libreoffice_editor):
     copy = write_annotated(workspace, f"#{rejected}")
 
-    resaved = resave_docx(copy.path, tmp_path / "libreoffice")
+    resaved = libreoffice_editor.save_as(copy.path, tmp_path / "libreoffice" / copy.path.name)
 
     assert comments(resaved) == comments(copy.path)
     assert answers_of(workspace, resaved)[0] == answers_of(workspace, copy.path)[0]

@@ -16,11 +16,12 @@ from generator.demo import example_answers
 from generator.formdefs import FormDefinition, form_types
 from generator.forms.issue import issue_forms
 from generator.forms.read import read_form
-from generator.office.libreoffice import convert, resave_docx
+from generator.office.libreoffice import convert
 from generator.register import read_register
 from generator.workspace import Workspace
 
 from conftest import TODAY
+from editors.libreoffice import LibreOfficeEditor
 from support import HOSTILE_TEXT, definition_for, fill
 
 pytestmark = pytest.mark.libreoffice
@@ -51,8 +52,9 @@ def leave_one_untouched(definition: FormDefinition, answers: dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize("form_type", form_types())
-def test_form_saved_by_libreoffice_reads_back_identical(workspace: Workspace, tmp_path: Path,
-                                                        form_type: str) -> None:
+def test_form_saved_by_libreoffice_reads_back_identical(
+        workspace: Workspace, tmp_path: Path, libreoffice_editor: LibreOfficeEditor,
+        form_type: str) -> None:
     form = issue_forms(workspace, form_type, today=TODAY).written[0]
     definition = definition_for(workspace, form_type)
     partnership = read_register(workspace.path("register"), workspace.framework()).get(
@@ -61,7 +63,7 @@ def test_form_saved_by_libreoffice_reads_back_identical(workspace: Workspace, tm
     typed, untouched = leave_one_untouched(definition, answers)
     filled = fill(workspace, form, typed)
 
-    resaved = resave_docx(filled, tmp_path / "libreoffice")
+    resaved = libreoffice_editor.save_as(filled, tmp_path / "libreoffice" / filled.name)
     reading = read_form(resaved, framework=workspace.framework(), forms_dir=workspace.forms_dir)
 
     assert (reading.application or "").startswith("LibreOffice")

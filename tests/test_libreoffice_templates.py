@@ -20,21 +20,23 @@ from generator.forms.issue import issue_forms
 from generator.forms.read import read_form
 from generator.forms.template_check import check_template
 from generator.office import controls
-from generator.office.libreoffice import resave_docx
 from generator.register import read_register
 from generator.workspace import Workspace, bundled_templates_dir
 
 from conftest import TODAY
+from editors.libreoffice import LibreOfficeEditor
 from support import definition_for, document_xml, fill
 
 pytestmark = pytest.mark.libreoffice
 
 
 @pytest.fixture(scope="module")
-def resaved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def resaved(tmp_path_factory: pytest.TempPathFactory,
+            libreoffice_editor: LibreOfficeEditor) -> dict[str, Path]:
     """Each bundled template as LibreOffice saves it after a restyle."""
     folder = tmp_path_factory.mktemp("libreoffice-templates")
-    return {form_type: resave_docx(bundled_templates_dir() / f"{form_type}.docx", folder)
+    return {form_type: libreoffice_editor.save_as(bundled_templates_dir() / f"{form_type}.docx",
+                                                  folder / f"{form_type}.docx")
             for form_type in form_types()}
 
 

@@ -12,15 +12,16 @@ from pathlib import Path
 import docx
 import pytest
 
-from generator.office.libreoffice import convert
+from editors.libreoffice import LibreOfficeEditor
 
 PAPERS = ("Scrutiny Committee annual report (Word)", "CGB update (Word)", "Explore summary (Word)")
 _WORD = re.compile(r'<word xMin="[^"]*" yMin="([^"]*)"[^>]*>(.*?)</word>')
 
 
-def _pdf_words(docx_path: Path, folder: Path) -> set[str]:
-    """Every word of the PDF, and every run of two or three words standing on one line."""
-    pdf = convert(docx_path, "pdf", folder)
+def _pdf_words(editor: LibreOfficeEditor, docx_path: Path, folder: Path) -> set[str]:
+    """Every word of the PDF LibreOffice makes of the paper, and every run of two or three
+    words standing on one line."""
+    pdf = editor.save_as(docx_path, folder / f"{docx_path.stem}.pdf")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
@@ -52,9 +53,10 @@ def _table_words(docx_path: Path) -> set[str]:
 
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("label", PAPERS)
-def test_no_word_number_or_date_of_a_table_is_broken_across_lines(demo, label, tmp_path):
+def test_no_word_number_or_date_of_a_table_is_broken_across_lines(demo, label, tmp_path,
+                                                                 libreoffice_editor):
     paper = demo.outputs[label]
-    shown = _pdf_words(paper, tmp_path)
+    shown = _pdf_words(libreoffice_editor, paper, tmp_path)
 
     broken = {w for w in _table_words(paper) - shown if not _at_its_hyphen(w, shown)}
 

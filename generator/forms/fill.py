@@ -54,6 +54,9 @@ def _table_items(root: etree._Element, table_id: str) -> tuple[etree._Element | 
 def fill_document(root: etree._Element, definition: FormDefinition,
                   answers: dict[str, Any]) -> None:
     """Set `answers` (field id -> value; tables as lists of row dicts) in a document tree."""
+    # Looked up once: the rows a table gains hold only its columns' boxes ("table.column"),
+    # never a box of another field.
+    boxes = _by_tag(root)
     for field_id, value in answers.items():
         f = definition.fields.get(field_id)
         if f is None:
@@ -61,7 +64,7 @@ def fill_document(root: etree._Element, definition: FormDefinition,
         if f.type == "table":
             _fill_table(root, f.id, f, value)
             continue
-        for sdt in _by_tag(root).get(f.id, []):
+        for sdt in boxes.get(f.id, []):
             if value is None or value == "":
                 _clear(sdt)
             else:

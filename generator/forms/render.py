@@ -53,6 +53,13 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+# Compiled parts by (part name, template bytes): a template issued again, or the same
+# template copied into another workspace, is not patched and compiled again (20 to 60 ms a
+# form type). A compiled Jinja template is only read when rendering, so one can be shared.
+_COMPILED_PARTS: dict[tuple[str, bytes], jinja2.Template] = {}
+_COMPILED_PARTS_KEPT = 16
+
+
 @dataclass(frozen=True)
 class RenderedForm:
     """An issued form: its .docx bytes and the document tree they were written from."""
@@ -89,7 +96,6 @@ class CompiledTemplate:
         self.has_custom = CUSTOM_PROPS_PART in names
         self.compiled: dict[str, jinja2.Template] = {}
         patcher = DocxTemplate(io.BytesIO(raw))
-        env = _environment()
         # (name, zip entry, record ready to write or None when made per form, template bytes)
         self._plan: list[tuple[str, zipfile.ZipInfo, Member | None, bytes]] = []
         for info, data in members:
@@ -98,7 +104,7 @@ class CompiledTemplate:
             # headers and footers only when they hold placeholders.
             if name == "word/document.xml" or (
                     _RENDERED_PARTS.match(name) and (b"{{" in data or b"{%" in data)):
-                self.compiled[name] = _compile(path, name, data, patcher, env)
+                self.compiled[name] = _compiled(path, name, data, patcher)
             if name in self.compiled or name in (CUSTOM_PROPS_PART, "docProps/core.xml"):
                 self._plan.append((name, info, None, data))
                 continue
@@ -186,6 +192,18 @@ class CompiledTemplate:
 
 _FIRST_PARAGRAPH = re.compile(r"<w:p[ >]")
 _LISTING_CHARS = re.compile("[\t\a\n\f]")
+
+
+def _compiled(path: Path, name: str, data: bytes, patcher: DocxTemplate) -> jinja2.Template:
+    """The part compiled, from the memo when these very bytes were compiled before."""
+    key = (name, data)
+    found = _COMPILED_PARTS.get(key)
+    if found is None:
+        found = _compile(path, name, data, patcher, _environment())
+        if len(_COMPILED_PARTS) >= _COMPILED_PARTS_KEPT:
+            _COMPILED_PARTS.pop(next(iter(_COMPILED_PARTS)), None)  # the oldest
+        _COMPILED_PARTS[key] = found
+    return found
 
 
 def _compile(path: Path, name: str, data: bytes, patcher: DocxTemplate,

@@ -1,4 +1,4 @@
-"""Optional LibreOffice headless conversion (docx to PDF, or a docx re-saved by LibreOffice).
+"""Optional LibreOffice headless conversion (a paper to PDF, for `--pdf`).
 
 This is the only external program the toolkit runs, and only when asked to.
 """
@@ -16,9 +16,6 @@ from generator.errors import LibreOfficeMissing, ToolkitError
 CANDIDATES = ("soffice", "libreoffice")
 WINDOWS_PATHS = (Path("C:/Program Files/LibreOffice/program/soffice.exe"),
                  Path("C:/Program Files (x86)/LibreOffice/program/soffice.exe"))
-
-
-
 
 
 def find_soffice() -> Path | None:
@@ -64,7 +61,3 @@ def convert(source: Path, target_format: str, out_dir: Path, *, timeout: float =
                            f"{detail or 'no output was written'}")
     return result
 
-
-def resave_docx(source: Path, out_dir: Path, *, timeout: float = 180) -> Path:
-    """Open a .docx in LibreOffice and save it again as .docx (what a LibreOffice user does)."""
-    return convert(source, "docx:MS Word 2007 XML", out_dir, timeout=timeout)
