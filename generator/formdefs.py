@@ -14,12 +14,19 @@ import dataclasses
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from generator.errors import FrameworkError, ToolkitError
-from generator.framework import Choice, Framework, Scale, load_framework, read_toml, typed_as
+from generator.framework import (
+    Choice,
+    Framework,
+    Scale,
+    as_typed,
+    load_framework,
+    read_toml,
+)
 from generator.register import COLUMNS
 from generator.vocabulary import PAPER_FIELDS, PaperField
 
@@ -84,8 +91,19 @@ class Field:
         return PLACEHOLDERS.get(self.type, "")
 
     def choice_for(self, text: str) -> Choice | None:
-        """The choice whose label or value matches `text`, ignoring case and spacing."""
-        return next((c for c in self.choices if typed_as(text, c.label, c.value)), None)
+        """The choice whose label or value matches `text`, ignoring case and spacing (as
+        `typed_as` compares them); the first such choice when several do."""
+        return self._choices_typed.get(as_typed(text))
+
+    @cached_property
+    def _choices_typed(self) -> dict[str, Choice]:
+        # Every answer of a form looks its choice up: the labels and values are made
+        # comparable once, not for each answer.
+        found: dict[str, Choice] = {}
+        for choice in self.choices:
+            found.setdefault(choice.label.casefold(), choice)
+            found.setdefault(choice.value.casefold(), choice)
+        return found
 
 
 @dataclass(frozen=True)

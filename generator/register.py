@@ -7,6 +7,8 @@ Out-of-scope rows are kept and marked as such; they are never sent a form.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import re
 import tomllib
 import zipfile
@@ -16,6 +18,7 @@ from typing import Any
 
 from generator.errors import MoneyError, RegisterError
 from generator.framework import Framework
+from generator.memo import Memo
 from generator.money import format_money, parse_money
 from generator.wording import plural
 
@@ -208,25 +211,15 @@ class _Sheet:
 def _open_sheet(path: Path, required: list[Column]) -> _Sheet:
     """The register's sheet, its header row matched to the columns; the one place the
     register file is opened. RegisterError if it cannot be read or lacks a column."""
-    # Imported here: openpyxl takes longer to import than most commands take to run.
-    import openpyxl
-
     if not path.exists():
         raise RegisterError(f"{path}: register not found")
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        title, rows, hidden = _sheet_contents(path.read_bytes())
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise RegisterError(
             f"{path}: cannot be read as an Excel workbook (.xlsx): {exc}; save it from Excel as "
             "'Excel Workbook (.xlsx)'"
         ) from None
-    try:
-        sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
-        title = sheet.title
-        hidden = _hidden_rows(path, getattr(sheet, "_worksheet_path", ""))
-    finally:
-        workbook.close()
     if not rows:
         raise RegisterError(f"{path.name}, {title}: the sheet is empty; row 1 must hold the "
                             "headers")
@@ -244,7 +237,34 @@ def _open_sheet(path: Path, required: list[Column]) -> _Sheet:
         )
     numbered = [(number, row) for number, row in enumerate(rows[1:], start=2)
                 if any(_text(v) for v in row)]
-    return _Sheet(path, title, columns, numbered, hidden)
+    return _Sheet(path, title, columns, numbered, set(hidden))
+
+
+# What a register workbook holds, by its bytes: commands read the register several times
+# (forms, send and the papers each check it), and openpyxl takes some 6 ms a reading.
+_SHEETS_READ: Memo[bytes, tuple[str, list[tuple[Any, ...]], frozenset[int]]] = Memo(keep=8)
+
+
+def _sheet_contents(data: bytes) -> tuple[str, list[tuple[Any, ...]], frozenset[int]]:
+    """The title, rows (cell values) and hidden row numbers of the register's sheet."""
+    title, rows, hidden = _SHEETS_READ.get(hashlib.sha256(data).digest(),
+                                           lambda: _read_sheet(data))
+    return title, list(rows), hidden
+
+
+def _read_sheet(data: bytes) -> tuple[str, list[tuple[Any, ...]], frozenset[int]]:
+    # Imported here: openpyxl takes longer to import than most commands take to run.
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        title = sheet.title
+        hidden = _hidden_rows(data, getattr(sheet, "_worksheet_path", ""))
+    finally:
+        workbook.close()
+    return title, rows, frozenset(hidden)
 
 
 class _RowReader:
@@ -405,7 +425,7 @@ def read_contacts(path: Path) -> dict[str, Contact]:
     return contacts
 
 
-def _hidden_rows(path: Path, sheet_part: str) -> set[int]:
+def _hidden_rows(data: bytes, sheet_part: str) -> set[int]:
     """The numbers of the rows hidden in Excel (openpyxl's fast reader does not say)."""
     from lxml import etree
 
@@ -413,7 +433,8 @@ def _hidden_rows(path: Path, sheet_part: str) -> set[int]:
     if not sheet_part:
         return hidden
     try:
-        with zipfile.ZipFile(path) as archive, archive.open(sheet_part.lstrip("/")) as part:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, \
+                archive.open(sheet_part.lstrip("/")) as part:
             for _, row in etree.iterparse(part, tag=f"{{{_SHEET_NS}}}row",
                                           resolve_entities=False, no_network=True,
                                           load_dtd=False):

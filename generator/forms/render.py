@@ -29,6 +29,7 @@ from lxml import etree
 from generator.errors import TemplateError
 from generator.formdefs import Field, FormDefinition
 from generator.forms.identity import Identity
+from generator.memo import Memo
 from generator.money import format_money
 from generator.office import controls
 from generator.office.controls import SDT
@@ -56,8 +57,7 @@ def _environment() -> jinja2.Environment:
 # Compiled parts by (part name, template bytes): a template issued again, or the same
 # template copied into another workspace, is not patched and compiled again (20 to 60 ms a
 # form type). A compiled Jinja template is only read when rendering, so one can be shared.
-_COMPILED_PARTS: dict[tuple[str, bytes], jinja2.Template] = {}
-_COMPILED_PARTS_KEPT = 16
+_COMPILED_PARTS: Memo[tuple[str, bytes], jinja2.Template] = Memo(keep=16)
 
 
 @dataclass(frozen=True)
@@ -196,14 +196,8 @@ _LISTING_CHARS = re.compile("[\t\a\n\f]")
 
 def _compiled(path: Path, name: str, data: bytes, patcher: DocxTemplate) -> jinja2.Template:
     """The part compiled, from the memo when these very bytes were compiled before."""
-    key = (name, data)
-    found = _COMPILED_PARTS.get(key)
-    if found is None:
-        found = _compile(path, name, data, patcher, _environment())
-        if len(_COMPILED_PARTS) >= _COMPILED_PARTS_KEPT:
-            _COMPILED_PARTS.pop(next(iter(_COMPILED_PARTS)), None)  # the oldest
-        _COMPILED_PARTS[key] = found
-    return found
+    return _COMPILED_PARTS.get((name, data),
+                               lambda: _compile(path, name, data, patcher, _environment()))
 
 
 def _compile(path: Path, name: str, data: bytes, patcher: DocxTemplate,

@@ -11,11 +11,12 @@ import traceback
 from collections.abc import Mapping
 from importlib import resources
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from generator.errors import MailError
 from generator.mail.message import _one_line
+from generator.memo import Memo
 
 # --------------------------------------------------------------------------- templates
 
@@ -39,6 +40,16 @@ def _environment() -> SandboxedEnvironment:
         trim_blocks=True,  # a line holding only {% ... %} leaves no blank line behind
         lstrip_blocks=True,
     )
+
+
+# Compiled templates by their text: a send writes one email after another from the same
+# template, and compiling it took longer than rendering it. A template that does not compile
+# is never kept, so its error is reported every time.
+_COMPILED: Memo[str, Template] = Memo(keep=32)
+
+
+def _compiled(source: str) -> Template:
+    return _COMPILED.get(source, lambda: _environment().from_string(source))
 
 
 def render_text(
@@ -88,14 +99,13 @@ def _render(
     first_line: int,
 ) -> str:
     """Render one part of a template; ``first_line`` is its first line's number in the file."""
-    env = _environment()
 
     def problem(lineno: int | None, what: str) -> MailError:
         line = None if lineno is None else lineno + first_line - 1
         return MailError(_template_problem(source_name, lines, line, what))
 
     try:
-        return env.from_string(source).render(context)
+        return _compiled(source).render(context)
     except TemplateSyntaxError as exc:
         raise problem(exc.lineno, _syntax_text(exc)) from None
     except SecurityError as exc:

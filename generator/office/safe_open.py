@@ -179,6 +179,7 @@ _CORE_KEYS = frozenset(
 )
 
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f]")
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _UTF8_NAME_FLAG = 0x800
@@ -238,6 +239,14 @@ class WordPackage:
         if self._reader is None:
             return None
         return self._reader.parse(name, translate=self.strict, only_if=only_if)
+
+    def part_fingerprint(self, name: str) -> str | None:
+        """A digest of the member as stored (its compressed bytes, method, declared size and
+        checksum), or None if absent. Two members with one fingerprint decompress to the same
+        bytes, or fail the same check: what was learnt from one holds for the other."""
+        if self._reader is None:
+            return None
+        return self._reader.fingerprint(name)
 
     def part_names(self) -> list[str]:
         """Names of every member of the zip, in archive order."""
@@ -531,6 +540,15 @@ class _PartReader:
             self._cache[key] = content
         return content
 
+    def fingerprint(self, name: str) -> str | None:
+        member = self._members.get(_key(name))
+        if member is None:
+            return None
+        info = member.info
+        digest = hashlib.sha256(memoryview(self._data)[member.start : member.end])
+        digest.update(struct.pack("<HQL", info.compress_type, info.file_size, info.CRC))
+        return digest.hexdigest()
+
     def parse(self, name: str, translate: bool = False,
               only_if: bytes | None = None) -> etree._Element | None:
         # The parsed tree is what callers keep: holding the bytes too doubled the memory.
@@ -554,7 +572,6 @@ class _PartReader:
 
     def _inflate(self, member: _Member) -> bytes:
         info = member.info
-        part = clean(info.orig_filename)
         raw = memoryview(self._data)[member.start : member.end]
         if info.compress_type == zipfile.ZIP_STORED:
             content = bytes(raw)
@@ -566,24 +583,24 @@ class _PartReader:
                 content = inflater.decompress(raw, info.file_size + 1)
             except zlib.error as exc:
                 raise DamagedFile(
-                    f"{self._display} is damaged or incomplete (corrupt zip: {part} cannot be "
-                    f"decompressed); {_RESEND}"
+                    f"{self._display} is damaged or incomplete (corrupt zip: "
+                    f"{clean(info.orig_filename)} cannot be decompressed); {_RESEND}"
                 ) from exc
             complete = inflater.eof
         if len(content) > info.file_size:
             raise OversizedFile(
-                f"{self._display} {_BOMB}: its part {part} decompresses to more than the "
-                f"{info.file_size} bytes its zip entry declares; {_FRESH_COPY}"
+                f"{self._display} {_BOMB}: its part {clean(info.orig_filename)} decompresses to "
+                f"more than the {info.file_size} bytes its zip entry declares; {_FRESH_COPY}"
             )
         if not complete or len(content) != info.file_size:
             raise DamagedFile(
-                f"{self._display} is damaged or incomplete (corrupt zip: {part} is shorter "
-                f"than its zip entry declares); {_RESEND}"
+                f"{self._display} is damaged or incomplete (corrupt zip: "
+                f"{clean(info.orig_filename)} is shorter than its zip entry declares); {_RESEND}"
             )
         if zlib.crc32(content) != info.CRC:
             raise DamagedFile(
-                f"{self._display} is damaged or incomplete (corrupt zip: {part} failed its "
-                f"checksum); {_RESEND}"
+                f"{self._display} is damaged or incomplete (corrupt zip: "
+                f"{clean(info.orig_filename)} failed its checksum); {_RESEND}"
             )
         return content
 
@@ -607,16 +624,15 @@ def _open_zip(data: bytes, display: str) -> _PartReader:
     total = 0
     for info in infos:
         name = info.orig_filename
-        shown = clean(name, 60)
         if _unsafe_member_name(name):
             raise TamperedFile(
-                f"{display} contains a part with an unsafe name ({shown!r}); Word never writes "
-                f"these, so the file was tampered with; {_FRESH_COPY}"
+                f"{display} contains a part with an unsafe name ({clean(name, 60)!r}); Word never "
+                f"writes these, so the file was tampered with; {_FRESH_COPY}"
             )
         if _key(name) in members:
             raise TamperedFile(
-                f"{display} contains two parts named {shown}; Word never writes these, so the "
-                f"file was tampered with; {_FRESH_COPY}"
+                f"{display} contains two parts named {clean(name, 60)}; Word never writes these, "
+                f"so the file was tampered with; {_FRESH_COPY}"
             )
         if info.flag_bits & _ENCRYPTED_FLAG:
             raise PasswordProtectedFile(
@@ -630,7 +646,7 @@ def _open_zip(data: bytes, display: str) -> _PartReader:
             )
         if info.file_size > MAX_MEMBER_BYTES:
             raise OversizedFile(
-                f"{display} {_BOMB}: its part {shown} would decompress to "
+                f"{display} {_BOMB}: its part {clean(name, 60)} would decompress to "
                 f"{file_size(info.file_size)}, over the {file_size(MAX_MEMBER_BYTES)} limit per "
                 f"part; {_SHRINK}"
             )
@@ -639,7 +655,7 @@ def _open_zip(data: bytes, display: str) -> _PartReader:
         ):
             ratio = info.file_size // max(info.compress_size, 1)
             raise OversizedFile(
-                f"{display} {_BOMB}: its part {shown} is compressed {ratio}:1, over the "
+                f"{display} {_BOMB}: its part {clean(name, 60)} is compressed {ratio}:1, over the "
                 f"{MAX_RATIO}:1 limit; {_FRESH_COPY}"
             )
         total += info.file_size
@@ -656,7 +672,7 @@ def _open_zip(data: bytes, display: str) -> _PartReader:
 def _unsafe_member_name(name: str) -> bool:
     if not name or name.startswith("/") or "\\" in name or _DRIVE_LETTER.match(name):
         return True
-    if any(ord(ch) < 32 for ch in name):
+    if _CONTROL_CHARACTER.search(name):
         return True
     segments = name.rstrip("/").split("/")
     return any(segment in ("", ".", "..") for segment in segments)

@@ -39,8 +39,9 @@ def check_untrusted(data: bytes, part_name: str) -> None:
     """The checks `parse_xml` makes before parsing: no DTD or entity declaration in UTF-8 or
     UTF-16 (`TamperedFile`), and not more tags than any form could hold (`OversizedFile`)."""
     # Every marker holds "<!" (ASCII) or "<\0!" (UTF-16 either way round): the case-blind
-    # search runs only where one is. It took 2.5 ms for a form's 340 KB styles part.
-    if (b"<!" in data or b"<\x00!" in data) and _DTD_PATTERN.search(data):
+    # search runs only where one is. It took 2.5 ms for a form's 340 KB styles part. Both
+    # hold "!", which most parts lack and a single-byte search rules out fastest.
+    if b"!" in data and (b"<!" in data or b"<\x00!" in data) and _DTD_PATTERN.search(data):
         raise TamperedFile(_dtd_message(part_name))
     # Memory for the parsed tree grows with the number of elements, not the part's size: a
     # part of tiny runs takes some 20 times its size. No form comes near this many tags.
