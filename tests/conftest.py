@@ -3,13 +3,17 @@ LibreOffice to fill them in, and a real IMAP server (Dovecot) to take them from.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from filelock import FileLock
 
 # Compiled modules are kept (in __pycache__, which git ignores) even where the shell sets
 # PYTHONDONTWRITEBYTECODE: the suite starts the toolkit in dozens of processes of its own,
@@ -53,10 +57,33 @@ def explore_forms(workspace: Workspace) -> list[IssuedForm]:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    """The README's first command, run once per test process: tests read what it wrote (and
-    may add files of their own beside it, never change its files)."""
-    return run_demo(tmp_path_factory.mktemp("demo") / "demo", today=TODAY)
+def demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoResult:
+    """The README's first command, run once for the whole run: tests read what it wrote (and
+    may add files of their own beside it, never change its files).
+
+    The first test worker to need it runs it; the others wait for it and read what it wrote
+    from demo.json (as pytest-xdist's documentation does it). The demo takes some 4 s.
+    """
+    if worker_id == "master":  # not under xdist (`-n 0`)
+        return run_demo(tmp_path_factory.mktemp("demo") / "demo", today=TODAY)
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker
+    record = shared / "demo.json"
+    with FileLock(shared / "demo.lock"):
+        if not record.exists():
+            result = run_demo(shared / "demo", today=TODAY)
+            record.write_text(json.dumps(dataclasses.asdict(result), default=str),
+                              encoding="utf-8")
+    return _demo_result(json.loads(record.read_text(encoding="utf-8")))
+
+
+def _demo_result(data: dict[str, Any]) -> DemoResult:
+    assert set(data) == {f.name for f in dataclasses.fields(DemoResult)}, "read every field"
+    return DemoResult(
+        workspace=Path(data["workspace"]),
+        issued=[Path(p) for p in data["issued"]], returns=[Path(p) for p in data["returns"]],
+        summary=[Path(p) for p in data["summary"]], drafts=[Path(p) for p in data["drafts"]],
+        problems=list(data["problems"]),
+        outputs={label: Path(p) for label, p in data["outputs"].items()})
 
 
 @pytest.fixture(scope="session")
