@@ -10,14 +10,13 @@ import datetime as dt
 import hashlib
 import io
 import re
-import tomllib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from generator.errors import MoneyError, RegisterError
-from generator.framework import Framework
+from generator.framework import Framework, read_toml
 from generator.memo import Memo
 from generator.money import format_money, parse_money
 from generator.wording import plural
@@ -451,7 +450,7 @@ _SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 def example_rows() -> list[dict[str, Any]]:
     """The bundled example partnerships as dictionaries keyed by column key."""
-    data = tomllib.loads(EXAMPLE_DATA.read_text(encoding="utf-8"))
+    data = read_toml(EXAMPLE_DATA, "example register")  # a copy: callers may change it
     return list(data["partnerships"])
 
 
