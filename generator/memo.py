@@ -7,6 +7,7 @@ part); a `Memo` keeps the last few results by a key naming exactly what they wer
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -16,18 +17,25 @@ V = TypeVar("V")
 
 class Memo(Generic[K, V]):
     """Up to `keep` results by key, the oldest dropped first. A result that raises is never
-    kept, so its error is raised again each time."""
+    kept, so its error is raised again each time. Threads may share one: two making the same
+    result at once both make it, and one of them is kept."""
 
     def __init__(self, keep: int) -> None:
         self.keep = keep
         self._kept: dict[K, V] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
     def get(self, key: K, make: Callable[[], V]) -> V:
         """The result kept for `key`, or `make()` kept and returned."""
-        if key in self._kept:
-            return self._kept[key]
-        made = make()
-        if len(self._kept) >= self.keep:
-            self._kept.pop(next(iter(self._kept)), None)
-        self._kept[key] = made
+        with self._lock:
+            if key in self._kept:
+                return self._kept[key]
+        made = make()  # outside the lock: making may take a while
+        with self._lock:
+            if key not in self._kept and len(self._kept) >= self.keep:
+                del self._kept[next(iter(self._kept))]
+            self._kept[key] = made
         return made

@@ -73,3 +73,28 @@ def test_a_data_file_changed_on_disk_is_read_as_it_is_now(tmp_path: Path) -> Non
     path.write_text('title = "after"\n', encoding="utf-8")
 
     assert read_toml(path, "data file") == {"title": "after"}
+
+
+def test_threads_sharing_a_memo_all_get_a_result_and_it_stays_within_its_size() -> None:
+    import threading
+
+    memo: Memo[int, list[int]] = Memo(keep=3)
+    results: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def work(start: int) -> None:
+        try:
+            for key in range(start, start + 200):
+                results.append(memo.get(key % 5, lambda key=key: [key % 5]))  # type: ignore[misc]
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(results) == 800 and all(len(r) == 1 for r in results)
+    assert len(memo) <= 3
