@@ -18,7 +18,7 @@ from generator.forms.issue import IssuedForm, issue_forms
 from generator.forms.read import FormReading, read_form
 from generator.office import controls
 from generator.office.controls import SDT, SDT_PR, w
-from generator.workspace import Workspace
+from generator.workspace import Workspace, init_workspace
 
 from conftest import TODAY
 from support import fill, rewrite_document
@@ -26,7 +26,15 @@ from support import fill, rewrite_document
 DATE_COMPLETED = "Date completed"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One workspace for the file's tests: each fills in and reads its own copy of the one
+    issued form, and changes nothing else (issuing a form for each test took most of the
+    file's time)."""
+    return init_workspace(tmp_path_factory.mktemp("workspace") / "ws", today=TODAY)
+
+
+@pytest.fixture(scope="module")
 def design_form(workspace: Workspace) -> IssuedForm:
     return issue_forms(workspace, "design", today=TODAY).written[0]
 

@@ -18,7 +18,7 @@ from generator.forms.read import FormReading, read_form
 from generator.office import controls
 from generator.office.controls import SDT, SDT_CONTENT
 from generator.office.ns import W_NS
-from generator.workspace import Workspace
+from generator.workspace import Workspace, init_workspace
 
 from conftest import TODAY
 from support import fill, rewrite_document
@@ -123,7 +123,15 @@ def replace_content(tag: str, xml: str, index: int = 0) -> Callable[[etree._Elem
     return change
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One workspace for the file's tests: each fills in and reads its own copy of the one
+    issued form, and changes nothing else (issuing a form for each test took most of the
+    file's time)."""
+    return init_workspace(tmp_path_factory.mktemp("workspace") / "ws", today=TODAY)
+
+
+@pytest.fixture(scope="module")
 def design_form(workspace: Workspace) -> IssuedForm:
     return issue_forms(workspace, "design", today=TODAY).written[0]
 
