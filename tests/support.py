@@ -8,12 +8,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lxml import etree
 
 from generator.formdefs import FormDefinition, load_definition
 from generator.forms.fill import fill_form
-from generator.forms.issue import IssuedForm
-from generator.workspace import Workspace
+from generator.forms.issue import IssuedForm, issue_forms
+from generator.workspace import Workspace, init_workspace
+
+from conftest import TODAY
+
+
+@pytest.fixture(scope="module")
+def workspace_per_file(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One workspace for a whole test file, for files whose tests each fill in and read their
+    own copy of one issued form and change nothing else (issuing a form for each test took
+    most of such a file's time). A file takes it as its `workspace` with
+    `workspace = workspace_per_file`, and its form with `design_form = design_form_per_file`."""
+    return init_workspace(tmp_path_factory.mktemp("workspace") / "ws", today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def design_form_per_file(workspace: Workspace) -> IssuedForm:
+    """The first design form issued in the file's `workspace` (see `workspace_per_file`)."""
+    return issue_forms(workspace, "design", today=TODAY).written[0]
 
 
 def set_setting(ws: Workspace, key: str, value: str) -> Workspace:

@@ -14,29 +14,20 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from generator.forms.issue import IssuedForm, issue_forms
+from generator.forms.issue import IssuedForm
 from generator.forms.read import FormReading, read_form
 from generator.office import controls
 from generator.office.controls import SDT, SDT_PR, w
-from generator.workspace import Workspace, init_workspace
+from generator.workspace import Workspace
 
-from conftest import TODAY
-from support import fill, rewrite_document
+from support import design_form_per_file, fill, rewrite_document, workspace_per_file
 
 DATE_COMPLETED = "Date completed"
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """One workspace for the file's tests: each fills in and reads its own copy of the one
-    issued form, and changes nothing else (issuing a form for each test took most of the
-    file's time)."""
-    return init_workspace(tmp_path_factory.mktemp("workspace") / "ws", today=TODAY)
-
-
-@pytest.fixture(scope="module")
-def design_form(workspace: Workspace) -> IssuedForm:
-    return issue_forms(workspace, "design", today=TODAY).written[0]
+# One workspace and design form for the whole file (see support.workspace_per_file).
+workspace = workspace_per_file
+design_form = design_form_per_file
 
 
 def date_control(full_date: str | None, shown: str, date_format: str | None = None,
