@@ -190,7 +190,7 @@ class _Sheet:
     title: str
     columns: dict[str, int]  # column key -> index
     rows: list[tuple[int, tuple[Any, ...]]]  # (row number, values) of the rows not blank
-    hidden: set[int]
+    hidden: frozenset[int]
 
     def value(self, row: tuple[Any, ...], key: str) -> object:
         index = self.columns.get(key)
@@ -236,29 +236,29 @@ def _open_sheet(path: Path, required: list[Column]) -> _Sheet:
         )
     numbered = [(number, row) for number, row in enumerate(rows[1:], start=2)
                 if any(_text(v) for v in row)]
-    return _Sheet(path, title, columns, numbered, set(hidden))
+    return _Sheet(path, title, columns, numbered, hidden)
 
 
 # What a register workbook holds, by its bytes: commands read the register several times
 # (forms, send and the papers each check it), and openpyxl takes some 6 ms a reading.
-_SHEETS_READ: Memo[bytes, tuple[str, list[tuple[Any, ...]], frozenset[int]]] = Memo(keep=8)
+# Kept as tuples, so that no reader can change what the next one is given.
+_SHEETS_READ: Memo[bytes, tuple[str, tuple[tuple[Any, ...], ...], frozenset[int]]] = Memo(
+    keep=8)
 
 
-def _sheet_contents(data: bytes) -> tuple[str, list[tuple[Any, ...]], frozenset[int]]:
+def _sheet_contents(data: bytes) -> tuple[str, tuple[tuple[Any, ...], ...], frozenset[int]]:
     """The title, rows (cell values) and hidden row numbers of the register's sheet."""
-    title, rows, hidden = _SHEETS_READ.get(hashlib.sha256(data).digest(),
-                                           lambda: _read_sheet(data))
-    return title, list(rows), hidden
+    return _SHEETS_READ.get(hashlib.sha256(data).digest(), lambda: _read_sheet(data))
 
 
-def _read_sheet(data: bytes) -> tuple[str, list[tuple[Any, ...]], frozenset[int]]:
+def _read_sheet(data: bytes) -> tuple[str, tuple[tuple[Any, ...], ...], frozenset[int]]:
     # Imported here: openpyxl takes longer to import than most commands take to run.
     import openpyxl
 
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        rows = tuple(sheet.iter_rows(values_only=True))
         title = sheet.title
         hidden = _hidden_rows(data, getattr(sheet, "_worksheet_path", ""))
     finally:
