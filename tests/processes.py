@@ -71,6 +71,26 @@ def running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def cpu_time(pid: int) -> int | None:
+    """The processor time a process has used so far, in clock ticks (Linux: from /proc), or
+    None when it has ended."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # user and system time
+
+
+def all_idle(pids: list[int], seconds: float) -> bool:
+    """Whether none of the processes used the processor for `seconds`: each is waiting (for
+    a lock, a server) rather than starting up or working. False when one has ended."""
+    before = [cpu_time(pid) for pid in pids]
+    time.sleep(seconds)
+    after = [cpu_time(pid) for pid in pids]
+    return None not in before and before == after
+
+
 def wait_until(condition, timeout: float, interval: float = 0.01) -> bool:
     """Poll `condition` until it holds or `timeout` seconds pass; whether it held."""
     deadline = time.monotonic() + timeout

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from generator import store as store_module
 from generator.cli import main
+from generator.lock import lock_file
 from generator.register import example_rows, write_register
 from generator.store import Store
 from generator.workspace import Workspace
@@ -47,6 +48,14 @@ def issued_by_partnership(ws: Workspace) -> dict[str, int]:
         for issued in store.all_issued():
             counts[issued.partnership_id] = counts.get(issued.partnership_id, 0) + 1
     return counts
+
+
+def kill_while_working(ws: Workspace, process: subprocess.Popen[str], after: float) -> None:
+    """Kill the command `after` seconds into its work: from when it takes the workspace's
+    writer lock, having started up and read what it needs (it may have ended by then)."""
+    wait_until(lambda: lock_file(ws.root).exists() or process.poll() is not None, timeout=60)
+    time.sleep(after)
+    process.send_signal(signal.SIGKILL)
 
 
 def no_traceback(*outputs: str) -> None:
@@ -147,8 +156,7 @@ def test_forms_killed_at_a_random_moment_leave_nothing_half_issued(workspace, tr
     many_partnerships(workspace, 30)
     rng = random.Random(trial)
     process = start(workspace.root, "forms", "review")
-    time.sleep(rng.uniform(0.4, 2.0))
-    process.send_signal(signal.SIGKILL)
+    kill_while_working(workspace, process, rng.uniform(0, 0.5))  # issuing 30 takes ~0.4 s
     process.communicate()
 
     again = run(workspace.root, "forms", "review")
@@ -249,8 +257,7 @@ def test_two_commands_opening_a_new_store_at_once_both_find_it_ready(tmp_path):
 def test_a_paper_killed_at_a_random_moment_is_never_left_without_its_annex(workspace, trial):
     rng = random.Random(trial)
     process = start(workspace.root, "report", "scrutiny")
-    time.sleep(rng.uniform(0.3, 1.5))
-    process.send_signal(signal.SIGKILL)
+    kill_while_working(workspace, process, rng.uniform(0, 0.3))  # writing takes ~0.25 s
     process.communicate()
 
     again = run(workspace.root, "report", "scrutiny")

@@ -30,6 +30,7 @@ from click.testing import CliRunner, Result
 import generator.store as store_module
 from generator.cli import main
 from generator.forms.issue import IssuedForm, issue_forms
+from generator.lock import current_holder
 from generator.mail.message import build_message, draft_path, new_message_id, write_draft
 from generator.mail.plan import deliver, prepare_chase, prepare_send
 from generator.register import example_rows, write_register
@@ -38,6 +39,7 @@ from generator.store import MIGRATIONS, Store
 from generator.workspace import Workspace, init_workspace, open_workspace
 
 from conftest import TODAY
+from processes import all_idle, wait_until
 from smtp_support import DROP, RawSmtpServer, Recorder, parse, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,8 +118,26 @@ def at_once(ws: Workspace, *commands: tuple[str, ...]) -> list[tuple[int, str, s
     """Run the commands in processes of their own, each planning before any can record."""
     with holding_the_store(ws):
         processes = [start(ws, *command) for command in commands]
-        time.sleep(2)  # each starts and plans in well under a second
+        all_planned(ws, processes)
     return [finish(process) for process in processes]
+
+
+def all_planned(ws: Workspace, processes: list[subprocess.Popen[str]]) -> None:
+    """Wait until every process has made its plan: one holds the workspace's writer lock and
+    waits for the store, the others wait for the lock, and none uses the processor. Where
+    processes cannot be watched (no /proc), wait two seconds: each plans in well under one."""
+    if not Path("/proc/self/stat").is_file():
+        time.sleep(2)
+        return
+    pids = [process.pid for process in processes]
+
+    def planned_or_ended() -> bool:
+        if any(process.poll() is not None for process in processes):
+            return True  # nothing more to wait for: the test's checks say what happened
+        holder = current_holder(ws.root)
+        return holder is not None and holder.pid in pids and all_idle(pids, 0.3)
+
+    wait_until(planned_or_ended, timeout=30)
 
 
 def draft_files(ws: Workspace) -> list[Path]:
