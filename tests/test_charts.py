@@ -8,12 +8,32 @@ import matplotlib.pyplot as plt
 import pytest
 from PIL import Image
 
+from generator.memo import Memo
 from generator.office import charts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CATEGORIES = ["Building Control", "Waste Collection", "Audit"]
 BUDGET = {"Budget": [120000, 50000, 80000], "Forecast": [125000, 48000, None]}
 RATINGS = {"Green": [3, 2, 0], "Amber": [1, 2, 3], "Red": [0, 1, 2], "Not rated": [2, 1, 1]}
+
+
+@pytest.fixture(autouse=True)
+def nothing_drawn_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test draws its charts afresh: none is taken from one an earlier test drew."""
+    monkeypatch.setattr(charts, "_DRAWN", Memo(keep=32))
+
+
+def count_drawings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time a chart is drawn."""
+    drawn: list[int] = []
+    new_figure = charts._new_figure
+
+    def counted():  # type: ignore[no-untyped-def]
+        drawn.append(1)
+        return new_figure()
+
+    monkeypatch.setattr(charts, "_new_figure", counted)
+    return drawn
 
 
 def test_bar_chart_returns_non_empty_png() -> None:
@@ -34,6 +54,36 @@ def test_charts_are_150_dpi() -> None:
     png = charts.bar_chart(CATEGORIES, BUDGET, title="Budget", ylabel="£")
     dpi = Image.open(io.BytesIO(png)).info["dpi"]
     assert dpi == pytest.approx((150, 150), abs=0.5)
+
+
+def test_a_chart_drawn_again_from_the_same_data_is_the_same_picture_drawn_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = count_drawings(monkeypatch)
+    first = charts.bar_chart(CATEGORIES, BUDGET, title="Budget", ylabel="£")
+    again = charts.bar_chart(list(CATEGORIES), dict(BUDGET), title="Budget", ylabel="£")
+
+    assert again == first
+    assert len(drawn) == 1
+
+
+@pytest.mark.parametrize("change", ["value", "missing value", "title", "series order"])
+def test_a_chart_from_data_that_differs_in_anything_is_drawn_afresh(
+        monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    charts.bar_chart(CATEGORIES, BUDGET, title="Budget", ylabel="£")
+    drawn = count_drawings(monkeypatch)
+    budget, title = dict(BUDGET), "Budget"
+    if change == "value":
+        budget["Budget"] = [120000, 50000, 80001]
+    elif change == "missing value":
+        budget["Forecast"] = [125000, 48000, 0]
+    elif change == "title":
+        title = "Budget "
+    else:
+        budget = {"Forecast": BUDGET["Forecast"], "Budget": BUDGET["Budget"]}
+
+    charts.bar_chart(CATEGORIES, budget, title=title, ylabel="£")
+
+    assert len(drawn) == 1
 
 
 def test_charts_leave_no_open_figures() -> None:

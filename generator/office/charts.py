@@ -9,17 +9,20 @@ hatched, so colour is never the only signal.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeGuard
+from typing import ParamSpec, TypeGuard
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from generator.memo import Memo
 
 __all__ = [
     "DPI",
@@ -48,6 +51,42 @@ _PLOT_WIDTH_INCHES = 4.6  # the axes' share of the figure, leaving room for the 
 _FONT_SIZE = 8
 _HATCHES = ["", "//", "..", "xx", "\\\\", "oo", "--", "++"]
 _NO_DATA = "No data"
+
+
+P = ParamSpec("P")
+
+# Charts drawn before, by everything they were drawn from. The same data always gives the same
+# picture, and drawing one takes a fifth of a second: the demo, a paper made again and the
+# tests draw the same charts over and over.
+_DRAWN: Memo[str, bytes] = Memo(keep=32)
+
+
+_PLAIN = (str, int, float, type(None))
+
+
+def _frozen(value: object) -> object:
+    """`value` with every mapping and list made a tuple, so its repr names all it holds.
+    Raises TypeError for anything else: its repr might not say what it holds."""
+    if isinstance(value, Mapping):
+        return ("mapping", tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, _PLAIN):
+        return value
+    raise TypeError(type(value).__name__)
+
+
+def _kept(draw: Callable[P, bytes]) -> Callable[P, bytes]:
+    """`draw`, giving back the picture it drew before from the same arguments (made only of
+    text, numbers, lists and mappings; anything else is drawn afresh)."""
+    @functools.wraps(draw)
+    def kept(*args: P.args, **kwargs: P.kwargs) -> bytes:
+        try:
+            key = repr((draw.__name__, _frozen(args), _frozen(sorted(kwargs.items()))))
+        except TypeError:
+            return draw(*args, **kwargs)
+        return _DRAWN.get(key, lambda: draw(*args, **kwargs))
+    return kept
 
 
 def _new_figure() -> tuple[Figure, Axes]:
@@ -130,6 +169,7 @@ def _count(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
+@_kept
 def bar_chart(
     categories: Sequence[str],
     series: Mapping[str, Sequence[float | None]],
@@ -196,6 +236,7 @@ def _grouped_bars(axes: Axes, categories: Sequence[str],
     return vertical
 
 
+@_kept
 def stacked_bar_chart(
     categories: Sequence[str],
     series: Mapping[str, Sequence[float | None]],
@@ -319,6 +360,7 @@ def describe_stacked_bar_chart(
                         category=counts)
 
 
+@_kept
 def grid_chart(
     rows: Sequence[str],
     columns: Sequence[str],
