@@ -169,8 +169,9 @@ class LibreOfficeEditor:
 
     def save_as(self, source: Path, target: Path) -> Path:
         """Open `source` and save it unchanged as `target`: a .docx as LibreOffice writes one,
-        or a PDF when `target` ends in .pdf. The same as `soffice --convert-to`, in the
-        LibreOffice already running (starting one for each conversion took about 1.5 s)."""
+        or a PDF when `target` ends in .pdf. The same as `soffice --convert-to` (the document
+        is opened hidden, as it opens one), in the LibreOffice already running (starting one
+        for each conversion took about 1.5 s)."""
         target.parent.mkdir(parents=True, exist_ok=True)
         self.edit(source, target, [])
         return target
