@@ -29,14 +29,35 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+# LibreOffice's soffice is a launcher that starts soffice.bin and waits for it; so does this
+# stand-in, which on SIGTERM waits for its child to end before it ends. (A child left to the
+# computer's first process, as `sh -c "sleep 300 & sleep 300"` leaves one, stays in the group
+# as a zombie until that process reaps it: 1.8 s on the test machine.)
+LAUNCHER = """
+import os, signal, subprocess
+stopping = []
+signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+child = subprocess.Popen(["sleep", "300"])
+if stopping:  # told to stop before the child was there to be told too
+    child.terminate()
+print("started", flush=True)
+os.waitpid(child.pid, 0)
+"""
+
+
 @pytest.fixture
 def editor(tmp_path: Path) -> Iterator[LibreOfficeEditor]:
-    """An editor whose 'LibreOffice' is a shell with a child, in a process group of its own."""
+    """An editor whose 'LibreOffice' is a launcher with a child, in a process group of its
+    own."""
     stand_in = LibreOfficeEditor(Path("soffice"), sys.executable, tmp_path)
-    stand_in.process = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300"],
-                                        start_new_session=True)
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER],
+                                stdout=subprocess.PIPE, start_new_session=True)
+    assert launcher.stdout is not None
+    assert launcher.stdout.readline() == b"started\n"  # its child is running
+    stand_in.process = launcher
     yield stand_in
     stand_in.stop()
+    launcher.stdout.close()
 
 
 def test_stopping_the_editor_ends_every_process_it_started(editor: LibreOfficeEditor) -> None:
