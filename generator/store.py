@@ -409,16 +409,19 @@ class Store:
         if version > len(MIGRATIONS):
             raise StoreError(f"{self.path} was written by a newer version of the toolkit; "
                              "upgrade the toolkit to use it")
-        applied = []
-        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.transaction():
-                # Another command may have applied it while this one waited for the lock.
-                if self.db.execute("PRAGMA user_version").fetchone()[0] >= number:
-                    continue
+        if version == len(MIGRATIONS):
+            return
+        # Every migration still to apply, in one transaction: the store moves to the current
+        # version whole or not at all (a new store is made in one commit, not six).
+        with self.transaction():
+            # Another command may have applied some while this one waited for the lock.
+            start = self.db.execute("PRAGMA user_version").fetchone()[0]
+            applied = MIGRATIONS[start:]
+            for migration in applied:
                 migration(self.db)
-                self.db.execute(f"PRAGMA user_version = {number}")
-            applied.append(migration)
-        if _v5_originals_apart in applied:
+            self.db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        # Only a store that held returns before has space to give back; a new one has none.
+        if start > 0 and _v5_originals_apart in applied:
             self._reclaim_free_pages()
 
     def _reclaim_free_pages(self) -> None:
