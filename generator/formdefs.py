@@ -342,8 +342,9 @@ class _Parser:
             scale=scale if isinstance(scale, str) else None,
             choices=choices,
             columns=columns,
-            min_rows=int(t.get("min_rows", 3)),
-            max_length=int(t.get("max_length", DEFAULT_MAX_LENGTH.get(ftype, 500))),
+            min_rows=self.whole_number(t, "min_rows", where, default=3, least=0),
+            max_length=self.whole_number(t, "max_length", where,
+                                         default=DEFAULT_MAX_LENGTH.get(ftype, 500), least=1),
             previous_from=t.get("previous_from"),
             prefill_from=self.prefill_from(t, where),
             prefill_field=self.optional_text(t, "prefill_field", where),
@@ -353,6 +354,14 @@ class _Parser:
             carried=self.flag(t, "carried", where),
             ref_prefix=self.optional_text(t, "ref_prefix", where) or "",
         )
+
+    def whole_number(self, t: dict[str, Any], key: str, where: str, *, default: int,
+                     least: int) -> int:
+        value = t.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise self.fail(where, f"'{key}' must be a whole number, {least} or more, such as "
+                                   f"{default}")
+        return value
 
     def optional_text(self, t: dict[str, Any], key: str, where: str) -> str | None:
         value = t.get(key)

@@ -318,6 +318,18 @@ def definition_data(form_type: str) -> dict:
      "[form]: 'order' must be a whole number"),
     ("agreement", [(("form", "per_period"), "no")],
      "[form]: 'per_period' must be true or false"),
+    ("design", [(("sections", 7, "fields", 0, "min_rows"), "three")],
+     "sections entry 8 ('risks') field 1 ('risks'): 'min_rows' must be a whole number, 0 or "
+     "more, such as 3"),
+    ("design", [(("sections", 7, "fields", 0, "min_rows"), 2.5)],
+     "sections entry 8 ('risks') field 1 ('risks'): 'min_rows' must be a whole number, 0 or "
+     "more, such as 3"),
+    ("design", [(("sections", 7, "fields", 0, "min_rows"), -1)],
+     "sections entry 8 ('risks') field 1 ('risks'): 'min_rows' must be a whole number, 0 or "
+     "more, such as 3"),
+    ("design", [(("sections", 7, "fields", 0, "max_length"), True)],
+     "sections entry 8 ('risks') field 1 ('risks'): 'max_length' must be a whole number, 1 or "
+     "more, such as 500"),
     ("agreement", [(("form", "title"), DELETE)],
      "[form]: 'title' is missing or empty"),
     ("agreement", [(("form", "title"), DELETE), (("form", "per_period"), "no")],
