@@ -551,7 +551,9 @@ SETTINGS = {"host": "mail.example.gov.uk", "user": "partnerships@example.gov.uk"
 @pytest.mark.parametrize(("changed", "problem"), [
     ({"host": ""}, "host is not set to the mail server's name; set it (see 'Taking returns "
                    "from the mailbox' in the README)"),
-    ({"host": 12}, 'host must be text in quotes, such as ""'),
+    ({"host": 12}, 'host must be text in quotes, such as "outlook.office365.com"'),
+    ({"processed_folder": ["Done"]}, 'processed_folder must be text in quotes, such as '
+                                     '"Processed"'),
     ({"security": "plain"}, "security 'plain' is not one of tls, starttls, none"),
     ({"security": "none"}, "security 'none' would send the password for "
                            "partnerships@example.gov.uk unencrypted to mail.example.gov.uk; use "

@@ -129,6 +129,13 @@ def mailbox_settings(ws: Workspace) -> MailboxSettings:
     return settings
 
 
+# What a setting left empty by default looks like when set, for the message when it is not
+# text: "host must be text in quotes, such as ..." needs an example a person can follow.
+_EXAMPLES = {"host": "outlook.office365.com", "user": "partnerships@council.gov.uk",
+             "ca_file": "council-certificates.pem", "token_command": "get-mail-token.cmd",
+             "processed_folder": "Processed", "needs_attention_folder": "Needs attention"}
+
+
 class _MailboxSection:
     """The [mailbox] table of a workspace's settings, each value checked as it is read; every
     refusal names the setting and what to put."""
@@ -147,7 +154,9 @@ class _MailboxSection:
     def text(self, key: str, default: str = "") -> str:
         value = self.values.get(key, default)
         if not isinstance(value, str):
-            raise self.fail(f'{key} must be text in quotes, such as "{default}"')
+            example = default or _EXAMPLES.get(key)
+            raise self.fail(f"{key} must be text in quotes"
+                            + (f', such as "{example}"' if example else ""))
         return value.strip()
 
     def choice(self, key: str, default: str, choices: Sequence[str]) -> str:
