@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from generator.office import controls
-from generator.returns.collect import collect
+from generator.returns.collect import MAX_FILE_BYTES, collect
 from generator.store import Store
 
 from support import complete_answers, fill, rewrite_document, rewrite_part
@@ -280,9 +280,12 @@ def bad_files(folder: Path, good: Path) -> dict[str, str]:
                  .replace(b"wordprocessingml.document.macroEnabled",
                           b"vnd.ms-word.document.macroEnabled"),
                  folder / "macros.docm")
+    with (folder / "huge.docx").open("wb") as huge:
+        huge.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk space is taken
     return {"empty.docx": "empty", "legacy.doc": "Word 97-2003", "locked.docx": "password",
             "scan.docx": "PDF", "truncated.docx": "damaged", "plain.docx": "not a Word",
-            "entity.docx": "DTD", "bomb.docx": "", "tricked.docx": "", "macros.docm": "macro"}
+            "entity.docx": "DTD", "bomb.docx": "", "tricked.docx": "", "macros.docm": "macro",
+            "huge.docx": "huge.docx is 100 MB, larger than any form"}
 
 
 def test_every_kind_of_unusable_file_gets_a_one_line_reason_and_the_batch_goes_on(

@@ -35,7 +35,7 @@ from generator.returns.emails import (
 )
 from generator.store import Issued, Return, Store, parse_time
 from generator.vocabulary import PERIOD_TYPED
-from generator.wording import plural
+from generator.wording import file_size, plural
 from generator.workspace import Workspace
 
 OUTCOMES = ("accepted", "warnings", "rejected", "duplicate", "superseded", "not taken in")
@@ -165,7 +165,7 @@ def gather(paths: Sequence[Path], ignored: list[Ignored]) -> Iterator[Path]:
 def _read_file(path: Path) -> bytes:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise UnreadableFile(f"{path.name} is {size / 1e6:.0f} MB, larger than any form; "
+        raise UnreadableFile(f"{path.name} is {file_size(size)}, larger than any form; "
                              "it was not read")
     return path.read_bytes()
 
