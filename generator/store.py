@@ -405,24 +405,29 @@ class Store:
         self.close()
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(f"{self.path} was written by a newer version of the toolkit; "
-                             "upgrade the toolkit to use it")
-        if version == len(MIGRATIONS):
+        if self._version() == len(MIGRATIONS):
             return
         # Every migration still to apply, in one transaction: the store moves to the current
         # version whole or not at all (a new store is made in one commit, not six).
         with self.transaction():
             # Another command may have applied some while this one waited for the lock.
-            start = self.db.execute("PRAGMA user_version").fetchone()[0]
+            start = self._version()
             applied = MIGRATIONS[start:]
             for migration in applied:
                 migration(self.db)
-            self.db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            if applied:
+                self.db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
         # Only a store that held returns before has space to give back; a new one has none.
         if start > 0 and _v5_originals_apart in applied:
             self._reclaim_free_pages()
+
+    def _version(self) -> int:
+        """The store's migration number; StoreError if a newer toolkit wrote it."""
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} was written by a newer version of the toolkit; "
+                             "upgrade the toolkit to use it")
+        return version
 
     def _reclaim_free_pages(self) -> None:
         """Give back the space a migration freed (the files copied out of the returns rows

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from generator.errors import StoreError
 from generator.returns.tracker import status_rows
 from generator.store import MIGRATIONS, Store
 
@@ -93,6 +94,19 @@ def test_a_store_another_program_is_reading_is_still_upgraded(v3_store: Path) ->
         reader.close()
 
     assert len(files) == 4
+
+
+def test_a_store_a_newer_toolkit_wrote_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+
+    with pytest.raises(StoreError, match="written by a newer version of the toolkit"):
+        Store(path)
+
+    assert _rows(path, "PRAGMA user_version") == [(len(MIGRATIONS) + 1,)]
 
 
 def test_a_return_taken_in_now_keeps_its_file_apart(tmp_path: Path) -> None:

@@ -59,8 +59,7 @@ P = ParamSpec("P")
 # picture, and drawing one takes a fifth of a second: the demo, a paper made again and the
 # tests draw the same charts over and over.
 _DRAWN: Memo[str, bytes] = Memo(keep=32)
-
-
+# What a chart's key may be made of: values whose repr says all they hold.
 _PLAIN = (str, int, float, type(None))
 
 
