@@ -137,7 +137,8 @@ def all_planned(ws: Workspace, processes: list[subprocess.Popen[str]]) -> None:
         holder = current_holder(ws.root)
         return holder is not None and holder.pid in pids and all_idle(pids, 0.3)
 
-    wait_until(planned_or_ended, timeout=30)
+    # Never longer than the later run waits for the writer lock (5 s) before giving up.
+    wait_until(planned_or_ended, timeout=4)
 
 
 def draft_files(ws: Workspace) -> list[Path]:
