@@ -75,7 +75,7 @@ def test_edit_that_never_answers_fails_and_restarts_libreoffice(
     hanging = tmp_path / "hanging_edit.py"
     hanging.write_text("import time\ntime.sleep(300)\n", encoding="utf-8")
     monkeypatch.setattr(libreoffice, "SCRIPT", hanging)
-    monkeypatch.setattr(libreoffice, "EDIT_SECONDS", 1)
+    monkeypatch.setattr(libreoffice, "EDIT_SECONDS", 0.3)  # the edit sleeps 300 s
     restarts: list[bool] = []
     monkeypatch.setattr(editor, "restart", lambda: restarts.append(True))
 

@@ -146,7 +146,7 @@ class LibreOfficeEditor:
         try:
             done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
-            raise EditFailed(f"LibreOffice did not answer within {timeout:.0f} s",
+            raise EditFailed(f"LibreOffice did not answer within {timeout:g} s",
                              hung=True) from None
         if done.returncode != 0:
             detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
