@@ -281,7 +281,7 @@ def bad_files(folder: Path, good: Path) -> dict[str, str]:
                           b"vnd.ms-word.document.macroEnabled"),
                  folder / "macros.docm")
     with (folder / "huge.docx").open("wb") as huge:
-        huge.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk space is taken
+        huge.truncate(MAX_FILE_BYTES + 1)  # sparse where the file system allows
     return {"empty.docx": "empty", "legacy.doc": "Word 97-2003", "locked.docx": "password",
             "scan.docx": "PDF", "truncated.docx": "damaged", "plain.docx": "not a Word",
             "entity.docx": "DTD", "bomb.docx": "", "tricked.docx": "", "macros.docm": "macro",
