@@ -81,8 +81,8 @@ def kind_of(sdt: etree._Element) -> str:
 
 
 def kind_and_placeholder(sdt: etree._Element) -> tuple[str, bool]:
-    """`kind_of` and `showing_placeholder` together, in one pass over the properties (a form
-    has some 150 boxes, each read this way)."""
+    """`kind_of`, and whether the control shows its placeholder (w:showingPlcHdr, its first
+    one), in one pass over the properties (a form has some 150 boxes, each read this way)."""
     pr = first_child(sdt, SDT_PR)
     if pr is None:
         return "richtext", False
@@ -92,7 +92,7 @@ def kind_and_placeholder(sdt: etree._Element) -> tuple[str, bool]:
         tag = prop.tag
         if tag == _SHOWING_PLACEHOLDER:
             if placeholder is None:
-                placeholder = prop.get(_VAL, "1") not in ("0", "false", "off")
+                placeholder = prop.get(_VAL, "1") not in _OFF
         elif kind is None:
             kind = _KINDS.get(tag)
     return kind or "richtext", bool(placeholder)
@@ -101,14 +101,6 @@ def kind_and_placeholder(sdt: etree._Element) -> tuple[str, bool]:
 def is_multiline(sdt: etree._Element) -> bool:
     text = sdt.find(f"{SDT_PR}/{w('text')}")
     return text is not None and text.get(w("multiLine")) in ("1", "true", "on")
-
-
-def showing_placeholder(sdt: etree._Element) -> bool:
-    pr = first_child(sdt, SDT_PR)
-    if pr is None:
-        return False
-    flag = first_child(pr, _SHOWING_PLACEHOLDER)
-    return flag is not None and flag.get(_VAL, "1") not in ("0", "false", "off")
 
 
 def tagged_controls(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:
