@@ -39,10 +39,9 @@ from generator.store import MIGRATIONS, Store
 from generator.workspace import Workspace, init_workspace, open_workspace
 
 from conftest import TODAY
-from processes import all_idle, wait_until
+from processes import all_idle, start, wait_until
 from smtp_support import DROP, RawSmtpServer, Recorder, parse, smtp_server
 
-ROOT = Path(__file__).resolve().parent.parent
 OWEN = "owen.marsh@example.org"  # Business Manager of P002 and P004
 DANIEL = "daniel.okafor@example.org"  # P005: the first email of a review send (by name)
 REVIEW_MANAGERS = sorted(["priya.natarajan@example.org", OWEN,
@@ -88,15 +87,6 @@ def run(ws: Workspace, *args: str) -> Result:
     return CliRunner().invoke(main, ["--workspace", str(ws.root), *args])
 
 
-def start(ws: Workspace, *args: str) -> subprocess.Popen[str]:
-    """This worktree's command line in a process of its own."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return subprocess.Popen(
-        [sys.executable, "-m", "generator", "--workspace", str(ws.root), *args],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": path}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-
-
 def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     out, err = process.communicate(timeout=120)
     return process.returncode, out, err
@@ -117,7 +107,7 @@ def holding_the_store(ws: Workspace) -> Iterator[None]:
 def at_once(ws: Workspace, *commands: tuple[str, ...]) -> list[tuple[int, str, str]]:
     """Run the commands in processes of their own, each planning before any can record."""
     with holding_the_store(ws):
-        processes = [start(ws, *command) for command in commands]
+        processes = [start(ws.root, *command) for command in commands]
         all_planned(ws, processes)
     return [finish(process) for process in processes]
 
@@ -247,7 +237,7 @@ def test_a_send_killed_at_a_random_point_while_writing_drafts_leaves_no_empty_or
     for trial in range(5):
         ws = init_workspace(tmp_path / f"ws{trial}", today=TODAY)
         forms = with_partnerships(ws, 30)
-        process = start(ws, "send", "review")
+        process = start(ws.root, "send", "review")
         deadline = time.monotonic() + 60
         while process.poll() is None and not draft_files(ws) and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -273,7 +263,7 @@ def test_an_smtp_send_killed_after_the_server_took_an_email_does_not_send_it_aga
     taking = RawSmtpServer(hold=hold)
     with taking as port:
         ws = configure_smtp(workspace, port)
-        process = start(ws, "send", "review", "--smtp")
+        process = start(ws.root, "send", "review", "--smtp")
         assert taking.took_message.wait(60)
         process.send_signal(signal.SIGKILL)
         process.communicate()
