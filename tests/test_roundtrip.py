@@ -448,6 +448,25 @@ def test_row_added_without_controls_is_read_by_column_position(
         "please check it")]
 
 
+def test_cells_wrapped_in_a_content_control_read_back_their_answers(
+        workspace: Workspace, design_form: IssuedForm) -> None:
+    path = fill(workspace, design_form, {"contributions": [CONTRIBUTION_A, CONTRIBUTION_B]})
+
+    def wrap_partner_cells(root: etree._Element) -> None:
+        # As Word does when a whole cell is selected and a content control inserted.
+        for sdt in controls_tagged(root, "contributions.partner"):
+            tc = next(sdt.iterancestors(w("tc")))
+            wrapper = etree.Element(SDT)
+            etree.SubElement(wrapper, SDT_PR)
+            tc.addprevious(wrapper)
+            etree.SubElement(wrapper, SDT_CONTENT).append(tc)
+
+    reading = read(workspace, rewrite_document(path, wrap_partner_cells))
+
+    assert reading.answers["contributions"] == [CONTRIBUTION_A, CONTRIBUTION_B]
+    assert table_problems(reading, "contributions") == []
+
+
 def test_table_without_its_repeating_section_reads_the_same_rows(
         workspace: Workspace, design_form: IssuedForm) -> None:
     rows = [CONTRIBUTION_A, CONTRIBUTION_B, CONTRIBUTION_C, CONTRIBUTION_A, CONTRIBUTION_B]

@@ -312,12 +312,14 @@ _TR, _TC, _TBL = w("tr"), w("tc"), w("tbl")
 @dataclass
 class _TaggedRows:
     """Where a table field's answer boxes are: the answers of each table row (w:tr) that
-    holds them, the tables (w:tbl) those rows are in, and which column each cell position
-    holds."""
+    holds them, the tables (w:tbl) those rows are in, and the cell (w:tc) of each column's
+    boxes, from which the column each cell position holds is worked out when a row without
+    boxes needs it."""
 
     rows: dict[Any, dict[str, Any]] = field(default_factory=dict)
     tables: list[Any] = field(default_factory=list)
-    positions: dict[int, str] = field(default_factory=dict)
+    cells: list[tuple[Any, Any, str]] = field(default_factory=list)
+    _positions: dict[int, str] | None = None
 
     @classmethod
     def find(cls, f: Field, by_tag: dict[str, list[etree._Element]],
@@ -335,7 +337,17 @@ class _TaggedRows:
 
     def add(self, sdt: etree._Element, column: Field, hidden_styles: frozenset[str]) -> None:
         """Read one answer box of a column into the answers of its row."""
-        tr = next(sdt.iterancestors(_TR), None)
+        # The nearest row and cell around the box, in one walk up the tree.
+        tr = tc = None
+        for ancestor in sdt.iterancestors():
+            tag = ancestor.tag
+            if tag == _TC:
+                if tc is None:
+                    tc = ancestor
+            elif tag == _TR and tr is None:
+                tr = ancestor
+            if tr is not None and tc is not None:
+                break
         if tr is None:
             return
         row = self.rows.get(tr)
@@ -345,19 +357,45 @@ class _TaggedRows:
             if tbl is not None and tbl not in self.tables:
                 self.tables.append(tbl)
         row[column.id] = _control_value(sdt, column, hidden_styles)
-        tc = next(sdt.iterancestors(_TC), None)
         if tc is not None:
-            self.positions[tr.index(tc)] = column.id
+            self.cells.append((tr, tc, column.id))
+
+    @property
+    def positions(self) -> dict[int, str]:
+        """The column each cell position holds (counting a row's cells from 0), as the boxes
+        read show it; a later box wins."""
+        if self._positions is None:
+            self._positions = {}
+            for tr, tc, column_id in self.cells:
+                position = next((n for n, cell in enumerate(_row_cells(tr)) if cell is tc),
+                                None)
+                if position is not None:
+                    self._positions[position] = column_id
+        return self._positions
 
     def by_position(self, tr: etree._Element, hidden_styles: frozenset[str]) -> dict[str, Any]:
         """The text of a row's cells, each under the column its position holds."""
         row = {}
-        for tc in tr.iterchildren(_TC):
-            column_id = self.positions.get(tr.index(tc))
+        positions = self.positions
+        for position, tc in enumerate(_row_cells(tr)):
+            column_id = positions.get(position)
             text = controls.visible_text(tc, hidden_styles).strip()
             if column_id and text:
                 row[column_id] = text
         return row
+
+
+_CELL_WRAPPERS = (SDT, controls.SDT_CONTENT, w("customXml"))
+
+
+def _row_cells(tr: etree._Element) -> Iterator[etree._Element]:
+    """The cells (w:tc) of a row in order, counting those wrapped in a content control or
+    custom XML: Word puts a content control around a cell when a whole cell is selected."""
+    for child in tr:
+        if child.tag == _TC:
+            yield child
+        elif child.tag in _CELL_WRAPPERS:
+            yield from _row_cells(child)
 
 
 def _rows_from_the_first_answer(tbl: etree._Element, tagged: dict[Any, dict[str, Any]]
