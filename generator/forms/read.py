@@ -200,10 +200,9 @@ def _editor_notes(package: WordPackage, raw: dict[str, Any], missing: set[str],
 
 
 def _control_value(sdt: etree._Element, f: Field, hidden_styles: frozenset[str]) -> Any:
-    kind, showing_placeholder = controls.kind_and_placeholder(sdt)
+    kind, showing_placeholder, text = controls.kind_placeholder_and_text(sdt, hidden_styles)
     if kind == "checkbox":
         return controls.checkbox_state(sdt)
-    text = controls.content_text(sdt, hidden_styles)
     stripped = text.strip()
     if (showing_placeholder or stripped in GENERIC_PLACEHOLDERS
             or (f.placeholder and stripped == f.placeholder)):
@@ -211,8 +210,8 @@ def _control_value(sdt: etree._Element, f: Field, hidden_styles: frozenset[str])
     if kind == "date":
         return controls.date_answer(sdt, text)
     if kind in ("dropdown", "combobox"):
-        for display, value in controls.list_items(sdt):
-            if display == stripped and (choice := f.choice_for(value)) is not None:
+        for value in controls.values_shown_as(sdt, stripped):
+            if (choice := f.choice_for(value)) is not None:
                 return choice.label
         return stripped or None
     return text if text.strip() else None
