@@ -337,16 +337,7 @@ class _TaggedRows:
     def add(self, sdt: etree._Element, column: Field, hidden_styles: frozenset[str]) -> None:
         """Read one answer box of a column into the answers of its row."""
         # The nearest row and cell around the box, in one walk up the tree.
-        tr = tc = None
-        for ancestor in sdt.iterancestors():
-            tag = ancestor.tag
-            if tag == _TC:
-                if tc is None:
-                    tc = ancestor
-            elif tag == _TR and tr is None:
-                tr = ancestor
-            if tr is not None and tc is not None:
-                break
+        tr, tc = controls.first_of_each(sdt.iterancestors(), _TR, _TC)
         if tr is None:
             return
         row = self.rows.get(tr)

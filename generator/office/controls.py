@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import cast
 
@@ -54,6 +54,23 @@ def first_child(parent: etree._Element, tag: str) -> etree._Element | None:
     return None
 
 
+def first_of_each(elements: Iterable[etree._Element], one: str, other: str
+                  ) -> tuple[etree._Element | None, etree._Element | None]:
+    """The first element named `one` and the first named `other` (Clark names) among
+    `elements`, in one pass that stops when both are found."""
+    first = second = None
+    for element in elements:
+        tag = element.tag
+        if tag == one:
+            if first is None:
+                first = element
+        elif tag == other and second is None:
+            second = element
+        if first is not None and second is not None:
+            break
+    return first, second
+
+
 def tag_of(sdt: etree._Element) -> str | None:
     """The control's tag (the field id), or None when it has none."""
     pr = first_child(sdt, SDT_PR)
@@ -87,14 +104,7 @@ def kind_placeholder_and_text(sdt: etree._Element, hidden_styles: frozenset[str]
     """A control's kind (as `kind_of`), whether it shows its placeholder (w:showingPlcHdr, its
     first one) and what it shows (as `content_text`; empty for a checkbox, whose text is only
     its glyph), in one visit: a form has some 150 boxes, each read this way."""
-    pr = content = None
-    for child in sdt:
-        tag = child.tag
-        if tag == SDT_PR:
-            if pr is None:
-                pr = child
-        elif tag == SDT_CONTENT and content is None:
-            content = child
+    pr, content = first_of_each(sdt, SDT_PR, SDT_CONTENT)
     kind: str | None = None
     placeholder: bool | None = None
     if pr is not None:
