@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from generator.errors import FrameworkError, ToolkitError
@@ -566,10 +567,15 @@ def load_definition(form_type: str, version: int | None = None, *,
     Asking for the current version number returns the current definition.
     """
     fw = framework or load_framework()
-    if not definition_path(form_type, None, forms_dir).is_file():
+    path = definition_path(form_type, None, forms_dir)
+    try:
+        stat = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        stat = None
+    if stat is None or not S_ISREG(stat.st_mode):
         raise FrameworkError(unknown_form_type(form_type, forms_dir, fw))
-    current = _load(definition_path(form_type, None, forms_dir), fw)
-    check_paper_fields(current)
+    # Checked once for the papers' fields as it is parsed: every return read asks for it.
+    current = _load_cached(path, stat.st_mtime_ns, stat.st_size, fw, current=True)
     if version is None or version == current.version:
         return current
     archived = definition_path(form_type, version, forms_dir)
@@ -676,5 +682,11 @@ def _load(path: Path, framework: Framework) -> FormDefinition:
 
 
 @lru_cache(maxsize=64)
-def _load_cached(path: Path, _mtime: int, _size: int, framework: Framework) -> FormDefinition:
-    return parse_definition(read_toml(path, "form definition"), path, framework)
+def _load_cached(path: Path, _mtime: int, _size: int, framework: Framework, *,
+                 current: bool = False) -> FormDefinition:
+    """The definition in `path`; the current one of its form is also checked for the fields
+    the papers read (an error is raised, and not kept, each time it is asked for)."""
+    definition = parse_definition(read_toml(path, "form definition"), path, framework)
+    if current:
+        check_paper_fields(definition)
+    return definition
