@@ -324,7 +324,8 @@ HOW_TO_READ = [
     "**status**: `partnerships status` as an officer runs it (a process of its own, start-up "
     "included) with every form issued, drafted and returned; its peak is that process's own.",
     "**Scrutiny report + annex**: `compile_scrutiny`, the paper with its charts and the Excel "
-    "annex, for every partnership (ms per partnership).",
+    "annex, for every partnership (ms per partnership); the median of three runs at every "
+    "size.",
     "**growth**: a step's total time at 5,000 forms divided by its time at 1,000; a step whose "
     "cost grows linearly is about 5. From 5,000 forms the peers run once.",
     "**peak RSS**: {peak_rss}; each size runs in a process of its own.",

@@ -303,8 +303,9 @@ class SizeRun:
         from generator.papers.committee import compile_scrutiny
 
         runs = []
-        # At 1,000 partnerships one run takes long enough to be steady on its own.
-        for _ in range(1 if self.size >= 500 else min(self.repeats, 3)):
+        # Three runs at every size, the median kept: one run at 1,000 partnerships took 4.6
+        # to 6.6 s on the same commit, so a single run was decided by one slow moment.
+        for _ in range(3):
             seconds, paper = self.step("report", lambda: compile_scrutiny(
                 ws, cycle=ws.cycle, today=TODAY))
             for part in (paper.docx, paper.xlsx):
