@@ -43,6 +43,15 @@ def test_short_commands_import_no_document_library(workspace, explore_forms,
     assert _imported(workspace, *args) == []
 
 
+def test_writing_drafts_imports_no_word_or_plotting_library(workspace, explore_forms) -> None:
+    # `send` attaches the forms as they are: python-docx is needed only to comment a rejected
+    # return sent back with `chase`.
+    imported = _imported(workspace, "send", "explore")
+
+    assert list(workspace.path("outbox").glob("*.eml"))
+    assert [name for name in imported if name in ("docxtpl", "docx", "matplotlib")] == []
+
+
 def test_the_tracker_workbook_is_written_without_a_document_library(workspace,
                                                                     explore_forms) -> None:
     # The workbook is SpreadsheetML written as text (generator.office.excel): no openpyxl.

@@ -70,7 +70,6 @@ from generator.mail.message import (
 from generator.mail.smtp import Mailer, SmtpSettings
 from generator.mail.texts import render_text
 from generator.register import Contact, read_contacts
-from generator.returns.corrections import annotated_copy, annotated_name, returned_name
 from generator.returns.tracker import status_rows
 from generator.store import Issued, Return, SendClaim, Store, parse_time
 from generator.workspace import Workspace
@@ -615,6 +614,9 @@ def prepare_chase(ws: Workspace, *, today: dt.date | None = None) -> ChasePlan:
 
 def _query(planner: _Planner, contact: Contact, issued: Issued, ret: Return, template: str,
            source: str, day: str) -> PlannedEmail:
+    # Imported here: commenting a form needs python-docx, which `send` does not otherwise.
+    from generator.returns.corrections import annotated_copy, annotated_name, returned_name
+
     # The returned form goes back with a comment on each problem; if it cannot be given
     # comments, the form as returned goes back and the email's list of problems stands alone.
     try:
