@@ -171,9 +171,6 @@ class _Connection:
         self.close()
         s = self.settings
         helo = _local_hostname()
-        # Made only for a secured connection: loading the system's certificates takes some
-        # 15 ms, for nothing on a relay the council reaches without TLS.
-        context = ssl.create_default_context() if s.security != "none" else None
         # Connecting may not outlast the email's deadline; each answer after that is timed
         # by the timeout, and the deadline's timer cuts the connection when it passes.
         timeout = min(s.timeout, deadline.remaining())
@@ -182,7 +179,7 @@ class _Connection:
         smtp: smtplib.SMTP
         if s.security == "ssl":
             smtp = _UnconnectedSMTPSSL(s.host, local_hostname=helo, timeout=timeout,
-                                       context=context)
+                                       context=ssl.create_default_context())
         else:
             smtp = _UnconnectedSMTP(s.host, local_hostname=helo, timeout=timeout)
         self._opening = smtp
@@ -196,8 +193,7 @@ class _Connection:
             if smtp.sock is not None:
                 smtp.sock.settimeout(s.timeout)
             if s.security == "starttls":
-                assert context is not None
-                self._starttls(smtp, context)
+                self._starttls(smtp, ssl.create_default_context())
             if s.user:
                 self._login(smtp, s.user)
         except BaseException:
