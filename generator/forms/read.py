@@ -357,8 +357,8 @@ class _TaggedRows:
         if self._positions is None:
             self._positions = {}
             for tr, tc, column_id in self.cells:
-                position = next((n for n, cell in enumerate(_row_cells(tr)) if cell is tc),
-                                None)
+                row_cells = controls.wrapped_children(tr, _TC)
+                position = next((n for n, cell in enumerate(row_cells) if cell is tc), None)
                 if position is not None:
                     self._positions[position] = column_id
         return self._positions
@@ -367,25 +367,12 @@ class _TaggedRows:
         """The text of a row's cells, each under the column its position holds."""
         row = {}
         positions = self.positions
-        for position, tc in enumerate(_row_cells(tr)):
+        for position, tc in enumerate(controls.wrapped_children(tr, _TC)):
             column_id = positions.get(position)
             text = controls.visible_text(tc, hidden_styles).strip()
             if column_id and text:
                 row[column_id] = text
         return row
-
-
-_CELL_WRAPPERS = (SDT, controls.SDT_CONTENT, w("customXml"))
-
-
-def _row_cells(tr: etree._Element) -> Iterator[etree._Element]:
-    """The cells (w:tc) of a row in order, counting those wrapped in a content control or
-    custom XML: Word puts a content control around a cell when a whole cell is selected."""
-    for child in tr:
-        if child.tag == _TC:
-            yield child
-        elif child.tag in _CELL_WRAPPERS:
-            yield from _row_cells(child)
 
 
 def _rows_from_the_first_answer(tbl: etree._Element, tagged: dict[Any, dict[str, Any]]

@@ -42,6 +42,7 @@ from pathlib import Path
 from lxml import etree
 
 from generator.errors import ReportError, UnreadableFile
+from generator.office.controls import wrapped_children
 from generator.office.ns import (
     A_NS,
     ADEC_NS,
@@ -523,23 +524,12 @@ class _Checker:
             )
 
     # -- tables
-    @staticmethod
-    def _children(element: etree._Element, tag: str) -> list[etree._Element]:
-        """Child elements `tag`, looking through content-control and custom XML wrappers."""
-        found = []
-        for child in element:
-            if child.tag == _w(tag):
-                found.append(child)
-            elif child.tag in (_w("sdt"), _w("customXml"), _w("sdtContent")):
-                found.extend(_Checker._children(child, tag))
-        return found
-
     def check_tables(self) -> None:
         tables = _iter(self.body, {_w("tbl")}, skip={_w("txbxContent")})
         for number, table in enumerate(tables, start=1):
             caption = table.find(f"{_w('tblPr')}/{_w('tblCaption')}")
             caption_text = (caption.get(_w("val")) or "") if caption is not None else ""
-            rows = self._children(table, "tr")
+            rows = list(wrapped_children(table, _w("tr")))
             if caption_text.strip():
                 label = f"table {number} '{_short(caption_text, 50)}'"
             elif rows and _text(rows[0]).strip():
@@ -562,7 +552,7 @@ class _Checker:
                 )
             merged: list[str] = []
             for r, row in enumerate(rows, start=1):
-                for c, cell in enumerate(self._children(row, "tc"), start=1):
+                for c, cell in enumerate(wrapped_children(row, _w("tc")), start=1):
                     tc_pr = cell.find(_w("tcPr"))
                     if tc_pr is not None:
                         span = tc_pr.find(_w("gridSpan"))

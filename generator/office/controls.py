@@ -71,6 +71,20 @@ def first_of_each(elements: Iterable[etree._Element], one: str, other: str
     return first, second
 
 
+_WRAPPERS = (SDT, SDT_CONTENT, w("customXml"))
+
+
+def wrapped_children(parent: etree._Element, tag: str) -> Iterator[etree._Element]:
+    """The children of `parent` named `tag` (a Clark name), in order, counting those wrapped
+    in a content control or custom XML: Word puts a content control around a whole cell or
+    row when one is selected as the control is inserted."""
+    for child in parent:
+        if child.tag == tag:
+            yield child
+        elif child.tag in _WRAPPERS:
+            yield from wrapped_children(child, tag)
+
+
 def tag_of(sdt: etree._Element) -> str | None:
     """The control's tag (the field id), or None when it has none."""
     pr = first_child(sdt, SDT_PR)
@@ -333,6 +347,16 @@ def date_value(sdt: etree._Element) -> str | None:
 def values_shown_as(sdt: etree._Element, shown: str) -> Iterator[str]:
     """The value of each item of a dropdown or combo box that shows `shown`, in order: the
     items of `list_items` whose display text is `shown`, without listing the others."""
+    return (value for display, value in _items(sdt) if display == shown)
+
+
+def list_items(sdt: etree._Element) -> list[tuple[str, str]]:
+    """(display text, value) of each item of a dropdown or combo box."""
+    return list(_items(sdt))
+
+
+def _items(sdt: etree._Element) -> Iterator[tuple[str, str]]:
+    """(display text, value) of each item of a dropdown or combo box, one at a time."""
     pr = first_child(sdt, SDT_PR)
     if pr is None:
         return
@@ -342,23 +366,7 @@ def values_shown_as(sdt: etree._Element, shown: str) -> Iterator[str]:
         for item in holder:
             if item.tag == _LIST_ITEM:
                 value = item.get(_VALUE) or ""
-                if (item.get(_DISPLAY) or value) == shown:
-                    yield value
-
-
-def list_items(sdt: etree._Element) -> list[tuple[str, str]]:
-    """(display text, value) of each item of a dropdown or combo box."""
-    pr = first_child(sdt, SDT_PR)
-    if pr is None:
-        return []
-    items = []
-    for holder in (first_child(pr, _LISTS[0]), first_child(pr, _LISTS[1])):
-        if holder is None:
-            continue
-        for item in holder.iterchildren(_LIST_ITEM):
-            value = item.get(_VALUE) or ""
-            items.append((item.get(_DISPLAY) or value, value))
-    return items
+                yield item.get(_DISPLAY) or value, value
 
 
 # ---- writing values, as Word does when a person types, picks or ticks ----------------------
