@@ -201,9 +201,9 @@ class _Sheet:
 
     def where(self, key: str, row_number: int) -> str:
         """'register.xlsx, Partnerships!K4': the cell of a column in a row."""
-        from openpyxl.utils import get_column_letter
+        from generator.office.excel import column_letter
 
-        return f"{self.path.name}, {self.title}!{get_column_letter(self.columns[key] + 1)}" \
+        return f"{self.path.name}, {self.title}!{column_letter(self.columns[key] + 1)}" \
                f"{row_number}"
 
 
@@ -253,9 +253,9 @@ def _sheet_contents(data: bytes) -> tuple[str, tuple[tuple[Any, ...], ...], froz
 
 def _read_sheet(data: bytes) -> tuple[str, tuple[tuple[Any, ...], ...], frozenset[int]]:
     # Imported here: openpyxl takes longer to import than most commands take to run.
-    import openpyxl
+    from generator.office.xlsx_reader import load_workbook
 
-    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
         rows = tuple(sheet.iter_rows(values_only=True))

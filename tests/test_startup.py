@@ -24,9 +24,9 @@ print(json.dumps([name for name in {heavy!r} if name in sys.modules]), file=sys.
 """
 
 
-def _imported(workspace: Workspace, *args: str) -> list[str]:
+def _imported(workspace: Workspace, *args: str, of: tuple[str, ...] = HEAVY) -> list[str]:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY), "--workspace", str(workspace.root),
+        [sys.executable, "-c", PROBE.format(heavy=of), "--workspace", str(workspace.root),
          *args], capture_output=True, text=True, timeout=60, check=False)
     return list(json.loads(result.stderr.strip().splitlines()[-1]))
 
@@ -50,6 +50,29 @@ def test_writing_drafts_imports_no_word_or_plotting_library(workspace, explore_f
 
     assert list(workspace.path("outbox").glob("*.eml"))
     assert [name for name in imported if name in ("docxtpl", "docx", "matplotlib")] == []
+
+
+def test_issuing_forms_reads_the_register_without_numpy(workspace) -> None:
+    # openpyxl, which reads the register, imports numpy if it can (matplotlib needs numpy, so
+    # it is installed) only to accept numpy's numbers in cells: 60 ms of start-up for nothing.
+    imported = _imported(workspace, "forms", "explore", of=("openpyxl", "numpy"))
+
+    assert list(workspace.path("issued").rglob("*.docx"))
+    assert imported == ["openpyxl"]
+
+
+def test_charts_drawn_after_the_register_was_read_without_numpy_have_numpy(workspace) -> None:
+    # As `demo` does it: forms issued first (openpyxl in, without numpy), a paper's chart later.
+    probe = ("import sys\nfrom generator.cli import main\n"
+             "try:\n    main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+             "from generator.office import charts\n"
+             "png = charts.bar_chart(['A', 'B'], {'Spend': [1.5, 2]}, title='T', ylabel='£')\n"
+             "print(png[:8] == b'\\x89PNG\\r\\n\\x1a\\n', 'numpy' in sys.modules, file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", probe, "--workspace", str(workspace.root),
+                             "forms", "explore"], capture_output=True, text=True, timeout=60,
+                            check=False)
+
+    assert result.stderr.strip().splitlines()[-1] == "True True"
 
 
 def test_the_tracker_workbook_is_written_without_a_document_library(workspace,

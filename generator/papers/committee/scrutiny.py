@@ -24,6 +24,7 @@ from generator.framework import Principle
 from generator.money import stored_money, tidy_amount
 from generator.office import charts
 from generator.office import word as paper
+from generator.office.excel import column_letter
 from generator.papers.committee import layout
 from generator.papers.committee.advice import actions_log, actions_table, emerging_table
 from generator.papers.committee.figures import (
@@ -114,13 +115,8 @@ def _name(entry: ReviewEntry) -> str:
 
 
 def _letter(index: int) -> str:
-    """A, B, ... Z, AA, AB, ..."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """A, B, ... Z, AA, AB, ... for 0, 1, ... 25, 26, 27, ..."""
+    return column_letter(index + 1)
 
 
 @dataclass
