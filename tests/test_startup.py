@@ -67,7 +67,7 @@ def test_charts_drawn_after_the_register_was_read_without_numpy_have_numpy(works
              "try:\n    main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
              "from generator.office import charts\n"
              "png = charts.bar_chart(['A', 'B'], {'Spend': [1.5, 2]}, title='T', ylabel='£')\n"
-             "print(png[:8] == b'\\x89PNG\\r\\n\\x1a\\n', 'numpy' in sys.modules, file=sys.stderr)\n")
+             "print(png.startswith(b'\\x89PNG'), 'numpy' in sys.modules, file=sys.stderr)\n")
     result = subprocess.run([sys.executable, "-c", probe, "--workspace", str(workspace.root),
                              "forms", "explore"], capture_output=True, text=True, timeout=60,
                             check=False)
