@@ -23,6 +23,7 @@ import os
 import secrets
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +194,14 @@ class LibreOfficeEditor:
             if _wait_until_gone(process, STOP_SECONDS):
                 break
         process.poll()
+        self._remove_pipe()
+
+    def _remove_pipe(self) -> None:
+        """Remove the socket LibreOffice listened on, which it leaves behind when it is ended
+        by a signal (/tmp/OSL_PIPE_<uid>_<name>, one for each test worker, every run)."""
+        for folder in {Path("/tmp"), Path(tempfile.gettempdir())}:
+            for socket_file in folder.glob(f"OSL_PIPE_*_{self.pipe}"):
+                socket_file.unlink(missing_ok=True)
 
 
 def _wait_until_gone(process: subprocess.Popen[bytes], seconds: float) -> bool:
