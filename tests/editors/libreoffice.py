@@ -129,12 +129,17 @@ class LibreOfficeEditor:
     def _launch(self) -> None:
         profile = self.folder / "profile"
         log = (self.folder / "soffice.log").open("ab")
+        # Its temporary files in the test's folder: ended by a signal, it leaves them behind
+        # (a /tmp/lu*.tmp folder a run and worker). Its pipe stays in /tmp (`_remove_pipe`).
+        scratch = self.folder / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
         # Its own process group, so that stopping it also ends the soffice.bin it starts.
         self.process = subprocess.Popen(
             [str(self.soffice), f"-env:UserInstallation={profile.as_uri()}", "--headless",
              "--invisible", "--nologo", "--nodefault", "--norestore", "--nolockcheck",
              f"--accept={self.connection};urp;StarOffice.ComponentContext"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            env={**os.environ, "TMPDIR": str(scratch)})
         log.close()
         try:
             self._run(["--ping"], START_SECONDS)
