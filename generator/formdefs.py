@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -568,14 +569,10 @@ def load_definition(form_type: str, version: int | None = None, *,
     """
     fw = framework or load_framework()
     path = definition_path(form_type, None, forms_dir)
-    try:
-        stat = path.stat()
-    except (FileNotFoundError, NotADirectoryError):
-        stat = None
-    if stat is None or not S_ISREG(stat.st_mode):
+    if _file_stat(path) is None:
         raise FrameworkError(unknown_form_type(form_type, forms_dir, fw))
     # Checked once for the papers' fields as it is parsed: every return read asks for it.
-    current = _load_cached(path, stat.st_mtime_ns, stat.st_size, fw, current=True)
+    current = _load(path, fw, current=True)
     if version is None or version == current.version:
         return current
     archived = definition_path(form_type, version, forms_dir)
@@ -672,13 +669,21 @@ def _paper_field_problem(found: Field | None, wanted: PaperField, version: int) 
     return None
 
 
-def _load(path: Path, framework: Framework) -> FormDefinition:
+def _load(path: Path, framework: Framework, *, current: bool = False) -> FormDefinition:
+    stat = _file_stat(path)
+    if stat is None:
+        raise FrameworkError(f"{path}: form definition not found")
+    # The file's size and time are part of the key, so an edited definition is read again.
+    return _load_cached(path, stat.st_mtime_ns, stat.st_size, framework, current=current)
+
+
+def _file_stat(path: Path) -> os.stat_result | None:
+    """The file's status, or None when there is no file there (nothing, or a folder)."""
     try:
         stat = path.stat()
-    except FileNotFoundError:
-        raise FrameworkError(f"{path}: form definition not found") from None
-    # The file's size and time are part of the key, so an edited definition is read again.
-    return _load_cached(path, stat.st_mtime_ns, stat.st_size, framework)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return stat if S_ISREG(stat.st_mode) else None
 
 
 @lru_cache(maxsize=64)

@@ -643,6 +643,18 @@ def test_older_version_not_in_the_archive_says_which_version_and_what_to_do(
         "it to be completed again"]
 
 
+def test_older_version_whose_archived_definition_is_a_folder_says_it_is_not_found(
+        workspace: Workspace, design_form: IssuedForm) -> None:
+    path = fill(workspace, design_form, complete_answers(workspace, design_form))
+    issued = _bump_current_version(workspace, "design")
+    archive = workspace.forms_dir / "archive" / f"design.v{issued}.toml"
+    archive.mkdir(parents=True)
+
+    reading = read(workspace, path)
+
+    assert [p.message for p in reading.problems] == [f"{archive}: form definition not found"]
+
+
 def test_older_version_in_the_archive_reads_with_its_own_definition(
         workspace: Workspace, design_form: IssuedForm) -> None:
     answers = complete_answers(workspace, design_form)
