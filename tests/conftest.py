@@ -44,8 +44,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
     Many tests wait: for a command they started to reach its lock, for LibreOffice to open a
     form, for Dovecot or a mail server. With a worker a core, the core of a waiting worker
-    idles; the extra worker uses it. On a 2-core machine three workers took 68.9 to 73.9 s
-    a run (five runs), two workers 74.3 to 78.5 s (six runs, alternating with them).
+    idles; the extra worker uses it. On a 2-core machine, in the same hour, three workers took
+    68.9 to 73.9 s a run (five runs) and two workers 74.3 to 78.5 s (six runs).
     PYTEST_XDIST_AUTO_NUM_WORKERS still sets the number (xdist's own hook reads it).
     """
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
