@@ -674,7 +674,8 @@ def _load(path: Path, framework: Framework, *, current: bool = False) -> FormDef
     if stat is None:
         raise FrameworkError(f"{path}: form definition not found")
     # The file's size and time are part of the key, so an edited definition is read again.
-    return _load_cached(path, stat.st_mtime_ns, stat.st_size, framework, current=current)
+    definition = _load_cached(path, stat.st_mtime_ns, stat.st_size, framework)
+    return _checked_for_papers(definition) if current else definition
 
 
 def _file_stat(path: Path) -> os.stat_result | None:
@@ -687,11 +688,16 @@ def _file_stat(path: Path) -> os.stat_result | None:
 
 
 @lru_cache(maxsize=64)
-def _load_cached(path: Path, _mtime: int, _size: int, framework: Framework, *,
-                 current: bool = False) -> FormDefinition:
-    """The definition in `path`; the current one of its form is also checked for the fields
-    the papers read (an error is raised, and not kept, each time it is asked for)."""
-    definition = parse_definition(read_toml(path, "form definition"), path, framework)
-    if current:
-        check_paper_fields(definition)
+def _load_cached(path: Path, _mtime: int, _size: int, framework: Framework) -> FormDefinition:
+    """The definition in `path`, parsed once whatever it is asked for: `form_types` (which
+    every command naming a form calls) and `load_definition` share it."""
+    return parse_definition(read_toml(path, "form definition"), path, framework)
+
+
+@lru_cache(maxsize=64)
+def _checked_for_papers(definition: FormDefinition) -> FormDefinition:
+    """`definition`, the current one of its form, checked once for the fields the papers read
+    (keyed by the parsed definition itself; an error is raised, and not kept, each time it is
+    asked for)."""
+    check_paper_fields(definition)
     return definition
