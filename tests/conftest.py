@@ -22,9 +22,10 @@ from filelock import FileLock
 # workers and every process they start inherit the environment.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-# numpy (which openpyxl and matplotlib import) starts an OpenBLAS thread for every core as it
-# is imported, some 120 ms of processor time a process on this 2-core machine, and the
-# toolkit does no linear algebra: one thread is enough, in the workers and every command.
+# numpy (which matplotlib imports, and openpyxl where a test imports it directly) starts an
+# OpenBLAS thread for every core as it is imported, some 120 ms of processor time a process
+# on this 2-core machine, and the toolkit does no linear algebra: one thread is enough, in
+# the workers and every command.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from generator.demo import DemoResult, run_demo

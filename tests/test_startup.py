@@ -63,11 +63,10 @@ def test_issuing_forms_reads_the_register_without_numpy(workspace) -> None:
 
 def test_charts_drawn_after_the_register_was_read_without_numpy_have_numpy(workspace) -> None:
     # As `demo` does it: forms issued first (openpyxl in, without numpy), a paper's chart later.
-    probe = ("import sys\nfrom generator.cli import main\n"
-             "try:\n    main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
-             "from generator.office import charts\n"
-             "png = charts.bar_chart(['A', 'B'], {'Spend': [1.5, 2]}, title='T', ylabel='£')\n"
-             "print(png.startswith(b'\\x89PNG'), 'numpy' in sys.modules, file=sys.stderr)\n")
+    probe = PROBE.format(heavy=()) + (
+        "from generator.office import charts\n"
+        "png = charts.bar_chart(['A', 'B'], {'Spend': [1.5, 2]}, title='T', ylabel='£')\n"
+        "print(png.startswith(b'\\x89PNG'), 'numpy' in sys.modules, file=sys.stderr)\n")
     result = subprocess.run([sys.executable, "-c", probe, "--workspace", str(workspace.root),
                              "forms", "explore"], capture_output=True, text=True, timeout=60,
                             check=False)
