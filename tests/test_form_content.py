@@ -1,12 +1,16 @@
 """What the forms ask, as a council's governance officer and monitoring officer expect.
 
 Each test opens a form issued from the bundled definitions, finds the answer box by its tag
-and reads the question printed beside it, or the choices its list offers.
+and reads the question printed beside it, or the choices its list offers. The tests that only
+read a form share one issued for the whole file (`example_form`); those that change a setting
+or take a return in issue their own.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ from generator.forms.issue import issue_forms
 from generator.forms.read import read_form
 from generator.office import controls
 from generator.returns.collect import collect
+from generator.workspace import init_workspace
 
 from conftest import TODAY
 from support import complete_answers, document_xml, fill, set_setting
@@ -50,24 +55,37 @@ def text_of(path) -> str:
     return "\n".join(controls.visible_text(p) for p in document_xml(path).iter(controls.w("p")))
 
 
-@pytest.fixture
-def agreement(workspace):
-    return issued(workspace, "agreement", "P006").path
+@pytest.fixture(scope="module")
+def example_form(tmp_path_factory) -> Callable[[str, str], Path]:
+    """The form of a type for a partnership of the example register, issued once for the
+    whole file into a workspace no test changes (issuing took most of the file's time)."""
+    ws = init_workspace(tmp_path_factory.mktemp("forms") / "ws", today=TODAY)
+
+    @functools.cache
+    def form(form_type: str, partnership_id: str) -> Path:
+        return issued(ws, form_type, partnership_id).path
+
+    return form
 
 
 @pytest.fixture
-def design(workspace):
-    return issued(workspace, "design", "P006").path
+def agreement(example_form):
+    return example_form("agreement", "P006")
 
 
 @pytest.fixture
-def explore(workspace):
-    return issued(workspace, "explore", "P007").path
+def design(example_form):
+    return example_form("design", "P006")
 
 
 @pytest.fixture
-def review(workspace):
-    return issued(workspace, "review", "P001").path
+def explore(example_form):
+    return example_form("explore", "P007")
+
+
+@pytest.fixture
+def review(example_form):
+    return example_form("review", "P001")
 
 
 # ---- legal basis ---------------------------------------------------------------------------
@@ -87,9 +105,9 @@ LEGAL_ROUTES = [
 
 @pytest.mark.parametrize("route", LEGAL_ROUTES)
 @pytest.mark.parametrize("form_type", ["agreement", "design"])
-def test_the_legal_basis_offers_each_route_open_to_english_councils(workspace, form_type,
+def test_the_legal_basis_offers_each_route_open_to_english_councils(example_form, form_type,
                                                                      route):
-    form = issued(workspace, form_type, "P006").path
+    form = example_form(form_type, "P006")
 
     offered = choices(form, "legal_basis")
 
@@ -97,8 +115,8 @@ def test_the_legal_basis_offers_each_route_open_to_english_councils(workspace, f
 
 
 @pytest.mark.parametrize("form_type", ["agreement", "design"])
-def test_the_procurement_exemption_relied_on_is_asked_for(workspace, form_type):
-    form = issued(workspace, form_type, "P006").path
+def test_the_procurement_exemption_relied_on_is_asked_for(example_form, form_type):
+    form = example_form(form_type, "P006")
 
     offered = " | ".join(choices(form, "procurement_basis"))
 
@@ -134,10 +152,10 @@ def test_the_agreement_checklist_asks_for_each_clause_a_shared_service_agreement
 # ---- Explore -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("form_type", form_types())
-def test_no_form_prints_a_placeholder_of_its_definition(workspace, form_type):
+def test_no_form_prints_a_placeholder_of_its_definition(example_form, form_type):
     partnership = {"explore": "P007", "design": "P006", "agreement": "P006"}.get(form_type,
                                                                                   "P001")
-    text = text_of(issued(workspace, form_type, partnership).path)
+    text = text_of(example_form(form_type, partnership))
 
     assert "{number}" not in text
     assert "{title}" not in text
@@ -255,10 +273,10 @@ def test_last_years_recommendations_come_back_on_this_years_review_to_be_updated
 
 # ---- monitoring ----------------------------------------------------------------------------
 
-def test_the_monitoring_budget_box_starts_with_the_budget_in_the_register(workspace):
-    form = issued(workspace, "monitoring", "P001")
+def test_the_monitoring_budget_box_starts_with_the_budget_in_the_register(example_form):
+    form = example_form("monitoring", "P001")
 
-    assert read_form(form.path).answers["budget"] == 812000
+    assert read_form(form).answers["budget"] == 812000
 
 
 # ---- returns of the earlier versions -------------------------------------------------------
@@ -275,7 +293,7 @@ def test_a_return_of_version_1_of_the_form_still_reads_to_the_same_answers(form_
 
 
 @pytest.mark.parametrize("form_type", ["explore", "design", "agreement", "review"])
-def test_the_form_is_now_version_2(workspace, form_type):
+def test_the_form_is_now_version_2(example_form, form_type):
     partnership = {"explore": "P007", "review": "P001"}.get(form_type, "P006")
 
-    assert read_form(issued(workspace, form_type, partnership).path).version == 2
+    assert read_form(example_form(form_type, partnership)).version == 2

@@ -28,7 +28,7 @@ from generator.office import controls
 from generator.office.controls import SDT, SDT_CONTENT, SDT_PR, w
 from generator.office.xml import SAFE_PARSER
 from generator.register import example_rows, read_register, write_register
-from generator.workspace import Workspace
+from generator.workspace import Workspace, init_workspace
 
 from conftest import TODAY
 from support import HOSTILE_TEXT, definition_for, document_xml, fill, rewrite_document, rewrite_part
@@ -94,11 +94,20 @@ EMPTY_CUSTOM_PROPERTIES = (
 )
 
 
-@pytest.fixture
-def design_form(workspace: Workspace) -> IssuedForm:
+@pytest.fixture(scope="module")
+def design_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One workspace for the whole file, for the tests that fill in and read a copy of its
+    design form and change nothing else (issuing a form for each test took most of the file's
+    time). Tests that change the register or the form definitions take a `workspace` of their
+    own."""
+    return init_workspace(tmp_path_factory.mktemp("design") / "ws", today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def design_form(design_ws: Workspace) -> IssuedForm:
     """The design form has a control of every type: text, multiline, dropdown, checkbox, date,
     money, number and repeating tables."""
-    return issue_one(workspace, "design")
+    return issue_one(design_ws, "design")
 
 
 CONTRIBUTION_A = {"partner": "Mole Valley", "amount": 12500, "basis": "Population"}
@@ -160,49 +169,49 @@ def test_returned_form_keeps_the_identity_it_was_issued_with(workspace: Workspac
     pytest.param("payback_years", "3", 3, id="number-whole"),
     pytest.param("payback_years", "2.5", 2.5, id="number-decimal"),
 ])
-def test_control_reads_back_typed_value(workspace: Workspace, design_form: IssuedForm,
+def test_control_reads_back_typed_value(design_ws: Workspace, design_form: IssuedForm,
                                         field_id: str, typed: Any, expected: Any) -> None:
-    reading = fill_and_read(workspace, design_form, {field_id: typed})
+    reading = fill_and_read(design_ws, design_form, {field_id: typed})
 
     assert reading.answers[field_id] == expected
     assert [p for p in reading.problems if p.field == field_id] == []
 
 
-def test_dropdown_shows_the_label_of_the_value_picked(workspace: Workspace,
+def test_dropdown_shows_the_label_of_the_value_picked(design_ws: Workspace,
                                                       design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, {"recommendation": "more_work"})
+    path = fill(design_ws, design_form, {"recommendation": "more_work"})
 
     shown = controls.content_text(controls_tagged(document_xml(path), "recommendation")[0])
 
     assert shown == "More design work needed"
 
 
-def test_date_shows_the_uk_form_and_stores_the_iso_date(workspace: Workspace,
+def test_date_shows_the_uk_form_and_stores_the_iso_date(design_ws: Workspace,
                                                         design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, {"completed_on": "2026-11-20"})
+    path = fill(design_ws, design_form, {"completed_on": "2026-11-20"})
 
     sdt = controls_tagged(document_xml(path), "completed_on")[0]
 
     assert (controls.content_text(sdt), controls.date_value(sdt)) == ("20/11/2026", "2026-11-20")
 
 
-def test_date_typed_without_the_calendar_reads_as_iso(workspace: Workspace,
+def test_date_typed_without_the_calendar_reads_as_iso(design_ws: Workspace,
                                                       design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, {"completed_on": "2026-11-20"})
+    path = fill(design_ws, design_form, {"completed_on": "2026-11-20"})
 
     def type_over(root: etree._Element) -> None:
         sdt = controls_tagged(root, "completed_on")[0]
         sdt.find(f"{SDT_PR}/{w('date')}").attrib.pop(w("fullDate"))
         controls.set_text(sdt, "21/11/2026")
 
-    reading = read(workspace, rewrite_document(path, type_over))
+    reading = read(design_ws, rewrite_document(path, type_over))
 
     assert reading.answers["completed_on"] == "2026-11-21"
 
 
-def test_vague_money_is_a_problem_naming_the_field_and_the_text(workspace: Workspace,
+def test_vague_money_is_a_problem_naming_the_field_and_the_text(design_ws: Workspace,
                                                                design_form: IssuedForm) -> None:
-    reading = fill_and_read(workspace, design_form, {"setup_cost": "about 10k"})
+    reading = fill_and_read(design_ws, design_form, {"setup_cost": "about 10k"})
 
     problems = [p for p in reading.errors if p.field == "setup_cost"]
     assert len(problems) == 1
@@ -210,32 +219,32 @@ def test_vague_money_is_a_problem_naming_the_field_and_the_text(workspace: Works
     assert '"about 10k"' in problems[0].message
 
 
-def test_number_that_is_not_a_number_is_a_problem(workspace: Workspace,
+def test_number_that_is_not_a_number_is_a_problem(design_ws: Workspace,
                                                   design_form: IssuedForm) -> None:
-    reading = fill_and_read(workspace, design_form, {"payback_years": "three or so"})
+    reading = fill_and_read(design_ws, design_form, {"payback_years": "three or so"})
 
     assert [(p.label, '"three or so"' in p.message) for p in reading.errors
             if p.field == "payback_years"] == [("Payback period (years)", True)]
 
 
-def test_table_rows_read_back_with_typed_cells(workspace: Workspace,
+def test_table_rows_read_back_with_typed_cells(design_ws: Workspace,
                                                design_form: IssuedForm) -> None:
     typed = [{"partner": "Mole Valley", "amount": "£12,500", "basis": "Population"},
              {"partner": "Epsom & Ewell", "amount": "7,250.50", "basis": "Caseload"}]
 
-    reading = fill_and_read(workspace, design_form, {"contributions": typed})
+    reading = fill_and_read(design_ws, design_form, {"contributions": typed})
 
     assert reading.answers["contributions"] == [CONTRIBUTION_A, CONTRIBUTION_B]
 
 
-def test_table_choice_and_date_cells_read_back_as_values(workspace: Workspace,
+def test_table_choice_and_date_cells_read_back_as_values(design_ws: Workspace,
                                                          design_form: IssuedForm) -> None:
     risks = [{"description": "Loss of key staff", "inherent_likelihood": "5",
               "inherent_impact": "5", "mitigation": "Cross-train\nRecruit early",
               "likelihood": "4", "impact": "5", "owner": "Head of Service"}]
     actions = [{"action": "Sign the agreement", "owner": "Legal", "due": "2027-01-31",
                 "measure": "Signed copy on file"}]
-    reading = fill_and_read(workspace, design_form, {"risks": risks, "actions": actions})
+    reading = fill_and_read(design_ws, design_form, {"risks": risks, "actions": actions})
 
     assert (reading.answers["risks"], reading.answers["actions"]) == (risks, actions)
 
@@ -245,48 +254,48 @@ def test_table_choice_and_date_cells_read_back_as_values(workspace: Workspace,
 
 @pytest.mark.parametrize("value", HOSTILE_TEXT)
 @pytest.mark.parametrize("field_id", ["decision_body", "hosting_over_time"])
-def test_hostile_text_reads_back_byte_identical(workspace: Workspace, design_form: IssuedForm,
+def test_hostile_text_reads_back_byte_identical(design_ws: Workspace, design_form: IssuedForm,
                                                 field_id: str, value: str) -> None:
-    reading = fill_and_read(workspace, design_form, {field_id: value})
+    reading = fill_and_read(design_ws, design_form, {field_id: value})
 
     assert reading.answers[field_id] == value
 
 
 @pytest.mark.parametrize("value", HOSTILE_TEXT)
 def test_hostile_text_in_table_cells_reads_back_byte_identical(
-        workspace: Workspace, design_form: IssuedForm, value: str) -> None:
+        design_ws: Workspace, design_form: IssuedForm, value: str) -> None:
     risks = [{"description": value, "inherent_likelihood": None, "inherent_impact": None,
               "mitigation": value, "likelihood": None, "impact": None, "owner": value}]
 
-    reading = fill_and_read(workspace, design_form, {"risks": risks})
+    reading = fill_and_read(design_ws, design_form, {"risks": risks})
 
     assert reading.answers["risks"] == risks
 
 
 @pytest.mark.parametrize("value", ["Ends with a line break\n", "Two breaks at the end\n\n",
                                    "\nStarts with a line break"])
-def test_line_breaks_at_either_end_are_kept(workspace: Workspace, design_form: IssuedForm,
+def test_line_breaks_at_either_end_are_kept(design_ws: Workspace, design_form: IssuedForm,
                                             value: str) -> None:
     answers = {"hosting_over_time": value,
                "risks": [{"description": "Risk", "mitigation": value}]}
 
-    reading = fill_and_read(workspace, design_form, answers)
+    reading = fill_and_read(design_ws, design_form, answers)
 
     assert reading.answers["hosting_over_time"] == value
     assert reading.answers["risks"][0]["mitigation"] == value
 
 
 def test_document_with_hostile_answers_parses_and_keeps_page_settings(
-        workspace: Workspace, design_form: IssuedForm) -> None:
+        design_ws: Workspace, design_form: IssuedForm) -> None:
     multiline = " | ".join(HOSTILE_TEXT)
     answers = {"decision_body": multiline, "hosting_over_time": multiline,
                "risks": [{"description": v, "mitigation": v} for v in HOSTILE_TEXT]}
-    path = fill(workspace, design_form, answers)
+    path = fill(design_ws, design_form, answers)
 
     root = etree.fromstring(zipfile.ZipFile(path).read("word/document.xml"), SAFE_PARSER)
 
     assert root.find(f"{w('body')}/{w('sectPr')}") is not None
-    assert len(read(workspace, path).answers["risks"]) == len(HOSTILE_TEXT)
+    assert len(read(design_ws, path).answers["risks"]) == len(HOSTILE_TEXT)
 
 
 HOSTILE_NAME = 'Fish & Chips <Joint> "Services" {{ x }} {% if y %}'
@@ -346,11 +355,11 @@ def test_untouched_form_reads_every_answer_empty_but_those_from_the_register(
                                **_register_answers(workspace, form)}
 
 
-def test_untouched_required_fields_are_reported_by_label(workspace: Workspace,
+def test_untouched_required_fields_are_reported_by_label(design_ws: Workspace,
                                                          design_form: IssuedForm) -> None:
-    definition = definition_for(workspace, "design")
+    definition = definition_for(design_ws, "design")
 
-    reading = read(workspace, design_form.path)
+    reading = read(design_ws, design_form.path)
 
     required = {f.label for f in definition.fields.values()
                 if f.required and f.type not in ("table", "checkbox")}
@@ -359,27 +368,27 @@ def test_untouched_required_fields_are_reported_by_label(workspace: Workspace,
     assert reported == required
 
 
-def test_partly_filled_form_leaves_untouched_answers_empty(workspace: Workspace,
+def test_partly_filled_form_leaves_untouched_answers_empty(design_ws: Workspace,
                                                            design_form: IssuedForm) -> None:
-    reading = fill_and_read(workspace, design_form, {"decision_body": "Joint committee"})
+    reading = fill_and_read(design_ws, design_form, {"decision_body": "Joint committee"})
 
-    expected = {**_empty_answers(workspace, "design"), "decision_body": "Joint committee"}
+    expected = {**_empty_answers(design_ws, "design"), "decision_body": "Joint committee"}
     assert reading.answers == expected
 
 
-def test_placeholder_shown_without_its_flag_reads_empty(workspace: Workspace,
+def test_placeholder_shown_without_its_flag_reads_empty(design_ws: Workspace,
                                                         design_form: IssuedForm) -> None:
     def lose_flags(root: etree._Element) -> None:
         for flag in list(root.iter(w("showingPlcHdr"))):
             flag.getparent().remove(flag)
 
     path = rewrite_document(design_form.path, lose_flags,
-                            target=workspace.path("returns") / "no-flags.docx")
+                            target=design_ws.path("returns") / "no-flags.docx")
 
-    reading = read(workspace, path)
+    reading = read(design_ws, path)
 
     assert not any(True for _ in document_xml(path).iter(w("showingPlcHdr")))
-    assert reading.answers == _empty_answers(workspace, "design")
+    assert reading.answers == _empty_answers(design_ws, "design")
 
 
 
@@ -387,29 +396,29 @@ def test_placeholder_shown_without_its_flag_reads_empty(workspace: Workspace,
 
 
 def test_rows_added_beyond_the_starting_rows_come_back_in_order(
-        workspace: Workspace, design_form: IssuedForm) -> None:
+        design_ws: Workspace, design_form: IssuedForm) -> None:
     rows = [{"partner": f"Partner {n}", "amount": 1000 * n, "basis": f"Share {n}"}
             for n in range(1, 8)]
 
-    reading = fill_and_read(workspace, design_form, {"contributions": rows})
+    reading = fill_and_read(design_ws, design_form, {"contributions": rows})
 
     assert reading.answers["contributions"] == rows
 
 
-def test_empty_rows_are_ignored(workspace: Workspace, design_form: IssuedForm) -> None:
+def test_empty_rows_are_ignored(design_ws: Workspace, design_form: IssuedForm) -> None:
     rows = [CONTRIBUTION_A, {}, CONTRIBUTION_B, {}]
 
-    reading = fill_and_read(workspace, design_form, {"contributions": rows})
+    reading = fill_and_read(design_ws, design_form, {"contributions": rows})
 
     assert reading.answers["contributions"] == [CONTRIBUTION_A, CONTRIBUTION_B]
     assert table_problems(reading, "contributions") == []
 
 
 def test_half_filled_row_is_reported_with_its_row_number_and_column(
-        workspace: Workspace, design_form: IssuedForm) -> None:
+        design_ws: Workspace, design_form: IssuedForm) -> None:
     rows = [CONTRIBUTION_A, {"partner": "Elmbridge", "basis": "Population"}]
 
-    reading = fill_and_read(workspace, design_form, {"contributions": rows})
+    reading = fill_and_read(design_ws, design_form, {"contributions": rows})
 
     assert table_problems(reading, "contributions") == [(
         "error", "Contributions from each partner, row 2, Annual amount (£)",
@@ -421,8 +430,8 @@ def _contribution_rows(root: etree._Element) -> list[etree._Element]:
 
 
 def test_row_added_without_controls_is_read_by_column_position(
-        workspace: Workspace, design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, {"contributions": [CONTRIBUTION_A, CONTRIBUTION_B]})
+        design_ws: Workspace, design_form: IssuedForm) -> None:
+    path = fill(design_ws, design_form, {"contributions": [CONTRIBUTION_A, CONTRIBUTION_B]})
 
     def add_plain_row(root: etree._Element) -> None:
         # As a person does with "Insert row below" outside the repeating section: a copy of a
@@ -439,7 +448,7 @@ def test_row_added_without_controls_is_read_by_column_position(
         table = next(_contribution_rows(root)[0].iterancestors(w("tbl")))
         table.append(row)
 
-    reading = read(workspace, rewrite_document(path, add_plain_row))
+    reading = read(design_ws, rewrite_document(path, add_plain_row))
 
     assert reading.answers["contributions"] == [CONTRIBUTION_A, CONTRIBUTION_B, CONTRIBUTION_C]
     assert table_problems(reading, "contributions") == [(
@@ -449,8 +458,8 @@ def test_row_added_without_controls_is_read_by_column_position(
 
 
 def test_cells_wrapped_in_a_content_control_read_back_their_answers(
-        workspace: Workspace, design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, {"contributions": [CONTRIBUTION_A, CONTRIBUTION_B]})
+        design_ws: Workspace, design_form: IssuedForm) -> None:
+    path = fill(design_ws, design_form, {"contributions": [CONTRIBUTION_A, CONTRIBUTION_B]})
 
     def wrap_partner_cells(root: etree._Element) -> None:
         # As Word does when a whole cell is selected and a content control inserted.
@@ -461,16 +470,16 @@ def test_cells_wrapped_in_a_content_control_read_back_their_answers(
             tc.addprevious(wrapper)
             etree.SubElement(wrapper, SDT_CONTENT).append(tc)
 
-    reading = read(workspace, rewrite_document(path, wrap_partner_cells))
+    reading = read(design_ws, rewrite_document(path, wrap_partner_cells))
 
     assert reading.answers["contributions"] == [CONTRIBUTION_A, CONTRIBUTION_B]
     assert table_problems(reading, "contributions") == []
 
 
 def test_table_without_its_repeating_section_reads_the_same_rows(
-        workspace: Workspace, design_form: IssuedForm) -> None:
+        design_ws: Workspace, design_form: IssuedForm) -> None:
     rows = [CONTRIBUTION_A, CONTRIBUTION_B, CONTRIBUTION_C, CONTRIBUTION_A, CONTRIBUTION_B]
-    path = fill(workspace, design_form, {"contributions": rows})
+    path = fill(design_ws, design_form, {"contributions": rows})
 
     def unwrap_sections(root: etree._Element) -> None:
         # What LibreOffice does: the w:tr rows stay in the w:tbl, the wrappers go.
@@ -479,8 +488,8 @@ def test_table_without_its_repeating_section_reads_the_same_rows(
                 unwrap(sdt)
 
     unwrapped = rewrite_document(path, unwrap_sections,
-                                 target=workspace.path("returns") / "unwrapped.docx")
-    reading = read(workspace, unwrapped)
+                                 target=design_ws.path("returns") / "unwrapped.docx")
+    reading = read(design_ws, unwrapped)
 
     assert not [s for s in document_xml(unwrapped).iter(SDT)
                 if controls.kind_of(s) in ("repeating", "repeating_item")]
@@ -493,15 +502,15 @@ def test_table_without_its_repeating_section_reads_the_same_rows(
 DECISION_BODY = "Which body will make decisions for the partnership?"
 
 
-def test_deleted_control_is_reported_missing_by_label(workspace: Workspace,
+def test_deleted_control_is_reported_missing_by_label(design_ws: Workspace,
                                                       design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, {"decision_body": "Joint committee"})
+    path = fill(design_ws, design_form, {"decision_body": "Joint committee"})
 
     def delete(root: etree._Element) -> None:
         sdt = controls_tagged(root, "decision_body")[0]
         sdt.getparent().remove(sdt)
 
-    reading = read(workspace, rewrite_document(path, delete))
+    reading = read(design_ws, rewrite_document(path, delete))
 
     assert [m for label, m in messages(reading) if label == DECISION_BODY] == [
         "the answer box is missing from the form (deleted, or its tag changed); fill in a fresh "
@@ -510,14 +519,14 @@ def test_deleted_control_is_reported_missing_by_label(workspace: Workspace,
 
 
 def test_control_with_changed_tag_is_missing_and_its_tag_unknown(
-        workspace: Workspace, design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, {"decision_body": "Joint committee"})
+        design_ws: Workspace, design_form: IssuedForm) -> None:
+    path = fill(design_ws, design_form, {"decision_body": "Joint committee"})
 
     def retag(root: etree._Element) -> None:
         tag = controls_tagged(root, "decision_body")[0].find(f"{SDT_PR}/{w('tag')}")
         tag.set(w("val"), "decision_body_2")
 
-    reading = read(workspace, rewrite_document(path, retag))
+    reading = read(design_ws, rewrite_document(path, retag))
 
     assert any(label == DECISION_BODY and "missing" in m for label, m in messages(reading))
     assert messages(reading, "warning") == [
@@ -536,10 +545,10 @@ def _duplicate(field_id: str, text: str) -> Callable[[etree._Element], None]:
 
 
 def test_duplicated_control_with_different_answers_is_reported(
-        workspace: Workspace, design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, {"decision_body": "Joint committee"})
+        design_ws: Workspace, design_form: IssuedForm) -> None:
+    path = fill(design_ws, design_form, {"decision_body": "Joint committee"})
 
-    reading = read(workspace, rewrite_document(path, _duplicate("decision_body", "Cabinet")))
+    reading = read(design_ws, rewrite_document(path, _duplicate("decision_body", "Cabinet")))
 
     assert [m for label, m in messages(reading) if label == DECISION_BODY] == [
         "appears more than once with different answers (a copied box?); keep one answer and "
@@ -547,10 +556,10 @@ def test_duplicated_control_with_different_answers_is_reported(
 
 
 def test_duplicated_control_with_the_same_answer_is_accepted(
-        workspace: Workspace, design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, {"decision_body": "Joint committee"})
+        design_ws: Workspace, design_form: IssuedForm) -> None:
+    path = fill(design_ws, design_form, {"decision_body": "Joint committee"})
 
-    reading = read(workspace, rewrite_document(path,
+    reading = read(design_ws, rewrite_document(path,
                                                _duplicate("decision_body", "Joint committee")))
 
     assert [p for p in reading.problems if p.field == "decision_body"] == []
@@ -558,15 +567,15 @@ def test_duplicated_control_with_the_same_answer_is_accepted(
 
 
 def test_all_tags_stripped_gives_one_error_naming_what_to_use(
-        workspace: Workspace, design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, complete_answers(workspace, design_form))
+        design_ws: Workspace, design_form: IssuedForm) -> None:
+    path = fill(design_ws, design_form, complete_answers(design_ws, design_form))
 
     def strip_tags(root: etree._Element) -> None:
         # What LibreOffice 7.4 does when it saves a form.
         for tag in list(root.iter(w("tag"))):
             tag.getparent().remove(tag)
 
-    reading = read(workspace, rewrite_document(path, strip_tags))
+    reading = read(design_ws, rewrite_document(path, strip_tags))
 
     assert len(reading.problems) == 1
     assert reading.problems[0].severity == "error"
@@ -575,15 +584,15 @@ def test_all_tags_stripped_gives_one_error_naming_what_to_use(
 
 
 def test_form_with_every_answer_box_removed_gives_one_error(
-        workspace: Workspace, design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, complete_answers(workspace, design_form))
+        design_ws: Workspace, design_form: IssuedForm) -> None:
+    path = fill(design_ws, design_form, complete_answers(design_ws, design_form))
 
     def unwrap_all(root: etree._Element) -> None:
         # What converting or re-typing the form does: the text stays, the boxes go.
         for sdt in reversed(list(root.iter(SDT))):
             unwrap(sdt)
 
-    reading = read(workspace, rewrite_document(path, unwrap_all))
+    reading = read(design_ws, rewrite_document(path, unwrap_all))
 
     assert len(reading.problems) == 1
     assert "no answer boxes left" in reading.problems[0].message
@@ -591,11 +600,11 @@ def test_form_with_every_answer_box_removed_gives_one_error(
 
 
 def test_stripped_custom_properties_give_one_error_mentioning_as_issue_id(
-        workspace: Workspace, design_form: IssuedForm) -> None:
-    path = fill(workspace, design_form, complete_answers(workspace, design_form))
+        design_ws: Workspace, design_form: IssuedForm) -> None:
+    path = fill(design_ws, design_form, complete_answers(design_ws, design_form))
     rewrite_part(path, "docProps/custom.xml", lambda _: EMPTY_CUSTOM_PROPERTIES)
 
-    reading = read(workspace, path)
+    reading = read(design_ws, path)
 
     assert len(reading.errors) == 1
     assert "--as ISSUE_ID" in reading.errors[0].message
@@ -603,16 +612,16 @@ def test_stripped_custom_properties_give_one_error_mentioning_as_issue_id(
 
 
 def test_stripped_custom_properties_read_when_the_identity_is_given(
-        workspace: Workspace, design_form: IssuedForm) -> None:
+        design_ws: Workspace, design_form: IssuedForm) -> None:
     from generator.forms.identity import Identity
 
-    answers = complete_answers(workspace, design_form)
-    path = fill(workspace, design_form, answers)
+    answers = complete_answers(design_ws, design_form)
+    path = fill(design_ws, design_form, answers)
     rewrite_part(path, "docProps/custom.xml", lambda _: EMPTY_CUSTOM_PROPERTIES)
-    identity = Identity("design", definition_for(workspace, "design").version,
-                        design_form.partnership_id, workspace.cycle, design_form.issue_id)
+    identity = Identity("design", definition_for(design_ws, "design").version,
+                        design_form.partnership_id, design_ws.cycle, design_form.issue_id)
 
-    reading = read_form(path, framework=workspace.framework(), forms_dir=workspace.forms_dir,
+    reading = read_form(path, framework=design_ws.framework(), forms_dir=design_ws.forms_dir,
                         identity=identity)
 
     assert (reading.issue, reading.answers, reading.errors) == (design_form.issue_id, answers, [])
@@ -631,7 +640,8 @@ def _bump_current_version(ws: Workspace, form_type: str) -> int:
 
 
 def test_older_version_not_in_the_archive_says_which_version_and_what_to_do(
-        workspace: Workspace, design_form: IssuedForm) -> None:
+        workspace: Workspace) -> None:
+    design_form = issue_one(workspace, "design")
     path = fill(workspace, design_form, complete_answers(workspace, design_form))
     issued = _bump_current_version(workspace, "design")
 
@@ -644,7 +654,8 @@ def test_older_version_not_in_the_archive_says_which_version_and_what_to_do(
 
 
 def test_older_version_whose_archived_definition_is_a_folder_says_it_is_not_found(
-        workspace: Workspace, design_form: IssuedForm) -> None:
+        workspace: Workspace) -> None:
+    design_form = issue_one(workspace, "design")
     path = fill(workspace, design_form, complete_answers(workspace, design_form))
     issued = _bump_current_version(workspace, "design")
     archive = workspace.forms_dir / "archive" / f"design.v{issued}.toml"
@@ -656,7 +667,8 @@ def test_older_version_whose_archived_definition_is_a_folder_says_it_is_not_foun
 
 
 def test_older_version_in_the_archive_reads_with_its_own_definition(
-        workspace: Workspace, design_form: IssuedForm) -> None:
+        workspace: Workspace) -> None:
+    design_form = issue_one(workspace, "design")
     answers = complete_answers(workspace, design_form)
     path = fill(workspace, design_form, answers)
     issued = definition_for(workspace, "design").version
@@ -676,12 +688,12 @@ def test_older_version_in_the_archive_reads_with_its_own_definition(
     pytest.param("one", ["version", "issue a new form"], id="not-a-number"),
 ])
 def test_rewritten_version_stamp_is_one_error_saying_what_to_do(
-        workspace: Workspace, design_form: IssuedForm, stamp: str, says: list[str]) -> None:
-    path = fill(workspace, design_form, complete_answers(workspace, design_form))
+        design_ws: Workspace, design_form: IssuedForm, stamp: str, says: list[str]) -> None:
+    path = fill(design_ws, design_form, complete_answers(design_ws, design_form))
     rewrite_part(path, "docProps/custom.xml",
                  lambda data: set_custom_property(data, "pt_version", stamp))
 
-    reading = read(workspace, path)
+    reading = read(design_ws, path)
 
     assert len(reading.problems) == 1
     assert reading.problems[0].severity == "error"
@@ -700,12 +712,9 @@ TYPED_TEXT = st.text(
 
 
 @pytest.fixture(scope="module")
-def issued_design(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, bytes]:
-    """One issued design form for every example (issuing is the slow part)."""
-    from generator.workspace import init_workspace
-
-    ws = init_workspace(tmp_path_factory.mktemp("property") / "ws", today=TODAY)
-    return ws, issue_one(ws, "design").path.read_bytes()
+def issued_design(design_ws: Workspace, design_form: IssuedForm) -> tuple[Workspace, bytes]:
+    """The file's design form, for every example (issuing is the slow part)."""
+    return design_ws, design_form.path.read_bytes()
 
 
 def _is_blank_or_placeholder(text: str) -> bool:
