@@ -3,7 +3,8 @@
 `LibreOfficeEditor.start` launches `soffice --headless` with a throwaway profile, listening on
 a private pipe; `edit` opens a .docx in it, makes the edits (`type_into`, `delete_text`,
 `pick_date`, `choose`, `tick`) through libreoffice_edit.py, run by a Python that has
-LibreOffice's UNO bridge, and saves the result as "MS Word 2007 XML". `save_as` opens and saves
+LibreOffice's UNO bridge (started once beside LibreOffice, it takes one edit a line), and saves
+the result as "MS Word 2007 XML". `save_as` opens and saves
 a document unchanged (or exports it as a PDF), as `soffice --convert-to` does, without starting
 a LibreOffice for each one. Every step has a time limit: an edit that hangs is stopped,
 LibreOffice is restarted for the next test and the edit fails. `stop` ends the soffice this
@@ -18,12 +19,15 @@ the caret enters a content control with a title.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
+import queue
 import secrets
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +106,10 @@ class LibreOfficeEditor:
     pipe: str = field(default_factory=lambda: f"partnerships-{os.getpid()}-"
                                               f"{secrets.token_hex(4)}")
     process: subprocess.Popen[bytes] | None = None
+    # libreoffice_edit.py serving edits, and the lines it answers with (b"" once it ended).
+    driver: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    answers: queue.Queue[bytes] = field(default_factory=queue.Queue, repr=False)
+    reader: threading.Thread | None = field(default=None, repr=False)
 
     @classmethod
     def start(cls, soffice: Path, folder: Path) -> LibreOfficeEditor:
@@ -165,13 +173,78 @@ class LibreOfficeEditor:
         if self.process is None or self.process.poll() is not None:
             self.restart()
         try:
-            output = self._run([str(source), str(target), json.dumps(edits)], EDIT_SECONDS)
+            answer = self._ask({"source": str(source), "target": str(target), "edits": edits},
+                               EDIT_SECONDS)
         except EditFailed as exc:
             # A hung or crashed LibreOffice must not take the next test with it.
+            self._stop_driver(force=exc.hung)
             if exc.hung or self.process is None or self.process.poll() is not None:
                 self.restart()
             raise
-        return list(json.loads(output))
+        if "error" in answer:
+            if self.process is None or self.process.poll() is not None:
+                self.restart()
+            raise EditFailed(str(answer["error"]))
+        return list(answer["report"])
+
+    def _ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one edit to libreoffice_edit.py (started if it is not running) and wait for
+        its answer."""
+        driver = self._driver()
+        assert driver.stdin is not None
+        try:
+            driver.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
+            driver.stdin.flush()
+        except OSError:  # it ended before reading the edit
+            raise EditFailed(self._driver_ended()) from None
+        try:
+            line = self.answers.get(timeout=timeout)
+        except queue.Empty:
+            raise EditFailed(f"LibreOffice did not answer within {timeout:g} s",
+                             hung=True) from None
+        if not line:
+            raise EditFailed(self._driver_ended())
+        return dict(json.loads(line))
+
+    def _driver(self) -> subprocess.Popen[bytes]:
+        if self.driver is None or self.driver.poll() is not None:
+            self._stop_driver()
+            log = (self.folder / "edit.log").open("ab")
+            self.driver = subprocess.Popen(
+                [self.python, str(SCRIPT), "--connection", self.connection, "--serve"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+            log.close()
+            self.answers = queue.Queue()
+            self.reader = threading.Thread(target=_read_lines,
+                                           args=(self.driver.stdout, self.answers), daemon=True)
+            self.reader.start()
+        return self.driver
+
+    def _driver_ended(self) -> str:
+        try:
+            said = (self.folder / "edit.log").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            said = ""
+        lines = said.strip().splitlines()
+        return f"the editing script ended: {lines[-1] if lines else 'it said nothing'}"
+
+    def _stop_driver(self, force: bool = False) -> None:
+        """End libreoffice_edit.py: it ends when its input does; `force` (it hangs) kills it."""
+        driver, self.driver = self.driver, None
+        if driver is None:
+            return
+        if force:
+            driver.kill()
+        if driver.stdin is not None:
+            with contextlib.suppress(OSError):
+                driver.stdin.close()
+        try:
+            driver.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            driver.kill()
+            driver.wait()
+        if self.reader is not None:
+            self.reader.join(timeout=STOP_SECONDS)  # it closes the output as it ends
 
     def save_as(self, source: Path, target: Path) -> Path:
         """Open `source` and save it unchanged as `target`: a .docx as LibreOffice writes one,
@@ -188,6 +261,7 @@ class LibreOfficeEditor:
 
     def stop(self) -> None:
         """End the LibreOffice this editor started (politely, then by force)."""
+        self._stop_driver()
         process, self.process = self.process, None
         if process is None:
             return
@@ -207,6 +281,14 @@ class LibreOfficeEditor:
         for folder in {Path("/tmp"), Path(tempfile.gettempdir())}:
             for socket_file in folder.glob(f"OSL_PIPE_*_{self.pipe}"):
                 socket_file.unlink(missing_ok=True)
+
+
+def _read_lines(stream: Any, into: queue.Queue[bytes]) -> None:
+    """Put each line `stream` gives into `into`, then b"" when it ends, and close it."""
+    with stream:
+        for line in iter(stream.readline, b""):
+            into.put(line)
+    into.put(b"")
 
 
 def _wait_until_gone(process: subprocess.Popen[bytes], seconds: float) -> bool:
