@@ -63,7 +63,11 @@ def run_here(ws: Workspace, *args: str) -> Result:
     """The command run to its end in this process. What a command does after another was
     killed, or while another holds the workspace, does not depend on the process it runs in;
     starting one costs some 0.4 s of imports."""
-    return CliRunner().invoke(main, ["--workspace", str(ws.root), *args])
+    result = CliRunner().invoke(main, ["--workspace", str(ws.root), *args])
+    # An officer would have seen a traceback.
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    return result
 
 
 def no_traceback(*outputs: str) -> None:
@@ -158,14 +162,14 @@ def test_a_lock_left_by_a_killed_command_is_cleared_with_a_note(workspace):
 # ---- a command killed half-way -----------------------------------------------------------
 
 
-def kill_while_issuing(ws: Workspace, process: subprocess.Popen[str], form: int,
+def kill_while_issuing(ws: Workspace, process: subprocess.Popen[str], written: int,
                        into: float) -> None:
-    """Kill `forms` `into` seconds after the form before the `form`-th (from 0) was written:
-    while it works on that form (it may have ended by then)."""
+    """Kill `forms` `into` seconds after it has taken the lock and written `written` forms:
+    while it works on the next one (it may have ended by then)."""
     folder = ws.path("issued") / "review"
-    wait_until(lambda: process.poll() is not None
-               or (folder.is_dir() and len(list(folder.glob("*.docx"))) >= form), timeout=60,
-               interval=0.002)
+    wait_until(lambda: process.poll() is not None or (
+        lock_file(ws.root).exists() and folder.is_dir()
+        and len(list(folder.glob("*.docx"))) >= written), timeout=60, interval=0.002)
     time.sleep(into)
     process.send_signal(signal.SIGKILL)
 

@@ -282,7 +282,11 @@ def many_partnerships(ws: Workspace, count: int) -> None:
 def run_here(ws: Workspace, *args: str) -> Result:
     """The command run to its end in this process, on a folder the toolkit takes for a local
     disk: another computer's lock is only a file to it (starting a process costs 0.4 s)."""
-    return CliRunner().invoke(main, ["--workspace", str(ws.root), *args])
+    result = CliRunner().invoke(main, ["--workspace", str(ws.root), *args])
+    # An officer would have seen a traceback.
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    return result
 
 
 def lock_left_behind(ws: Workspace, command: str, *, computer: str | None = None,

@@ -3,10 +3,10 @@
 `LibreOfficeEditor.start` launches `soffice --headless` with a throwaway profile, listening on
 a private pipe; `edit` opens a .docx in it, makes the edits (`type_into`, `delete_text`,
 `pick_date`, `choose`, `tick`) through libreoffice_edit.py, run by a Python that has
-LibreOffice's UNO bridge (started once beside LibreOffice, it takes one edit a line), and saves
-the result as "MS Word 2007 XML". `save_as` opens and saves
-a document unchanged (or exports it as a PDF), as `soffice --convert-to` does, without starting
-a LibreOffice for each one. Every step has a time limit: an edit that hangs is stopped,
+LibreOffice's UNO bridge (started once beside LibreOffice, it takes one edit a line), and
+saves the result as "MS Word 2007 XML". `save_as` opens and saves a document unchanged (or
+exports it as a PDF), as `soffice --convert-to` does, without starting a LibreOffice for each
+one. Every step has a time limit: an edit that hangs is stopped,
 LibreOffice is restarted for the next test and the edit fails. `stop` ends the soffice this
 module started, and only that one (its own process group).
 
