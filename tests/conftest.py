@@ -39,8 +39,9 @@ def _use_memory_for_temporary_files(folder: Path = Path("/dev/shm"),
     (fsync), as it must for an officer: on this machine's disk that cost some 5 s of system
     time a run, on a tmpfs nothing. Every test folder (tmp_path), and every command,
     LibreOffice and Dovecot the tests start, use the folder, through TMPDIR. A run holds at
-    most some 75 MB there at once; with less than 1 GB free (Docker gives /dev/shm 64 MB by
-    default) the disk is used as before.
+    most some 75 MB there at once, and leaves some 36 MB (the folders of its session: the
+    demo's, LibreOffice's profile), which the next run removes. With less than 1 GB free
+    (Docker gives /dev/shm 64 MB by default) the disk is used as before.
     """
     if not sys.platform.startswith("linux") or os.environ.get("TMPDIR"):
         return
