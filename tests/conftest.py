@@ -86,6 +86,29 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return cores + 1
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Hypothesis's Unicode tables are built once, by the process that runs the test workers,
+    while they start and collect the tests.
+
+    Hypothesis builds the tables its text strategies draw characters from on first use (1.5 s
+    of processor time) and keeps them in .hypothesis/. From a fresh clone, each worker that ran
+    a property test built them; built here, the workers read them in 30 ms. (Hypothesis warns
+    of such work while pytest is still starting up: a session has started here.)
+    """
+    config = session.config
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        return  # a worker, or no workers
+    import warnings
+
+    from hypothesis import strategies as st
+    from hypothesis.errors import NonInteractiveExampleWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonInteractiveExampleWarning)
+        st.characters(codec="utf-8", exclude_categories=("Cs",)).example()
+
+
 @pytest.fixture(autouse=True)
 def _only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test, whatever the code under test does, reaches anything but this machine."""
