@@ -569,10 +569,11 @@ def load_definition(form_type: str, version: int | None = None, *,
     """
     fw = framework or load_framework()
     path = definition_path(form_type, None, forms_dir)
-    if _file_stat(path) is None:
+    stat = _file_stat(path)
+    if stat is None:
         raise FrameworkError(unknown_form_type(form_type, forms_dir, fw))
     # Checked once for the papers' fields as it is parsed: every return read asks for it.
-    current = _load(path, fw, current=True)
+    current = _checked_for_papers(_parsed(path, stat, fw))
     if version is None or version == current.version:
         return current
     archived = definition_path(form_type, version, forms_dir)
@@ -669,13 +670,16 @@ def _paper_field_problem(found: Field | None, wanted: PaperField, version: int) 
     return None
 
 
-def _load(path: Path, framework: Framework, *, current: bool = False) -> FormDefinition:
+def _load(path: Path, framework: Framework) -> FormDefinition:
     stat = _file_stat(path)
     if stat is None:
         raise FrameworkError(f"{path}: form definition not found")
+    return _parsed(path, stat, framework)
+
+
+def _parsed(path: Path, stat: os.stat_result, framework: Framework) -> FormDefinition:
     # The file's size and time are part of the key, so an edited definition is read again.
-    definition = _load_cached(path, stat.st_mtime_ns, stat.st_size, framework)
-    return _checked_for_papers(definition) if current else definition
+    return _load_cached(path, stat.st_mtime_ns, stat.st_size, framework)
 
 
 def _file_stat(path: Path) -> os.stat_result | None:
