@@ -3,7 +3,8 @@
 These tests start the real command in processes of their own (tests/processes.py), run two
 at the same moment or kill one with SIGKILL at a random point, and then look at the store
 and the workspace's folders. What runs after them (the command again, once another was
-killed) runs in the test's own process.
+killed) runs in the test's own process (`support.run_here`): what it does then does not depend
+on the process it runs in.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from generator import store as store_module
 from generator.cli import main
@@ -29,7 +30,7 @@ from generator.store import Store
 from generator.workspace import Workspace
 
 from processes import REPO, children, environment, running, start, wait_until
-from support import complete_answers, fill, set_setting
+from support import complete_answers, fill, run_here, set_setting
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads processes from /proc")
@@ -57,17 +58,6 @@ def kill_while_working(ws: Workspace, process: subprocess.Popen[str], after: flo
     wait_until(lambda: lock_file(ws.root).exists() or process.poll() is not None, timeout=60)
     time.sleep(after)
     process.send_signal(signal.SIGKILL)
-
-
-def run_here(ws: Workspace, *args: str) -> Result:
-    """The command run to its end in this process. What a command does after another was
-    killed, or while another holds the workspace, does not depend on the process it runs in;
-    starting one costs some 0.4 s of imports."""
-    result = CliRunner().invoke(main, ["--workspace", str(ws.root), *args])
-    # An officer would have seen a traceback.
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
-    return result
 
 
 def no_traceback(*outputs: str) -> None:

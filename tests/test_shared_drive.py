@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from generator.cli import main
 from generator.drives import (
@@ -40,7 +40,7 @@ from generator.workspace import Workspace, init_workspace
 from conftest import TODAY
 from processes import REPO, environment, run, start, wait_until
 from shares import SHARE_SOURCE, pretend_share
-from support import complete_answers, fill, set_setting
+from support import complete_answers, fill, run_here, set_setting
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="pretends a share through /proc/self/mountinfo")
@@ -277,16 +277,6 @@ def many_partnerships(ws: Workspace, count: int) -> None:
     rows = [{**template, "id": f"B{n:04d}", "name": f"Shared Service {n}"}
             for n in range(1, count + 1)]
     write_register(ws.path("register"), rows)
-
-
-def run_here(ws: Workspace, *args: str) -> Result:
-    """The command run to its end in this process, on a folder the toolkit takes for a local
-    disk: another computer's lock is only a file to it (starting a process costs 0.4 s)."""
-    result = CliRunner().invoke(main, ["--workspace", str(ws.root), *args])
-    # An officer would have seen a traceback.
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
-    return result
 
 
 def lock_left_behind(ws: Workspace, command: str, *, computer: str | None = None,
